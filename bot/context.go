@@ -1,0 +1,39 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// msgState is the per-message routing state the Bot puts in a handler's
+// context: who owns the conversation, the bot's time zone and the worker's
+// expression VM. Router and rules read it; outside a Bot it is absent and
+// they fall back to defaults.
+type msgState struct {
+	owner Owner
+	loc   *time.Location
+	vm    *vm.VM // the worker's VM; nil outside a Bot worker
+}
+
+type stateKey struct{}
+
+func withState(ctx context.Context, s *msgState) context.Context {
+	return context.WithValue(ctx, stateKey{}, s)
+}
+
+func stateFrom(ctx context.Context) *msgState {
+	s, _ := ctx.Value(stateKey{}).(*msgState)
+	return s
+}
+
+// OwnerOf returns who owns the conversation of the message being handled
+// with ctx, as the Bot saw it just before routing. Outside a Bot (a Router
+// driven directly) it returns OwnerBot.
+func OwnerOf(ctx context.Context) Owner {
+	if s := stateFrom(ctx); s != nil && s.owner != OwnerUnset {
+		return s.owner
+	}
+	return OwnerBot
+}

@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors, matched with errors.Is.
+var (
+	// ErrNotFound is returned by a Store for an absent or expired key.
+	ErrNotFound = errors.New("bot: not found")
+	// ErrClosed is returned by Publish and Send once the Bot is stopping or
+	// stopped, and by Run when it is called a second time.
+	ErrClosed = errors.New("bot: closed")
+	// ErrBusy is wrapped by Publish and Send when their ctx ended while a full
+	// queue was pushing back.
+	ErrBusy = errors.New("bot: queue full")
+	// ErrUnknownPlatform is returned by Send for a message whose Platform
+	// names no adapter.
+	ErrUnknownPlatform = errors.New("bot: unknown platform")
+	// ErrContinue, returned by a handler chosen by a Router, lets routing go
+	// on to the next matching route. It is not an error of the handler.
+	ErrContinue = errors.New("bot: continue routing")
+)
+
+// A RateLimitError reports that a platform refused a request because of rate
+// limiting. The outbox waits RetryAfter (capped) before it tries again.
+type RateLimitError struct {
+	Platform   string
+	RetryAfter time.Duration // zero when the platform gave no hint
+	Err        error         // the adapter's API error
+}
+
+func (e *RateLimitError) Error() string {
+	s := "bot: " + e.Platform + ": rate limited"
+	if e.RetryAfter > 0 {
+		s += " (retry after " + e.RetryAfter.String() + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// Temporary reports true: a rate-limited request may be tried again.
+func (e *RateLimitError) Temporary() bool { return true }
+
+// A HandlerError records a failed or panicking handler invocation. The Bot
+// passes it to the error hook and logs it once.
+type HandlerError struct {
+	Platform, Conversation, MessageID string
+	Panic                             any    // non-nil if the handler panicked
+	Stack                             []byte // set together with Panic
+	Err                               error
+}
+
+func (e *HandlerError) Error() string {
+	where := e.Platform + "/" + e.Conversation
+	if e.MessageID != "" {
+		where += "/" + e.MessageID
+	}
+	if e.Panic != nil {
+		return fmt.Sprintf("bot: handler panic on %s: %v", where, e.Panic)
+	}
+	return fmt.Sprintf("bot: handler on %s: %v", where, e.Err)
+}
+
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// A TemporaryError marks an adapter error as safe to retry: the platform did
+// not act on the request, or the request is idempotent on the platform. The
+// outbox retries it with backoff.
+type TemporaryError struct {
+	Err error
+}
+
+func (e *TemporaryError) Error() string   { return e.Err.Error() }
+func (e *TemporaryError) Unwrap() error   { return e.Err }
+func (e *TemporaryError) Temporary() bool { return true }
+
+// A DeliveryError is how the outbox reports a message it gave up on. The
+// message is in the dead-letter list under ID.
+type DeliveryError struct {
+	ID       string // dead-letter ID, for Bot.Replay
+	Platform string
+	Key      string
+	Attempts int
+	Err      error
+}
+
+func (e *DeliveryError) Error() string {
+	return fmt.Sprintf("bot: deliver to %s (key %s) failed after %d attempt(s): %v", e.Platform, e.Key, e.Attempts, e.Err)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
