@@ -15,6 +15,12 @@ type msgState struct {
 	owner Owner
 	loc   *time.Location
 	vm    *vm.VM // the worker's VM; nil outside a Bot worker
+
+	// env caches the expression environment of the message being routed
+	// (expr.go): the first Expr rule asked builds it, the others reuse it.
+	// It carries its own cache key (message, owner, location), so a reused
+	// msgState never serves a stale Env.
+	env *Env
 }
 
 type stateKey struct{}

@@ -1,0 +1,132 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
+)
+
+// The pipeline benchmarks push b.N inbound messages over 1,024
+// conversations through publish → dedup → route → handler → outbox →
+// adapter, and report messages per second. BenchmarkPipeline uses the real
+// Bot (MemoryStore dedup, ownership lookups, idempotency keys, handler
+// timeout, panic boundary); BenchmarkBarePipeline makes the same hops with
+// bare channels and goroutines and nothing else, which is the limit the Bot
+// is compared with in BENCHMARKS.md.
+
+const benchConvs = 1024
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func benchMessages(n int) []*bot.Message {
+	ms := make([]*bot.Message, n)
+	for i := range ms {
+		ms[i] = &bot.Message{
+			ID:           strconv.Itoa(i),
+			Platform:     "fake",
+			Conversation: "conv-" + strconv.Itoa(i%benchConvs),
+			Text:         "ping",
+			Kind:         bot.KindMessage,
+		}
+	}
+	return ms
+}
+
+func BenchmarkPipeline(b *testing.B) {
+	ms := benchMessages(b.N)
+	fa := bottest.NewFakeAdapter("fake")
+	fa.Discard = true
+	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		return w.Send(ctx, m.Reply("pong"))
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bt.Run(ctx) }()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bt.Publish(ctx, ms[next.Add(1)-1]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	for fa.Count() < int64(b.N) {
+		runtime.Gosched()
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkBarePipeline(b *testing.B) {
+	ms := benchMessages(b.N)
+	workers := 4 * runtime.GOMAXPROCS(0)
+	workers = max(workers, 8)
+	in := make([]chan *bot.Message, workers)
+	outLanes := make([]chan *bot.Message, 4)
+	for i := range in {
+		in[i] = make(chan *bot.Message, 256)
+	}
+	for i := range outLanes {
+		outLanes[i] = make(chan *bot.Message, 256)
+	}
+	var delivered atomic.Int64
+	var wg, owg sync.WaitGroup
+	for _, q := range in {
+		wg.Go(func() {
+			for m := range q {
+				r := m.Reply("pong")
+				outLanes[bot.LaneOf(r.Platform, r.Conversation, len(outLanes))] <- r
+			}
+		})
+	}
+	for _, q := range outLanes {
+		owg.Go(func() {
+			for range q {
+				delivered.Add(1)
+			}
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m := ms[next.Add(1)-1]
+			in[bot.LaneOf(m.Platform, m.Conversation, len(in))] <- m
+		}
+	})
+	for delivered.Load() < int64(b.N) {
+		runtime.Gosched()
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	b.StopTimer()
+	for _, q := range in {
+		close(q)
+	}
+	wg.Wait()
+	for _, q := range outLanes {
+		close(q)
+	}
+	owg.Wait()
+}

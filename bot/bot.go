@@ -1,0 +1,499 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// A Bot receives messages from its adapters, routes them through its Router
+// to handlers, and delivers replies through its outbox. Create one with New,
+// register routes and jobs, then call Run.
+//
+// A Bot embeds its *Router, so b.Use, b.Handle and b.HandleFunc register
+// routes directly. All methods are safe for concurrent use; registration
+// (Use, Handle, Schedule) must happen before Run.
+type Bot struct {
+	*Router
+
+	cfg      config
+	logger   *slog.Logger
+	store    Store
+	adapters map[string]Adapter
+	order    []Adapter
+	in       *lanes
+	out      *outbox
+	own      ownership
+	sched    *scheduler
+	stats    stats
+
+	state  atomic.Int32 // 0 new, 1 running, 2 stopped
+	keySeq atomic.Uint64
+	nonce  string // distinguishes generated outbound keys of this process
+}
+
+// New returns a Bot configured by opts. It fails when an option is invalid,
+// no adapter is given, or two adapters share a name.
+func New(opts ...Option) (*Bot, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.adapters) == 0 {
+		return nil, errors.New("bot: no adapter: use WithAdapters")
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.store == nil {
+		cfg.store = NewMemoryStore()
+	}
+	cfg.outbox.setDefaults()
+
+	b := &Bot{
+		cfg:      cfg,
+		logger:   cfg.logger.With("component", "bot"),
+		store:    cfg.store,
+		adapters: make(map[string]Adapter, len(cfg.adapters)),
+		in:       newLanes(cfg.workers, cfg.queueSize),
+	}
+	var window time.Duration
+	for _, a := range cfg.adapters {
+		name := a.Name()
+		if name == "" {
+			return nil, errors.New("bot: adapter with an empty name")
+		}
+		if _, dup := b.adapters[name]; dup {
+			return nil, fmt.Errorf("bot: two adapters are named %q", name)
+		}
+		b.adapters[name] = a
+		b.order = append(b.order, a)
+		if l, ok := a.(Limiter); ok {
+			window = max(window, l.Limits().RedeliveryWindow)
+		}
+	}
+	if b.cfg.dedupTTL == 0 {
+		if window == 0 {
+			window = 24 * time.Hour
+		}
+		b.cfg.dedupTTL = window + time.Hour
+	}
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:])
+	b.nonce = hex.EncodeToString(nonce[:])
+
+	b.Router = NewRouter()
+	b.Router.SetLogger(b.logger)
+	b.own = ownership{store: b.store, idle: cfg.idleTimeout, logger: b.logger, stats: &b.stats}
+	b.out = newOutbox(b)
+	b.sched = newScheduler(cfg.loc, b.logger, b.store, cfg.jobTimeout)
+	b.sched.onError = cfg.onError
+	return b, nil
+}
+
+// Store returns the Bot's Store. Handlers keep their state there under keys
+// prefixed with their own name.
+func (b *Bot) Store() Store { return b.store }
+
+// Logger returns the Bot's logger.
+func (b *Bot) Logger() *slog.Logger { return b.logger }
+
+// Location returns the Bot's time zone.
+func (b *Bot) Location() *time.Location { return b.cfg.loc }
+
+// Adapter returns the adapter named name, or nil.
+func (b *Bot) Adapter(name string) Adapter { return b.adapters[name] }
+
+// Stats returns a snapshot of the Bot's counters.
+func (b *Bot) Stats() Stats {
+	s := b.stats.snapshot()
+	s.JobRuns = b.sched.runs.Load()
+	return s
+}
+
+// Jobs lists the scheduled jobs with their next fire times (zero before
+// Run).
+func (b *Bot) Jobs() []ScheduledJob { return b.sched.entries() }
+
+// Schedule runs j on the cron spec, in the Bot's time zone unless the spec
+// starts with CRON_TZ=<zone>. Specs have five fields (minute to weekday), an
+// optional leading seconds field, or a descriptor such as "@hourly" or
+// "@every 90s". A malformed spec is returned as an error naming the problem.
+// Jobs run from Run until shutdown, never overlapping themselves (a fire
+// that comes while the previous run is still going is skipped); a panic in
+// a job is recovered and logged. Each job gets ctx, cancelled at shutdown
+// and bounded by WithJobTimeout, and the Bot as its Sender. Outbound
+// messages a job sends get the idempotency key "cron:<name>:<fire time>:<n>",
+// and with a Store shared by several processes each fire runs once.
+// Schedule panics if name is empty or taken, j is nil, or Run has started.
+func (b *Bot) Schedule(name, spec string, j Job) error {
+	return b.sched.add(name, spec, j)
+}
+
+// Publish deduplicates m and queues it for its conversation's worker; see
+// [Publisher]. Adapters call it from Run; applications and tests may call it
+// to inject messages. Messages published before Run wait in the queue.
+func (b *Bot) Publish(ctx context.Context, m *Message) error {
+	if m == nil || m.Platform == "" || m.Conversation == "" {
+		return errors.New("bot: publish: message needs Platform and Conversation")
+	}
+	if _, ok := b.adapters[m.Platform]; !ok {
+		return fmt.Errorf("bot: publish: %w %q", ErrUnknownPlatform, m.Platform)
+	}
+	if b.state.Load() == 2 {
+		return ErrClosed
+	}
+	var key string
+	if m.ID != "" {
+		key = "dedup:" + m.Platform + ":" + m.ID
+		fresh, err := b.store.SetIfAbsent(ctx, key, nil, b.cfg.dedupTTL)
+		if err != nil {
+			return fmt.Errorf("bot: publish: dedup: %w", err)
+		}
+		if !fresh {
+			b.stats.duplicates.Add(1)
+			b.logger.LogAttrs(ctx, slog.LevelDebug, "duplicate delivery acknowledged", slog.Any("msg", m))
+			return nil
+		}
+	}
+	if err := b.in.push(ctx, m); err != nil {
+		if key != "" {
+			// Not queued: forget the ID so that the platform's redelivery
+			// is handled as the first delivery it is.
+			_ = b.store.Delete(context.WithoutCancel(ctx), key)
+		}
+		return err
+	}
+	b.stats.received.Add(1)
+	return nil
+}
+
+// Send queues m for delivery through the adapter named m.Platform; see
+// [Sender]. A message without a Key gets a unique one.
+func (b *Bot) Send(ctx context.Context, m *Message) error {
+	if m == nil || m.Conversation == "" {
+		return errors.New("bot: send: message needs a Conversation")
+	}
+	po := b.out.platforms[m.Platform]
+	if po == nil {
+		return fmt.Errorf("bot: send: %w %q", ErrUnknownPlatform, m.Platform)
+	}
+	if m.Key == "" {
+		m.Key = b.nonce + "-" + strconv.FormatUint(b.keySeq.Add(1), 36)
+	}
+	if err := po.lanes.push(ctx, m); err != nil {
+		return fmt.Errorf("bot: send: %w", err)
+	}
+	b.stats.queued.Add(1)
+	return nil
+}
+
+// Handoff makes humans the owners of a conversation: only observer routes
+// run for it and bot messages to it are suppressed. When the platform has
+// its own switch (an OwnerController adapter, such as Sendbee's chatbot
+// activity) it is turned off first; if that fails nothing changes.
+func (b *Bot) Handoff(ctx context.Context, platform, conversation string) error {
+	return b.setOwner(ctx, platform, conversation, OwnerHuman)
+}
+
+// Resume gives a conversation back to the bot, mirroring the change to the
+// platform's switch like Handoff.
+func (b *Bot) Resume(ctx context.Context, platform, conversation string) error {
+	return b.setOwner(ctx, platform, conversation, OwnerBot)
+}
+
+// Owner returns who owns a conversation as the Bot records it.
+func (b *Bot) Owner(ctx context.Context, platform, conversation string) (Owner, error) {
+	if _, ok := b.adapters[platform]; !ok {
+		return OwnerUnset, fmt.Errorf("bot: owner: %w %q", ErrUnknownPlatform, platform)
+	}
+	o, _, err := b.own.get(ctx, platform, conversation)
+	return o, err
+}
+
+func (b *Bot) setOwner(ctx context.Context, platform, conversation string, who Owner) error {
+	a, ok := b.adapters[platform]
+	if !ok {
+		return fmt.Errorf("bot: set owner: %w %q", ErrUnknownPlatform, platform)
+	}
+	if oc, ok := a.(OwnerController); ok {
+		if err := oc.SetOwner(ctx, conversation, who); err != nil {
+			return fmt.Errorf("bot: set owner of %s/%s to %s: %w", platform, conversation, who, err)
+		}
+	}
+	return b.recordOwner(ctx, platform, conversation, who, "application")
+}
+
+// recordOwner stores a change of owner and counts and logs it.
+func (b *Bot) recordOwner(ctx context.Context, platform, conversation string, who Owner, source string) error {
+	if err := b.own.set(ctx, platform, conversation, who, time.Now()); err != nil {
+		return err
+	}
+	if who == OwnerHuman {
+		b.stats.handoffs.Add(1)
+	} else {
+		b.stats.resumes.Add(1)
+	}
+	b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed",
+		slog.String("platform", platform), slog.String("conversation", conversation),
+		slog.String("owner", who.String()), slog.String("source", source))
+	return nil
+}
+
+// report logs err once at Error and passes it to the error hook.
+func (b *Bot) report(ctx context.Context, msg string, err error, attrs ...slog.Attr) {
+	attrs = append(attrs, slog.Any("error", err))
+	b.logger.LogAttrs(ctx, slog.LevelError, msg, attrs...)
+	if b.cfg.onError != nil {
+		b.cfg.onError(ctx, err)
+	}
+}
+
+// Run starts the workers, the outbox, the adapters and the scheduler, and
+// blocks until ctx is cancelled, an adapter fails, or every adapter has
+// returned (the console adapter returns at end of input).
+//
+// Then it shuts down in order: adapters stop (intake ends; Publish returns
+// ErrClosed), the queued and in-flight messages are handled, scheduled jobs
+// finish, and the outbox delivers what is queued — all within the shutdown
+// timeout. Past it, handler contexts are cancelled, messages still queued are
+// abandoned (their dedup entries removed, so a platform that redelivers gets
+// them handled) and undelivered outbound messages go to the dead-letter
+// list. No goroutine started by Run outlives it.
+//
+// Run returns nil after a shutdown caused by ctx or by the adapters
+// finishing, and the first adapter error otherwise. It returns ErrClosed when
+// called a second time.
+func (b *Bot) Run(ctx context.Context) error {
+	if !b.state.CompareAndSwap(0, 1) {
+		return ErrClosed
+	}
+	defer b.state.Store(2)
+
+	// hard is the context of handlers and deliveries: it survives ctx's
+	// cancellation and is cancelled only when the shutdown deadline passes.
+	hard, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+
+	var workers sync.WaitGroup
+	for _, q := range b.in.ch {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			w := &worker{hard: hard}
+			for m := range q {
+				if hard.Err() != nil {
+					b.abandon(m)
+					continue
+				}
+				b.handle(w, m)
+			}
+		}()
+	}
+	var senders sync.WaitGroup
+	b.out.start(hard, &senders)
+
+	adCtx, adCancel := context.WithCancel(ctx)
+	defer adCancel()
+	var (
+		adapters sync.WaitGroup
+		failOnce sync.Once
+		failure  error
+	)
+	for _, a := range b.order {
+		adapters.Add(1)
+		go func() {
+			defer adapters.Done()
+			err := a.Run(adCtx, b)
+			if err != nil && adCtx.Err() == nil {
+				failOnce.Do(func() {
+					failure = fmt.Errorf("bot: adapter %s: %w", a.Name(), err)
+					adCancel()
+				})
+			}
+		}()
+	}
+	adaptersDone := make(chan struct{})
+	go func() { adapters.Wait(); close(adaptersDone) }()
+
+	b.sched.start(ctx, b)
+	b.logger.LogAttrs(ctx, slog.LevelInfo, "bot started", slog.Int("adapters", len(b.order)), slog.Int("workers", len(b.in.ch)))
+
+	select {
+	case <-adCtx.Done():
+	case <-adaptersDone:
+	}
+
+	// Shutdown.
+	b.logger.LogAttrs(ctx, slog.LevelInfo, "bot stopping")
+	adCancel()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.shutdownTimeout)
+	defer cancel()
+	waitOrHard := func(done <-chan struct{}, what string) {
+		select {
+		case <-done:
+		case <-sctx.Done():
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "shutdown timeout: cancelling "+what)
+			hardStop()
+			<-done
+		}
+	}
+	waitOrHard(adaptersDone, "adapters")
+	b.in.close()
+	waitOrHard(waitChan(&workers), "handlers")
+	if err := b.sched.stop(sctx); err != nil {
+		b.logger.LogAttrs(ctx, slog.LevelWarn, "scheduled jobs still running at shutdown", slog.Any("error", err))
+	}
+	b.out.close()
+	waitOrHard(waitChan(&senders), "deliveries")
+	b.logger.LogAttrs(ctx, slog.LevelInfo, "bot stopped")
+	return failure
+}
+
+// waitChan returns a channel closed when wg is done. The goroutine it starts
+// ends with wg.
+func waitChan(wg *sync.WaitGroup) <-chan struct{} {
+	c := make(chan struct{})
+	go func() { wg.Wait(); close(c) }()
+	return c
+}
+
+// A worker consumes one inbound lane. It owns its expression VM.
+type worker struct {
+	hard context.Context
+	vm   vm.VM
+}
+
+// handle routes one inbound message on worker w.
+func (b *Bot) handle(w *worker, m *Message) {
+	d := &delivery{b: b, in: m}
+	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm}
+	d.Context = w.hard
+	cancel := context.CancelFunc(nil)
+	if b.cfg.handlerTimeout > 0 {
+		d.Context, cancel = context.WithTimeout(w.hard, b.cfg.handlerTimeout)
+	}
+	err := b.dispatch(d, m)
+	if cancel != nil {
+		cancel()
+	}
+	b.stats.handled.Add(1)
+	if err != nil {
+		var he *HandlerError
+		if errors.As(err, &he) && he.Panic != nil {
+			b.stats.panics.Add(1)
+		}
+		b.stats.handlerErrors.Add(1)
+		b.report(w.hard, "handler failed", err, slog.Any("msg", m))
+	}
+}
+
+// dispatch runs the router for m, turning a panic into a *HandlerError.
+func (b *Bot) dispatch(d *delivery, m *Message) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &HandlerError{Platform: m.Platform, Conversation: m.Conversation, MessageID: m.ID,
+				Panic: p, Stack: debug.Stack(), Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	err = b.Router.HandleMessage(d, d, m)
+	if err != nil && !errors.Is(err, ErrContinue) {
+		return &HandlerError{Platform: m.Platform, Conversation: m.Conversation, MessageID: m.ID, Err: err}
+	}
+	return nil
+}
+
+// abandon drops a queued inbound message at a hard shutdown and forgets its
+// ID so that a redelivery is handled.
+func (b *Bot) abandon(m *Message) {
+	b.logger.LogAttrs(context.Background(), slog.LevelWarn, "message abandoned at shutdown", slog.Any("msg", m))
+	if m.ID != "" {
+		_ = b.store.Delete(context.Background(), "dedup:"+m.Platform+":"+m.ID)
+	}
+}
+
+// applyOwnership applies the platform's ownership signal carried by m and
+// the idle timeout, and returns who owns m's conversation now.
+func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
+	cur, last, err := b.own.get(ctx, m.Platform, m.Conversation)
+	if err != nil {
+		b.report(ctx, "ownership lookup failed; treating the conversation as bot-owned", err, slog.Any("msg", m))
+		return OwnerBot
+	}
+	now := time.Now()
+	switch {
+	case m.Owner == OwnerHuman:
+		// A human took over on the platform; this also refreshes activity.
+		if err := b.own.set(ctx, m.Platform, m.Conversation, OwnerHuman, now); err != nil {
+			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
+		} else if cur != OwnerHuman {
+			b.stats.handoffs.Add(1)
+			b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
+				slog.String("owner", "human"), slog.String("source", "platform"))
+		}
+		return OwnerHuman
+	case m.Owner == OwnerBot && cur == OwnerHuman:
+		if err := b.recordOwner(ctx, m.Platform, m.Conversation, OwnerBot, "platform"); err != nil {
+			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
+			return cur
+		}
+		return OwnerBot
+	case cur == OwnerHuman && b.own.idleExpired(last, now):
+		if oc, ok := b.adapters[m.Platform].(OwnerController); ok {
+			if err := oc.SetOwner(ctx, m.Conversation, OwnerBot); err != nil {
+				b.report(ctx, "mirror idle resume to platform failed", err, slog.Any("msg", m))
+			}
+		}
+		if err := b.recordOwner(ctx, m.Platform, m.Conversation, OwnerBot, "idle timeout"); err != nil {
+			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
+			return cur
+		}
+		return OwnerBot
+	case cur == OwnerHuman:
+		if err := b.own.set(ctx, m.Platform, m.Conversation, OwnerHuman, now); err != nil {
+			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
+		}
+	}
+	return cur
+}
+
+// delivery is the per-message context and reply Sender given to handlers:
+// one allocation carries the handler context, the routing state and the
+// reply counter that derives idempotency keys.
+type delivery struct {
+	context.Context
+	st msgState
+	b  *Bot
+	in *Message
+	n  atomic.Int64
+}
+
+// Value returns the routing state for stateKey and defers to the handler
+// context otherwise.
+func (d *delivery) Value(key any) any {
+	if key == (stateKey{}) {
+		return &d.st
+	}
+	return d.Context.Value(key)
+}
+
+// Send stamps a reply's idempotency key (the inbound event plus the reply
+// index) and queues it.
+func (d *delivery) Send(ctx context.Context, m *Message) error {
+	if m != nil && m.Key == "" && d.in.ID != "" {
+		m.Key = d.in.Platform + ":" + d.in.ID + ":" + strconv.FormatInt(d.n.Add(1)-1, 10)
+	}
+	return d.b.Send(ctx, m)
+}

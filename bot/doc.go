@@ -1,0 +1,86 @@
+// Package bot is the core of Parley: the message bus, the router, the
+// outbox and the scheduler that every Parley bot is made of.
+//
+// An [Adapter] connects one chat platform (Sendbee, VelaFlows, Flowdock,
+// the console…). It converts each platform event into a [Message] and
+// publishes it; the [Bot] deduplicates it, queues it for its conversation,
+// decides who owns the conversation, and routes it through its [Router] to
+// a [Handler]. Handlers answer through a [Sender]; the Bot's outbox delivers
+// the answers through the adapter, with idempotency keys, rate limits,
+// retries and a dead-letter list:
+//
+//	b, err := bot.New(bot.WithAdapters(console.New(console.Config{})))
+//	if err != nil { … }
+//	b.Handle(bot.Command("ping"), bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+//		return w.Send(ctx, m.Reply("pong"))
+//	}), bot.Help("ping", "answer pong"))
+//	err = b.Run(ctx)
+//
+// # Routing
+//
+// A [Router] holds routes: a [Rule] that decides whether the route applies,
+// a Handler, and options ([Priority], [Observer], [Help], per-route
+// [Middleware]). Routes are tried in priority order, then registration
+// order; the first match wins unless its handler returns [ErrContinue]; a
+// message no route handles goes to the NotFound handler. Rules are small
+// values: [Command], [Prefix], [Regexp], [Platform], [Kind], [Direct],
+// [All], [Any], [Not], and [Expr] for expressions in the expr-lang
+// language, compiled once against [Env]. The router indexes the rules'
+// literal strings, platforms and kinds so that a thousand rules cost a few
+// microseconds per message.
+//
+// # Ownership
+//
+// Each conversation is owned by the bot or by humans. While humans own it,
+// only [Observer] routes run and every bot message to it is suppressed (and
+// counted in [Stats]). It changes hands when a reply with Handoff is
+// delivered, when the application calls [Bot.Handoff] or [Bot.Resume]
+// (mirrored to a platform that has its own switch, an [OwnerController]),
+// when an inbound event carries an ownership signal ([Message.Owner]), and
+// after [WithIdleTimeout] of silence. The outbox re-checks ownership right
+// before each delivery.
+//
+// # Concurrency
+//
+// Inbound messages are sharded over a fixed number of workers by a hash of
+// platform and conversation ([WithWorkers]). Messages of one conversation
+// are handled one at a time, in the order Publish accepted them; different
+// conversations are handled in parallel. A slow handler delays only the
+// conversations that share its worker, and for at most the handler timeout
+// ([WithHandlerTimeout]). Queues are bounded ([WithQueueSize]): when one is
+// full, Publish blocks until its context ends and then fails with [ErrBusy],
+// which webhook adapters answer with 503 and Retry-After so that the
+// platform delivers again. Nothing is dropped silently.
+//
+// Outbound messages go through per-platform lanes, also sharded by
+// conversation, so a conversation's replies keep their order. Every adapter
+// call and store call may happen concurrently.
+//
+// # Delivery guarantees
+//
+// Each inbound event is handled at most once per Platform and ID within the
+// deduplication window ([WithDedupTTL]); a redelivery is acknowledged and
+// counted. Each outbound message has an idempotency key (the inbound event
+// plus the reply index, the job name plus the fire time, or the caller's
+// [Message.Key]); a key that was delivered is never sent again. Transient
+// failures are retried with backoff and jitter, rate limits wait for the
+// platform's Retry-After, and messages that cannot be delivered end in
+// [Bot.DeadLetters], from where [Bot.Replay] sends them again.
+//
+// # Shutdown
+//
+// Cancelling Run's context stops the adapters, then handles what is
+// queued, lets running handlers finish (their contexts are not cancelled by
+// the shutdown), stops the scheduler and drains the outbox, all within
+// [WithShutdownTimeout]. No goroutine started by Run outlives it.
+//
+// # Errors
+//
+// Errors carry the "bot: " prefix. Callers branch with errors.Is on
+// [ErrClosed], [ErrBusy], [ErrUnknownPlatform] and [ErrNotFound], and with
+// errors.As on [*RateLimitError], [*HandlerError] and [*DeliveryError].
+// Misuse at registration time (a nil handler, a route added after the
+// router started) panics; input that may come from configuration
+// (expressions, cron specs) returns errors. The Bot logs each error once,
+// with log/slog, and never logs message text or payloads.
+package bot

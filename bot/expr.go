@@ -1,0 +1,379 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Env is the environment of expression rules (see [Expr]): its field names
+// are the vocabulary of an expression. The router builds one Env per
+// message, at most once per dispatch, and shares it between the expression
+// rules it asks; an expression cannot modify it.
+//
+// Besides the fields, expressions can call these functions, on top of the
+// expr-lang built-ins (lower, upper, trim, len, any, …):
+//
+//	hasTag(tag string) bool        // Tags holds tag, ignoring case
+//	isCommand(name string) bool    // Text is the command name in the zero CommandSyntax
+//	hour() int                     // the current hour, 0–23, in the bot's time zone
+//	weekday() string               // the current day, "Monday" … "Sunday", in the bot's time zone
+//	between(from, to string) bool  // the current clock time is in [from, to), e.g. between("09:00", "17:30")
+//
+// between takes "HH:MM" or "HH:MM:SS" times (to may be "24:00"); when to is
+// before from the interval wraps around midnight, and when they are equal it
+// is empty. The current time is time.Now in the bot's time zone (see
+// [WithLocation]; time.Local outside a Bot).
+type Env struct {
+	Text         string
+	Platform     string
+	Conversation string
+	Thread       string
+	// Kind is the message's Kind, with the empty kind spelled "message".
+	Kind   string
+	Author User
+	Tags   []string
+	// Owner is who owns the conversation: "bot" or "human".
+	Owner  string
+	Direct bool
+	// Time is when the platform received the message, in the bot's time
+	// zone.
+	Time time.Time
+
+	msg   *Message // the cache key: the message and owner Env was built for
+	owner Owner
+	loc   *time.Location
+}
+
+// envFor returns the Env of m, from the dispatch cache in st when it holds
+// one for m.
+func envFor(st *msgState, m *Message) *Env {
+	owner, loc := OwnerBot, time.Local
+	if st != nil {
+		if st.owner != OwnerUnset {
+			owner = st.owner
+		}
+		if st.loc != nil {
+			loc = st.loc
+		}
+		if e := st.env; e != nil && e.msg == m && e.owner == owner && e.loc == loc {
+			return e
+		}
+	}
+	e := &Env{
+		Text:         m.Text,
+		Platform:     m.Platform,
+		Conversation: m.Conversation,
+		Thread:       m.Thread,
+		Kind:         string(m.Kind.Or()),
+		Author:       m.Author,
+		Tags:         m.Tags,
+		Owner:        owner.String(),
+		Direct:       m.Direct,
+		Time:         m.Time,
+		msg:          m,
+		owner:        owner,
+		loc:          loc,
+	}
+	if !m.Time.IsZero() {
+		e.Time = m.Time.In(loc)
+	}
+	if st != nil {
+		st.env = e
+	}
+	return e
+}
+
+// An ExprError reports an expression rule that does not compile, or that
+// failed while being evaluated.
+//
+// Compile errors are returned by [Expr]. Evaluation errors are returned by
+// the rule's Match; their Error text leaves out expr-lang's message, which
+// may quote message text, and keeps only the position: the underlying error
+// is available through Unwrap.
+type ExprError struct {
+	Source string // the expression
+	Line   int    // 1-based line of the error in Source; 0 when unknown
+	Column int    // 1-based column (in runes); 0 when unknown
+	Msg    string // what is wrong
+	Err    error  // the underlying expr-lang error, if any
+
+	eval bool
+}
+
+func (e *ExprError) Error() string {
+	verb := "compile"
+	if e.eval {
+		verb = "evaluate"
+	}
+	s := "bot: " + verb + " rule " + strconv.Quote(e.Source)
+	if e.Line > 0 {
+		s += fmt.Sprintf(": line %d, column %d", e.Line, e.Column)
+	}
+	return s + ": " + e.Msg
+}
+
+func (e *ExprError) Unwrap() error { return e.Err }
+
+func newExprError(src string, err error) *ExprError {
+	e := &ExprError{Source: src, Msg: err.Error(), Err: err}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		e.Msg = strings.TrimSpace(fe.Message)
+		if fe.Line > 0 {
+			e.Line, e.Column = fe.Line, fe.Column+1
+		}
+	}
+	return e
+}
+
+// An ExprOption configures [Expr].
+type ExprOption func(*exprConfig)
+
+type exprConfig struct {
+	maxNodes uint
+}
+
+// defaultExprMaxNodes bounds the size of an expression unless ExprMaxNodes
+// says otherwise.
+const defaultExprMaxNodes = 1000
+
+// ExprMaxNodes limits the size of an expression to n syntax-tree nodes, so
+// that rules read from configuration cannot grow without bound. The default
+// is 1000.
+func ExprMaxNodes(n uint) ExprOption {
+	return func(c *exprConfig) { c.maxNodes = n }
+}
+
+// Expr compiles src, an expr-lang expression (https://expr-lang.org) over
+// [Env], into a Rule. The expression must be boolean: Text contains "help",
+// Platform == "sendbee" && hasTag("vip"), between("09:00", "17:00").
+//
+// Expr compiles once, so that typos and type errors are found at start-up:
+// a bad expression is returned as an *ExprError with its position, never a
+// panic, because rules may come from configuration. The Rule is safe for
+// concurrent use. It evaluates on the worker's VM when routed by a Bot, and
+// on a pooled VM otherwise; an evaluation error is returned as an
+// *ExprError (a Router logs it and treats it as no match).
+func Expr(src string, opts ...ExprOption) (rule Rule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rule, err = nil, &ExprError{Source: src, Msg: fmt.Sprintf("internal error: %v", p)}
+		}
+	}()
+	cfg := exprConfig{maxNodes: defaultExprMaxNodes}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	options := append([]expr.Option{
+		expr.Env(Env{}),
+		expr.AsBool(),
+		expr.MaxNodes(cfg.maxNodes),
+	}, exprHelpers...)
+	prog, err := expr.Compile(src, options...)
+	if err != nil {
+		return nil, newExprError(src, err)
+	}
+	r := &exprRule{src: src, prog: prog}
+	pc := conf.CreateNew()
+	pc.MaxNodes = cfg.maxNodes
+	if tree, err := parser.ParseWithConfig(src, pc); err == nil {
+		if err := checkConstants(src, tree.Node); err != nil {
+			return nil, err
+		}
+		r.pf = exprPrefilter(tree.Node)
+	}
+	return r, nil
+}
+
+// MustExpr is like [Expr] but panics if src does not compile. It is meant
+// for rules written in the program, such as package-level variables.
+func MustExpr(src string, opts ...ExprOption) Rule {
+	r, err := Expr(src, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+type exprRule struct {
+	src  string
+	prog *vm.Program
+	pf   prefilter
+}
+
+var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
+
+func (r *exprRule) Match(ctx context.Context, m *Message) (bool, error) {
+	st := stateFrom(ctx)
+	env := envFor(st, m)
+	var out any
+	var err error
+	if st != nil && st.vm != nil {
+		out, err = st.vm.Run(r.prog, env)
+	} else {
+		v := vmPool.Get().(*vm.VM)
+		out, err = v.Run(r.prog, env)
+		vmPool.Put(v)
+	}
+	if err != nil {
+		e := newExprError(r.src, err)
+		e.Msg, e.eval = "evaluation failed", true
+		return false, e
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+func (r *exprRule) String() string       { return "Expr(" + strconv.Quote(r.src) + ")" }
+func (r *exprRule) prefilter() prefilter { return r.pf }
+
+// The helper functions. Each takes the Env as a hidden first argument, which
+// envArg inserts at compile time, so that expressions can be compiled once
+// and shared while the helpers still see the message being evaluated.
+var exprHelpers = []expr.Option{
+	expr.Function("hasTag", func(p ...any) (any, error) {
+		e, tag := p[0].(*Env), p[1].(string)
+		for _, t := range e.Tags {
+			if strings.EqualFold(t, tag) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}, new(func(Env, string) bool)),
+	expr.Function("isCommand", func(p ...any) (any, error) {
+		e, name := p[0].(*Env), p[1].(string)
+		word, _, ok := CommandSyntax{}.parse(e.Text, e.Direct)
+		return ok && strings.EqualFold(word, name), nil
+	}, new(func(Env, string) bool)),
+	expr.Function("hour", func(p ...any) (any, error) {
+		return time.Now().In(p[0].(*Env).loc).Hour(), nil
+	}, new(func(Env) int)),
+	expr.Function("weekday", func(p ...any) (any, error) {
+		return time.Now().In(p[0].(*Env).loc).Weekday().String(), nil
+	}, new(func(Env) string)),
+	expr.Function("between", func(p ...any) (any, error) {
+		from, err := parseClock(p[1].(string))
+		if err != nil {
+			return nil, err
+		}
+		to, err := parseClock(p[2].(string))
+		if err != nil {
+			return nil, err
+		}
+		h, m, s := time.Now().In(p[0].(*Env).loc).Clock()
+		now := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
+		if from <= to {
+			return from <= now && now < to, nil
+		}
+		return now >= from || now < to, nil
+	}, new(func(Env, string, string) bool)),
+	expr.Patch(envArg{}),
+}
+
+// envArg passes the environment as the first argument to the helpers.
+type envArg struct{}
+
+func (envArg) Visit(node *ast.Node) {
+	call, ok := (*node).(*ast.CallNode)
+	if !ok {
+		return
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	switch id.Value {
+	case "hasTag", "isCommand", "hour", "weekday", "between":
+	default:
+		return
+	}
+	args := append([]ast.Node{&ast.IdentifierNode{Value: "$env"}}, call.Arguments...)
+	ast.Patch(node, &ast.CallNode{Callee: call.Callee, Arguments: args})
+}
+
+// parseClock parses "HH:MM" or "HH:MM:SS" into the time since midnight;
+// "24:00" is the end of the day.
+func parseClock(s string) (time.Duration, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) == 2 || len(parts) == 3 {
+		var v [3]int
+		ok := true
+		for i, p := range parts {
+			n, err := strconv.Atoi(p)
+			if err != nil || len(p) != 2 || n < 0 {
+				ok = false
+				break
+			}
+			v[i] = n
+		}
+		d := time.Duration(v[0])*time.Hour + time.Duration(v[1])*time.Minute + time.Duration(v[2])*time.Second
+		if ok && v[0] <= 23 && v[1] <= 59 && v[2] <= 59 || ok && d == 24*time.Hour {
+			return d, nil
+		}
+	}
+	return 0, fmt.Errorf("between: invalid clock time %q (want HH:MM or HH:MM:SS)", s)
+}
+
+// checkConstants validates the constant arguments of helpers at compile
+// time, so that between("9am", "5pm") is a compile error with a position.
+func checkConstants(src string, root ast.Node) error {
+	v := &constChecker{src: src}
+	ast.Walk(&root, v)
+	return v.err
+}
+
+type constChecker struct {
+	src string
+	err error
+}
+
+func (v *constChecker) Visit(node *ast.Node) {
+	call, ok := (*node).(*ast.CallNode)
+	if !ok || v.err != nil {
+		return
+	}
+	if id, ok := call.Callee.(*ast.IdentifierNode); !ok || id.Value != "between" {
+		return
+	}
+	for _, a := range call.Arguments {
+		s, ok := a.(*ast.StringNode)
+		if !ok {
+			continue
+		}
+		if _, err := parseClock(s.Value); err != nil {
+			line, col := position(v.src, s.Location().From)
+			v.err = &ExprError{Source: v.src, Line: line, Column: col, Msg: err.Error(), Err: err}
+			return
+		}
+	}
+}
+
+// position converts a rune offset in src into a 1-based line and column.
+func position(src string, offset int) (line, col int) {
+	line, col = 1, 1
+	i := 0
+	for _, r := range src {
+		if i == offset {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i++
+	}
+	return line, col
+}

@@ -1,0 +1,321 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// outbox delivers outbound messages. Each platform has its own lanes (a
+// conversation always takes the same lane, so its messages keep their
+// order), a token bucket built from the adapter's declared Limits, and a
+// pause shared by its lanes after a rate-limit answer.
+//
+// Delivering one message:
+//  1. claim its key ("out:<platform>:<key>") with SetIfAbsent; a key that is
+//     already claimed was delivered (or is being delivered) and is skipped;
+//  2. re-check ownership: a message to a human-owned conversation is
+//     suppressed;
+//  3. wait for the token bucket and any rate-limit pause, then call
+//     Adapter.Send;
+//  4. on a retryable failure (rate limit, Temporary() errors such as 5xx,
+//     a connection refused before anything was sent) wait with exponential
+//     backoff and jitter, or the capped Retry-After, and try again; an error
+//     whose outcome is unknown (a connection broken after the request was
+//     written, a timeout) is not retried blindly;
+//  5. on a permanent failure or too many attempts, release the claim and
+//     move the message to the dead-letter list;
+//  6. on success, apply the ownership change the send caused: a Handoff
+//     message, or a platform that reports its automation switched off.
+type outbox struct {
+	b         *Bot
+	cfg       OutboxConfig
+	platforms map[string]*platformOut
+
+	mu     sync.Mutex
+	dead   []DeadLetter
+	deadID atomic.Uint64
+}
+
+type platformOut struct {
+	name    string
+	adapter Adapter
+	limiter *rate.Limiter // nil: no declared limit
+	lanes   *lanes
+	pause   atomic.Int64 // unix nanos before which no lane sends
+}
+
+func newOutbox(b *Bot) *outbox {
+	o := &outbox{b: b, cfg: b.cfg.outbox, platforms: make(map[string]*platformOut)}
+	for _, a := range b.order {
+		po := &platformOut{name: a.Name(), adapter: a, lanes: newLanes(o.cfg.Workers, o.cfg.QueueSize)}
+		if l, ok := a.(Limiter); ok {
+			lim := l.Limits()
+			if lim.Requests > 0 && lim.Per > 0 {
+				burst := max(lim.Burst, 1)
+				po.limiter = rate.NewLimiter(rate.Limit(float64(lim.Requests)/lim.Per.Seconds()), burst)
+			}
+		}
+		o.platforms[po.name] = po
+	}
+	return o
+}
+
+// start runs one goroutine per lane; wg tracks them.
+func (o *outbox) start(hard context.Context, wg *sync.WaitGroup) {
+	for _, po := range o.platforms {
+		for _, q := range po.lanes.ch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for m := range q {
+					if hard.Err() != nil {
+						o.deadLetter(hard, po, m, 0, ErrClosed)
+						continue
+					}
+					o.deliver(hard, po, m)
+				}
+			}()
+		}
+	}
+}
+
+// close stops intake; the lanes drain and their goroutines return.
+func (o *outbox) close() {
+	for _, po := range o.platforms {
+		po.lanes.close()
+	}
+}
+
+func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
+	b := o.b
+	claim := "out:" + po.name + ":" + m.Key
+	fresh, err := b.store.SetIfAbsent(ctx, claim, nil, b.cfg.dedupTTL)
+	if err != nil {
+		o.deadLetter(ctx, po, m, 0, err)
+		return
+	}
+	if !fresh {
+		b.stats.sendSkipped.Add(1)
+		b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
+		return
+	}
+	owner, _, err := b.own.get(ctx, m.Platform, m.Conversation)
+	if err != nil {
+		_ = b.store.Delete(ctx, claim)
+		o.deadLetter(ctx, po, m, 0, err)
+		return
+	}
+	if owner == OwnerHuman {
+		b.stats.suppressed.Add(1)
+		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
+		return
+	}
+
+	for attempt := 1; ; attempt++ {
+		if err := o.pace(ctx, po); err != nil {
+			_ = b.store.Delete(context.WithoutCancel(ctx), claim)
+			o.deadLetter(ctx, po, m, attempt-1, err)
+			return
+		}
+		sctx, cancel := context.WithTimeout(ctx, o.cfg.SendTimeout)
+		res, err := po.adapter.Send(sctx, m)
+		cancel()
+		if err == nil {
+			b.stats.sent.Add(1)
+			o.afterSend(ctx, po, m, res)
+			return
+		}
+		wait, retry := o.retryAfter(po, err, attempt)
+		if !retry || attempt >= o.cfg.MaxAttempts || ctx.Err() != nil {
+			_ = b.store.Delete(context.WithoutCancel(ctx), claim)
+			o.deadLetter(ctx, po, m, attempt, err)
+			return
+		}
+		b.stats.retries.Add(1)
+		b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
+		if !sleep(ctx, wait) {
+			_ = b.store.Delete(context.WithoutCancel(ctx), claim)
+			o.deadLetter(ctx, po, m, attempt, err)
+			return
+		}
+	}
+}
+
+// pace waits for the platform's rate-limit pause and token bucket.
+func (o *outbox) pace(ctx context.Context, po *platformOut) error {
+	if until := po.pause.Load(); until > 0 {
+		if d := time.Until(time.Unix(0, until)); d > 0 && !sleep(ctx, d) {
+			return ctx.Err()
+		}
+	}
+	if po.limiter != nil {
+		return po.limiter.Wait(ctx)
+	}
+	return nil
+}
+
+// retryAfter classifies a failed send: whether it may be retried and after
+// how long.
+func (o *outbox) retryAfter(po *platformOut, err error, attempt int) (time.Duration, bool) {
+	if rl, ok := errors.AsType[*RateLimitError](err); ok {
+		wait := rl.RetryAfter
+		if wait <= 0 {
+			wait = o.backoff(attempt)
+		}
+		wait = min(wait, o.cfg.MaxRetryAfter)
+		po.pause.Store(time.Now().Add(wait).UnixNano())
+		return wait, true
+	}
+	if _, ok := errors.AsType[*TemporaryError](err); ok {
+		return o.backoff(attempt), true
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok {
+		// Nothing was sent when the connection could not be made; after
+		// that the outcome is unknown.
+		return o.backoff(attempt), op.Op == "dial"
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		return 0, false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return 0, false
+	}
+	if t, ok := errors.AsType[interface {
+		error
+		Temporary() bool
+	}](err); ok && t.Temporary() {
+		return o.backoff(attempt), true
+	}
+	return 0, false
+}
+
+// backoff returns the wait before retry number attempt: BaseBackoff doubled
+// per attempt, capped at MaxBackoff, with "equal jitter" (half fixed, half
+// random) so that lanes do not retry in lockstep.
+func (o *outbox) backoff(attempt int) time.Duration {
+	d := o.cfg.BaseBackoff
+	for i := 1; i < attempt && d < o.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, o.cfg.MaxBackoff)
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// afterSend applies the ownership change a delivered message caused.
+func (o *outbox) afterSend(ctx context.Context, po *platformOut, m *Message, res SendResult) {
+	b := o.b
+	if !m.Handoff && res.Owner != OwnerHuman {
+		return
+	}
+	if m.Handoff && res.Owner != OwnerHuman {
+		if oc, ok := po.adapter.(OwnerController); ok {
+			if err := oc.SetOwner(ctx, m.Conversation, OwnerHuman); err != nil {
+				b.report(ctx, "mirror handoff to platform failed", err, slog.Any("msg", m))
+			}
+		}
+	}
+	source := "handoff reply"
+	if !m.Handoff {
+		source = "platform (send switched its automation off)"
+	}
+	if err := b.recordOwner(ctx, m.Platform, m.Conversation, OwnerHuman, source); err != nil {
+		b.report(ctx, "record owner failed", err, slog.Any("msg", m))
+	}
+}
+
+// A DeadLetter is an outbound message the outbox gave up on.
+type DeadLetter struct {
+	ID       string // for Replay and Discard
+	Message  *Message
+	Err      error
+	Attempts int
+	Time     time.Time
+}
+
+func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, attempts int, err error) {
+	id := strconv.FormatUint(o.deadID.Add(1), 10)
+	o.mu.Lock()
+	o.dead = append(o.dead, DeadLetter{ID: id, Message: m, Err: err, Attempts: attempts, Time: time.Now()})
+	var dropped *DeadLetter
+	if len(o.dead) > o.cfg.DeadLetterLimit {
+		d := o.dead[0]
+		dropped = &d
+		o.dead = append(o.dead[:0:0], o.dead[1:]...)
+	}
+	o.mu.Unlock()
+	o.b.stats.deadLettered.Add(1)
+	if dropped != nil {
+		o.b.logger.LogAttrs(ctx, slog.LevelWarn, "dead-letter list full: dropped the oldest", slog.Any("msg", dropped.Message))
+	}
+	o.b.report(ctx, "delivery failed; message dead-lettered",
+		&DeliveryError{ID: id, Platform: po.name, Key: m.Key, Attempts: attempts, Err: err}, slog.Any("msg", m))
+}
+
+// DeadLetters returns a copy of the dead-letter list, oldest first. The
+// messages are shared: do not modify them.
+func (b *Bot) DeadLetters() []DeadLetter {
+	b.out.mu.Lock()
+	defer b.out.mu.Unlock()
+	return append([]DeadLetter(nil), b.out.dead...)
+}
+
+// Replay removes a dead letter and queues its message again with the same
+// idempotency key. It returns ErrNotFound for an unknown ID.
+func (b *Bot) Replay(ctx context.Context, id string) error {
+	d, ok := b.takeDeadLetter(id)
+	if !ok {
+		return ErrNotFound
+	}
+	if err := b.Send(ctx, d.Message); err != nil {
+		b.out.mu.Lock()
+		b.out.dead = append(b.out.dead, d)
+		b.out.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Discard removes a dead letter and reports whether it was there.
+func (b *Bot) Discard(id string) bool {
+	_, ok := b.takeDeadLetter(id)
+	return ok
+}
+
+func (b *Bot) takeDeadLetter(id string) (DeadLetter, bool) {
+	b.out.mu.Lock()
+	defer b.out.mu.Unlock()
+	for i, d := range b.out.dead {
+		if d.ID == id {
+			b.out.dead = append(b.out.dead[:i], b.out.dead[i+1:]...)
+			return d, true
+		}
+	}
+	return DeadLetter{}, false
+}
+
+// sleep waits d or until ctx is done, and reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

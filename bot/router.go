@@ -1,0 +1,380 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"math/bits"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// A Router sends each message to the handler of the first route whose rule
+// matches it. A Router is a [Handler], so routers nest and can be tested
+// without a Bot.
+//
+// Routes are tried in priority order (higher [Priority] first), then in
+// registration order, and the first route whose rule matches wins. If its
+// handler returns [ErrContinue], routing goes on with the next route that
+// matches; any other result is returned. If no route handles the message,
+// the [Router.NotFound] handler does. While a human owns the conversation
+// (see [OwnerOf]) only [Observer] routes are tried, and the NotFound handler
+// does not run. A rule that fails is logged at Warn and counts as no match.
+//
+// With many rules, the Router does not ask every rule: when it starts
+// routing it indexes the built-in rules by platform, kind and the literal
+// text they require (a command's name, a regular expression's or an
+// expression's literals), and per message it scans the text once and asks
+// only the rules the message could satisfy, in the same order.
+//
+// Register routes and middleware first (Use, Handle, HandleFunc, NotFound),
+// then route: once the Router has started routing, registering panics. The
+// registration methods are safe for concurrent use, but routes registered
+// concurrently get an unspecified relative order. HandleMessage, Routes and
+// SetLogger are safe for concurrent use at any time. The zero Router is not
+// usable; call [NewRouter].
+type Router struct {
+	mu       sync.Mutex // guards the registration fields below
+	mws      []Middleware
+	routes   []*route
+	notFound Handler
+
+	logger atomic.Pointer[slog.Logger]
+	table  atomic.Pointer[routeTable] // set on the first dispatch
+}
+
+// NewRouter returns an empty Router. With no routes it hands every message
+// to the NotFound handler, which by default does nothing.
+func NewRouter() *Router { return &Router{} }
+
+type route struct {
+	rule    Rule
+	handler Handler // wrapped in the route's middleware
+	cfg     routeConfig
+	seq     int // registration order
+}
+
+type routeConfig struct {
+	priority    int
+	observer    bool
+	usage, desc string
+	help        bool
+	mws         []Middleware
+}
+
+// A RouteOption configures one route registered with [Router.Handle]:
+// [Priority], [Observer], [Help], or a [Middleware] that wraps only that
+// route's handler. Options are immutable values and may be reused for many
+// routes. A function literal must be converted to pass it as an option:
+// bot.Middleware(func(next bot.Handler) bot.Handler { … }).
+type RouteOption interface {
+	applyRoute(c *routeConfig)
+}
+
+// applyRoute makes a Middleware usable as a RouteOption: passed to
+// [Router.Handle] it wraps only that route's handler.
+func (mw Middleware) applyRoute(c *routeConfig) {
+	if mw == nil {
+		panic("bot: nil middleware")
+	}
+	c.mws = append(c.mws, mw)
+}
+
+type routeOptionFunc func(c *routeConfig)
+
+func (f routeOptionFunc) applyRoute(c *routeConfig) { f(c) }
+
+// Priority sets a route's priority: routes with higher priority are tried
+// first; routes of equal priority in registration order. The default is 0.
+func Priority(n int) RouteOption {
+	return routeOptionFunc(func(c *routeConfig) { c.priority = n })
+}
+
+// Observer marks a route that is tried even while a human owns the
+// conversation, for example to log, tag or translate. Other routes are
+// skipped then. (A reply an observer sends is still subject to the Bot's
+// ownership rules.)
+func Observer() RouteOption {
+	return routeOptionFunc(func(c *routeConfig) { c.observer = true })
+}
+
+// Help documents a route for help handlers, which read it from
+// [Router.Routes]: usage is how to invoke it (e.g. "/echo <text>") and
+// description what it does.
+func Help(usage, description string) RouteOption {
+	return routeOptionFunc(func(c *routeConfig) {
+		c.usage, c.desc, c.help = usage, description, true
+	})
+}
+
+// RouteInfo describes a route, as returned by [Router.Routes].
+type RouteInfo struct {
+	// Usage is how a user invokes the route: the usage given with [Help],
+	// else the command as typed ("/echo") when the rule is a Command (or
+	// All with one Command among its rules), else "".
+	Usage string
+	// Description is the description given with [Help].
+	Description string
+	Priority    int
+	Observer    bool
+	// Rule describes the rule, e.g. `Command("echo")`; rules that do not
+	// implement fmt.Stringer are described by their type.
+	Rule string
+}
+
+// Use appends router-wide middleware, which wraps the whole dispatch
+// including messages no route matches; the first middleware is the
+// outermost. Use panics if routes were already added or the Router has
+// started routing.
+func (r *Router) Use(mw ...Middleware) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.checkOpen("Use")
+	if len(r.routes) > 0 {
+		panic("bot: Use after Handle")
+	}
+	for _, m := range mw {
+		if m == nil {
+			panic("bot: nil middleware")
+		}
+	}
+	r.mws = append(r.mws, mw...)
+}
+
+// Handle adds a route: messages rule matches go to h. opts set the route's
+// priority, observer flag, help text and middleware (the first middleware is
+// the outermost). Handle panics if rule or h is nil, or if the Router has
+// started routing.
+func (r *Router) Handle(rule Rule, h Handler, opts ...RouteOption) {
+	if rule == nil {
+		panic("bot: nil rule")
+	}
+	if h == nil {
+		panic("bot: nil handler")
+	}
+	var cfg routeConfig
+	for _, o := range opts {
+		if o == nil {
+			panic("bot: nil route option")
+		}
+		o.applyRoute(&cfg)
+	}
+	h = Chain(cfg.mws...)(h)
+	cfg.mws = nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.checkOpen("Handle")
+	r.routes = append(r.routes, &route{rule: rule, handler: h, cfg: cfg, seq: len(r.routes)})
+}
+
+// HandleFunc adds a route whose handler is f; see [Router.Handle].
+func (r *Router) HandleFunc(rule Rule, f HandlerFunc, opts ...RouteOption) {
+	if f == nil {
+		panic("bot: nil handler")
+	}
+	r.Handle(rule, f, opts...)
+}
+
+// NotFound sets the handler of messages no route handled (none matched, or
+// every matching handler returned ErrContinue). It does not run while a
+// human owns the conversation. The default does nothing. NotFound panics if h
+// is nil or the Router has started routing.
+func (r *Router) NotFound(h Handler) {
+	if h == nil {
+		panic("bot: nil handler")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.checkOpen("NotFound")
+	r.notFound = h
+}
+
+// SetLogger sets the logger for rule errors; nil means slog.Default(). It is
+// safe to call at any time.
+func (r *Router) SetLogger(l *slog.Logger) { r.logger.Store(l) }
+
+func (r *Router) checkOpen(what string) {
+	if r.table.Load() != nil {
+		panic("bot: " + what + " after the router started routing")
+	}
+}
+
+// sortedRoutes returns the routes in the order they are tried. r.mu must be
+// held.
+func (r *Router) sortedRoutes() []*route {
+	rs := slices.Clone(r.routes)
+	slices.SortStableFunc(rs, func(a, b *route) int { return cmp.Compare(b.cfg.priority, a.cfg.priority) })
+	return rs
+}
+
+// Routes describes the routes in the order they are tried. It is safe for
+// concurrent use.
+func (r *Router) Routes() []RouteInfo {
+	var rs []*route
+	if t := r.table.Load(); t != nil {
+		rs = t.routes
+	} else {
+		r.mu.Lock()
+		rs = r.sortedRoutes()
+		r.mu.Unlock()
+	}
+	out := make([]RouteInfo, len(rs))
+	for i, rt := range rs {
+		info := RouteInfo{
+			Usage:       rt.cfg.usage,
+			Description: rt.cfg.desc,
+			Priority:    rt.cfg.priority,
+			Observer:    rt.cfg.observer,
+			Rule:        describe(rt.rule),
+		}
+		if !rt.cfg.help || info.Usage == "" {
+			if c := commandOf(rt.rule); c != nil {
+				info.Usage = c.usage()
+			}
+		}
+		out[i] = info
+	}
+	return out
+}
+
+// commandOf returns the Command rule r is, or the only one among the rules
+// of an All.
+func commandOf(r Rule) *commandRule {
+	switch r := r.(type) {
+	case *commandRule:
+		return r
+	case allRule:
+		var found *commandRule
+		for _, sub := range r.rules {
+			if c, ok := sub.(*commandRule); ok {
+				if found != nil {
+					return nil
+				}
+				found = c
+			}
+		}
+		return found
+	}
+	return nil
+}
+
+// A routeTable is the Router frozen for routing.
+type routeTable struct {
+	r         *Router
+	routes    []*route // in the order they are tried
+	notFound  Handler
+	index     *routeIndex
+	needState bool     // some rule is an Expr, which caches its Env in msgState
+	handler   Handler  // dispatch wrapped in the router-wide middleware
+	describe  []string // rule descriptions, for logs
+}
+
+// freeze builds the routing table on the first dispatch.
+func (r *Router) freeze() *routeTable {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.table.Load(); t != nil {
+		return t
+	}
+	t := &routeTable{r: r, routes: r.sortedRoutes(), notFound: r.notFound}
+	pfs := make([]prefilter, len(t.routes))
+	observer := make([]bool, len(t.routes))
+	t.describe = make([]string, len(t.routes))
+	for i, rt := range t.routes {
+		pfs[i] = prefilterOf(rt.rule)
+		observer[i] = rt.cfg.observer
+		t.describe[i] = describe(rt.rule)
+		t.needState = t.needState || hasExpr(rt.rule)
+	}
+	t.index = newRouteIndex(pfs, observer)
+	t.handler = Chain(r.mws...)(HandlerFunc(t.dispatch))
+	r.table.Store(t)
+	return t
+}
+
+func hasExpr(r Rule) bool {
+	switch r := r.(type) {
+	case *exprRule:
+		return true
+	case allRule:
+		return slices.ContainsFunc(r.rules, hasExpr)
+	case anyRule:
+		return slices.ContainsFunc(r.rules, hasExpr)
+	case notRule:
+		return hasExpr(r.rule)
+	}
+	return false
+}
+
+// HandleMessage routes m: see [Router]. It is safe for concurrent use; the
+// first call freezes the Router's routes.
+func (r *Router) HandleMessage(ctx context.Context, w Sender, m *Message) error {
+	t := r.table.Load()
+	if t == nil {
+		t = r.freeze()
+	}
+	return t.handler.HandleMessage(ctx, w, m)
+}
+
+// stateCtx gives a dispatch outside a Bot a msgState of its own, so that the
+// expression rules it asks share one Env.
+type stateCtx struct {
+	context.Context
+	st msgState
+}
+
+func (c *stateCtx) Value(key any) any {
+	if key == (stateKey{}) {
+		return &c.st
+	}
+	return c.Context.Value(key)
+}
+
+func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
+	human := OwnerOf(ctx) == OwnerHuman
+	needState := t.needState // until ctx has a msgState
+	cand, s := t.index.candidates(m, human)
+	for i, word := range cand {
+		for word != 0 {
+			n := i<<6 | bits.TrailingZeros64(word)
+			word &= word - 1
+			rt := t.routes[n]
+			if needState {
+				if stateFrom(ctx) == nil {
+					ctx = &stateCtx{Context: ctx}
+				}
+				needState = false
+			}
+			ok, err := rt.rule.Match(ctx, m)
+			if err != nil {
+				t.logRuleError(ctx, n, m, err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			err = rt.handler.HandleMessage(&matchCtx{Context: ctx, rule: rt.rule, m: m}, w, m)
+			if errors.Is(err, ErrContinue) {
+				continue
+			}
+			t.index.put(s)
+			return err
+		}
+	}
+	t.index.put(s)
+	if human || t.notFound == nil {
+		return nil
+	}
+	return t.notFound.HandleMessage(ctx, w, m)
+}
+
+func (t *routeTable) logRuleError(ctx context.Context, n int, m *Message, err error) {
+	l := t.r.logger.Load()
+	if l == nil {
+		l = slog.Default()
+	}
+	l.LogAttrs(ctx, slog.LevelWarn, "bot: rule failed, treated as no match",
+		slog.String("rule", t.describe[n]), slog.Any("msg", m), slog.Any("error", err))
+}

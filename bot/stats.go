@@ -1,0 +1,53 @@
+package bot
+
+import "sync/atomic"
+
+// Stats are the Bot's counters since New. They are read with atomic loads,
+// so a snapshot may mix counts from slightly different instants.
+type Stats struct {
+	Received      int64 // inbound messages accepted by Publish
+	Duplicates    int64 // inbound redeliveries acknowledged and not handled
+	Handled       int64 // inbound messages whose routing finished
+	HandlerErrors int64 // handler calls that failed or panicked
+	Panics        int64 // of HandlerErrors, the panics
+	Queued        int64 // outbound messages accepted by Send
+	Sent          int64 // outbound messages delivered
+	SendSkipped   int64 // outbound messages whose key was already delivered
+	Suppressed    int64 // bot messages not sent because a human owns the conversation
+	Retries       int64 // outbound delivery retries
+	DeadLettered  int64 // outbound messages moved to the dead-letter list
+	Handoffs      int64 // conversations that became human-owned
+	Resumes       int64 // conversations handed back to the bot
+	JobRuns       int64 // scheduled job fires run by this process
+}
+
+// stats holds the live counters. Each hot counter sits on its own cache line
+// so that workers on different cores do not contend.
+type stats struct {
+	received, duplicates, handled, queued, sent paddedCounter
+	handlerErrors, panics, sendSkipped, suppressed, retries,
+	deadLettered, handoffs, resumes atomic.Int64
+}
+
+type paddedCounter struct {
+	atomic.Int64
+	_ [56]byte
+}
+
+func (s *stats) snapshot() Stats {
+	return Stats{
+		Received:      s.received.Load(),
+		Duplicates:    s.duplicates.Load(),
+		Handled:       s.handled.Load(),
+		HandlerErrors: s.handlerErrors.Load(),
+		Panics:        s.panics.Load(),
+		Queued:        s.queued.Load(),
+		Sent:          s.sent.Load(),
+		SendSkipped:   s.sendSkipped.Load(),
+		Suppressed:    s.suppressed.Load(),
+		Retries:       s.retries.Load(),
+		DeadLettered:  s.deadLettered.Load(),
+		Handoffs:      s.handoffs.Load(),
+		Resumes:       s.resumes.Load(),
+	}
+}
