@@ -44,7 +44,7 @@ func BenchmarkPipeline(b *testing.B) {
 	ms := benchMessages(b.N)
 	fa := bottest.NewFakeAdapter("fake")
 	fa.Discard = true
-	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()))
+	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()), bot.WithDedupTTL(time.Second))
 	if err != nil {
 		b.Fatal(err)
 	}

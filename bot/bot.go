@@ -12,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/expr-lang/expr/vm"
 )
 
 // A Bot receives messages from its adapters, routes them through its Router
@@ -292,7 +290,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			w := &worker{hard: hard}
+			w := newWorker(hard, b.cfg.handlerTimeout)
+			defer w.close()
 			for m := range q {
 				if hard.Err() != nil {
 					b.abandon(m)
@@ -370,36 +369,6 @@ func waitChan(wg *sync.WaitGroup) <-chan struct{} {
 	return c
 }
 
-// A worker consumes one inbound lane. It owns its expression VM.
-type worker struct {
-	hard context.Context
-	vm   vm.VM
-}
-
-// handle routes one inbound message on worker w.
-func (b *Bot) handle(w *worker, m *Message) {
-	d := &delivery{b: b, in: m}
-	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm}
-	d.Context = w.hard
-	cancel := context.CancelFunc(nil)
-	if b.cfg.handlerTimeout > 0 {
-		d.Context, cancel = context.WithTimeout(w.hard, b.cfg.handlerTimeout)
-	}
-	err := b.dispatch(d, m)
-	if cancel != nil {
-		cancel()
-	}
-	b.stats.handled.Add(1)
-	if err != nil {
-		var he *HandlerError
-		if errors.As(err, &he) && he.Panic != nil {
-			b.stats.panics.Add(1)
-		}
-		b.stats.handlerErrors.Add(1)
-		b.report(w.hard, "handler failed", err, slog.Any("msg", m))
-	}
-}
-
 // dispatch runs the router for m, turning a panic into a *HandlerError.
 func (b *Bot) dispatch(d *delivery, m *Message) (err error) {
 	defer func() {
@@ -467,33 +436,4 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 		}
 	}
 	return cur
-}
-
-// delivery is the per-message context and reply Sender given to handlers:
-// one allocation carries the handler context, the routing state and the
-// reply counter that derives idempotency keys.
-type delivery struct {
-	context.Context
-	st msgState
-	b  *Bot
-	in *Message
-	n  atomic.Int64
-}
-
-// Value returns the routing state for stateKey and defers to the handler
-// context otherwise.
-func (d *delivery) Value(key any) any {
-	if key == (stateKey{}) {
-		return &d.st
-	}
-	return d.Context.Value(key)
-}
-
-// Send stamps a reply's idempotency key (the inbound event plus the reply
-// index) and queues it.
-func (d *delivery) Send(ctx context.Context, m *Message) error {
-	if m != nil && m.Key == "" && d.in.ID != "" {
-		m.Key = d.in.Platform + ":" + d.in.ID + ":" + strconv.FormatInt(d.n.Add(1)-1, 10)
-	}
-	return d.b.Send(ctx, m)
 }

@@ -139,7 +139,7 @@ func TestBot_OrderPerConversation(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, int64(convs*perConv), b.Stats().Handled)
+	require.Eventually(t, func() bool { return b.Stats().Handled == convs*perConv }, 5*time.Second, time.Millisecond)
 }
 
 // A slow conversation does not stall the others.

@@ -9,7 +9,9 @@
 // the answers through the adapter, with idempotency keys, rate limits,
 // retries and a dead-letter list:
 //
-//	b, err := bot.New(bot.WithAdapters(console.New(console.Config{})))
+//	con, err := console.New(console.Config{})
+//	if err != nil { … }
+//	b, err := bot.New(bot.WithAdapters(con))
 //	if err != nil { … }
 //	b.Handle(bot.Command("ping"), bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
 //		return w.Send(ctx, m.Reply("pong"))
@@ -23,7 +25,7 @@
 // [Middleware]). Routes are tried in priority order, then registration
 // order; the first match wins unless its handler returns [ErrContinue]; a
 // message no route handles goes to the NotFound handler. Rules are small
-// values: [Command], [Prefix], [Regexp], [Platform], [Kind], [Direct],
+// values: [Command], [Prefix], [Regexp], [Platform], [OfKind], [Direct],
 // [All], [Any], [Not], and [Expr] for expressions in the expr-lang
 // language, compiled once against [Env]. The router indexes the rules'
 // literal strings, platforms and kinds so that a thousand rules cost a few

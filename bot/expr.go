@@ -151,7 +151,7 @@ const defaultExprMaxNodes = 1000
 
 // ExprMaxNodes limits the size of an expression to n syntax-tree nodes, so
 // that rules read from configuration cannot grow without bound. The default
-// is 1000.
+// is 1000; 0 means no limit.
 func ExprMaxNodes(n uint) ExprOption {
 	return func(c *exprConfig) { c.maxNodes = n }
 }

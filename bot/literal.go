@@ -130,13 +130,12 @@ type automaton struct {
 	out   []int32 // pattern ending at state, or -1
 	dict  []int32 // nearest state on the failure chain with an output, or -1
 	term  []bool  // out >= 0 || dict >= 0
-	npat  int
 }
 
 // newAutomaton builds an automaton for patterns, which must be folded (see
 // foldString), non-empty and distinct. Pattern i is reported as i.
 func newAutomaton(patterns []string) *automaton {
-	a := &automaton{npat: len(patterns)}
+	a := &automaton{}
 	// Byte classes: one per byte occurring in a pattern, class 0 for all
 	// other bytes.
 	var used [256]bool

@@ -60,7 +60,9 @@ type OutboxConfig struct {
 	MaxBackoff  time.Duration
 	// MaxRetryAfter caps a platform's Retry-After. Default 2 minutes.
 	MaxRetryAfter time.Duration
-	// SendTimeout bounds one call of Adapter.Send. Default 30s.
+	// SendTimeout, when positive, bounds one call of Adapter.Send with a
+	// context deadline. Default 0: the adapters bound their own requests
+	// (their HTTP clients have timeouts), which saves a timer per message.
 	SendTimeout time.Duration
 	// DeadLetterLimit is how many dead letters are kept; the oldest are
 	// dropped (and logged) beyond it. Default 10,000.
@@ -85,7 +87,6 @@ func (c *OutboxConfig) setDefaults() {
 	defd(&c.BaseBackoff, 250*time.Millisecond)
 	defd(&c.MaxBackoff, 30*time.Second)
 	defd(&c.MaxRetryAfter, 2*time.Minute)
-	defd(&c.SendTimeout, 30*time.Second)
 }
 
 // WithAdapters adds platform adapters. Their names must be unique.

@@ -127,9 +127,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 			o.deadLetter(ctx, po, m, attempt-1, err)
 			return
 		}
-		sctx, cancel := context.WithTimeout(ctx, o.cfg.SendTimeout)
-		res, err := po.adapter.Send(sctx, m)
-		cancel()
+		res, err := o.send(ctx, po, m)
 		if err == nil {
 			b.stats.sent.Add(1)
 			o.afterSend(ctx, po, m, res)
@@ -150,6 +148,16 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 			return
 		}
 	}
+}
+
+// send calls the adapter, bounded by SendTimeout when one is set.
+func (o *outbox) send(ctx context.Context, po *platformOut, m *Message) (SendResult, error) {
+	if o.cfg.SendTimeout <= 0 {
+		return po.adapter.Send(ctx, m)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.SendTimeout)
+	defer cancel()
+	return po.adapter.Send(ctx, m)
 }
 
 // pace waits for the platform's rate-limit pause and token bucket.

@@ -108,8 +108,10 @@ func TestOutbox_DeadLetterAndReplay(t *testing.T) {
 	fa.FailNext(errors.New("400 invalid phone"))
 	bottest.Run(t, b)
 	require.NoError(t, b.Send(t.Context(), out("c", "k-dead", "undeliverable")))
-	require.Eventually(t, func() bool { return len(b.DeadLetters()) == 1 }, 5*time.Second, time.Millisecond)
+	// The error hook runs after the letter is listed.
+	require.Eventually(t, func() bool { return reported.Load() != nil }, 5*time.Second, time.Millisecond)
 
+	require.Len(t, b.DeadLetters(), 1)
 	dl := b.DeadLetters()[0]
 	assert.Equal(t, "undeliverable", dl.Message.Text)
 	assert.Equal(t, 1, dl.Attempts, "a permanent error is not retried")

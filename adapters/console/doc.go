@@ -1,0 +1,71 @@
+// Package console is a [bot.Adapter] that chats on a terminal: every line
+// typed on standard input is a message to the bot, and the bot's replies are
+// printed on standard output. It needs no account, token or network, which
+// makes it the zero-configuration default of the example bots and a quick
+// way to try handlers by hand.
+//
+//	c, err := console.New(console.Config{})
+//	if err != nil {
+//		return err
+//	}
+//	b, err := bot.New(bot.WithAdapters(c))
+//
+// # Messages
+//
+// The console has a single conversation, named "console" unless
+// [Config.Conversation] says otherwise, and every inbound message is
+// Direct, so a command rule matches "echo hi" as well as "/echo hi". Each
+// non-blank line becomes one [bot.Message] with:
+//
+//   - ID: a random per-run nonce and the line's sequence number, such as
+//     "3f9a02c1d4e5-1", so that IDs never repeat across runs (the Bot
+//     deduplicates on Platform and ID, possibly in a durable store);
+//   - Platform "console", Kind [bot.KindMessage], Time the moment the line
+//     was read;
+//   - Author: ID and Name both [Config.User];
+//   - Text: the line without leading and trailing white space;
+//   - Raw: the line exactly as read (without its line break), as a JSON
+//     string.
+//
+// Blank lines are not published. Lines are published in input order, and
+// Publish pushes back: while the Bot's queue is full, the console stops
+// reading.
+//
+// # Output
+//
+// [Adapter.Send] writes each message whole, under a lock, with every line
+// prefixed by "bot: " or indented as much, so that the bot's lines stand out
+// from the user's:
+//
+//	> help
+//	bot: Commands:
+//	     help         — list the commands
+//	     echo <text>  — repeat <text>
+//
+// Attachments follow the text as "[kind] url" lines. A message with a
+// Payload is refused with an error wrapping [errors.ErrUnsupported].
+//
+// When both In and Out are a terminal, the adapter shows a prompt ("> ")
+// while it waits for a line, and redraws it below each reply. With a pipe or
+// a file there is no prompt, so that the output can be read by a program;
+// set [Config.Prompt] to show one anyway.
+//
+// # End of input and cancellation
+//
+// At end of input (Ctrl-D on a terminal, or the end of a piped file)
+// [Adapter.Run] returns nil. A Bot whose adapters have all returned handles
+// the messages already queued, delivers the replies and returns, so a bot
+// with only a console exits cleanly.
+//
+// When its context is cancelled, Run returns nil at once even though
+// reading blocks: it reads in a goroutine of its own, which stops handing
+// over lines. When Run returns, it closes In if In is an [io.Closer], which
+// ends a Read in progress (on an [io.Pipe], a socket, a file) so that the
+// goroutine exits with Run. It never closes [os.Stdin], because a Read
+// blocked on a terminal cannot be interrupted (closing os.Stdin would not
+// end it, and would take standard input away from the rest of the program).
+// So when In is os.Stdin and Run is cancelled, that goroutine stays blocked
+// until the next line or end of input, then drops the line and exits. This
+// matters only to a program that goes on running after its bot stopped;
+// tests should use a pipe or a [strings.Reader] as In.
+package console

@@ -1,0 +1,165 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// A worker consumes one inbound lane, one message at a time. It owns its
+// expression VM and one timer that enforces the handler timeout of the
+// message in hand, so that handling a message allocates no timer and
+// registers nothing with the parent context.
+type worker struct {
+	hard    context.Context // cancelled only past the shutdown deadline
+	timeout time.Duration   // 0: none
+	vm      vm.VM
+	cur     atomic.Pointer[delivery]
+	timer   *time.Timer // fires onTimeout; nil without a timeout
+	stopAF  func() bool // unregisters the hard-context callback
+}
+
+func newWorker(hard context.Context, timeout time.Duration) *worker {
+	w := &worker{hard: hard, timeout: timeout}
+	if timeout > 0 {
+		w.timer = time.AfterFunc(time.Hour, w.onTimeout)
+		w.timer.Stop()
+	}
+	w.stopAF = context.AfterFunc(hard, func() {
+		if d := w.cur.Load(); d != nil {
+			d.cancel(hard.Err())
+		}
+	})
+	return w
+}
+
+// onTimeout cancels the message in hand if its deadline has passed. A late
+// call left over from an earlier message finds a later deadline and does
+// nothing.
+func (w *worker) onTimeout() {
+	if d := w.cur.Load(); d != nil && !time.Now().Before(d.deadline) {
+		d.cancel(context.DeadlineExceeded)
+	}
+}
+
+func (w *worker) close() {
+	w.stopAF()
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// handle routes one inbound message on worker w.
+func (b *Bot) handle(w *worker, m *Message) {
+	d := &delivery{parent: w.hard, b: b, in: m}
+	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm}
+	if w.timeout > 0 {
+		d.deadline = time.Now().Add(w.timeout)
+		w.cur.Store(d)
+		w.timer.Reset(w.timeout)
+	} else {
+		w.cur.Store(d)
+	}
+	if err := w.hard.Err(); err != nil {
+		d.cancel(err) // cancelled before cur was set: the callback missed it
+	}
+	err := b.dispatch(d, m)
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.cur.Store(nil)
+	d.cancel(context.Canceled) // like the CancelFunc of context.WithTimeout
+	b.stats.handled.Add(1)
+	if err != nil {
+		var he *HandlerError
+		if errors.As(err, &he) && he.Panic != nil {
+			b.stats.panics.Add(1)
+		}
+		b.stats.handlerErrors.Add(1)
+		b.report(w.hard, "handler failed", err, slog.Any("msg", m))
+	}
+}
+
+// delivery is what a handler gets for one message: its context (a child of
+// the worker's hard context with the handler deadline), the routing state,
+// and the reply Sender that derives idempotency keys, in one allocation.
+// Its Done channel is made only if someone asks for it.
+type delivery struct {
+	parent   context.Context
+	deadline time.Time // zero: none
+
+	mu   sync.Mutex
+	done chan struct{}
+	err  error
+
+	st msgState
+	b  *Bot
+	in *Message
+	n  atomic.Int64
+}
+
+// Deadline implements context.Context.
+func (d *delivery) Deadline() (time.Time, bool) {
+	if d.deadline.IsZero() {
+		return d.parent.Deadline()
+	}
+	return d.deadline, true
+}
+
+// Done implements context.Context.
+func (d *delivery) Done() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done == nil {
+		d.done = make(chan struct{})
+		if d.err != nil {
+			close(d.done)
+		}
+	}
+	return d.done
+}
+
+// Err implements context.Context.
+func (d *delivery) Err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.err
+}
+
+// Value returns the routing state for stateKey and defers to the parent
+// context otherwise.
+func (d *delivery) Value(key any) any {
+	if key == (stateKey{}) {
+		return &d.st
+	}
+	return d.parent.Value(key)
+}
+
+func (d *delivery) String() string { return "bot.handlerContext" }
+
+// cancel ends the context with err; later calls do nothing.
+func (d *delivery) cancel(err error) {
+	d.mu.Lock()
+	if d.err == nil {
+		d.err = err
+		if d.done != nil {
+			close(d.done)
+		}
+	}
+	d.mu.Unlock()
+}
+
+// Send stamps a reply's idempotency key (the inbound event plus the reply
+// index) and queues it.
+func (d *delivery) Send(ctx context.Context, m *Message) error {
+	if m != nil && m.Key == "" && d.in.ID != "" {
+		m.Key = d.in.Platform + ":" + d.in.ID + ":" + strconv.FormatInt(d.n.Add(1)-1, 10)
+	}
+	return d.b.Send(ctx, m)
+}
