@@ -44,7 +44,7 @@ func BenchmarkPipeline(b *testing.B) {
 	ms := benchMessages(b.N)
 	fa := bottest.NewFakeAdapter("fake")
 	fa.Discard = true
-	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()), bot.WithDedupTTL(time.Second))
+	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -129,4 +129,42 @@ func BenchmarkBarePipeline(b *testing.B) {
 		close(q)
 	}
 	owg.Wait()
+}
+
+func BenchmarkPipelineNoIDs(b *testing.B) {
+	ms := benchMessages(b.N)
+	for _, m := range ms {
+		m.ID = ""
+	}
+	fa := bottest.NewFakeAdapter("fake")
+	fa.Discard = true
+	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		return w.Send(ctx, m.Reply("pong"))
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bt.Run(ctx) }()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bt.Publish(ctx, ms[next.Add(1)-1]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	for fa.Count() < int64(b.N) {
+		runtime.Gosched()
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	b.StopTimer()
+	cancel()
+	<-done
 }

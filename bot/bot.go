@@ -26,7 +26,8 @@ type Bot struct {
 
 	cfg      config
 	logger   *slog.Logger
-	store    Store
+	store    Store // state: ownership, handler state
+	keys     Store // dedup entries and outbound claims
 	adapters map[string]Adapter
 	order    []Adapter
 	in       *lanes
@@ -55,8 +56,14 @@ func New(opts ...Option) (*Bot, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
+	if cfg.keys == nil {
+		cfg.keys = cfg.store
+	}
 	if cfg.store == nil {
 		cfg.store = NewMemoryStore()
+	}
+	if cfg.keys == nil {
+		cfg.keys = NewMemoryStore()
 	}
 	cfg.outbox.setDefaults()
 
@@ -64,6 +71,7 @@ func New(opts ...Option) (*Bot, error) {
 		cfg:      cfg,
 		logger:   cfg.logger.With("component", "bot"),
 		store:    cfg.store,
+		keys:     cfg.keys,
 		adapters: make(map[string]Adapter, len(cfg.adapters)),
 		in:       newLanes(cfg.workers, cfg.queueSize),
 	}
@@ -156,7 +164,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	var key string
 	if m.ID != "" {
 		key = "dedup:" + m.Platform + ":" + m.ID
-		fresh, err := b.store.SetIfAbsent(ctx, key, nil, b.cfg.dedupTTL)
+		fresh, err := b.keys.SetIfAbsent(ctx, key, nil, b.cfg.dedupTTL)
 		if err != nil {
 			return fmt.Errorf("bot: publish: dedup: %w", err)
 		}
@@ -170,7 +178,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		if key != "" {
 			// Not queued: forget the ID so that the platform's redelivery
 			// is handled as the first delivery it is.
-			_ = b.store.Delete(context.WithoutCancel(ctx), key)
+			_ = b.keys.Delete(context.WithoutCancel(ctx), key)
 		}
 		return err
 	}
@@ -389,7 +397,7 @@ func (b *Bot) dispatch(d *delivery, m *Message) (err error) {
 func (b *Bot) abandon(m *Message) {
 	b.logger.LogAttrs(context.Background(), slog.LevelWarn, "message abandoned at shutdown", slog.Any("msg", m))
 	if m.ID != "" {
-		_ = b.store.Delete(context.Background(), "dedup:"+m.Platform+":"+m.ID)
+		_ = b.keys.Delete(context.Background(), "dedup:"+m.Platform+":"+m.ID)
 	}
 }
 

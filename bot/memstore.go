@@ -34,6 +34,15 @@ const (
 // holds. An empty value is stored without allocating and Get returns it as
 // a nil slice.
 //
+// Keys are not kept: each is reduced to a 128-bit digest (two keyed hashes
+// with seeds chosen per store), and entries are found by digest. This makes
+// an entry about 40 bytes whatever the key's length, and keeps entries with
+// an empty value (deduplication entries, idempotency claims — the bulk of a
+// busy bot's keys) in a map without pointers, which the garbage collector
+// does not scan. Two keys share a digest with probability about n²/2¹²⁹ for
+// n keys (below 10⁻²⁰ for a billion), and the seeds are secret, so the
+// digests cannot be aimed at.
+//
 // Expired entries are removed in two ways, without any background
 // goroutine (a MemoryStore has no lifetime to manage and needs no Close):
 //
@@ -45,7 +54,7 @@ const (
 //     every expired entry of that shard. The sweep is O(n) and runs at most
 //     once per n/2 writes, so writes stay O(1) amortized; a shard whose
 //     entries fell below a quarter of their peak is also rebuilt so that its
-//     map's memory is returned.
+//     maps' memory is returned.
 //
 // A shard that receives no writes keeps its expired entries until they are
 // read, so memory is bounded by the number of entries written in the last
@@ -55,24 +64,28 @@ const (
 //
 // The zero MemoryStore is not usable; call [NewMemoryStore].
 type MemoryStore struct {
-	seed   maphash.Seed
+	seeds  [2]maphash.Seed
 	shards [memShards]memShard
 }
 
-// memEntry is one stored value. It is kept small on purpose: DESIGN §6 allows
-// 1 KiB per tracked conversation, which holds dozens of entries.
+// memKey is the digest of a key.
+type memKey [2]uint64
+
+// memEntry is one stored value.
 type memEntry struct {
 	value   string // immutable copy of the value; "" for an empty value
 	expires int64  // unix nanoseconds; 0 means never
 }
 
-// memShardState is the state of one shard, guarded by mu.
+// memShardState is the state of one shard, guarded by mu. A key is in at
+// most one of the two maps.
 type memShardState struct {
 	mu        sync.Mutex
-	m         map[string]memEntry // nil until the first write
+	stamps    map[memKey]int64    // empty values: just the expiry; no pointers
+	vals      map[memKey]memEntry // non-empty values
 	writes    int                 // writes since the last sweep
 	lastSweep int64               // unix nanoseconds of the last sweep
-	peak      int                 // largest len(m) since m was made
+	peak      int                 // largest len() since the maps were made
 }
 
 // memShard pads a shard to a multiple of 128 bytes so that the locks of
@@ -87,27 +100,29 @@ var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{seed: maphash.MakeSeed()}
+	return &MemoryStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
-func (s *MemoryStore) shard(key string) *memShard {
-	return &s.shards[maphash.String(s.seed, key)&(memShards-1)]
+// locate returns the digest of key and its shard.
+func (s *MemoryStore) locate(key string) (memKey, *memShard) {
+	k := memKey{maphash.String(s.seeds[0], key), maphash.String(s.seeds[1], key)}
+	return k, &s.shards[k[0]&(memShards-1)]
 }
 
 // Get returns a copy of the value of key, or [ErrNotFound] itself if key is
 // absent or expired. It is safe for concurrent use.
 func (s *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
-	sh := s.shard(key)
+	k, sh := s.locate(key)
 	sh.mu.Lock()
-	e, ok := sh.m[key]
+	e, ok := sh.get(k)
 	sh.mu.Unlock()
 	// The clock is read outside the lock to keep the critical section short.
 	if ok && e.expires != 0 && time.Now().UnixNano() >= e.expires {
 		sh.mu.Lock()
 		// Remove it unless it was rewritten meanwhile; an entry with the same
 		// deadline has expired too.
-		if cur, still := sh.m[key]; still && cur.expires == e.expires {
-			delete(sh.m, key)
+		if cur, still := sh.get(k); still && cur.expires == e.expires {
+			sh.remove(k)
 		}
 		sh.mu.Unlock()
 		ok = false
@@ -129,9 +144,10 @@ func (s *MemoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 	if ttl > 0 {
 		now = time.Now().UnixNano()
 	}
-	sh := s.shard(key)
+	k, sh := s.locate(key)
 	sh.mu.Lock()
-	sh.put(key, memEntry{value: v, expires: expiry(now, ttl)})
+	sh.remove(k)
+	sh.put(k, memEntry{value: v, expires: expiry(now, ttl)})
 	sh.noteWrite(now)
 	sh.mu.Unlock()
 	return nil
@@ -149,10 +165,11 @@ func (s *MemoryStore) SetIfAbsent(_ context.Context, key string, value []byte, t
 	if ttl > 0 {
 		now = time.Now().UnixNano()
 	}
-	sh := s.shard(key)
+	v := string(value)
+	k, sh := s.locate(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e, ok := sh.m[key]; ok {
+	if e, ok := sh.get(k); ok {
 		if e.expires == 0 {
 			return false, nil
 		}
@@ -162,8 +179,9 @@ func (s *MemoryStore) SetIfAbsent(_ context.Context, key string, value []byte, t
 		if now < e.expires {
 			return false, nil
 		}
+		sh.remove(k) // expired: replaced below, perhaps in the other map
 	}
-	sh.put(key, memEntry{value: string(value), expires: expiry(now, ttl)})
+	sh.put(k, memEntry{value: v, expires: expiry(now, ttl)})
 	sh.noteWrite(now)
 	return true, nil
 }
@@ -171,9 +189,9 @@ func (s *MemoryStore) SetIfAbsent(_ context.Context, key string, value []byte, t
 // Delete removes key. Deleting an absent key is not an error. It is safe for
 // concurrent use.
 func (s *MemoryStore) Delete(_ context.Context, key string) error {
-	sh := s.shard(key)
+	k, sh := s.locate(key)
 	sh.mu.Lock()
-	delete(sh.m, key)
+	sh.remove(k)
 	sh.mu.Unlock()
 	return nil
 }
@@ -187,7 +205,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		n += sh.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -206,13 +224,43 @@ func expiry(now int64, ttl time.Duration) int64 {
 	return now + int64(ttl)
 }
 
-// put stores e under key. The caller holds sh.mu.
-func (sh *memShard) put(key string, e memEntry) {
-	if sh.m == nil {
-		sh.m = make(map[string]memEntry)
+// len returns the number of entries. The caller holds sh.mu.
+func (sh *memShard) len() int { return len(sh.stamps) + len(sh.vals) }
+
+// get returns the entry of k. The caller holds sh.mu.
+func (sh *memShard) get(k memKey) (memEntry, bool) {
+	if exp, ok := sh.stamps[k]; ok {
+		return memEntry{expires: exp}, true
 	}
-	sh.m[key] = e
-	if n := len(sh.m); n > sh.peak {
+	e, ok := sh.vals[k]
+	return e, ok
+}
+
+// remove deletes k from whichever map holds it. The caller holds sh.mu.
+func (sh *memShard) remove(k memKey) {
+	if len(sh.stamps) > 0 {
+		delete(sh.stamps, k)
+	}
+	if len(sh.vals) > 0 {
+		delete(sh.vals, k)
+	}
+}
+
+// put stores e under k, which must be in neither map. The caller holds
+// sh.mu.
+func (sh *memShard) put(k memKey, e memEntry) {
+	if e.value == "" {
+		if sh.stamps == nil {
+			sh.stamps = make(map[memKey]int64)
+		}
+		sh.stamps[k] = e.expires
+	} else {
+		if sh.vals == nil {
+			sh.vals = make(map[memKey]memEntry)
+		}
+		sh.vals[k] = e
+	}
+	if n := sh.len(); n > sh.peak {
 		sh.peak = n
 	}
 }
@@ -222,7 +270,7 @@ func (sh *memShard) put(key string, e memEntry) {
 // nanoseconds, or 0 if it has none. The caller holds sh.mu.
 func (sh *memShard) noteWrite(now int64) {
 	sh.writes++
-	if sh.writes < sweepMinWrites || sh.writes < len(sh.m)/2 {
+	if sh.writes < sweepMinWrites || sh.writes < sh.len()/2 {
 		return
 	}
 	// Past the threshold but possibly within a second of the last sweep:
@@ -239,23 +287,38 @@ func (sh *memShard) noteWrite(now int64) {
 	sh.sweep(now)
 }
 
-// sweep removes the shard's expired entries, rebuilding the map when it has
-// shrunk to under a quarter of its peak. The caller holds sh.mu.
+// sweep removes the shard's expired entries, rebuilding the maps when they
+// have shrunk to under a quarter of their peak. The caller holds sh.mu.
 func (sh *memShard) sweep(now int64) {
-	for k, e := range sh.m {
+	for k, exp := range sh.stamps {
+		if exp != 0 && now >= exp {
+			delete(sh.stamps, k)
+		}
+	}
+	for k, e := range sh.vals {
 		if e.expires != 0 && now >= e.expires {
-			delete(sh.m, k)
+			delete(sh.vals, k)
 		}
 	}
 	sh.writes = 0
 	sh.lastSweep = now
-	if n := len(sh.m); sh.peak >= shrinkMinPeak && n < sh.peak/4 {
-		// Go maps never give back their buckets; copy into a right-sized one.
-		m := make(map[string]memEntry, n)
-		for k, e := range sh.m {
-			m[k] = e
-		}
-		sh.m = m
+	if n := sh.len(); sh.peak >= shrinkMinPeak && n < sh.peak/4 {
+		// Go maps never give back their memory (and maps.Clone keeps the
+		// capacity); copy into right-sized ones.
+		sh.stamps = resized(sh.stamps)
+		sh.vals = resized(sh.vals)
 		sh.peak = n
 	}
+}
+
+// resized returns a copy of m in a map sized for its current length.
+func resized[V any](m map[memKey]V) map[memKey]V {
+	if len(m) == 0 {
+		return nil
+	}
+	c := make(map[memKey]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
 }

@@ -17,7 +17,7 @@ func memKeysInShard(s *MemoryStore, i, n int) []string {
 	keys := make([]string, 0, n)
 	for j := 0; len(keys) < n; j++ {
 		k := "k" + strconv.Itoa(j)
-		if s.shard(k) == &s.shards[i] {
+		if _, sh := s.locate(k); sh == &s.shards[i] {
 			keys = append(keys, k)
 		}
 	}
@@ -42,29 +42,29 @@ func TestMemoryStore_sweepPolicy(t *testing.T) {
 		set(keys[:1000], time.Minute)
 		time.Sleep(2 * time.Minute)
 		set(keys[1000:1023], 0)
-		assert.Equal(t, 1023, len(sh.m), "below the write threshold")
+		assert.Equal(t, 1023, sh.len(), "below the write threshold")
 
 		// The 1,024th write sweeps the shard: the first sweep is not rate
 		// limited.
 		set(keys[1023:1024], 0)
-		assert.Equal(t, 24, len(sh.m), "the threshold write sweeps expired entries")
+		assert.Equal(t, 24, sh.len(), "the threshold write sweeps expired entries")
 		assert.Equal(t, 0, sh.writes)
 
 		// Within a second of that sweep, the threshold alone does not sweep.
 		set(keys[1024:2048], 500*time.Millisecond)
-		assert.Equal(t, 24+1024, len(sh.m), "a second has not passed since the last sweep")
+		assert.Equal(t, 24+1024, sh.len(), "a second has not passed since the last sweep")
 
 		// Once a second has passed, the clock is read every 64 writes.
 		time.Sleep(time.Second)
 		set(keys[2048:2048+63], 0)
-		assert.Equal(t, 24+1024+63, len(sh.m), "the clock is consulted every 64 writes")
+		assert.Equal(t, 24+1024+63, sh.len(), "the clock is consulted every 64 writes")
 		set(keys[2048+63:2048+64], 0)
-		assert.Equal(t, 24+64, len(sh.m), "the 1,088th write sweeps")
+		assert.Equal(t, 24+64, sh.len(), "the 1,088th write sweeps")
 
 		// Other shards are untouched by this shard's sweeps.
 		for i := range s.shards {
 			if i != 5 {
-				assert.Empty(t, s.shards[i].m, "shard %d", i)
+				assert.Zero(t, s.shards[i].len(), "shard %d", i)
 			}
 		}
 	})
@@ -89,30 +89,30 @@ func TestMemoryStore_sweepThresholdGrowsWithSize(t *testing.T) {
 		assert.Equal(t, 2047, sh.writes, "1,024 < writes < len/2 must not sweep")
 		require.NoError(t, s.Set(ctx, keys[2047], nil, 0))
 		assert.Equal(t, 0, sh.writes, "len/2 writes sweep")
-		assert.Len(t, sh.m, 4000)
+		assert.Equal(t, 4000, sh.len())
 	})
 }
 
 func TestMemoryStore_sweepShrinksMap(t *testing.T) {
 	sh := &memShard{}
 	for i := range 8192 {
-		sh.put("k"+strconv.Itoa(i), memEntry{expires: 100})
+		sh.put(memKey{uint64(i), 1}, memEntry{expires: 100})
 	}
 	for i := range 10 {
-		sh.put("live"+strconv.Itoa(i), memEntry{value: "v"})
+		sh.put(memKey{uint64(i), 2}, memEntry{value: "v"})
 	}
 	require.Equal(t, 8202, sh.peak)
 	sh.sweep(200)
-	assert.Equal(t, 10, len(sh.m))
+	assert.Equal(t, 10, sh.len())
 	assert.Equal(t, 10, sh.peak, "a map under a quarter of its peak is rebuilt")
 	assert.Equal(t, int64(200), sh.lastSweep)
 
 	small := &memShard{}
 	for i := range 100 {
-		small.put("k"+strconv.Itoa(i), memEntry{expires: 100})
+		small.put(memKey{uint64(i), 1}, memEntry{expires: 100})
 	}
 	small.sweep(200)
-	assert.Empty(t, small.m)
+	assert.Zero(t, small.len())
 	assert.Equal(t, 100, small.peak, "small maps are not rebuilt")
 }
 

@@ -16,6 +16,7 @@ type config struct {
 	adapters        []Adapter
 	logger          *slog.Logger
 	store           Store
+	keys            Store
 	workers         int
 	queueSize       int
 	handlerTimeout  time.Duration
@@ -111,6 +112,15 @@ func WithLogger(l *slog.Logger) Option {
 // and handler state. Default: a new MemoryStore. The Bot never closes it.
 func WithStore(s Store) Option {
 	return func(c *config) error { c.store = s; return nil }
+}
+
+// WithKeyStore sets the Store for the high-volume keys: inbound
+// deduplication entries and outbound idempotency claims, one or two per
+// message, each with a TTL. Default: the Store given to WithStore; with
+// neither option, a MemoryStore separate from the state store, so that
+// millions of short-lived keys do not slow down ownership lookups.
+func WithKeyStore(s Store) Option {
+	return func(c *config) error { c.keys = s; return nil }
 }
 
 // WithWorkers sets the number of inbound workers (conversation shards).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,7 +160,21 @@ func (d *delivery) cancel(err error) {
 // index) and queues it.
 func (d *delivery) Send(ctx context.Context, m *Message) error {
 	if m != nil && m.Key == "" && d.in.ID != "" {
-		m.Key = d.in.Platform + ":" + d.in.ID + ":" + strconv.FormatInt(d.n.Add(1)-1, 10)
+		m.Key = replyKey(d.in.Platform, d.in.ID, d.n.Add(1)-1)
 	}
 	return d.b.Send(ctx, m)
+}
+
+// replyKey returns "<platform>:<id>:<n>" with a single allocation.
+func replyKey(platform, id string, n int64) string {
+	var num [20]byte
+	digits := strconv.AppendInt(num[:0], n, 10)
+	var sb strings.Builder
+	sb.Grow(len(platform) + len(id) + 2 + len(digits))
+	sb.WriteString(platform)
+	sb.WriteByte(':')
+	sb.WriteString(id)
+	sb.WriteByte(':')
+	sb.Write(digits)
+	return sb.String()
 }
