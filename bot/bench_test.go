@@ -168,3 +168,33 @@ func BenchmarkPipelineNoIDs(b *testing.B) {
 	cancel()
 	<-done
 }
+
+// BenchmarkMemoryPerConversation measures the heap held per tracked
+// conversation: its ownership entry (human-owned, the larger case) and the
+// deduplication entries and outbound claims of its last ten messages and
+// replies, in the stores the Bot uses by default.
+func BenchmarkMemoryPerConversation(b *testing.B) {
+	const convs, msgsPer = 100_000, 10
+	for range b.N {
+		state, keys := bot.NewMemoryStore(), bot.NewMemoryStore()
+		ctx := context.Background()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		own := make([]byte, 8)
+		for c := range convs {
+			conv := "conv-" + strconv.Itoa(c) + "-0123456789abcdef"
+			_ = state.Set(ctx, "own:sendbee:"+conv, own, 0)
+			for i := range msgsPer {
+				id := conv + "-msg-" + strconv.Itoa(i)
+				_, _ = keys.SetIfAbsent(ctx, "dedup:sendbee:"+id, nil, 25*time.Hour)
+				_, _ = keys.SetIfAbsent(ctx, "out:sendbee:sendbee:"+id+":0", nil, 25*time.Hour)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/convs, "B/conversation")
+		runtime.KeepAlive(state)
+		runtime.KeepAlive(keys)
+	}
+}

@@ -96,10 +96,10 @@ func TestMemoryStore_sweepThresholdGrowsWithSize(t *testing.T) {
 func TestMemoryStore_sweepShrinksMap(t *testing.T) {
 	sh := &memShard{}
 	for i := range 8192 {
-		sh.put(memKey{uint64(i), 1}, memEntry{expires: 100})
+		sh.put(memKey{uint32(i), 1}, memEntry{expires: 100})
 	}
 	for i := range 10 {
-		sh.put(memKey{uint64(i), 2}, memEntry{value: "v"})
+		sh.put(memKey{uint32(i), 2}, memEntry{value: "v"})
 	}
 	require.Equal(t, 8202, sh.peak)
 	sh.sweep(200)
@@ -109,7 +109,7 @@ func TestMemoryStore_sweepShrinksMap(t *testing.T) {
 
 	small := &memShard{}
 	for i := range 100 {
-		small.put(memKey{uint64(i), 1}, memEntry{expires: 100})
+		small.put(memKey{uint32(i), 1}, memEntry{expires: 100})
 	}
 	small.sweep(200)
 	assert.Zero(t, small.len())

@@ -70,6 +70,11 @@ func (b *Bot) handle(w *worker, m *Message) {
 	if err := w.hard.Err(); err != nil {
 		d.cancel(err) // cancelled before cur was set: the callback missed it
 	}
+	debug := b.logger.Enabled(w.hard, slog.LevelDebug)
+	var start time.Time
+	if debug {
+		start = time.Now()
+	}
 	err := b.dispatch(d, m)
 	if w.timer != nil {
 		w.timer.Stop()
@@ -77,6 +82,11 @@ func (b *Bot) handle(w *worker, m *Message) {
 	w.cur.Store(nil)
 	d.cancel(context.Canceled) // like the CancelFunc of context.WithTimeout
 	b.stats.handled.Add(1)
+	if debug {
+		b.logger.LogAttrs(w.hard, slog.LevelDebug, "message handled", slog.Any("msg", m),
+			slog.String("owner", d.st.owner.String()), slog.Duration("duration", time.Since(start)),
+			slog.Bool("failed", err != nil))
+	}
 	if err != nil {
 		var he *HandlerError
 		if errors.As(err, &he) && he.Panic != nil {
