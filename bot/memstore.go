@@ -76,7 +76,7 @@ type (
 	stampExp [2]uint32
 )
 
-func toStamp(exp int64) stampExp  { return stampExp{uint32(uint64(exp) >> 32), uint32(exp)} }
+func toStamp(exp int64) stampExp   { return stampExp{uint32(uint64(exp) >> 32), uint32(exp)} }
 func (e stampExp) unixNano() int64 { return int64(uint64(e[0])<<32 | uint64(e[1])) }
 
 // memEntry is one stored value.
