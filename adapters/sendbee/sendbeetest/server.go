@@ -1,0 +1,200 @@
+package sendbeetest
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A Server is an in-memory emulator of the Sendbee (AI Number) public API v2
+// and of its webhooks. It serves the REST API under [Server.URL], control
+// endpoints under "/_sim/" on [Server.RootURL], and delivers signed
+// webhook events to the configured URL.
+//
+// All methods are safe for concurrent use, by the test goroutine, by
+// handlers of the webhook receiver and by HTTP clients alike. Accessors
+// return copies that the caller owns. A Server owns its goroutines (the
+// HTTP server and webhook delivery); [Server.Close] stops and waits for all
+// of them.
+type Server struct {
+	cfg     config
+	rootURL string
+	routes  map[string]route
+
+	hs      *httptest.Server // NewServer
+	hsrv    *http.Server     // Start
+	serveWG sync.WaitGroup
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close: aborts delays
+
+	hmu      sync.Mutex // guards hclosed and the Add side of handlers
+	hclosed  bool
+	handlers sync.WaitGroup // in-flight HTTP handlers
+
+	wh *deliverer
+
+	mu       sync.Mutex // guards everything below
+	st       *state
+	requests []Request
+	sent     []SentMessage
+	sentCh   chan struct{} // closed and replaced when sent grows
+	events   []Event
+	faults   []fault
+	warnNext []string
+	msgFails []string
+	rl       rateWindow
+}
+
+// NewServer starts an emulator on a loopback httptest server and registers
+// [Server.Close] with tb.Cleanup. The API is served under the path prefix
+// "/api" unless [WithPrefix] says otherwise, so [Server.URL] looks like
+// "http://127.0.0.1:PORT/api". Invalid options fail tb.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s, err := newServer("/api", opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.hs = httptest.NewServer(s)
+	s.rootURL = s.hs.URL
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts an emulator on a real listener at addr (such as
+// "127.0.0.1:8089" or ":0"), for running it as a local server (parley sim
+// sendbee). The API is served at the root unless [WithPrefix] is given. The
+// caller must call [Server.Close].
+func Start(addr string, opts ...Option) (*Server, error) {
+	s, err := newServer("", opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.hsrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	host := ln.Addr().String()
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		host = net.JoinHostPort("localhost", strings.TrimPrefix(host[strings.LastIndex(host, ":"):], ":"))
+	}
+	s.rootURL = "http://" + host
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		if err := s.hsrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logf("serve: %v", err)
+		}
+	}()
+	return s, nil
+}
+
+func newServer(prefix string, opts []Option) (*Server, error) {
+	cfg := defaultConfig(prefix)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:    cfg,
+		done:   make(chan struct{}),
+		st:     newState(),
+		sentCh: make(chan struct{}),
+	}
+	s.routes = s.apiRoutes()
+	if cfg.demo {
+		s.st.seed(cfg.clock())
+	}
+	s.wh = newDeliverer(&s.cfg)
+	return s, nil
+}
+
+// Close stops the server: it stops accepting requests, aborts pending
+// delays and webhook waits, abandons webhook events not yet delivered, and
+// waits for in-flight HTTP handlers and delivery goroutines to return.
+// Calling Close more than once is safe; later calls do nothing.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.wh.stop()
+		s.hmu.Lock()
+		s.hclosed = true
+		s.hmu.Unlock()
+		if s.hs != nil {
+			s.hs.Close()
+		}
+		if s.hsrv != nil {
+			_ = s.hsrv.Close()
+			s.serveWG.Wait()
+		}
+		s.handlers.Wait()
+		s.wh.wait()
+	})
+}
+
+// URL returns the base URL of the API, the server root plus the prefix,
+// without a trailing slash: append "/contacts" and so on.
+func (s *Server) URL() string { return s.rootURL + s.cfg.prefix }
+
+// RootURL returns the server root, where the "/_sim/" control endpoints
+// live.
+func (s *Server) RootURL() string { return s.rootURL }
+
+// APIKey returns the API key the server accepts in X-Api-Key.
+func (s *Server) APIKey() string { return s.cfg.apiKey }
+
+// APISecret returns the API secret that X-Auth-Token must be signed with.
+func (s *Server) APISecret() string { return s.cfg.apiSecret }
+
+// WebhookSecret returns the secret that signs X-Authorization on webhooks.
+func (s *Server) WebhookSecret() string { return s.cfg.webhookSecret }
+
+// BusinessID returns the business ID sent in webhook payloads.
+func (s *Server) BusinessID() string { return s.cfg.businessID }
+
+func (s *Server) now() time.Time { return s.cfg.clock() }
+
+func (s *Server) logf(format string, args ...any) {
+	if s.cfg.logger != nil {
+		s.cfg.logger.Printf("sendbeetest: "+format, args...)
+	}
+}
+
+// ServeHTTP serves the API under the prefix and the control endpoints under
+// "/_sim/". It is what NewServer and Start mount; it is exported so that
+// the emulator can also be mounted on another mux.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.hmu.Lock()
+	if s.hclosed {
+		s.hmu.Unlock()
+		http.Error(w, "sendbeetest: server closed", http.StatusServiceUnavailable)
+		return
+	}
+	s.handlers.Add(1)
+	s.hmu.Unlock()
+	defer s.handlers.Done()
+
+	p := r.URL.Path
+	if p == "/_sim" || strings.HasPrefix(p, "/_sim/") {
+		s.serveSim(w, r)
+		return
+	}
+	prefix := s.cfg.prefix
+	switch {
+	case prefix == "":
+		s.serveAPI(w, r, p, true)
+	case p == prefix || strings.HasPrefix(p, prefix+"/"):
+		s.serveAPI(w, r, strings.TrimPrefix(p, prefix), true)
+	default:
+		s.serveAPI(w, r, p, false)
+	}
+}
