@@ -176,7 +176,7 @@ func BenchmarkPipelineNoStore(b *testing.B) {
 
 type nopStore struct{}
 
-func (nopStore) Get(context.Context, string) ([]byte, error) { return nil, bot.ErrNotFound }
+func (nopStore) Get(context.Context, string) ([]byte, error)              { return nil, bot.ErrNotFound }
 func (nopStore) Set(context.Context, string, []byte, time.Duration) error { return nil }
 func (nopStore) SetIfAbsent(context.Context, string, []byte, time.Duration) (bool, error) {
 	return true, nil
