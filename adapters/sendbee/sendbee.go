@@ -1,0 +1,238 @@
+package sendbee
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// Name is the adapter's name and the Platform of its messages.
+const Name = "sendbee"
+
+// Default limits of the bot adapter.
+const (
+	// DefaultMaxBodyBytes caps a webhook request body.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultPublishTimeout bounds how long a webhook request waits for a
+	// full queue before it is answered 503.
+	DefaultPublishTimeout = 5 * time.Second
+	// DefaultRetryAfter is the Retry-After of a 503 answer.
+	DefaultRetryAfter = 5 * time.Second
+)
+
+// AdapterConfig configures the bot adapter. The zero value of an optional
+// field selects its default.
+type AdapterConfig struct {
+	// Config is the API client's configuration: APIKey and APISecret are
+	// required (a bot reads them from SENDBEE_API_KEY and
+	// SENDBEE_API_SECRET).
+	Config
+	// WebhookSecret verifies the X-Authorization token of webhook requests.
+	// Default: APISecret, as Sendbee signs webhooks with the API secret.
+	WebhookSecret string
+	// TokenWindow is how old a webhook token may be. Default: 15 minutes.
+	TokenWindow time.Duration
+	// MaxBodyBytes caps a webhook body; larger requests get 413.
+	// Default: DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// PublishTimeout bounds the wait for a full queue; past it the request
+	// is answered 503 with Retry-After so that Sendbee delivers it again.
+	// Default: DefaultPublishTimeout.
+	PublishTimeout time.Duration
+	// RetryAfter is the Retry-After of 503 answers. Default: DefaultRetryAfter.
+	RetryAfter time.Duration
+	// RequestsPerMinute is the outbound limit the Bot paces sends to.
+	// Default: DefaultRateLimit (60, per business number).
+	RequestsPerMinute int
+}
+
+// An Adapter connects a bot.Bot to Sendbee: it is the http.Handler for
+// Sendbee's webhooks (mount it on your own server), it sends the bot's
+// messages through the API, and it controls the platform chatbot of each
+// conversation (bot.OwnerController).
+//
+// Replies keep Sendbee's chatbot semantics: an ordinary bot reply is sent
+// with prevent_bot_off=true, so the platform's chatbot stays on and the
+// conversation stays with the bot; a reply with Handoff is sent without the
+// flag, so Sendbee switches its chatbot off and the conversation becomes
+// human-owned; a MessageOptions or Template payload may set the flag
+// explicitly. A send that leaves the flag off reports OwnerHuman, and the
+// Bot follows.
+//
+// An Adapter is safe for concurrent use. It serves webhooks only while its
+// Run is running; before and after, it answers 503.
+type Adapter struct {
+	client *Client
+	cfg    AdapterConfig
+	logger *slog.Logger
+	pub    atomic.Pointer[bot.Publisher]
+
+	mu     sync.Mutex
+	phones map[string]string // conversation ID → contact phone, learned from webhooks
+}
+
+// Interface guards.
+var (
+	_ bot.Adapter         = (*Adapter)(nil)
+	_ bot.OwnerController = (*Adapter)(nil)
+	_ bot.Limiter         = (*Adapter)(nil)
+	_ http.Handler        = (*Adapter)(nil)
+)
+
+// maxPhones bounds the conversation → phone cache; past it the cache starts
+// over and misses are looked up through the API.
+const maxPhones = 100_000
+
+// New returns an Adapter. It fails when a credential is missing, naming
+// the variable a bot reads it from.
+func New(cfg AdapterConfig) (*Adapter, error) {
+	c, err := NewClient(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.WebhookSecret == "" {
+		cfg.WebhookSecret = cfg.APISecret
+	}
+	if cfg.TokenWindow <= 0 {
+		cfg.TokenWindow = DefaultTokenWindow
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = DefaultPublishTimeout
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
+	}
+	if cfg.RequestsPerMinute <= 0 {
+		cfg.RequestsPerMinute = DefaultRateLimit
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Adapter{
+		client: c,
+		cfg:    cfg,
+		logger: logger.With("adapter", Name),
+		phones: make(map[string]string),
+	}, nil
+}
+
+// Name returns "sendbee".
+func (a *Adapter) Name() string { return Name }
+
+// Client returns the adapter's API client, for operations beyond sending.
+func (a *Adapter) Client() *Client { return a.client }
+
+// Limits declares Sendbee's rate limit: 60 requests per minute per business
+// number (or AdapterConfig.RequestsPerMinute), one at a time.
+func (a *Adapter) Limits() bot.Limits {
+	return bot.Limits{Requests: a.cfg.RequestsPerMinute, Per: time.Minute, Burst: 1}
+}
+
+// Run makes the webhook handler publish to p until ctx is done, then
+// returns nil.
+func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
+	if !a.pub.CompareAndSwap(nil, &p) {
+		return errors.New("sendbee: Run called while already running")
+	}
+	defer a.pub.Store(nil)
+	a.logger.LogAttrs(ctx, slog.LevelInfo, "receiving webhooks")
+	<-ctx.Done()
+	return nil
+}
+
+// Send delivers m to its conversation's contact: free text, one media
+// attachment (Attachments[0].URL, with Text as caption) or a Template
+// payload. It does not retry; a 429 comes back as *bot.RateLimitError.
+func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
+	phone, err := a.phone(ctx, m.Conversation)
+	if err != nil {
+		return bot.SendResult{}, err
+	}
+	out, err := fromMessage(m, phone)
+	if err != nil {
+		return bot.SendResult{}, err
+	}
+	var sent *SentMessage
+	if out.template != nil {
+		sent, _, err = a.client.SendTemplateMessage(ctx, *out.template)
+	} else {
+		sent, _, err = a.client.SendMessage(ctx, *out.text)
+	}
+	if err != nil {
+		return bot.SendResult{}, err
+	}
+	res := bot.SendResult{ID: sent.MessageID}
+	if !out.keepsBot {
+		res.Owner = bot.OwnerHuman // Sendbee switched its chatbot off (spec §7)
+	}
+	return res, nil
+}
+
+// SetOwner switches the conversation's platform chatbot on (OwnerBot) or
+// off (OwnerHuman) with PUT /automation/chatbot/activity.
+func (a *Adapter) SetOwner(ctx context.Context, conversation string, o bot.Owner) error {
+	if o != bot.OwnerBot && o != bot.OwnerHuman {
+		return fmt.Errorf("sendbee: set owner: invalid owner %v", o)
+	}
+	_, _, err := a.client.SetChatbotActivity(ctx, conversation, o == bot.OwnerBot)
+	return err
+}
+
+// Owner reads the conversation's platform chatbot state: OwnerBot while it
+// is active, OwnerHuman otherwise.
+func (a *Adapter) Owner(ctx context.Context, conversation string) (bot.Owner, error) {
+	st, _, err := a.client.ChatbotStatus(ctx, conversation)
+	if err != nil {
+		return bot.OwnerUnset, err
+	}
+	if st.ChatbotActive {
+		return bot.OwnerBot, nil
+	}
+	return bot.OwnerHuman, nil
+}
+
+// phone returns the contact phone of a conversation: from the webhooks seen
+// so far, else from GET /conversation.
+func (a *Adapter) phone(ctx context.Context, conversation string) (string, error) {
+	if conversation == "" {
+		return "", errors.New("sendbee: message has no conversation")
+	}
+	a.mu.Lock()
+	p, ok := a.phones[conversation]
+	a.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	conv, _, err := a.client.Conversation(ctx, conversation)
+	if err != nil {
+		return "", fmt.Errorf("sendbee: look up the conversation's contact: %w", err)
+	}
+	if conv.Contact.Phone == "" {
+		return "", fmt.Errorf("sendbee: conversation %s has no contact phone", conversation)
+	}
+	a.remember(conversation, conv.Contact.Phone)
+	return conv.Contact.Phone, nil
+}
+
+func (a *Adapter) remember(conversation, phone string) {
+	if conversation == "" || phone == "" {
+		return
+	}
+	a.mu.Lock()
+	if len(a.phones) >= maxPhones {
+		clear(a.phones)
+	}
+	a.phones[conversation] = phone
+	a.mu.Unlock()
+}
