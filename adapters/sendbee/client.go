@@ -53,10 +53,10 @@ type Config struct {
 	// "http://127.0.0.1:8080/api" sends GET /contacts to
 	// "http://127.0.0.1:8080/api/contacts". Default: DefaultBaseURL.
 	BaseURL string
-	// HTTPClient sends the requests. Default: a client with a
-	// DefaultTimeout (30s) timeout that does not follow redirects, so the
-	// credential headers never reach another host. A client given here is
-	// used as is.
+	// HTTPClient sends the requests. Default: a client with its own
+	// connection pool (a clone of http.DefaultTransport), a DefaultTimeout
+	// (30s) timeout, and no following of redirects, so the credential
+	// headers never reach another host. A client given here is used as is.
 	HTTPClient *http.Client
 	// Logger receives API warnings (at Warn) and, with Debug, one record
 	// per request (at Debug). Default: slog.Default().
@@ -135,7 +135,10 @@ func NewClient(cfg Config) (*Client, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{
-			Timeout: DefaultTimeout,
+			// Its own connection pool, so that CloseIdleConnections touches
+			// nothing else in the process.
+			Transport: http.DefaultTransport.(*http.Transport).Clone(),
+			Timeout:   DefaultTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
@@ -212,6 +215,14 @@ var defaultUserAgent = sync.OnceValue(func() string {
 func (c *Client) BaseURL() *url.URL {
 	u := *c.base
 	return &u
+}
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// client's HTTP client (see [http.Client.CloseIdleConnections]). Call it
+// when the client will not be used for a while, for example when an
+// adapter's Run returns; the client stays usable.
+func (c *Client) CloseIdleConnections() {
+	c.http.CloseIdleConnections()
 }
 
 // CheckToken reports whether token, taken from the X-Authorization header

@@ -448,7 +448,10 @@ func TestClient_validation(t *testing.T) {
 		field string
 	}{
 		{"contacts negative page", func(c *sendbee.Client) error { _, _, e := c.Contacts(ctx, sendbee.ContactsOptions{Page: -1}); return e }, "page"},
-		{"contacts limit too big", func(c *sendbee.Client) error { _, _, e := c.Contacts(ctx, sendbee.ContactsOptions{Limit: 101}); return e }, "limit"},
+		{"contacts limit too big", func(c *sendbee.Client) error {
+			_, _, e := c.Contacts(ctx, sendbee.ContactsOptions{Limit: 101})
+			return e
+		}, "limit"},
 		{"subscribe without phone", func(c *sendbee.Client) error {
 			_, _, e := c.SubscribeContact(ctx, sendbee.SubscribeContactRequest{Name: "Ana"})
 			return e

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/adapters/sendbee"
+	"github.com/parleybot/parley/bot/bottest"
 )
 
 // Credentials and path prefix of the fake API.
@@ -206,3 +207,6 @@ func captureLogger() (*slog.Logger, *logBuffer) {
 	b := &logBuffer{}
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }
+
+// bottestLogger is the test kit's logger: output only for failing tests.
+func bottestLogger(t *testing.T) *slog.Logger { return bottest.Logger(t) }

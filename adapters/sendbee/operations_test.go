@@ -44,14 +44,14 @@ const (
 // An opCase is one API operation: how to call it, what the fake must
 // receive and what it answers.
 type opCase struct {
-	name      string
-	call      func(ctx context.Context, c *sendbee.Client) (any, *sendbee.Response, error)
-	method    string
-	path      string
-	query     url.Values // nil: no query at all
-	body      string     // "": no body
-	reply     string
-	check     func(t *testing.T, v any)
+	name   string
+	call   func(ctx context.Context, c *sendbee.Client) (any, *sendbee.Response, error)
+	method string
+	path   string
+	query  url.Values // nil: no query at all
+	body   string     // "": no body
+	reply  string
+	check  func(t *testing.T, v any)
 }
 
 func operationCases() []opCase {

@@ -150,6 +150,7 @@ func decodeList[T any](raw json.RawMessage) ([]T, error) {
 // strings; this keeps one unexpected type from failing a whole list.
 type flexString string
 
+// UnmarshalJSON implements [json.Unmarshaler].
 func (s *flexString) UnmarshalJSON(b []byte) error {
 	*s = flexString(jsonText(b))
 	return nil
@@ -163,6 +164,7 @@ type flexBool bool
 
 var errFlexBool = errors.New("not a boolean")
 
+// UnmarshalJSON implements [json.Unmarshaler].
 func (v *flexBool) UnmarshalJSON(b []byte) error {
 	s := strings.ToLower(strings.Trim(strings.TrimSpace(string(b)), `"`))
 	switch s {

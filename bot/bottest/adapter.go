@@ -137,7 +137,9 @@ func TestAdapter(t *testing.T, features Features, newHarness func(t *testing.T) 
 		before := goleak.IgnoreCurrent()
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
-		go func() { done <- h.Adapter.Run(ctx, bot.PublisherFunc(func(context.Context, *bot.Message) error { return nil })) }()
+		go func() {
+			done <- h.Adapter.Run(ctx, bot.PublisherFunc(func(context.Context, *bot.Message) error { return nil }))
+		}()
 		cancel()
 		select {
 		case err := <-done:

@@ -61,11 +61,11 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.typ, e.detail) }
 
-func badRequest(format string, args ...any) error {
+func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: "validation_error", detail: fmt.Sprintf(format, args...)}
 }
 
-func notFound(format string, args ...any) error {
+func notFound(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusNotFound, typ: "not_found", detail: fmt.Sprintf(format, args...)}
 }
 

@@ -46,20 +46,21 @@ type conversation struct {
 }
 
 type message struct {
-	id, refID  string
-	conv       *conversation
-	direction  string // inbound | outbound
-	body       string
-	mediaType  string
-	mediaURL   string
-	status     string
-	failReason string
-	sentAt     time.Time
-	fromUserID string
-	toUserID   string
-	source     string // customer | api | agent | demo
-	agentName  string
-	template   string
+	id, refID    string
+	conv         *conversation
+	direction    string // inbound | outbound
+	body         string
+	mediaType    string
+	mediaURL     string
+	status       string
+	failReason   string
+	sentAt       time.Time
+	fromUserID   string
+	toUserID     string
+	source       string // customer | api | agent | demo
+	agentName    string
+	template     string // keyword of the template sent, if any
+	templateLang string
 }
 
 type button struct {
@@ -347,7 +348,7 @@ func (st *state) seed(now time.Time) {
 	mid := func(n string) string { return "5eed0e55-0000-4000-8000-0000000000" + n }
 	st.addMessage(marko.conv, &message{id: mid("01"), refID: "wamid.demo01", direction: "outbound",
 		body: "Hi Marko, your order 1042 has shipped.", status: "read", sentAt: now.Add(-26 * time.Hour),
-		toUserID: marko.id, source: "demo", template: "order_shipped"})
+		toUserID: marko.id, source: "demo", template: "order_shipped", templateLang: "en"})
 	st.addMessage(marko.conv, &message{id: mid("02"), direction: "inbound", body: "Thanks! When will it arrive?",
 		status: "received", sentAt: now.Add(-25*time.Hour - 30*time.Minute), fromUserID: marko.id, source: "demo"})
 	st.addMessage(marko.conv, &message{id: mid("03"), refID: "wamid.demo03", direction: "outbound",
