@@ -608,3 +608,17 @@ func TestClient_CheckToken(t *testing.T) {
 	assert.ErrorIs(t, c.CheckToken(sendbee.Token(testSecret, time.Now().Add(-time.Hour))), sendbee.ErrTokenExpired)
 	assert.ErrorIs(t, c.CheckToken(""), sendbee.ErrTokenMissing)
 }
+
+func TestClient_CloseIdleConnections(t *testing.T) {
+	t.Parallel()
+	f := newFakeAPI(t)
+	f.reply("GET", "/teams/members", 200, `{"data": []}`)
+	c := f.newClient(t)
+
+	_, _, err := c.Members(t.Context(), sendbee.MembersOptions{})
+	require.NoError(t, err)
+	c.CloseIdleConnections()
+	_, _, err = c.Members(t.Context(), sendbee.MembersOptions{})
+	require.NoError(t, err, "the client stays usable")
+	assert.Len(t, f.requests(), 2)
+}

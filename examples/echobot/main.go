@@ -7,22 +7,33 @@
 // Type a line and the bot echoes it; "help" lists the commands; Ctrl-D (end
 // of input) or Ctrl-C stops it.
 //
-// Environment:
+// With a platform configured in the environment it serves that platform
+// instead, receiving webhooks on $PARLEY_ADDR:
 //
-//	PARLEY_LOG_LEVEL  debug, info, warn (the default) or error; logs go to stderr
+//	PARLEY_LOG_LEVEL    debug, info, warn (the default) or error; logs go to stderr
+//	PARLEY_ADDR         where webhooks are served (default 127.0.0.1:8080)
+//	SENDBEE_API_KEY     Sendbee: the API key and secret; with both set, the
+//	SENDBEE_API_SECRET  bot answers Sendbee webhooks at /webhooks/sendbee
+//	SENDBEE_BASE_URL    Sendbee: the API root (default: the real API; the
+//	                    emulator of "parley sim sendbee" prints its own)
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/parleybot/parley/adapters/console"
+	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/handlers/echo"
 	"github.com/parleybot/parley/handlers/help"
@@ -47,7 +58,7 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 		return err
 	}
 
-	adapters, err := platforms(getenv, logger)
+	adapters, webhooks, err := platforms(getenv, logger)
 	if err != nil {
 		return err
 	}
@@ -67,15 +78,71 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 	b.Handle(bot.Command("echo"), echo.Handler{}, bot.Help("echo <text>", "repeat <text>"))
 	b.NotFound(echo.Handler{}) // anything else is echoed whole
 
-	return b.Run(ctx)
+	if webhooks == nil {
+		return b.Run(ctx)
+	}
+	return serve(ctx, b, webhooks, getenv("PARLEY_ADDR"), logger)
+}
+
+// serve runs b beside an HTTP server for the platforms' webhooks on addr.
+// The server outlives the Bot by its drain (webhooks that arrive then are
+// answered 503, and the platform delivers them again), then shuts down.
+func serve(ctx context.Context, b *bot.Bot, webhooks http.Handler, addr string, logger *slog.Logger) error {
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("PARLEY_ADDR=%s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: webhooks, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("serving webhooks", "addr", ln.Addr().String())
+
+	runErr := b.Run(ctx)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return errors.Join(runErr, fmt.Errorf("shut down the webhook server: %w", err))
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(runErr, err)
+	}
+	return runErr
 }
 
 // platforms returns the adapters of the chat platforms configured in the
-// environment. There are none yet. As the platform adapters arrive, each is
-// built here from its own variables, and the webhook adapters are mounted on
-// an http.ServeMux that an http.Server serves on $PARLEY_ADDR beside b.Run.
-func platforms(getenv func(string) string, logger *slog.Logger) ([]bot.Adapter, error) {
-	return nil, nil
+// environment, and the handler for their webhooks (nil when none has any).
+// A platform whose variables are only partly set is an error naming the
+// missing variable.
+func platforms(getenv func(string) string, logger *slog.Logger) ([]bot.Adapter, http.Handler, error) {
+	var (
+		adapters []bot.Adapter
+		mux      = http.NewServeMux()
+		routes   int
+	)
+	if key, secret := getenv("SENDBEE_API_KEY"), getenv("SENDBEE_API_SECRET"); key != "" || secret != "" {
+		switch {
+		case key == "":
+			return nil, nil, errors.New("SENDBEE_API_SECRET is set but SENDBEE_API_KEY is not")
+		case secret == "":
+			return nil, nil, errors.New("SENDBEE_API_KEY is set but SENDBEE_API_SECRET is not")
+		}
+		sb, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{
+			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
+		}})
+		if err != nil {
+			return nil, nil, err
+		}
+		adapters = append(adapters, sb)
+		mux.Handle("/webhooks/sendbee", sb)
+		routes++
+	}
+	if routes == 0 {
+		return adapters, nil, nil
+	}
+	return adapters, mux, nil
 }
 
 // newLogger returns a text logger to w at the level named by level

@@ -1,0 +1,58 @@
+// Command parley is Parley's command-line tool.
+//
+// Usage:
+//
+//	parley sim sendbee [-sendbee-addr 127.0.0.1:8701]
+//
+// "parley sim" runs platform emulators as local servers, so that a bot can
+// be tried end to end on one machine without an account: the emulator plays
+// the platform's API and its webhooks, and lets you play the customer and
+// the platform's dashboard.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: parley <command> [arguments]
+
+commands:
+  sim sendbee   run the Sendbee emulator on loopback (see: parley sim -h)
+`
+
+// run dispatches a command line.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "sim":
+		return runSim(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

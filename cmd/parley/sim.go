@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
+)
+
+const simUsage = `usage: parley sim sendbee [flags]
+
+Runs the Sendbee emulator on loopback until interrupted. It takes its
+credentials from SENDBEE_API_KEY and SENDBEE_API_SECRET (or invents them),
+delivers webhooks to SENDBEE_WEBHOOK_URL (default
+http://127.0.0.1:8080/webhooks/sendbee), and prints the export lines that
+point a bot at it.
+
+Each line typed on standard input is sent as a customer's WhatsApp message.
+Commands:
+  /agent <text>   answer as a human agent from the dashboard (switches the chatbot off)
+  /bot on|off     switch the conversation's chatbot from the dashboard
+  /as <phone>     write as another customer (default +385911234567)
+What the bot sends back is printed as it arrives.
+
+flags:
+`
+
+// runSim runs "parley sim <platform>".
+func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("parley sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("sendbee-addr", "127.0.0.1:8701", "address of the Sendbee emulator")
+	fs.Usage = func() { fmt.Fprint(stderr, simUsage); fs.PrintDefaults() }
+	if len(args) == 0 {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	platform := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch platform {
+	case "sendbee":
+		return simSendbee(ctx, *addr, stdin, stdout, getenv)
+	}
+	fs.Usage()
+	return fmt.Errorf("sim: unknown platform %q (known: sendbee)", platform)
+}
+
+func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
+	key, secret := getenv("SENDBEE_API_KEY"), getenv("SENDBEE_API_SECRET")
+	if key == "" {
+		key = "sim-key-" + randomHex(6)
+	}
+	if secret == "" {
+		secret = "sim-secret-" + randomHex(16)
+	}
+	webhook := getenv("SENDBEE_WEBHOOK_URL")
+	if webhook == "" {
+		webhook = "http://127.0.0.1:8080/webhooks/sendbee"
+	}
+	emu, err := sendbeetest.Start(addr, sendbeetest.WithCredentials(key, secret), sendbeetest.WithWebhook(webhook))
+	if err != nil {
+		return fmt.Errorf("sim sendbee: %w", err)
+	}
+	defer emu.Close()
+
+	out := &lockedWriter{w: stdout}
+	out.printf("Sendbee emulator on %s, delivering webhooks to %s\n\n", emu.URL(), webhook)
+	out.printf("Point a bot at it (for example in another terminal, then run go run ./examples/echobot):\n\n")
+	out.printf("export SENDBEE_API_KEY=%s\n", key)
+	out.printf("export SENDBEE_API_SECRET=%s\n", secret)
+	out.printf("export SENDBEE_BASE_URL=%s\n\n", emu.URL())
+	out.printf("Type a line to write to the bot as a customer; /agent <text>, /bot on|off, /as <phone>. Ctrl-C stops.\n")
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { printSent(ctx, emu, out) })
+
+	lines := make(chan string)
+	// The reader may stay blocked in a read of a terminal after we return;
+	// it holds nothing and gives up once ctx is done.
+	go readLines(ctx, stdin, lines)
+	sim := &customer{emu: emu, out: out, phone: "+385911234567"}
+	for {
+		select {
+		case <-ctx.Done():
+			out.printf("\nstopping\n")
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				lines = nil // input ended: keep serving until interrupted
+				continue
+			}
+			sim.do(line)
+		}
+	}
+}
+
+// customer plays the customer and the dashboard from typed lines.
+type customer struct {
+	emu   *sendbeetest.Server
+	out   *lockedWriter
+	phone string
+	conv  string
+}
+
+func (c *customer) do(line string) {
+	line = strings.TrimSpace(line)
+	switch cmd, rest, _ := strings.Cut(line, " "); {
+	case line == "":
+	case cmd == "/as":
+		c.phone, c.conv = strings.TrimSpace(rest), ""
+		if conv, ok := c.emu.ConversationByPhone(c.phone); ok {
+			c.conv = conv.ID
+		}
+		c.out.printf("now writing as %s\n", c.phone)
+	case cmd == "/agent":
+		if c.conv == "" {
+			c.out.printf("no conversation yet: write as the customer first\n")
+			return
+		}
+		if _, err := c.emu.AgentReply(c.conv, "", rest); err != nil {
+			c.out.printf("agent: %v\n", err)
+			return
+		}
+		c.out.printf("agent → %s: %s   (the chatbot is off now)\n", c.phone, rest)
+	case cmd == "/bot":
+		if c.conv == "" {
+			c.out.printf("no conversation yet: write as the customer first\n")
+			return
+		}
+		on := strings.TrimSpace(rest) == "on"
+		if !on && strings.TrimSpace(rest) != "off" {
+			c.out.printf("usage: /bot on|off\n")
+			return
+		}
+		if err := c.emu.SetChatbot(c.conv, on); err != nil {
+			c.out.printf("bot: %v\n", err)
+			return
+		}
+		c.out.printf("dashboard: chatbot %s for %s\n", strings.TrimSpace(rest), c.phone)
+	case strings.HasPrefix(cmd, "/") && cmd != "/":
+		c.out.printf("unknown command %s (known: /agent, /bot, /as)\n", cmd)
+	default:
+		if !strings.HasPrefix(c.phone, "+") {
+			c.out.printf("the customer's phone must be international, like +385911234567\n")
+			return
+		}
+		c.conv, _ = c.emu.CustomerMessage(c.phone, "Customer", line)
+	}
+}
+
+// printSent prints each message the bot sends through the emulator's API,
+// and each change of a conversation's chatbot, until ctx is done. The
+// emulator has no change feed, so it looks every 100ms.
+func printSent(ctx context.Context, emu *sendbeetest.Server, out *lockedWriter) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	seen := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sent := emu.Sent()
+		for _, m := range sent[seen:] {
+			flag := "prevent_bot_off absent"
+			if m.PreventBotOff != nil {
+				flag = fmt.Sprintf("prevent_bot_off=%v", *m.PreventBotOff)
+			}
+			body := m.Text
+			if m.MediaURL != "" {
+				body += " [" + m.MediaURL + "]"
+			}
+			state := "on"
+			if !m.ChatbotActive {
+				state = "off"
+			}
+			out.printf("bot → %s: %s   (%s; chatbot %s)\n", m.Phone, body, flag, state)
+		}
+		seen = len(sent)
+	}
+}
+
+func readLines(ctx context.Context, r io.Reader, lines chan<- string) {
+	defer close(lines)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		select {
+		case lines <- sc.Text():
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format, args...)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("crypto/rand failed")) // cannot happen on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
