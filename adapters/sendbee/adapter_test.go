@@ -369,3 +369,51 @@ func TestAdapter_Conformance(t *testing.T) {
 		}
 	})
 }
+
+// Templates and media go out through the Bot like text, with the same
+// chatbot semantics.
+func TestAdapter_SendTemplateAndMedia(t *testing.T) {
+	s := newSetup(t, []sendbeetest.Option{sendbeetest.WithWebhookEvents("message.received")})
+	s.b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		tpl := m.Reply("")
+		tpl.Payload = sendbee.Template{Keyword: "welcome", Language: "en", Tags: map[string]string{"1": m.Author.Name}}
+		if err := w.Send(ctx, tpl); err != nil {
+			return err
+		}
+		media := m.Reply("your receipt")
+		media.Attachments = []bot.Attachment{{Kind: "document", URL: "https://files.example.com/receipt.pdf"}}
+		return w.Send(ctx, media)
+	}))
+	bottest.Run(t, s.b)
+	s.emu.CustomerMessage("+385916666666", "Ana", "hi")
+	sent := s.emu.WaitSent(t, 2)
+	assert.Equal(t, "welcome", sent[0].TemplateKeyword)
+	assert.Equal(t, "en", sent[0].TemplateLanguage)
+	assert.Equal(t, map[string]string{"1": "Ana"}, sent[0].TemplateTags)
+	require.NotNil(t, sent[0].PreventBotOff)
+	assert.True(t, *sent[0].PreventBotOff)
+	assert.Equal(t, "https://files.example.com/receipt.pdf", sent[1].MediaURL)
+	assert.Equal(t, "your receipt", sent[1].Text)
+	assert.True(t, sent[1].ChatbotActive)
+}
+
+// A template the platform rejects ends in the dead-letter list with the
+// platform's validation error, and nothing is retried.
+func TestAdapter_RejectedSendIsDeadLettered(t *testing.T) {
+	s := newSetup(t, []sendbeetest.Option{sendbeetest.WithWebhookEvents("message.received")})
+	s.b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		r := m.Reply("")
+		r.Payload = sendbee.Template{Keyword: "no_such_template", Language: "en"}
+		return w.Send(ctx, r)
+	}))
+	bottest.Run(t, s.b)
+	s.emu.CustomerMessage("+385917777777", "Ana", "hi")
+	require.Eventually(t, func() bool { return len(s.b.DeadLetters()) == 1 }, 5*time.Second, time.Millisecond)
+	dl := s.b.DeadLetters()[0]
+	var apiErr *sendbee.APIError
+	require.ErrorAs(t, dl.Err, &apiErr)
+	assert.GreaterOrEqual(t, apiErr.StatusCode, 400)
+	assert.Less(t, apiErr.StatusCode, 500)
+	assert.Equal(t, 1, dl.Attempts)
+	assert.Empty(t, s.emu.Sent())
+}
