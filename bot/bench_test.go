@@ -51,10 +51,16 @@ func benchMessage(i int64, withID bool) *bot.Message {
 	return m
 }
 
-func BenchmarkPipeline(b *testing.B) {
+func BenchmarkPipeline(b *testing.B) { benchPipeline(b, true) }
+
+// benchPipeline runs b.N messages through a Bot on a discarding
+// FakeAdapter whose only route replies once, and reports messages per
+// second. withID says whether the messages have event IDs (and so are
+// deduplicated).
+func benchPipeline(b *testing.B, withID bool, opts ...bot.Option) {
 	fa := bottest.NewFakeAdapter("fake")
 	fa.Discard = true
-	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()))
+	bt, err := bot.New(append([]bot.Option{bot.WithAdapters(fa), bot.WithLogger(discardLogger())}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +76,7 @@ func BenchmarkPipeline(b *testing.B) {
 	var next atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := bt.Publish(ctx, benchMessage(next.Add(1)-1, true)); err != nil {
+			if err := bt.Publish(ctx, benchMessage(next.Add(1)-1, withID)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -140,38 +146,10 @@ func BenchmarkBarePipeline(b *testing.B) {
 	owg.Wait()
 }
 
+// BenchmarkPipelineNoStore is BenchmarkPipelineNoIDs with a Store that does
+// nothing: the cost of the Bot's own machinery.
 func BenchmarkPipelineNoStore(b *testing.B) {
-	fa := bottest.NewFakeAdapter("fake")
-	fa.Discard = true
-	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()), bot.WithKeyStore(nopStore{}), bot.WithStore(nopStore{}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
-		return w.Send(ctx, m.Reply("pong"))
-	}))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- bt.Run(ctx) }()
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	var next atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := bt.Publish(ctx, benchMessage(next.Add(1)-1, false)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	for fa.Count() < int64(b.N) {
-		runtime.Gosched()
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-	b.StopTimer()
-	cancel()
-	<-done
+	benchPipeline(b, false, bot.WithKeyStore(nopStore{}), bot.WithStore(nopStore{}))
 }
 
 type nopStore struct{}
@@ -183,39 +161,9 @@ func (nopStore) SetIfAbsent(context.Context, string, []byte, time.Duration) (boo
 }
 func (nopStore) Delete(context.Context, string) error { return nil }
 
-func BenchmarkPipelineNoIDs(b *testing.B) {
-	fa := bottest.NewFakeAdapter("fake")
-	fa.Discard = true
-	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(discardLogger()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
-		return w.Send(ctx, m.Reply("pong"))
-	}))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- bt.Run(ctx) }()
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	var next atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := bt.Publish(ctx, benchMessage(next.Add(1)-1, false)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	for fa.Count() < int64(b.N) {
-		runtime.Gosched()
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-	b.StopTimer()
-	cancel()
-	<-done
-}
+// BenchmarkPipelineNoIDs is BenchmarkPipeline for messages without event
+// IDs: no inbound deduplication, and replies get generated keys.
+func BenchmarkPipelineNoIDs(b *testing.B) { benchPipeline(b, false) }
 
 // BenchmarkMemoryPerConversation measures the heap held per tracked
 // conversation: its ownership entry (human-owned, the larger case) and the
