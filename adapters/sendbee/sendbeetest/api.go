@@ -328,28 +328,34 @@ func paginate[T any](c *call, items []T) (*result, error) {
 	return &result{data: data, meta: m, links: l}, nil
 }
 
-// statusWriter records the status code written.
+// statusWriter records the status code written and calls before(code)
+// just before the header goes out, so that a request is recorded before
+// the client can see the answer.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	before func()
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if w.before != nil {
+			w.before()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-// serveAPI runs the request pipeline: record, read body, injected fault,
-// route (404), authentication (401), method (405), rate limit (429),
+// serveAPI runs the request pipeline: record, read body, prefix check
+// (404), injected fault, route (404), authentication (401), method (405), rate limit (429),
 // content type (415), handler.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string, inside bool) {
 	sw := &statusWriter{ResponseWriter: w}
@@ -359,11 +365,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string
 		ContentType: r.Header.Get("Content-Type"), Accept: r.Header.Get("Accept"),
 		UserAgent: r.Header.Get("User-Agent"), Time: s.now(),
 	}
-	defer func() {
-		rec.Status = sw.status
-		s.addRequest(rec)
-		s.logf("%s %s -> %d", r.Method, r.URL.Path, sw.status)
-	}()
+	recorded := false
+	record := func() {
+		if !recorded {
+			recorded = true
+			rec.Status = sw.status
+			s.addRequest(rec)
+			s.logf("%s %s -> %d", r.Method, r.URL.Path, sw.status)
+		}
+	}
+	sw.before = record
+	defer record()
 
 	body, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, maxBody))
 	rec.Body = body
@@ -378,17 +390,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string
 		return
 	}
 
-	if f, ok := s.popFault(); ok {
-		rec.Fault = f.name()
-		if s.applyFault(w, sw, r, f) {
-			return
-		}
-	}
-
 	if !inside {
 		s.writeError(sw, notFound("no endpoint at %s: the API is served under %s (is the client building absolute paths?)",
 			r.URL.Path, s.URL()))
 		return
+	}
+
+	if f, ok := s.popFault(); ok {
+		rec.Fault = f.name()
+		if f.kind == faultReset {
+			record() // before the client can see the connection drop
+		}
+		if s.applyFault(w, sw, r, f) {
+			return
+		}
 	}
 	rt, ok := s.routes[apiPath]
 	if !ok {

@@ -414,7 +414,7 @@ func (s *Server) createField(c *call) (*result, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f := s.st.fieldByName(name); f != nil && strings.EqualFold(f.name, name) {
+	if s.st.fieldByName(name) != nil {
 		return nil, badRequest("contact field %q already exists", name)
 	}
 	f := &field{id: newUUID(), name: name, typ: typ, options: options}

@@ -39,7 +39,7 @@ func (f fault) name() string {
 }
 
 // Faults are queued first in, first out; each one is used up by exactly one
-// API request (any path under the prefix, authenticated or not, counted
+// API request (any path under the prefix, authenticated or not, applied
 // before routing and authentication). Requests to "/_sim/" never consume a
 // fault. Faulted requests do not count toward the rate limit, except that a
 // delayed request continues normally afterwards.

@@ -61,7 +61,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s.hs = httptest.NewServer(s)
+	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.rootURL = s.hs.URL
 	tb.Cleanup(s.Close)
 	return s
@@ -80,7 +80,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.hsrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	s.hsrv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	host := ln.Addr().String()
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
 		host = net.JoinHostPort("localhost", strings.TrimPrefix(host[strings.LastIndex(host, ":"):], ":"))
@@ -169,10 +169,9 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-// ServeHTTP serves the API under the prefix and the control endpoints under
-// "/_sim/". It is what NewServer and Start mount; it is exported so that
-// the emulator can also be mounted on another mux.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveHTTP serves the API under the prefix and the control endpoints under
+// "/_sim/".
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.hmu.Lock()
 	if s.hclosed {
 		s.hmu.Unlock()

@@ -219,15 +219,6 @@ func (st *state) convByID(id string) *conversation {
 	return nil
 }
 
-func (st *state) templateByID(id string) *template {
-	for _, t := range st.templates {
-		if t.id == id {
-			return t
-		}
-	}
-	return nil
-}
-
 func (st *state) memberByID(id string) *member {
 	for _, m := range st.members {
 		if strings.EqualFold(m.id, id) {
