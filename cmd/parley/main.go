@@ -3,6 +3,8 @@
 // Usage:
 //
 //	parley sim sendbee [-sendbee-addr 127.0.0.1:8701]
+//	parley sim velaflows [-velaflows-addr 127.0.0.1:8702]
+//	parley velaflows export-leads [-o leads.csv]
 //
 // "parley sim" runs platform emulators as local servers, so that a bot can
 // be tried end to end on one machine without an account: the emulator plays
@@ -37,7 +39,9 @@ func main() {
 const usage = `usage: parley <command> [arguments]
 
 commands:
-  sim sendbee   run the Sendbee emulator on loopback (see: parley sim -h)
+  sim sendbee              run the Sendbee emulator on loopback (see: parley sim -h)
+  sim velaflows            run the VelaFlows emulator on loopback
+  velaflows export-leads   export every VelaFlows CRM lead to a CSV file
 `
 
 // run dispatches a command line.
@@ -49,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "sim":
 		return runSim(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "velaflows":
+		return runVelaflows(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -16,9 +16,9 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 )
 
-const simUsage = `usage: parley sim sendbee [flags]
+const simUsage = `usage: parley sim sendbee|velaflows [flags]
 
-Runs the Sendbee emulator on loopback until interrupted. It takes its
+parley sim sendbee runs the Sendbee emulator on loopback until interrupted. It takes its
 credentials from SENDBEE_API_KEY and SENDBEE_API_SECRET (or invents them),
 delivers webhooks to SENDBEE_WEBHOOK_URL (default
 http://127.0.0.1:8080/webhooks/sendbee), and prints the export lines that
@@ -31,6 +31,12 @@ Commands:
   /as <phone>     write as another customer (default +385911234567)
 What the bot sends back is printed as it arrives.
 
+parley sim velaflows runs the VelaFlows emulator the same way. Its
+credentials come from VELAFLOWS_API_TOKEN and VELAFLOWS_WORKSPACE_ID (or are
+invented); the bot registers its own webhook subscription at
+$PARLEY_PUBLIC_URL/webhooks/velaflows. Typed lines are a customer's messages;
+commands: /assign [agent], /unassign, /close, /as <phone or email>.
+
 flags:
 `
 
@@ -39,6 +45,7 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := flag.NewFlagSet("parley sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("sendbee-addr", "127.0.0.1:8701", "address of the Sendbee emulator")
+	vfAddr := fs.String("velaflows-addr", "127.0.0.1:8702", "address of the VelaFlows emulator")
 	fs.Usage = func() { fmt.Fprint(stderr, simUsage); fs.PrintDefaults() }
 	if len(args) == 0 {
 		fs.Usage()
@@ -51,9 +58,11 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	switch platform {
 	case "sendbee":
 		return simSendbee(ctx, *addr, stdin, stdout, getenv)
+	case "velaflows":
+		return simVelaflows(ctx, *vfAddr, stdin, stdout, getenv)
 	}
 	fs.Usage()
-	return fmt.Errorf("sim: unknown platform %q (known: sendbee)", platform)
+	return fmt.Errorf("sim: unknown platform %q (known: sendbee, velaflows)", platform)
 }
 
 func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
@@ -82,17 +91,23 @@ func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Wri
 	out.printf("export SENDBEE_BASE_URL=%s\n\n", emu.URL())
 	out.printf("Type a line to write to the bot as a customer; /agent <text>, /bot on|off, /as <phone>. Ctrl-C stops.\n")
 
+	sim := &customer{emu: emu, out: out, phone: "+385911234567"}
+	return interact(ctx, stdin, out, sim.do, func(ctx context.Context) { printSent(ctx, emu, out) })
+}
+
+// interact feeds each line of stdin to do and runs watch beside it, until
+// ctx is done; the end of stdin does not stop it.
+func interact(ctx context.Context, stdin io.Reader, out *lockedWriter, do func(line string), watch func(ctx context.Context)) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wg.Go(func() { printSent(ctx, emu, out) })
+	wg.Go(func() { watch(ctx) })
 
 	lines := make(chan string)
 	// The reader may stay blocked in a read of a terminal after we return;
 	// it holds nothing and gives up once ctx is done.
 	go readLines(ctx, stdin, lines)
-	sim := &customer{emu: emu, out: out, phone: "+385911234567"}
 	for {
 		select {
 		case <-ctx.Done():
@@ -103,7 +118,7 @@ func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Wri
 				lines = nil // input ended: keep serving until interrupted
 				continue
 			}
-			sim.do(line)
+			do(strings.TrimSpace(line))
 		}
 	}
 }
@@ -117,7 +132,6 @@ type customer struct {
 }
 
 func (c *customer) do(line string) {
-	line = strings.TrimSpace(line)
 	switch cmd, rest, _ := strings.Cut(line, " "); {
 	case line == "":
 	case cmd == "/as":

@@ -16,6 +16,12 @@
 //	SENDBEE_API_SECRET  bot answers Sendbee webhooks at /webhooks/sendbee
 //	SENDBEE_BASE_URL    Sendbee: the API root (default: the real API; the
 //	                    emulator of "parley sim sendbee" prints its own)
+//	VELAFLOWS_API_TOKEN       VelaFlows: the API token and workspace; with both
+//	VELAFLOWS_WORKSPACE_ID    set, the bot answers deliveries at /webhooks/velaflows
+//	VELAFLOWS_BASE_URL        VelaFlows: the API root (default: the real API)
+//	VELAFLOWS_WEBHOOK_SECRET  VelaFlows: the secret of a subscription you registered
+//	PARLEY_PUBLIC_URL         the bot's public URL; with it, the bot registers its
+//	                          VelaFlows webhook subscription itself
 package main
 
 import (
@@ -34,6 +40,7 @@ import (
 
 	"github.com/parleybot/parley/adapters/console"
 	"github.com/parleybot/parley/adapters/sendbee"
+	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/handlers/echo"
 	"github.com/parleybot/parley/handlers/help"
@@ -58,7 +65,7 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 		return err
 	}
 
-	adapters, webhooks, err := platforms(getenv, logger)
+	adapters, webhooks, err := platforms(ctx, getenv, logger)
 	if err != nil {
 		return err
 	}
@@ -116,7 +123,7 @@ func serve(ctx context.Context, b *bot.Bot, webhooks http.Handler, addr string, 
 // environment, and the handler for their webhooks (nil when none has any).
 // A platform whose variables are only partly set is an error naming the
 // missing variable.
-func platforms(getenv func(string) string, logger *slog.Logger) ([]bot.Adapter, http.Handler, error) {
+func platforms(ctx context.Context, getenv func(string) string, logger *slog.Logger) ([]bot.Adapter, http.Handler, error) {
 	var (
 		adapters []bot.Adapter
 		mux      = http.NewServeMux()
@@ -137,6 +144,25 @@ func platforms(getenv func(string) string, logger *slog.Logger) ([]bot.Adapter, 
 		}
 		adapters = append(adapters, sb)
 		mux.Handle("/webhooks/sendbee", sb)
+		routes++
+	}
+	if token, ws := getenv("VELAFLOWS_API_TOKEN"), getenv("VELAFLOWS_WORKSPACE_ID"); token != "" || ws != "" {
+		cfg := velaflows.ConfigFromEnv(getenv)
+		cfg.Logger = logger
+		vf, err := velaflows.New(velaflows.AdapterConfig{Config: cfg, WebhookSecret: getenv(velaflows.EnvWebhookSecret)})
+		if err != nil {
+			return nil, nil, err
+		}
+		switch public := getenv("PARLEY_PUBLIC_URL"); {
+		case public != "":
+			if _, err := vf.EnsureWebhook(ctx, public); err != nil {
+				return nil, nil, fmt.Errorf("PARLEY_PUBLIC_URL=%s: %w", public, err)
+			}
+		case vf.WebhookSecret() == "":
+			return nil, nil, fmt.Errorf("VelaFlows needs PARLEY_PUBLIC_URL (to register its webhook) or %s (the secret of one you registered)", velaflows.EnvWebhookSecret)
+		}
+		adapters = append(adapters, vf)
+		mux.Handle(velaflows.WebhookPath, vf)
 		routes++
 	}
 	if routes == 0 {

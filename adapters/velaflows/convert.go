@@ -1,0 +1,210 @@
+package velaflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// VelaFlows documents its delivery envelope and a few payloads (spec §9.3);
+// the rest is assumed. Everything that depends on the payload shapes is in
+// this file, behind deliveryToMessage.
+//
+//	{"eventId": "evt_…", "eventType": "conversation.message.received",
+//	 "timestamp": "2026-03-24T09:00:01.000Z", "workspaceId": "…",
+//	 "data": {"conversationId": "…", "message": {"_id": "…", "type": "text",
+//	          "text": "Hi", "sender": {"type": "contact", "name": "Ada",
+//	          "phone": "+44…"}, "channel": "whatsapp", "createdAt": "…"}}}
+//
+// Both spellings of each event name are accepted (the seed's
+// "conversation.message.received" and the docs' "inbox.message.received");
+// see CanonicalEvent.
+
+// delivery is the envelope of a webhook delivery.
+type delivery struct {
+	EventID     string          `json:"eventId"`
+	EventType   string          `json:"eventType"`
+	Timestamp   string          `json:"timestamp"`
+	WorkspaceID string          `json:"workspaceId"`
+	Data        json.RawMessage `json:"data"`
+}
+
+// deliveryData is the union of the data fields the adapter reads.
+type deliveryData struct {
+	ConversationID string `json:"conversationId"`
+	Message        *struct {
+		ID      string `json:"_id"`
+		Type    string `json:"type"`
+		Text    string `json:"text"`
+		Content string `json:"content"`
+		Sender  struct {
+			Type  string `json:"type"`
+			ID    string `json:"_id"`
+			Name  string `json:"name"`
+			Phone string `json:"phone"`
+			Email string `json:"email"`
+		} `json:"sender"`
+		Channel   string `json:"channel"`
+		CreatedAt string `json:"createdAt"`
+		Media     *struct {
+			URL      string `json:"url"`
+			MimeType string `json:"mimeType"`
+			FileName string `json:"fileName"`
+		} `json:"media"`
+	} `json:"message"`
+	Conversation *struct {
+		ID              string  `json:"_id"`
+		Status          string  `json:"status"`
+		AssignedAgentID *string `json:"assignedAgentId"`
+		Channel         string  `json:"channel"`
+		ChannelType     string  `json:"channelType"`
+		ContactName     string  `json:"contactName"`
+		ContactPhone    string  `json:"contactPhone"`
+	} `json:"conversation"`
+	Lead *struct {
+		ID string `json:"_id"`
+	} `json:"lead"`
+}
+
+// errIgnored marks a well-formed delivery the bot does not handle.
+var errIgnored = errors.New("velaflows: event ignored")
+
+// deliveryToMessage converts the raw body of a webhook delivery into a
+// bot.Message whose ID is the delivery's eventId (the platform redelivers an
+// event with the same eventId for 24 hours). It returns errIgnored for
+// events the bot does not handle and another error for a malformed body.
+// It does no I/O and reads no clock.
+func deliveryToMessage(raw []byte) (*bot.Message, error) {
+	var d delivery
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("velaflows: delivery: %w", err)
+	}
+	if d.EventType == "" {
+		return nil, errors.New("velaflows: delivery: no eventType")
+	}
+	if d.EventID == "" {
+		return nil, errors.New("velaflows: delivery: no eventId")
+	}
+	event := CanonicalEvent(d.EventType)
+	switch event {
+	case EventConversationMessageReceived, EventConversationCreated, EventConversationAssigned,
+		EventConversationUnassigned, EventConversationClosed, EventConversationReopened, EventLeadStageChanged:
+	default:
+		return nil, errIgnored
+	}
+	if len(d.Data) == 0 || string(d.Data) == "null" {
+		return nil, fmt.Errorf("velaflows: delivery %s: no data", d.EventType)
+	}
+	var data deliveryData
+	if err := json.Unmarshal(d.Data, &data); err != nil {
+		return nil, fmt.Errorf("velaflows: delivery %s: %w", d.EventType, err)
+	}
+	m := &bot.Message{
+		ID:       d.EventID,
+		Platform: Name,
+		Raw:      json.RawMessage(raw),
+		Time:     parseTime(d.Timestamp),
+		Kind:     bot.KindEvent,
+	}
+	switch event {
+	case EventConversationMessageReceived:
+		msg := data.Message
+		if msg == nil {
+			return nil, fmt.Errorf("velaflows: delivery %s: no message", d.EventType)
+		}
+		if data.ConversationID == "" {
+			return nil, fmt.Errorf("velaflows: delivery %s: no conversationId", d.EventType)
+		}
+		if msg.Sender.Type != "" && msg.Sender.Type != "contact" {
+			// Agents', bots' and system messages: the bot answers customers
+			// only, and its own replies must not come back as input.
+			return nil, errIgnored
+		}
+		m.Kind = bot.KindMessage
+		m.Conversation = data.ConversationID
+		m.Text = msg.Text
+		if m.Text == "" {
+			m.Text = msg.Content
+		}
+		m.Author = bot.User{ID: msg.Sender.ID, Name: msg.Sender.Name, Phone: msg.Sender.Phone, Email: msg.Sender.Email}
+		if m.Author.ID == "" {
+			m.Author.ID = firstNonEmpty(msg.Sender.Phone, msg.Sender.Email, msg.Sender.Name)
+		}
+		m.Direct = true
+		if msg.Channel != "" {
+			m.Tags = []string{"channel:" + msg.Channel}
+		}
+		if t := parseTime(msg.CreatedAt); !t.IsZero() {
+			m.Time = t
+		}
+		if msg.Media != nil && msg.Media.URL != "" {
+			m.Attachments = []bot.Attachment{{Kind: attachmentKind(msg.Type), URL: msg.Media.URL, Name: msg.Media.FileName, MIME: msg.Media.MimeType}}
+		}
+	case EventLeadStageChanged:
+		if data.Lead == nil || data.Lead.ID == "" {
+			return nil, fmt.Errorf("velaflows: delivery %s: no lead", d.EventType)
+		}
+		m.Conversation = "lead:" + data.Lead.ID
+	default: // conversation events
+		c := data.Conversation
+		if c == nil || c.ID == "" {
+			return nil, fmt.Errorf("velaflows: delivery %s: no conversation", d.EventType)
+		}
+		m.Conversation = c.ID
+		assigned := c.AssignedAgentID != nil && *c.AssignedAgentID != ""
+		switch event {
+		case EventConversationAssigned:
+			m.Kind = bot.KindAssignment
+			m.Owner = bot.OwnerBot
+			if assigned {
+				m.Owner = bot.OwnerHuman // an agent took the conversation
+			}
+		case EventConversationUnassigned, EventConversationClosed:
+			// Unassigned or closed: nobody on the team holds it any more.
+			m.Kind = bot.KindAssignment
+			m.Owner = bot.OwnerBot
+		case EventConversationReopened:
+			m.Kind = bot.KindAssignment
+			if assigned {
+				m.Owner = bot.OwnerHuman
+			}
+		case EventConversationCreated:
+			if assigned {
+				m.Owner = bot.OwnerHuman
+			}
+		}
+	}
+	return m, nil
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func attachmentKind(messageType string) string {
+	switch t := strings.ToLower(messageType); t {
+	case "image", "video", "audio", "document":
+		return t
+	case "", "text":
+		return "file"
+	default:
+		return t
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

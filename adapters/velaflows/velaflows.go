@@ -1,0 +1,251 @@
+package velaflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// Name is the adapter's name and the Platform of its messages.
+const Name = "velaflows"
+
+// Defaults of the bot adapter.
+const (
+	// DefaultMaxBodyBytes caps a delivery body.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultPublishTimeout bounds the wait for a full queue before a
+	// delivery is answered 503.
+	DefaultPublishTimeout = 5 * time.Second
+	// DefaultRetryAfter is the Retry-After of a 503 answer.
+	DefaultRetryAfter = 5 * time.Second
+	// DefaultMaxEventAge is how old a delivery's timestamp may be: VelaFlows
+	// redelivers for 24 hours, and an older event is a replay.
+	DefaultMaxEventAge = 25 * time.Hour
+	// WebhookPath is where the adapter expects to be mounted, relative to
+	// the bot's public URL.
+	WebhookPath = "/webhooks/velaflows"
+)
+
+// EnvWebhookSecret names the variable a bot reads the webhook signing secret
+// from.
+const EnvWebhookSecret = "VELAFLOWS_WEBHOOK_SECRET"
+
+// AdapterConfig configures the bot adapter. The zero value of an optional
+// field selects its default.
+type AdapterConfig struct {
+	// Config is the API client's configuration: Token and WorkspaceID are
+	// required (read from VELAFLOWS_API_TOKEN and VELAFLOWS_WORKSPACE_ID
+	// when empty).
+	Config
+	// WebhookSecret verifies the X-Webhook-Signature of deliveries: the
+	// secret of the webhook subscription, "whsec_" prefix included. It may
+	// be left empty when EnsureWebhook registers the subscription, which
+	// then generates one.
+	WebhookSecret string
+	// MaxBodyBytes caps a delivery body; larger ones get 413.
+	// Default: DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// PublishTimeout bounds the wait for a full queue; past it the delivery
+	// is answered 503 with Retry-After and VelaFlows delivers it again.
+	// Default: DefaultPublishTimeout.
+	PublishTimeout time.Duration
+	// RetryAfter is the Retry-After of 503 answers. Default: DefaultRetryAfter.
+	RetryAfter time.Duration
+	// MaxEventAge drops (with 200) deliveries whose timestamp is older:
+	// the signature covers only the body, so this bounds replays.
+	// Default: DefaultMaxEventAge; negative disables the check.
+	MaxEventAge time.Duration
+	// WritesPer15Min is the write budget the Bot paces replies to.
+	// Default: WriteRateLimit (100 per token per 15 minutes).
+	WritesPer15Min int
+}
+
+// An Adapter connects a bot.Bot to VelaFlows: it is the http.Handler for
+// VelaFlows webhook deliveries (mount it on your own server at WebhookPath),
+// and it sends the bot's replies into conversations through the API.
+//
+// Customer messages become KindMessage; an assignment to an agent becomes a
+// KindAssignment that makes the conversation human-owned; unassignment and
+// closing give it back to the bot. VelaFlows has no switch of its own for
+// its automation, so Bot.Handoff and Bot.Resume are local to the Bot.
+//
+// An Adapter is safe for concurrent use. It serves deliveries only while
+// its Run is running; before and after, it answers 503.
+type Adapter struct {
+	client *Client
+	cfg    AdapterConfig
+	logger *slog.Logger
+	pub    atomic.Pointer[bot.Publisher]
+	secret atomic.Pointer[string]
+	mu     sync.Mutex // serializes EnsureWebhook
+	now    func() time.Time
+}
+
+// Interface guards.
+var (
+	_ bot.Adapter  = (*Adapter)(nil)
+	_ bot.Limiter  = (*Adapter)(nil)
+	_ http.Handler = (*Adapter)(nil)
+)
+
+// New returns an Adapter. It fails when a credential is missing, naming the
+// variable a bot reads it from.
+func New(cfg AdapterConfig) (*Adapter, error) {
+	c, err := NewClient(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = DefaultPublishTimeout
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
+	}
+	if cfg.MaxEventAge == 0 {
+		cfg.MaxEventAge = DefaultMaxEventAge
+	}
+	if cfg.WritesPer15Min <= 0 {
+		cfg.WritesPer15Min = WriteRateLimit
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	a := &Adapter{client: c, cfg: cfg, logger: logger.With("adapter", Name), now: time.Now}
+	secret := cfg.WebhookSecret
+	a.secret.Store(&secret)
+	return a, nil
+}
+
+// Name returns "velaflows".
+func (a *Adapter) Name() string { return Name }
+
+// Client returns the adapter's API client.
+func (a *Adapter) Client() *Client { return a.client }
+
+// WebhookSecret returns the secret deliveries are verified with: the
+// configured one, or the one EnsureWebhook generated. Keep it (as
+// VELAFLOWS_WEBHOOK_SECRET) so that a restarted bot verifies the deliveries
+// of the subscription it registered.
+func (a *Adapter) WebhookSecret() string { return *a.secret.Load() }
+
+// Limits declares VelaFlows' write budget (100 per token per 15 minutes; a
+// reply is a write) and its 24-hour redelivery window. VelaFlows counts in
+// fixed windows, so a token bucket stays inside any window only if its
+// burst plus its rate over the window is at most the budget: the adapter
+// keeps a twentieth of the budget as a burst (5 of 100, so that a short
+// exchange is not paced) and refills the rest over the window (95 of 100),
+// which uses 95% of the budget in the long run and never exceeds it.
+func (a *Adapter) Limits() bot.Limits {
+	burst := max(1, a.cfg.WritesPer15Min/20)
+	return bot.Limits{Requests: max(1, a.cfg.WritesPer15Min-burst), Per: RateLimitWindow, Burst: burst, RedeliveryWindow: 24 * time.Hour}
+}
+
+// Run makes the webhook handler publish to p until ctx is done, then
+// returns nil.
+func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
+	if a.WebhookSecret() == "" {
+		return fmt.Errorf("velaflows: no webhook secret: set %s, or call EnsureWebhook before Run", EnvWebhookSecret)
+	}
+	if !a.pub.CompareAndSwap(nil, &p) {
+		return errors.New("velaflows: Run called while already running")
+	}
+	defer a.pub.Store(nil)
+	a.logger.LogAttrs(ctx, slog.LevelInfo, "receiving webhook deliveries")
+	<-ctx.Done()
+	return nil
+}
+
+// Send posts m's text into its conversation
+// (POST /inbox/conversations/{id}/messages, {"content", "type": "text"}).
+// It does not retry; a 429 comes back as *bot.RateLimitError.
+func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
+	if m.Payload != nil {
+		return bot.SendResult{}, fmt.Errorf("velaflows: payload %T: %w", m.Payload, errors.ErrUnsupported)
+	}
+	if strings.HasPrefix(m.Conversation, "lead:") {
+		return bot.SendResult{}, fmt.Errorf("velaflows: %s is a CRM lead, not a conversation", m.Conversation)
+	}
+	if len(m.Attachments) > 0 {
+		return bot.SendResult{}, fmt.Errorf("velaflows: attachments: %w", errors.ErrUnsupported)
+	}
+	if strings.TrimSpace(m.Text) == "" {
+		return bot.SendResult{}, errors.New("velaflows: message has no text")
+	}
+	msg, _, err := a.client.SendMessage(ctx, m.Conversation, MessageRequest{Content: m.Text, Type: MessageTypeText})
+	if err != nil {
+		return bot.SendResult{}, err
+	}
+	return bot.SendResult{ID: msg.ID}, nil
+}
+
+// webhookEvents are the events the adapter subscribes to, in the seed's
+// spelling.
+var webhookEvents = []string{
+	EventConversationMessageReceived, EventConversationCreated, EventConversationAssigned,
+	EventConversationUnassigned, EventConversationClosed, EventConversationReopened,
+}
+
+// EnsureWebhook makes sure VelaFlows delivers the bot's events to
+// publicURL + WebhookPath, signed with the adapter's secret, and returns
+// the subscription. Without a configured secret it generates one (read it
+// back with WebhookSecret). An existing subscription for the same URL is
+// reused rather than duplicated: it is updated to the adapter's events, to
+// active, and — when the secret was generated here — to the new secret.
+func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*WebhookSubscription, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !strings.HasPrefix(publicURL, "http://") && !strings.HasPrefix(publicURL, "https://") {
+		return nil, fmt.Errorf("velaflows: public URL %q: want http(s)://host[:port][/path]", publicURL)
+	}
+	target := strings.TrimSuffix(publicURL, "/") + WebhookPath
+	secret, generated := a.WebhookSecret(), false
+	if secret == "" {
+		s, err := NewWebhookSecret()
+		if err != nil {
+			return nil, err
+		}
+		secret, generated = s, true
+	}
+	var existing *WebhookSubscription
+	for sub, err := range a.client.AllWebhookSubscriptions(ctx, ListOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("velaflows: list webhook subscriptions: %w", err)
+		}
+		if sub.URL == target {
+			existing = &sub
+			break
+		}
+	}
+	var (
+		sub *WebhookSubscription
+		err error
+	)
+	if existing == nil {
+		sub, _, err = a.client.CreateWebhookSubscription(ctx, target, webhookEvents, secret)
+	} else {
+		upd := WebhookSubscriptionUpdate{Events: webhookEvents, Active: Bool(true)}
+		if generated {
+			upd.Secret = secret
+		}
+		sub, _, err = a.client.UpdateWebhookSubscription(ctx, existing.ID, upd)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("velaflows: register webhook %s: %w", target, err)
+	}
+	a.secret.Store(&secret)
+	a.logger.LogAttrs(ctx, slog.LevelInfo, "webhook subscription ready",
+		slog.String("url", target), slog.String("subscription", sub.ID), slog.Bool("reused", existing != nil))
+	return sub, nil
+}
