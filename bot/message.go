@@ -51,7 +51,8 @@ type Message struct {
 	Raw json.RawMessage
 
 	// ReplyTo, on outbound messages, is the ID of the inbound message being
-	// answered. Reply sets it.
+	// answered (Reply sets it); on inbound KindEdit and KindDelete events, the
+	// ID of the message edited or deleted.
 	ReplyTo string
 	// Key is the idempotency key of an outbound message. When it is empty the
 	// Bot derives one: the inbound event ID plus the reply index for replies
