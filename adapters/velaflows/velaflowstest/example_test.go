@@ -1,0 +1,82 @@
+package velaflowstest_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley/adapters/velaflows/velaflowstest"
+)
+
+// A bot subscribes to inbound messages, receives a signed delivery when a
+// customer writes, verifies it and answers through the API. In a test, use
+// NewServer(t, …) instead of Start; it closes itself when the test ends.
+func Example() {
+	const secret = "whsec_example"
+	type delivery struct {
+		EventType string `json:"eventType"`
+		Data      struct {
+			ConversationID string `json:"conversationId"`
+			Message        struct {
+				Text   string `json:"text"`
+				Sender struct {
+					Type string `json:"type"`
+					Name string `json:"name"`
+				} `json:"sender"`
+			} `json:"message"`
+		} `json:"data"`
+	}
+	got := make(chan delivery, 1)
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		if !hmac.Equal([]byte("sha256="+hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get("X-Webhook-Signature"))) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var d delivery
+		_ = json.Unmarshal(body, &d)
+		got <- d
+	}))
+	defer bot.Close()
+
+	s, err := velaflowstest.Start("127.0.0.1:0",
+		velaflowstest.WithCredentials("sk_test_0123456789abcdefghijklmnopqrstuvwxyzABCD", "64f1a2b3c4d5e6f7a8b9c0d1"),
+		velaflowstest.WithSubscription(bot.URL, secret, "conversation.message.received"),
+		velaflowstest.WithClock(func() time.Time { return time.Date(2026, 3, 24, 9, 0, 0, 0, time.UTC) }))
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	s.CustomerMessage("whatsapp", "Ada Lovelace", "+442071838750", "Hi, where is my parcel?")
+	d := <-got
+	fmt.Println(d.EventType, d.Data.Message.Sender.Type, d.Data.Message.Sender.Name+":", d.Data.Message.Text)
+
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/inbox/conversations/"+d.Data.ConversationID+"/messages",
+		strings.NewReader(`{"content": "It ships tomorrow.", "type": "text"}`))
+	req.Header.Set("Authorization", "Bearer "+s.Token())
+	req.Header.Set("x-workspace-id", s.WorkspaceID())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	fmt.Println(resp.StatusCode, resp.Header.Get("X-RateLimit-Remaining"))
+	sent := s.Sent()[0]
+	fmt.Println(sent.ConversationID == d.Data.ConversationID, sent.Content)
+	// Output:
+	// conversation.message.received contact Ada Lovelace: Hi, where is my parcel?
+	// 201 99
+	// true It ships tomorrow.
+}
