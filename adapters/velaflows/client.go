@@ -441,6 +441,9 @@ func (c *Client) call(ctx context.Context, method, apiPath string, query url.Val
 			}
 			c.logger.LogAttrs(ctx, slog.LevelDebug, "velaflows: retrying request", attrs...)
 		}
+		if policy.OnRetry != nil {
+			policy.OnRetry(attempt, delay, err)
+		}
 		if werr := sleep(ctx, delay); werr != nil {
 			return resp, data, fmt.Errorf("velaflows: %s %s: retry wait: %w (after %d attempt(s); last error: %w)", method, apiPath, werr, attempt, err)
 		}

@@ -60,6 +60,10 @@ type RetryPolicy struct {
 	// MaxRetryAfter is the longest Retry-After the policy waits for.
 	// Default: DefaultMaxRetryAfter (1m).
 	MaxRetryAfter time.Duration
+	// OnRetry, if set, is called before each wait with the attempt that
+	// failed, the wait and the error, for example to tell a user that an
+	// export is waiting out a rate limit. It must not block.
+	OnRetry func(attempt int, wait time.Duration, err error)
 }
 
 // normalize returns p with its defaults filled in.
@@ -146,6 +150,9 @@ func WithRetry(ctx context.Context, p RetryPolicy, fn func(ctx context.Context) 
 		delay, ok := p.delay(attempt, err)
 		if !ok {
 			return err
+		}
+		if p.OnRetry != nil {
+			p.OnRetry(attempt, delay, err)
 		}
 		if werr := sleep(ctx, delay); werr != nil {
 			return fmt.Errorf("velaflows: retry wait: %w (after %d attempt(s); last error: %w)", werr, attempt, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/adapters/velaflows"
+	"github.com/parleybot/parley/bot"
 )
 
 const velaflowsUsage = `usage: parley velaflows export-leads [-o leads.csv]
@@ -49,13 +50,15 @@ func runVelaflows(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	cfg := velaflows.ConfigFromEnv(getenv)
 	// Reads are idempotent: wait out 429s (a window is 15 minutes) and
 	// retry transient failures.
-	cfg.Retry = &velaflows.RetryPolicy{MaxAttempts: 20, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second, MaxRetryAfter: 16 * time.Minute}
+	prog := newProgress(stderr)
+	cfg.Retry = &velaflows.RetryPolicy{MaxAttempts: 20, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second,
+		MaxRetryAfter: 16 * time.Minute, OnRetry: prog.waiting}
 	client, err := velaflows.NewClient(cfg)
 	if err != nil {
 		return err
 	}
 	defer client.CloseIdleConnections()
-	n, err := exportLeads(ctx, client, *out, newProgress(stderr))
+	n, err := exportLeads(ctx, client, *out, prog)
 	if err != nil {
 		return err
 	}
@@ -136,6 +139,19 @@ func (p *progress) update(done, total int) {
 		p.last = now
 		fmt.Fprintf(p.w, "exported %d/%d leads (%.0f/s)\n", done, total, rate)
 	}
+}
+
+// waiting says that the export waits out a rate limit or a failure.
+func (p *progress) waiting(_ int, wait time.Duration, err error) {
+	why := "a failed request"
+	if _, ok := errors.AsType[*bot.RateLimitError](err); ok {
+		why = "the rate limit"
+	}
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r\033[Kwaiting %v for %s… ", wait.Round(time.Second), why)
+		return
+	}
+	fmt.Fprintf(p.w, "waiting %v for %s\n", wait.Round(time.Second), why)
 }
 
 func (p *progress) done(n int, err error) {

@@ -63,6 +63,7 @@ func TestExportLeads_complete(t *testing.T) {
 		}
 	}
 	assert.Greater(t, throttled, 0, "the run met rate limits and waited them out")
+	assert.Contains(t, stderr.String(), "for the rate limit")
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".leads.csv.*"))
 	assert.Empty(t, leftovers, "no temporary file is left")
 }
