@@ -1,0 +1,141 @@
+package flowdocktest
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// DropConnections ends every open stream now. Each response ends cleanly
+// (the client reads EOF), as when Flowdock drops a stream for maintenance.
+// Events posted afterwards stay in the log, so a client that reconnects
+// with Last-Event-ID gets them without loss or duplicates.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	close(s.dropCh)
+	s.dropCh = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// SendMalformed writes one event whose data is not valid JSON to every
+// stream open now, with its own event id (on text/event-stream), before any
+// later event. It is not replayed on reconnect. With no open stream it has
+// no effect; use [Server.WaitConnections] first.
+func (s *Server) SendMalformed() {
+	s.mu.Lock()
+	s.appendEventLocked(logEntry{malformed: true})
+	s.mu.Unlock()
+}
+
+// Stall makes every stream stop writing, keep-alives included, for d, as a
+// hung server would; new connections get their response headers and then
+// stall too. Events posted meanwhile are delivered when the stall ends.
+// Stall(0) ends a stall early.
+func (s *Server) Stall(d time.Duration) {
+	s.mu.Lock()
+	if d <= 0 {
+		s.stallUntil = time.Time{}
+	} else {
+		s.stallUntil = time.Now().Add(d)
+	}
+	for c := range s.conns {
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+}
+
+// FailStreams makes the next n stream connection attempts fail with status
+// and a {"message": …} body (with Retry-After: 1 on 429 and 503), before
+// authentication. Calls add up.
+func (s *Server) FailStreams(status, n int) {
+	s.mu.Lock()
+	for range n {
+		s.failStream = append(s.failStream, status)
+	}
+	s.mu.Unlock()
+}
+
+// FailRequests makes the next n REST requests (any path under [Server.URL])
+// fail with status and a {"message": …} body, before routing and
+// authentication. Calls add up.
+func (s *Server) FailRequests(status, n int) {
+	s.mu.Lock()
+	for range n {
+		s.failREST = append(s.failREST, status)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) popFail(q *[]int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(*q) == 0 {
+		return 0
+	}
+	st := (*q)[0]
+	*q = (*q)[1:]
+	return st
+}
+
+// RevokeFlowToken removes the integration source of the flow ("org/flow"
+// or flow id): later posts with its flow_token get 410 Gone (spec §2.4). It
+// reports whether the flow exists.
+func (s *Server) RevokeFlowToken(flowRef string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.flowRefLocked(flowRef)
+	if f == nil {
+		return false
+	}
+	f.revoked = true
+	return true
+}
+
+// Connections returns the number of open streams.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// WaitConnections waits until exactly n streams are open, or fails tb
+// after the wait timeout ([WithWaitTimeout]). It returns at once if n are
+// open already.
+func (s *Server) WaitConnections(tb testing.TB, n int) {
+	tb.Helper()
+	timer := time.NewTimer(s.cfg.waitTimeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		have, ch := len(s.conns), s.connCh
+		s.mu.Unlock()
+		if have == n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			tb.Fatalf("flowdocktest: waited %v for %d open streams, have %d", s.cfg.waitTimeout, n, have)
+			return
+		}
+	}
+}
+
+// LastEventIDs returns the Last-Event-ID header of every stream connection
+// attempt so far, in order ("" when the header was absent).
+func (s *Server) LastEventIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lastIDs)
+}
+
+// LastEventID returns the id of the newest stream event, as a client that
+// has seen everything would send in Last-Event-ID.
+func (s *Server) LastEventID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return itoa(int(s.seq))
+}

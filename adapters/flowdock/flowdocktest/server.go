@@ -1,0 +1,484 @@
+package flowdocktest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Path prefixes of the two "hosts" on the one emulator listener.
+const (
+	apiPrefix    = "/api"    // api.flowdock.com
+	streamPrefix = "/stream" // stream.flowdock.com
+	s3Prefix     = "/_s3/"   // the short-lived file download URLs (S3 on the real service)
+)
+
+// A Server is an in-memory emulator of the Flowdock REST API (under
+// [Server.URL]) and its streaming API (under [Server.StreamURL]), with
+// control endpoints under "/_sim/" on [Server.RootURL].
+//
+// All methods are safe for concurrent use. Accessors return copies that the
+// caller owns. The Server owns its goroutines (the HTTP server and one
+// handler per open stream); [Server.Close] ends every stream and waits for
+// all of them.
+type Server struct {
+	cfg    config
+	log    *slog.Logger
+	hs     *httptest.Server
+	root   string
+	s3Key  []byte
+	closed chan struct{}
+	once   sync.Once
+
+	mu         sync.Mutex // guards everything below
+	users      map[int]*user
+	userList   []*user
+	byToken    map[string]*user
+	byEmail    map[string]*user
+	bot        *user
+	orgs       []*org
+	flows      []*flow
+	flowByID   map[string]*flow
+	flowByPath map[string]*flow
+	flowTokens map[string]*flow
+	chats      map[[2]int]*chat
+	files      map[string]*file
+	threadSeq  int
+
+	events     []logEntry // the stream event log, ascending seq
+	seq        uint64     // last assigned stream event id
+	conns      map[*streamConn]struct{}
+	connCh     chan struct{} // closed and replaced when conns changes
+	dropCh     chan struct{} // closed and replaced by DropConnections
+	stallUntil time.Time
+	failStream []int
+	failREST   []int
+	lastIDs    []string
+
+	requests []Request
+	sent     []SentMessage
+	sentCh   chan struct{} // closed and replaced when sent grows
+}
+
+// NewServer starts an emulator on a loopback httptest server and registers
+// [Server.Close] with tb.Cleanup. The REST API is served under "/api" and
+// the stream under "/stream", so that [Server.URL] is
+// "http://127.0.0.1:PORT/api" and [Server.StreamURL] is
+// "http://127.0.0.1:PORT/stream". Invalid options fail tb.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s, err := newServer(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.root = s.hs.URL
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts an emulator on a real listener at addr (such as
+// "127.0.0.1:8090" or ":0"), for running it as a local server (parley sim
+// flowdock). The paths are the same as with [NewServer]. The caller must
+// call [Server.Close].
+func Start(addr string, opts ...Option) (*Server, error) {
+	s, err := newServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("flowdocktest: %w", err)
+	}
+	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	_ = s.hs.Listener.Close()
+	s.hs.Listener = ln
+	s.hs.Config.ReadHeaderTimeout = 10 * time.Second
+	s.hs.Start()
+	host := ln.Addr().String()
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		host = net.JoinHostPort("localhost", strconv.Itoa(ta.Port))
+	}
+	s.root = "http://" + host
+	return s, nil
+}
+
+func newServer(opts []Option) (*Server, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	users, flows, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	lg := cfg.logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	s := &Server{
+		cfg:        cfg,
+		log:        lg.With("component", "flowdocktest"),
+		s3Key:      []byte(randomHex(16)),
+		closed:     make(chan struct{}),
+		users:      map[int]*user{},
+		byToken:    map[string]*user{},
+		byEmail:    map[string]*user{},
+		flowByID:   map[string]*flow{},
+		flowByPath: map[string]*flow{},
+		flowTokens: map[string]*flow{},
+		chats:      map[[2]int]*chat{},
+		files:      map[string]*file{},
+		conns:      map[*streamConn]struct{}{},
+		connCh:     make(chan struct{}),
+		dropCh:     make(chan struct{}),
+		sentCh:     make(chan struct{}),
+	}
+	now := cfg.clock()
+	for _, u := range users {
+		x := &user{id: u.ID, nick: u.Nick, name: u.Name, email: u.Email, avatar: u.Avatar, token: u.Token, pw: u.Password}
+		s.users[x.id] = x
+		s.userList = append(s.userList, x)
+		s.byToken[x.token] = x
+		s.byEmail[strings.ToLower(x.email)] = x
+	}
+	s.bot = s.users[cfg.bot.ID]
+	for _, f := range flows {
+		o := s.orgByParamLocked(f.Org)
+		if o == nil {
+			name := f.OrgName
+			if name == "" {
+				name = capitalise(f.Org)
+			}
+			o = &org{id: len(s.orgs) + 1, name: name, param: f.Org}
+			s.orgs = append(s.orgs, o)
+		}
+		x := &flow{
+			id: f.ID, name: f.DisplayName, param: f.Name, org: o, access: f.AccessMode,
+			token: f.FlowToken, sourceID: len(s.flows) + 1, sourceName: f.SourceName, created: now,
+			members: map[int]bool{}, byID: map[int]*message{}, uuids: map[string]bool{},
+			threads: map[string]*thread{}, extThreads: map[string]*thread{},
+		}
+		for _, id := range f.Members {
+			x.members[id] = true
+		}
+		s.flows = append(s.flows, x)
+		s.flowByID[x.id] = x
+		s.flowByPath[x.path()] = x
+		s.flowTokens[x.token] = x
+	}
+	if cfg.demo {
+		s.seedDemo()
+	}
+	return s, nil
+}
+
+// Close ends every open stream, stops the server and waits for all its
+// handlers to return. Calling Close more than once is safe.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.closed)
+		// Streams return as soon as they see closed; give them a moment,
+		// then cut connections whose writes are blocked by a client that
+		// stopped reading.
+		deadline := time.NewTimer(time.Second)
+		defer deadline.Stop()
+	wait:
+		for {
+			s.mu.Lock()
+			n, ch := len(s.conns), s.connCh
+			s.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			select {
+			case <-ch:
+			case <-deadline.C:
+				s.hs.CloseClientConnections()
+				break wait
+			}
+		}
+		s.hs.Close()
+	})
+}
+
+// URL returns the base URL of the REST API (the api.flowdock.com of the
+// emulator), without a trailing slash, e.g. "http://127.0.0.1:PORT/api".
+func (s *Server) URL() string { return s.root + apiPrefix }
+
+// StreamURL returns the base URL of the streaming API (the
+// stream.flowdock.com of the emulator), e.g. "http://127.0.0.1:PORT/stream":
+// append "/flows?filter=acme/main".
+func (s *Server) StreamURL() string { return s.root + streamPrefix }
+
+// RootURL returns the server root, where the "/_sim/" control endpoints
+// live.
+func (s *Server) RootURL() string { return s.root }
+
+// Token returns the bot's personal API token.
+func (s *Server) Token() string { return s.bot.token }
+
+// BotID returns the bot's user id.
+func (s *Server) BotID() int { return s.bot.id }
+
+// UserToken returns the personal API token of the user with the given id
+// or nick, or "" if there is no such user.
+func (s *Server) UserToken(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.userRefLocked(user); u != nil {
+		return u.token
+	}
+	return ""
+}
+
+// FlowToken returns the integration flow_token of the flow given as
+// "org/flow" or flow id, or "" if there is no such flow.
+func (s *Server) FlowToken(flowRef string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.flowRefLocked(flowRef); f != nil {
+		return f.token
+	}
+	return ""
+}
+
+// FlowID returns the opaque id of the flow given as "org/flow", or "" if
+// there is no such flow.
+func (s *Server) FlowID(flowRef string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.flowRefLocked(flowRef); f != nil {
+		return f.id
+	}
+	return ""
+}
+
+func (s *Server) now() time.Time { return s.cfg.clock() }
+
+// ---- HTTP plumbing ----
+
+// statusWriter records the status code and passes Flush and Unwrap through
+// so that streams can use http.ResponseController.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// apiError is a platform-shaped error: {"message": …, "errors": {field: […]}}.
+type apiError struct {
+	status  int
+	message string
+	errors  map[string][]string
+}
+
+func errNotFound() *apiError { return &apiError{status: http.StatusNotFound, message: "not found"} }
+
+func errForbidden() *apiError { return &apiError{status: http.StatusForbidden, message: "forbidden"} }
+
+func errBadRequest(msg string) *apiError {
+	return &apiError{status: http.StatusBadRequest, message: msg}
+}
+
+// validation collects field errors for a 400 "Validation error".
+type validation map[string][]string
+
+func (v validation) add(field, problem string) { v[field] = append(v[field], problem) }
+
+func (v validation) err() *apiError {
+	if len(v) == 0 {
+		return nil
+	}
+	return &apiError{status: http.StatusBadRequest, message: "Validation error", errors: v}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"message":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	body := struct {
+		Message string              `json:"message"`
+		Errors  map[string][]string `json:"errors,omitempty"`
+	}{e.message, e.errors}
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Flowdock"`)
+	}
+	writeJSON(w, e.status, body)
+}
+
+func statusMessage(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strings.ToLower(t)
+	}
+	return "error " + strconv.Itoa(code)
+}
+
+// serveHTTP dispatches on the path prefix.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.closed:
+		writeError(w, &apiError{status: http.StatusServiceUnavailable, message: "server closed"})
+		return
+	default:
+	}
+	p := r.URL.Path
+	if origin := r.Header.Get("Origin"); origin != "" {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+	}
+	switch {
+	case p == "/_sim" || strings.HasPrefix(p, "/_sim/"):
+		s.serveSim(w, r)
+	case strings.HasPrefix(p, s3Prefix):
+		s.serveS3(w, r)
+	case r.Method == http.MethodOptions && (under(p, apiPrefix) || under(p, streamPrefix)):
+		w.Header().Set("Access-Control-Allow-Methods", "POST, PUT, PATCH, DELETE, GET, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Last-Event-ID, X-flowdock-wait-for-message")
+		w.Header().Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
+	case under(p, apiPrefix):
+		s.serveREST(w, r, strings.TrimPrefix(p, apiPrefix))
+	case under(p, streamPrefix):
+		s.serveStream(w, r, strings.TrimPrefix(p, streamPrefix))
+	default:
+		writeError(w, &apiError{status: http.StatusNotFound, message: "not found: the REST API is under " + apiPrefix + " and the stream under " + streamPrefix})
+	}
+}
+
+func under(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
+
+// segments splits a path into its non-empty segments, so that the
+// double slash of "https://api.flowdock.com/" + "/files/…" still routes.
+func segments(p string) []string {
+	var out []string
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg != "" {
+			out = append(out, seg)
+		}
+	}
+	return out
+}
+
+// ---- authentication ----
+
+// credentials is what a request authenticated as.
+type credentials struct {
+	user   *user
+	method string // "basic", "bearer", "access_token", "email"; "" when none was sent
+}
+
+// authenticateLocked resolves the user behind r. It returns (nil, method)
+// when credentials were sent but are wrong, and (nil, "") when none were
+// sent.
+func (s *Server) authenticateLocked(r *http.Request) credentials {
+	h := r.Header.Get("Authorization")
+	scheme, rest, _ := strings.Cut(h, " ")
+	rest = strings.TrimSpace(rest)
+	switch {
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return credentials{method: "basic"}
+		}
+		name, pw, hasColon := strings.Cut(string(raw), ":")
+		if u := s.byToken[name]; u != nil {
+			return credentials{user: u, method: "basic"}
+		}
+		if !hasColon {
+			return credentials{method: "basic"}
+		}
+		if u := s.byEmail[strings.ToLower(name)]; u != nil && u.pw != "" && u.pw == pw {
+			return credentials{user: u, method: "email"}
+		}
+		return credentials{method: "basic"}
+	case strings.EqualFold(scheme, "Bearer"):
+		return credentials{user: s.byToken[rest], method: "bearer"}
+	case h != "":
+		return credentials{method: "unknown"}
+	}
+	if t := r.URL.Query().Get("access_token"); t != "" {
+		return credentials{user: s.byToken[t], method: "access_token"}
+	}
+	return credentials{}
+}
+
+// ---- request recording ----
+
+func (s *Server) record(r *http.Request, rq Request) {
+	rq.Method = r.Method
+	rq.RawQuery = redactQuery(r.URL.RawQuery)
+	rq.ContentType = r.Header.Get("Content-Type")
+	rq.Accept = r.Header.Get("Accept")
+	rq.UserAgent = r.Header.Get("User-Agent")
+	rq.Authorization = r.Header.Get("Authorization") != ""
+	rq.Time = s.now()
+	s.mu.Lock()
+	s.requests = append(s.requests, rq)
+	s.mu.Unlock()
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+		slog.String("method", rq.Method), slog.String("path", rq.Path),
+		slog.Int("status", rq.Status), slog.Int("user", rq.User))
+}
+
+// redactQuery hides access_token and flow_token values.
+func redactQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		k, _, ok := strings.Cut(p, "=")
+		if ok && (k == "access_token" || k == "flow_token") {
+			parts[i] = k + "=REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// readBody reads at most limit bytes of the request body.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+}

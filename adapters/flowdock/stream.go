@@ -1,0 +1,482 @@
+package flowdock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+	backoff "gopkg.in/cenkalti/backoff.v1"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// Every r3labs/sse type stays in this file, so that the library (which
+// looks unmaintained) can be replaced without touching anything else.
+//
+// The library's own reconnect loop has known defects (it cannot be
+// cancelled while backing off, it does not close a rejected response's
+// body, it reads an unsynchronised Connected field), so it is used for one
+// connection at a time only: its ReconnectStrategy is backoff.StopBackOff,
+// and the supervisor below decides when and how to reconnect.
+
+// streamAPI is what the stream supervisor needs from the REST API.
+type streamAPI interface {
+	// whoami returns the bot's user id.
+	whoami(ctx context.Context) (string, error)
+	// joinedFlows returns the ids of the flows the bot has joined and
+	// the nicks of their users.
+	joinedFlows(ctx context.Context) (flows []string, nicks map[string]string, err error)
+	// latestID returns the id of the newest message of a flow, 0 if none.
+	latestID(ctx context.Context, flow string) (int64, error)
+	// since returns the raw message objects of a flow (a flow id) or a
+	// private chat (privatePrefix + user id) with ids above afterID,
+	// oldest first, at most limit of them.
+	since(ctx context.Context, conversation string, afterID int64, limit int) ([]json.RawMessage, error)
+}
+
+// StreamConfig tunes the stream supervisor. Zero fields take their defaults.
+type StreamConfig struct {
+	// URL is the streaming API root. Default: DefaultStreamURL.
+	URL string
+	// IdleTimeout reconnects a stream that sent nothing, not even a
+	// keep-alive, for this long. Default: 90s.
+	IdleTimeout time.Duration
+	// MaxEventBytes is the largest event accepted. Default: 4 MiB.
+	MaxEventBytes int
+	// MinBackoff and MaxBackoff bound the wait between failed connects.
+	// Defaults: 500ms and 60s. A stream that ends cleanly reconnects at
+	// once.
+	MinBackoff, MaxBackoff time.Duration
+	// DialTimeout and HeaderTimeout bound a connect; the stream itself has
+	// no overall timeout. Defaults: 10s and 30s.
+	DialTimeout, HeaderTimeout time.Duration
+}
+
+func (c *StreamConfig) setDefaults() {
+	if c.URL == "" {
+		c.URL = DefaultStreamURL
+	}
+	c.URL = strings.TrimSuffix(c.URL, "/")
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 90 * time.Second
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = 4 << 20
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 500 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Minute
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 10 * time.Second
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 30 * time.Second
+	}
+}
+
+// Health is the stream's state, for a health check.
+type Health struct {
+	Connected  bool      // a stream is open now
+	LastEvent  time.Time // when the last event (or keep-alive) arrived
+	Reconnects int64     // connects after the first
+	Flows      []string  // the flows the stream follows
+}
+
+// StreamError is a stream connect the server refused.
+type StreamError struct {
+	StatusCode int
+	Body       string
+}
+
+func (e *StreamError) Error() string {
+	return fmt.Sprintf("flowdock: stream: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Body)
+}
+
+// permanent reports a refusal that retrying cannot fix: bad credentials.
+func (e *StreamError) permanent() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+}
+
+// stream is the supervisor of the streaming connection of one Run.
+type stream struct {
+	cfg     StreamConfig
+	api     streamAPI
+	auth    string // the Authorization header value
+	logger  *slog.Logger
+	ec      eventContext // self, allowAnonymous, nicks
+	pub     bot.Publisher
+	ownUUID func(string) bool
+
+	// State of the connection loop; touched only by the supervisor's
+	// goroutine (the library calls the validator and the handler from it).
+	flows       []string
+	lastEventID string
+	lastSeen    map[string]int64 // conversation → highest message id seen
+	resubscribe bool
+
+	// Health, read concurrently.
+	connected  atomic.Bool
+	lastEvent  atomic.Int64
+	reconnects atomic.Int64
+	flowsMu    sync.Mutex
+	flowsCopy  []string
+}
+
+// run connects, reconnects and backfills until ctx is done or the server
+// refuses the credentials.
+func (s *stream) run(ctx context.Context) error {
+	s.lastSeen = make(map[string]int64)
+	if err := s.loadFlows(ctx); err != nil {
+		return err
+	}
+	failures := 0
+	for first := true; ; first = false {
+		if !first {
+			s.reconnects.Add(1)
+		}
+		err := s.connectOnce(ctx)
+		s.connected.Store(false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var se *StreamError
+		if errors.As(err, &se) && se.permanent() {
+			return err
+		}
+		if s.resubscribe {
+			s.resubscribe = false
+			if err := s.loadFlows(ctx); err != nil {
+				return err
+			}
+			failures = 0
+			continue
+		}
+		if err == nil {
+			// A clean end: the server closed the stream. Reconnect at once.
+			failures = 0
+			s.logger.LogAttrs(ctx, slog.LevelInfo, "stream ended; reconnecting")
+			continue
+		}
+		failures++
+		wait := s.backoff(failures)
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "stream disconnected; reconnecting",
+			slog.Any("error", err), slog.Duration("wait", wait))
+		if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+			// A flow in the filter is gone: reload the flows.
+			if err := s.loadFlows(ctx); err != nil {
+				return err
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *stream) backoff(failures int) time.Duration {
+	d := s.cfg.MinBackoff
+	for i := 1; i < failures && d < s.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.cfg.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (s *stream) loadFlows(ctx context.Context) error {
+	flows, nicks, err := s.api.joinedFlows(ctx)
+	if err != nil {
+		return fmt.Errorf("flowdock: stream: load flows: %w", err)
+	}
+	s.flows = flows
+	for _, f := range flows {
+		if _, known := s.lastSeen[f]; known {
+			continue
+		}
+		// Start from the flow's newest message, so that a gap before the
+		// first event of a quiet flow is backfilled too.
+		id, err := s.api.latestID(ctx, f)
+		if err != nil {
+			return fmt.Errorf("flowdock: stream: newest message of %s: %w", f, err)
+		}
+		s.lastSeen[f] = id
+	}
+	if s.ec.nicks == nil {
+		s.ec.nicks = map[string]string{}
+	}
+	for id, nick := range nicks {
+		s.ec.nicks[id] = nick
+	}
+	s.flowsMu.Lock()
+	s.flowsCopy = append([]string(nil), flows...)
+	s.flowsMu.Unlock()
+	return nil
+}
+
+// connectOnce opens one stream and reads it until it ends. It returns nil
+// when the server ended the stream cleanly or the connection was
+// cancelled for a resubscribe, and the error otherwise.
+func (s *stream) connectOnce(ctx context.Context) error {
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	u := s.cfg.URL + "/flows?" + url.Values{
+		"filter": {strings.Join(s.flows, ",")}, "user": {"1"}, "active": {"idle"},
+	}.Encode()
+	activity := &s.lastEvent
+	tr := s.transport()
+	defer tr.CloseIdleConnections()
+	c := sse.NewClient(u, sse.ClientMaxBufferSize(s.cfg.MaxEventBytes))
+	c.Connection = &http.Client{Transport: &activityTransport{base: tr, last: activity}}
+	c.Headers = map[string]string{"Authorization": s.auth, "Accept": "text/event-stream"}
+	c.ReconnectStrategy = &backoff.StopBackOff{}
+	if s.lastEventID != "" {
+		c.LastEventID.Store([]byte(s.lastEventID))
+	}
+	var handlerErr error
+	c.ResponseValidator = func(_ *sse.Client, resp *http.Response) error {
+		if resp.StatusCode != http.StatusOK {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+			return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
+		}
+		s.connected.Store(true)
+		activity.Store(time.Now().UnixNano())
+		s.logger.LogAttrs(ctx, slog.LevelInfo, "stream connected", slog.Int("flows", len(s.flows)))
+		// Fill the gap since the last message seen before the stream
+		// delivers anything newer, so that each conversation stays in
+		// order. The library reads nothing until this returns.
+		if err := s.backfill(connCtx); err != nil {
+			resp.Body.Close()
+			return err
+		}
+		return nil
+	}
+
+	// The idle watchdog cancels a stream that has gone silent.
+	watchDone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(max(s.cfg.IdleTimeout/4, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-watchDone:
+				return
+			case <-connCtx.Done():
+				return
+			case <-t.C:
+				if s.connected.Load() && time.Since(time.Unix(0, activity.Load())) > s.cfg.IdleTimeout {
+					s.logger.LogAttrs(ctx, slog.LevelWarn, "stream idle; reconnecting", slog.Duration("idle", s.cfg.IdleTimeout))
+					cancel()
+					return
+				}
+			}
+		}
+	})
+	err := c.SubscribeWithContext(connCtx, "", func(ev *sse.Event) {
+		if handlerErr != nil || connCtx.Err() != nil {
+			return
+		}
+		if len(ev.ID) > 0 {
+			s.lastEventID = string(ev.ID)
+		}
+		if len(ev.Data) == 0 {
+			return // a keep-alive or an event with no data
+		}
+		if err := s.handle(connCtx, ev.Data, cancel); err != nil {
+			handlerErr = err
+			cancel()
+		}
+	})
+	close(watchDone)
+	wg.Wait()
+	switch {
+	case handlerErr != nil:
+		return handlerErr
+	case ctx.Err() != nil:
+		return nil
+	case connCtx.Err() != nil: // idle watchdog or resubscribe
+		if s.resubscribe {
+			return nil
+		}
+		return errors.New("flowdock: stream: idle")
+	}
+	return err
+}
+
+// handle converts and publishes one event in order. An event of a
+// conversation whose message id is not above the last one seen was already
+// published (by the backfill or before a reconnect) and is skipped.
+func (s *stream) handle(ctx context.Context, data []byte, cancel context.CancelFunc) error {
+	m, ctl, err := eventToMessage(data, s.ec)
+	if ctl == controlResubscribe {
+		s.logger.LogAttrs(ctx, slog.LevelInfo, "the bot's flows changed; resubscribing")
+		s.resubscribe = true
+		cancel()
+		return nil
+	}
+	if errors.Is(err, errIgnored) {
+		s.noteSeen(data)
+		return nil
+	}
+	if err != nil {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "malformed stream event skipped", slog.Any("error", err))
+		return nil
+	}
+	return s.publishInOrder(ctx, m)
+}
+
+// noteSeen records the id of an ignored event (the bot's own echo, for
+// example) so that the backfill does not fetch it again.
+func (s *stream) noteSeen(data []byte) {
+	var ev streamEvent
+	if json.Unmarshal(data, &ev) != nil || ev.ID == "" {
+		return
+	}
+	id, err := ev.ID.Int64()
+	if err != nil {
+		return
+	}
+	conv := ev.Flow
+	if conv == "" {
+		conv = privatePrefix + userString(ev.User)
+		if ev.To != "" && userString(ev.User) == s.ec.self {
+			conv = privatePrefix + ev.To
+		}
+	}
+	if id > s.lastSeen[conv] {
+		s.lastSeen[conv] = id
+	}
+}
+
+func (s *stream) publishInOrder(ctx context.Context, m *bot.Message) error {
+	conv, id, ok := idOf(m.ID)
+	if !ok {
+		return nil
+	}
+	if id <= s.lastSeen[conv] {
+		return nil // already published
+	}
+	if m.Author.ID == s.ec.self || s.ownUUID(uuidOf(m.Raw)) {
+		s.lastSeen[conv] = id
+		return nil
+	}
+	if err := s.pub.Publish(ctx, m); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopping; the next connect replays it
+		}
+		return fmt.Errorf("flowdock: publish: %w", err)
+	}
+	s.lastSeen[conv] = id
+	return nil
+}
+
+// backfill publishes, in order, the messages of every known conversation
+// newer than the last one seen, through the REST API. Conversations never
+// seen are not backfilled: the stream starts them.
+func (s *stream) backfill(ctx context.Context) error {
+	for conv, last := range s.lastSeen {
+		for {
+			raws, err := s.api.since(ctx, conv, last, 100)
+			if err != nil {
+				return fmt.Errorf("flowdock: backfill %s: %w", conv, err)
+			}
+			for _, raw := range raws {
+				m, _, err := eventToMessage(raw, s.ec)
+				if err != nil {
+					s.noteSeen(raw)
+					continue
+				}
+				if err := s.publishInOrder(ctx, m); err != nil {
+					return err
+				}
+			}
+			if len(raws) < 100 {
+				break
+			}
+			last = s.lastSeen[conv]
+		}
+	}
+	return nil
+}
+
+// uuidOf reads the uuid of a raw message object.
+func uuidOf(raw json.RawMessage) string {
+	var v struct {
+		UUID string `json:"uuid"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	return v.UUID
+}
+
+func (s *stream) health() Health {
+	s.flowsMu.Lock()
+	flows := append([]string(nil), s.flowsCopy...)
+	s.flowsMu.Unlock()
+	var last time.Time
+	if n := s.lastEvent.Load(); n != 0 {
+		last = time.Unix(0, n)
+	}
+	return Health{Connected: s.connected.Load(), LastEvent: last, Reconnects: s.reconnects.Load(), Flows: flows}
+}
+
+// transport is an HTTP transport for the stream: dial and header timeouts,
+// and no overall timeout, which would cut a long-lived stream.
+func (s *stream) transport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: s.cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   s.cfg.DialTimeout,
+		ResponseHeaderTimeout: s.cfg.HeaderTimeout,
+		MaxIdleConns:          1,
+		IdleConnTimeout:       time.Second,
+	}
+}
+
+// activityTransport stamps the time of every read of a response body, so
+// that keep-alives (which the SSE parser swallows) count as activity.
+type activityTransport struct {
+	base http.RoundTripper
+	last *atomic.Int64
+}
+
+func (t *activityTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &activityBody{ReadCloser: resp.Body, last: t.last}
+	return resp, nil
+}
+
+type activityBody struct {
+	io.ReadCloser
+	last *atomic.Int64
+}
+
+func (b *activityBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
