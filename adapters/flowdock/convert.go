@@ -170,13 +170,8 @@ func eventToMessage(raw []byte, ec eventContext) (*bot.Message, control, error) 
 		} else {
 			m.Text = c.Text
 		}
-		if m.Thread == "" {
-			for _, t := range ev.Tags {
-				if parent, ok := strings.CutPrefix(t, "influx:"); ok {
-					m.Thread = "influx:" + parent
-				}
-			}
-		}
+		// A legacy comment names its parent in an "influx:<id>" tag,
+		// kept in Tags; replies go to the flow.
 	case "file":
 		for _, a := range ev.Attachments {
 			m.Attachments = append(m.Attachments, bot.Attachment{Kind: "file", URL: a.Path, Name: a.FileName, MIME: a.ContentType, Size: a.FileSize})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,13 @@ import (
 
 // Name is the adapter's name and the Platform of its messages.
 const Name = "flowdock"
+
+// Environment variables the example bots read, beside the client's
+// EnvToken, EnvFlowToken and EnvBaseURL.
+const (
+	EnvStreamURL = "FLOWDOCK_STREAM_URL" // streaming API root
+	EnvFlows     = "FLOWDOCK_FLOWS"      // comma-separated "org/flow" names
+)
 
 // DefaultStreamURL is the root of Flowdock's streaming API.
 const DefaultStreamURL = "https://stream.flowdock.com"
@@ -33,6 +41,10 @@ type AdapterConfig struct {
 	// Stream tunes the streaming connection; Stream.URL defaults to
 	// DefaultStreamURL (FLOWDOCK_STREAM_URL in the example bots).
 	Stream StreamConfig
+	// Flows limits the bot to these flows, named "org/flow"
+	// (FLOWDOCK_FLOWS in the example bots, comma-separated). Default: every
+	// flow the bot has joined.
+	Flows []string
 	// AllowAnonymous accepts messages from user "0" (anonymous posts and
 	// integrations), which anyone with a flow token can send. Default:
 	// they are dropped.
@@ -163,6 +175,9 @@ func (a *Adapter) joinedFlows(ctx context.Context) ([]string, map[string]string,
 	for i := range flows {
 		f := &flows[i]
 		if !f.Joined || !f.Open {
+			continue
+		}
+		if len(a.cfg.Flows) > 0 && !slices.Contains(a.cfg.Flows, f.Chat().String()) {
 			continue
 		}
 		ids = append(ids, f.ID)

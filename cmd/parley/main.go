@@ -4,6 +4,7 @@
 //
 //	parley sim sendbee [-sendbee-addr 127.0.0.1:8701]
 //	parley sim velaflows [-velaflows-addr 127.0.0.1:8702]
+//	parley sim flowdock [-flowdock-addr 127.0.0.1:8703]
 //	parley velaflows export-leads [-o leads.csv]
 //
 // "parley sim" runs platform emulators as local servers, so that a bot can
@@ -41,6 +42,7 @@ const usage = `usage: parley <command> [arguments]
 commands:
   sim sendbee              run the Sendbee emulator on loopback (see: parley sim -h)
   sim velaflows            run the VelaFlows emulator on loopback
+  sim flowdock             run the Flowdock emulator on loopback
   velaflows export-leads   export every VelaFlows CRM lead to a CSV file
 `
 

@@ -16,7 +16,7 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 )
 
-const simUsage = `usage: parley sim sendbee|velaflows [flags]
+const simUsage = `usage: parley sim sendbee|velaflows|flowdock [flags]
 
 parley sim sendbee runs the Sendbee emulator on loopback until interrupted. It takes its
 credentials from SENDBEE_API_KEY and SENDBEE_API_SECRET (or invents them),
@@ -37,6 +37,11 @@ invented); the bot registers its own webhook subscription at
 $PARLEY_PUBLIC_URL/webhooks/velaflows. Typed lines are a customer's messages;
 commands: /assign [agent], /unassign, /close, /as <phone or email>.
 
+parley sim flowdock runs the Flowdock emulator (REST and streaming API).
+Its token comes from FLOWDOCK_API_TOKEN (or is invented). Typed lines are
+posted by another member of the flow; commands: /as <nick>, /private <text>,
+/flow <org/flow>, /drop.
+
 flags:
 `
 
@@ -46,6 +51,7 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.SetOutput(stderr)
 	addr := fs.String("sendbee-addr", "127.0.0.1:8701", "address of the Sendbee emulator")
 	vfAddr := fs.String("velaflows-addr", "127.0.0.1:8702", "address of the VelaFlows emulator")
+	fdAddr := fs.String("flowdock-addr", "127.0.0.1:8703", "address of the Flowdock emulator")
 	fs.Usage = func() { fmt.Fprint(stderr, simUsage); fs.PrintDefaults() }
 	if len(args) == 0 {
 		fs.Usage()
@@ -60,9 +66,11 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return simSendbee(ctx, *addr, stdin, stdout, getenv)
 	case "velaflows":
 		return simVelaflows(ctx, *vfAddr, stdin, stdout, getenv)
+	case "flowdock":
+		return simFlowdock(ctx, *fdAddr, stdin, stdout, getenv)
 	}
 	fs.Usage()
-	return fmt.Errorf("sim: unknown platform %q (known: sendbee, velaflows)", platform)
+	return fmt.Errorf("sim: unknown platform %q (known: sendbee, velaflows, flowdock)", platform)
 }
 
 func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {

@@ -22,6 +22,12 @@
 //	VELAFLOWS_WEBHOOK_SECRET  VelaFlows: the secret of a subscription you registered
 //	PARLEY_PUBLIC_URL         the bot's public URL; with it, the bot registers its
 //	                          VelaFlows webhook subscription itself
+//	FLOWDOCK_API_TOKEN   Flowdock: the bot user's personal API token; with it set,
+//	                     the bot follows its flows through the streaming API
+//	FLOWDOCK_FLOWS       Flowdock: the flows to follow, "org/flow,…" (default all)
+//	FLOWDOCK_API_URL     Flowdock: the REST root (default: the real API)
+//	FLOWDOCK_STREAM_URL  Flowdock: the streaming root (default: the real one)
+//	FLOWDOCK_FLOW_TOKEN  Flowdock: an integration's flow token (optional)
 package main
 
 import (
@@ -39,6 +45,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/adapters/console"
+	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
@@ -164,6 +171,21 @@ func platforms(ctx context.Context, getenv func(string) string, logger *slog.Log
 		adapters = append(adapters, vf)
 		mux.Handle(velaflows.WebhookPath, vf)
 		routes++
+	}
+	if getenv(flowdock.EnvToken) != "" {
+		cfg := flowdock.AdapterConfig{Config: flowdock.ConfigFromEnv(getenv)}
+		cfg.Logger = logger
+		cfg.Stream.URL = getenv(flowdock.EnvStreamURL)
+		for f := range strings.SplitSeq(getenv(flowdock.EnvFlows), ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				cfg.Flows = append(cfg.Flows, f)
+			}
+		}
+		fd, err := flowdock.New(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		adapters = append(adapters, fd) // a streaming adapter: no webhook route
 	}
 	if routes == 0 {
 		return adapters, nil, nil
