@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -313,4 +317,49 @@ func TestAdapter_Conformance(t *testing.T) {
 			},
 		}
 	})
+}
+
+// A stream server that ignores Last-Event-ID (here a proxy that strips
+// it) loses the events of a gap; the REST backfill restores them, in order
+// and once.
+func TestAdapter_BackfillWithoutReplay(t *testing.T) {
+	emu := flowdocktest.NewServer(t)
+	target, err := url.Parse(emu.StreamURL())
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.FlushInterval = -1
+	inner := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		inner(r)
+		r.Header.Del("Last-Event-ID")
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	// The proxy's path joins the emulator's stream prefix: point the
+	// adapter at the proxy root with the same prefix.
+	a := newAdapter(t, emu, func(c *flowdock.AdapterConfig) { c.Stream.URL = front.URL })
+	rec := newRecorder()
+	runAdapter(t, a, rec)
+	waitConnected(t, a)
+
+	var want []string
+	for i := range 60 {
+		text := "b" + strconv.Itoa(i)
+		_, err := emu.Post("acme/main", "dana", text)
+		require.NoError(t, err)
+		want = append(want, text)
+		if i%10 == 5 {
+			emu.DropConnections()
+		}
+	}
+	rec.wait(t, len(want))
+	assert.Never(t, func() bool { return len(rec.all()) > len(want) }, 200*time.Millisecond, 10*time.Millisecond)
+	var got []string
+	for _, m := range rec.all() {
+		got = append(got, m.Text)
+	}
+	assert.Equal(t, want, got)
+	for _, id := range emu.LastEventIDs() {
+		assert.Empty(t, id, "the emulator never saw a Last-Event-ID: the backfill did the work")
+	}
 }

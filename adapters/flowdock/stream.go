@@ -2,10 +2,12 @@ package flowdock
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -479,4 +481,107 @@ func (b *activityBody) Read(p []byte) (int, error) {
 		b.last.Store(time.Now().UnixNano())
 	}
 	return n, err
+}
+
+// Events monitors flows and, with private set, the user's private chats
+// through the streaming API at streamURL ("" means DefaultStreamURL), as the
+// wrapper's event monitor does: it yields every event of the stream —
+// messages, edits, tag changes, presence, typing and whatever else
+// Flowdock sends — decoded into a Message, with no filtering. The bot
+// adapter is built on the same stream; use Events for monitoring and
+// tools.
+//
+// The iterator reconnects by itself when the stream ends or fails (with
+// Last-Event-ID, so nothing is missed), and stops when ctx is done, when
+// the loop breaks, or after yielding a *StreamError for credentials the
+// server refuses. An event whose data is not JSON is yielded as an error,
+// and the stream goes on. It needs the personal API token.
+func (c *Client) Events(ctx context.Context, streamURL string, private bool, flows ...Chat) iter.Seq2[Message, error] {
+	return func(yield func(Message, error) bool) {
+		if c.token == "" {
+			yield(Message{}, &TokenError{Op: "stream events"})
+			return
+		}
+		cfg := StreamConfig{URL: streamURL}
+		cfg.setDefaults()
+		q := url.Values{"active": {"idle"}}
+		var names []string
+		for _, f := range flows {
+			if !f.IsPrivate() {
+				names = append(names, f.String())
+			}
+		}
+		if len(names) > 0 {
+			q.Set("filter", strings.Join(names, ","))
+		}
+		if private {
+			q.Set("user", "1")
+		}
+		s := &stream{cfg: cfg, logger: c.logger}
+		tr := s.transport()
+		defer tr.CloseIdleConnections()
+		lastID := ""
+		failures := 0
+		for ctx.Err() == nil {
+			connCtx, cancel := context.WithCancel(ctx)
+			sc := sse.NewClient(cfg.URL+"/flows?"+q.Encode(), sse.ClientMaxBufferSize(cfg.MaxEventBytes))
+			sc.Connection = &http.Client{Transport: tr}
+			sc.Headers = map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(c.token+":"))}
+			sc.ReconnectStrategy = &backoff.StopBackOff{}
+			if lastID != "" {
+				sc.LastEventID.Store([]byte(lastID))
+			}
+			sc.ResponseValidator = func(_ *sse.Client, resp *http.Response) error {
+				if resp.StatusCode != http.StatusOK {
+					body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+					resp.Body.Close()
+					return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
+				}
+				failures = 0
+				return nil
+			}
+			stop := false
+			err := sc.SubscribeWithContext(connCtx, "", func(ev *sse.Event) {
+				if stop {
+					return
+				}
+				if len(ev.ID) > 0 {
+					lastID = string(ev.ID)
+				}
+				if len(ev.Data) == 0 {
+					return
+				}
+				var m Message
+				derr := json.Unmarshal(ev.Data, &m)
+				if derr != nil {
+					derr = fmt.Errorf("flowdock: stream event: %w", derr)
+				}
+				if !yield(m, derr) {
+					stop = true
+					cancel()
+				}
+			})
+			cancel()
+			if stop || ctx.Err() != nil {
+				return
+			}
+			var se *StreamError
+			if errors.As(err, &se) && se.permanent() {
+				yield(Message{}, err)
+				return
+			}
+			if err != nil {
+				failures++
+			}
+			if failures > 0 {
+				t := time.NewTimer(s.backoff(failures))
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+		}
+	}
 }
