@@ -28,7 +28,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	var ue usageError
 	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0) // -h asked for the help, which was printed
+	}
+	if errors.As(err, &ue) {
+		fmt.Fprintln(os.Stderr, "parley:", ue.err)
 		os.Exit(2)
 	}
 	if err != nil {
@@ -50,7 +55,7 @@ commands:
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return usageError{errors.New("no command given")}
 	}
 	switch args[0] {
 	case "sim":
@@ -62,5 +67,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return usageError{fmt.Errorf("unknown command %q", args[0])}
 }
+
+// A usageError is a command line parley cannot make sense of; it exits
+// with status 2 after the usage text.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }

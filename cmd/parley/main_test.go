@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"net/http"
@@ -52,14 +53,22 @@ func env(kv ...string) func(string) string {
 
 func TestRun_usage(t *testing.T) {
 	var out, errOut strings.Builder
-	assert.ErrorIs(t, run(t.Context(), nil, strings.NewReader(""), &out, &errOut, env()), flag.ErrHelp)
+	err := run(t.Context(), nil, strings.NewReader(""), &out, &errOut, env())
+	var ue usageError
+	assert.ErrorAs(t, err, &ue, "no command is a usage error (exit 2)")
 	assert.Contains(t, errOut.String(), "usage: parley")
-	err := run(t.Context(), []string{"fly"}, strings.NewReader(""), &out, &errOut, env())
+	err = run(t.Context(), []string{"fly"}, strings.NewReader(""), &out, &errOut, env())
 	assert.ErrorContains(t, err, `unknown command "fly"`)
 	err = run(t.Context(), []string{"sim", "myspace"}, strings.NewReader(""), &out, &errOut, env())
 	assert.ErrorContains(t, err, `unknown platform "myspace"`)
+	assert.ErrorAs(t, err, &ue)
 	err = run(t.Context(), []string{"sim", "sendbee", "-sendbee-addr", "256.0.0.1:1"}, strings.NewReader(""), &out, &errOut, env())
 	assert.Error(t, err)
+	assert.False(t, errors.As(err, &ue), "a bad address is not a usage error")
+	err = run(t.Context(), []string{"sim", "-h"}, strings.NewReader(""), &out, &errOut, env())
+	assert.ErrorIs(t, err, flag.ErrHelp, "-h prints the help")
+	err = run(t.Context(), []string{"sim", "-nope"}, strings.NewReader(""), &out, &errOut, env())
+	assert.ErrorAs(t, err, &ue)
 }
 
 // The local walk-through: the simulator plays Sendbee and the customer, a
@@ -136,5 +145,30 @@ func TestSimSendbee_withABot(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("sim did not stop")
 	}
+	require.NoError(t, stdinW.Close())
+}
+
+// parley sim with no platform runs the three emulators; /use switches the
+// console between them.
+func TestSimAll(t *testing.T) {
+	stdinR, stdinW := io.Pipe()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"sim", "-sendbee-addr", "127.0.0.1:0", "-velaflows-addr", "127.0.0.1:0", "-flowdock-addr", "127.0.0.1:0"},
+			stdinR, &out, &out, env())
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "All emulators run") }, 5*time.Second, 5*time.Millisecond)
+	for _, v := range []string{"SENDBEE_BASE_URL", "VELAFLOWS_BASE_URL", "FLOWDOCK_STREAM_URL"} {
+		assert.Contains(t, out.String(), "export "+v+"=")
+	}
+	_, err := io.WriteString(stdinW, "/use flowdock\n/use myspace\n")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return strings.Contains(out.String(), "lines now go to flowdock") && strings.Contains(out.String(), `unknown platform "myspace"`)
+	}, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
 	require.NoError(t, stdinW.Close())
 }

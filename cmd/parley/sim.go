@@ -16,7 +16,11 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 )
 
-const simUsage = `usage: parley sim sendbee|velaflows|flowdock [flags]
+const simUsage = `usage: parley sim [sendbee|velaflows|flowdock] [flags]
+
+With no platform, parley sim runs all three emulators at once; type
+"/use sendbee", "/use velaflows" or "/use flowdock" to choose whom your
+lines play (Sendbee first).
 
 parley sim sendbee runs the Sendbee emulator on loopback until interrupted. It takes its
 credentials from SENDBEE_API_KEY and SENDBEE_API_SECRET (or invents them),
@@ -53,27 +57,53 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	vfAddr := fs.String("velaflows-addr", "127.0.0.1:8702", "address of the VelaFlows emulator")
 	fdAddr := fs.String("flowdock-addr", "127.0.0.1:8703", "address of the Flowdock emulator")
 	fs.Usage = func() { fmt.Fprint(stderr, simUsage); fs.PrintDefaults() }
-	if len(args) == 0 {
+	platform := "all"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		platform, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
 		fs.Usage()
-		return flag.ErrHelp
+		return usageError{fmt.Errorf("sim: unexpected argument %q", fs.Arg(0))}
 	}
-	platform := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	starts := map[string]func(*lockedWriter) (*simPlatform, error){
+		"sendbee":   func(out *lockedWriter) (*simPlatform, error) { return startSendbee(*addr, getenv, out) },
+		"velaflows": func(out *lockedWriter) (*simPlatform, error) { return startVelaflows(*vfAddr, getenv, out) },
+		"flowdock":  func(out *lockedWriter) (*simPlatform, error) { return startFlowdock(*fdAddr, getenv, out) },
 	}
-	switch platform {
-	case "sendbee":
-		return simSendbee(ctx, *addr, stdin, stdout, getenv)
-	case "velaflows":
-		return simVelaflows(ctx, *vfAddr, stdin, stdout, getenv)
-	case "flowdock":
-		return simFlowdock(ctx, *fdAddr, stdin, stdout, getenv)
+	if platform == "all" {
+		return simAll(ctx, []func(*lockedWriter) (*simPlatform, error){starts["sendbee"], starts["velaflows"], starts["flowdock"]}, stdin, stdout)
+	}
+	if start, ok := starts[platform]; ok {
+		return simOne(ctx, start, stdin, stdout)
 	}
 	fs.Usage()
-	return fmt.Errorf("sim: unknown platform %q (known: sendbee, velaflows, flowdock)", platform)
+	return usageError{fmt.Errorf("sim: unknown platform %q (known: sendbee, velaflows, flowdock, or none for all three)", platform)}
 }
 
-func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
+// A simPlatform is one running emulator with its console: do handles a
+// typed line, watch prints what the bot sends until its context ends.
+type simPlatform struct {
+	name  string
+	do    func(line string)
+	watch func(ctx context.Context)
+	close func()
+}
+
+// simOne runs one platform's emulator with its console.
+func simOne(ctx context.Context, start func(*lockedWriter) (*simPlatform, error), stdin io.Reader, stdout io.Writer) error {
+	out := &lockedWriter{w: stdout}
+	p, err := start(out)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	return interact(ctx, stdin, out, p.do, p.watch)
+}
+
+func startSendbee(addr string, getenv func(string) string, out *lockedWriter) (*simPlatform, error) {
 	key, secret := getenv("SENDBEE_API_KEY"), getenv("SENDBEE_API_SECRET")
 	if key == "" {
 		key = "sim-key-" + randomHex(6)
@@ -87,20 +117,16 @@ func simSendbee(ctx context.Context, addr string, stdin io.Reader, stdout io.Wri
 	}
 	emu, err := sendbeetest.Start(addr, sendbeetest.WithCredentials(key, secret), sendbeetest.WithWebhook(webhook))
 	if err != nil {
-		return fmt.Errorf("sim sendbee: %w", err)
+		return nil, fmt.Errorf("sim sendbee: %w", err)
 	}
-	defer emu.Close()
-
-	out := &lockedWriter{w: stdout}
 	out.printf("Sendbee emulator on %s, delivering webhooks to %s\n\n", emu.URL(), webhook)
 	out.printf("Point a bot at it (for example in another terminal, then run go run ./examples/echobot):\n\n")
 	out.printf("export SENDBEE_API_KEY=%s\n", key)
 	out.printf("export SENDBEE_API_SECRET=%s\n", secret)
 	out.printf("export SENDBEE_BASE_URL=%s\n\n", emu.URL())
 	out.printf("Type a line to write to the bot as a customer; /agent <text>, /bot on|off, /as <phone>. Ctrl-C stops.\n")
-
-	sim := &customer{emu: emu, out: out, phone: "+385911234567"}
-	return interact(ctx, stdin, out, sim.do, func(ctx context.Context) { printSent(ctx, emu, out) })
+	c := &customer{emu: emu, out: out, phone: "+385911234567"}
+	return &simPlatform{name: "sendbee", do: c.do, watch: func(ctx context.Context) { printSent(ctx, emu, out) }, close: emu.Close}, nil
 }
 
 // interact feeds each line of stdin to do and runs watch beside it, until
@@ -246,4 +272,48 @@ func randomHex(n int) string {
 		panic(errors.New("crypto/rand failed")) // cannot happen on supported platforms
 	}
 	return hex.EncodeToString(b)
+}
+
+// simAll runs every platform's emulator; "/use <platform>" chooses which
+// console typed lines go to.
+func simAll(ctx context.Context, starts []func(*lockedWriter) (*simPlatform, error), stdin io.Reader, stdout io.Writer) error {
+	out := &lockedWriter{w: stdout}
+	var platforms []*simPlatform
+	defer func() {
+		for _, p := range platforms {
+			p.close()
+		}
+	}()
+	for _, start := range starts {
+		p, err := start(out)
+		if err != nil {
+			return err
+		}
+		platforms = append(platforms, p)
+		out.printf("\n")
+	}
+	cur := platforms[0]
+	out.printf("All emulators run. Lines go to %s; /use sendbee|velaflows|flowdock switches.\n", cur.name)
+	do := func(line string) {
+		if name, ok := strings.CutPrefix(line, "/use "); ok {
+			for _, p := range platforms {
+				if p.name == strings.TrimSpace(name) {
+					cur = p
+					out.printf("lines now go to %s\n", p.name)
+					return
+				}
+			}
+			out.printf("unknown platform %q\n", strings.TrimSpace(name))
+			return
+		}
+		cur.do(line)
+	}
+	watch := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for _, p := range platforms {
+			wg.Go(func() { p.watch(ctx) })
+		}
+		wg.Wait()
+	}
+	return interact(ctx, stdin, out, do, watch)
 }

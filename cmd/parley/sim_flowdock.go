@@ -3,26 +3,23 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 )
 
-func simFlowdock(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
+func startFlowdock(addr string, getenv func(string) string, out *lockedWriter) (*simPlatform, error) {
 	var opts []flowdocktest.Option
 	if token := getenv("FLOWDOCK_API_TOKEN"); token != "" {
 		opts = append(opts, flowdocktest.WithUser(flowdocktest.User{Token: token}))
 	}
 	emu, err := flowdocktest.Start(addr, opts...)
 	if err != nil {
-		return fmt.Errorf("sim flowdock: %w", err)
+		return nil, fmt.Errorf("sim flowdock: %w", err)
 	}
-	defer emu.Close()
 
 	const flow = "acme/main"
-	out := &lockedWriter{w: stdout}
 	out.printf("Flowdock emulator: REST on %s, stream on %s\n\n", emu.URL(), emu.StreamURL())
 	out.printf("Point a bot at it (for example in another terminal, then run go run ./examples/echobot):\n\n")
 	out.printf("export FLOWDOCK_API_TOKEN=%s\n", emu.Token())
@@ -34,7 +31,7 @@ func simFlowdock(ctx context.Context, addr string, stdin io.Reader, stdout io.Wr
 	out.printf("/flow <org/flow>, /drop (cut the stream). Ctrl-C stops.\n")
 
 	c := &fdUser{emu: emu, out: out, nick: "dana", flow: flow}
-	return interact(ctx, stdin, out, c.do, func(ctx context.Context) { printFlowdockSent(ctx, emu, out) })
+	return &simPlatform{name: "flowdock", do: c.do, watch: func(ctx context.Context) { printFlowdockSent(ctx, emu, out) }, close: emu.Close}, nil
 }
 
 // fdUser plays the other users of a Flowdock organization.

@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/parleybot/parley/adapters/velaflows/velaflowstest"
 )
 
-func simVelaflows(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
+func startVelaflows(addr string, getenv func(string) string, out *lockedWriter) (*simPlatform, error) {
 	token, workspace := getenv("VELAFLOWS_API_TOKEN"), getenv("VELAFLOWS_WORKSPACE_ID")
 	if token == "" {
 		token = "sk_test_sim" + randomHex(16)
@@ -20,11 +19,8 @@ func simVelaflows(ctx context.Context, addr string, stdin io.Reader, stdout io.W
 	}
 	emu, err := velaflowstest.Start(addr, velaflowstest.WithCredentials(token, workspace))
 	if err != nil {
-		return fmt.Errorf("sim velaflows: %w", err)
+		return nil, fmt.Errorf("sim velaflows: %w", err)
 	}
-	defer emu.Close()
-
-	out := &lockedWriter{w: stdout}
 	out.printf("VelaFlows emulator on %s\n\n", emu.URL())
 	out.printf("Point a bot at it (for example in another terminal, then run go run ./examples/echobot):\n\n")
 	out.printf("export VELAFLOWS_API_TOKEN=%s\n", token)
@@ -35,7 +31,7 @@ func simVelaflows(ctx context.Context, addr string, stdin io.Reader, stdout io.W
 	out.printf("/assign [agent], /unassign, /close, /as <phone or email>. Ctrl-C stops.\n")
 
 	c := &vfCustomer{emu: emu, out: out, contact: "+442071838750"}
-	return interact(ctx, stdin, out, c.do, func(ctx context.Context) { printVelaflowsSent(ctx, emu, out) })
+	return &simPlatform{name: "velaflows", do: c.do, watch: func(ctx context.Context) { printVelaflowsSent(ctx, emu, out) }, close: emu.Close}, nil
 }
 
 // vfCustomer plays a VelaFlows customer and the inbox's agents.

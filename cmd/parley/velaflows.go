@@ -37,15 +37,16 @@ func runVelaflows(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if len(args) == 0 || args[0] != "export-leads" {
 		fs.Usage()
 		if len(args) == 0 {
-			return flag.ErrHelp
+			return usageError{errors.New("velaflows: no command given (known: export-leads)")}
 		}
-		return fmt.Errorf("velaflows: unknown command %q (known: export-leads)", args[0])
+		return usageError{fmt.Errorf("velaflows: unknown command %q (known: export-leads)", args[0])}
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("velaflows export-leads: unexpected argument %q", fs.Arg(0))
+		fs.Usage()
+		return usageError{fmt.Errorf("velaflows export-leads: unexpected argument %q", fs.Arg(0))}
 	}
 	cfg := velaflows.ConfigFromEnv(getenv)
 	// Reads are idempotent: wait out 429s (a window is 15 minutes) and
