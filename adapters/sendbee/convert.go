@@ -213,7 +213,8 @@ type MessageOptions struct {
 
 // Template is a Message.Payload that sends an approved WhatsApp template
 // instead of free text (needed outside the 24-hour customer-service
-// window). Message.Text is ignored.
+// window). Message.Text is ignored. The platform-neutral bot.Template is
+// accepted too; this type adds Sendbee's send options.
 type Template struct {
 	Keyword    string            // the template's keyword; required
 	Language   string            // its language code, such as "en"; required
@@ -249,7 +250,14 @@ func fromMessage(m *bot.Message, phone string) (outbound, error) {
 		return Bool(true)
 	}
 	var opts MessageOptions
-	switch p := m.Payload.(type) {
+	payload := m.Payload
+	switch p := payload.(type) {
+	case bot.Template:
+		payload = Template{Keyword: p.Keyword, Language: p.Language, Tags: p.Tags, ButtonTags: p.ButtonTags, Attachment: p.Attachment}
+	case *bot.Template:
+		payload = Template{Keyword: p.Keyword, Language: p.Language, Tags: p.Tags, ButtonTags: p.ButtonTags, Attachment: p.Attachment}
+	}
+	switch p := payload.(type) {
 	case nil:
 	case MessageOptions:
 		opts = p

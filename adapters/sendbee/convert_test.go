@@ -118,6 +118,9 @@ func TestFromMessage(t *testing.T) {
 			m.Handoff = true
 			m.Payload = &Template{Keyword: "welcome", Language: "en"}
 		}), wantJSON: `{"phone":"+385","template_keyword":"welcome","language":"en"}`},
+		{name: "platform-neutral template", m: reply(func(m *bot.Message) {
+			m.Payload = &bot.Template{Keyword: "welcome", Language: "hr", Tags: map[string]string{"1": "Ana"}}
+		}), wantJSON: `{"phone":"+385","template_keyword":"welcome","language":"hr","tags":{"1":"Ana"},"prevent_bot_off":true}`, keepsBot: true},
 		{name: "template without keyword", m: reply(func(m *bot.Message) { m.Payload = Template{Language: "en"} }), wantErr: "Keyword and Language"},
 		{name: "unknown payload", m: reply(func(m *bot.Message) { m.Payload = 42 }), wantErr: "unsupported"},
 		{name: "empty", m: reply(func(m *bot.Message) { m.Text = " " }), wantErr: "no text and no attachment"},
