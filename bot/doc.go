@@ -40,7 +40,9 @@
 // (mirrored to a platform that has its own switch, an [OwnerController]),
 // when an inbound event carries an ownership signal ([Message.Owner]), and
 // after [WithIdleTimeout] of silence. The outbox re-checks ownership right
-// before each delivery.
+// before each delivery. A message marked [Message.Relay] (a human's words
+// the bot carries, such as an agent's answer bridged from a team chat) is
+// delivered to a human-owned conversation all the same.
 //
 // # Concurrency
 //

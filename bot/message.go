@@ -62,6 +62,14 @@ type Message struct {
 	// Handoff, on an outbound message, hands the conversation to humans once
 	// the message is delivered.
 	Handoff bool
+	// Relay, on an outbound message, marks a human's message relayed by the
+	// bot (for example an agent's answer written in a team chat): it is
+	// delivered even to a human-owned conversation, where the outbox
+	// suppresses the bot's own messages. Relay does not change the owner by
+	// itself; Handoff and SendResult.Owner apply as to any message. (It is
+	// left out of JSON when false, so that inbound messages encode as
+	// before the field existed.)
+	Relay bool `json:",omitempty"`
 	// Payload is an optional platform-specific typed payload of an outbound
 	// message, such as a sendbee.Template or a flowdock.Activity. An adapter
 	// that does not know the payload's type returns an error wrapping

@@ -24,7 +24,7 @@ import (
 //  1. claim its key ("out:<platform>:<key>") with SetIfAbsent; a key that is
 //     already claimed was delivered (or is being delivered) and is skipped;
 //  2. re-check ownership: a message to a human-owned conversation is
-//     suppressed;
+//     suppressed, unless it is a Relay (a human's words the bot carries);
 //  3. wait for the token bucket and any rate-limit pause, then call
 //     Adapter.Send;
 //  4. on a retryable failure (rate limit, Temporary() errors such as 5xx,
@@ -115,7 +115,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		o.deadLetter(ctx, po, m, 0, err)
 		return
 	}
-	if owner == OwnerHuman {
+	if owner == OwnerHuman && !m.Relay {
 		b.stats.suppressed.Add(1)
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
 		return

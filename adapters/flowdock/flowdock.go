@@ -142,6 +142,9 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 		return errors.New("flowdock: Run called while already running")
 	}
 	defer a.running.Store(nil)
+	// REST connections opened by this Run (identity, flows, backfills) are
+	// closed with it, so that no connection goroutine outlives Run.
+	defer a.client.CloseIdleConnections()
 	err = s.run(ctx)
 	if ctx.Err() != nil {
 		return nil

@@ -442,15 +442,16 @@ func (s *stream) health() Health {
 }
 
 // transport is an HTTP transport for the stream: dial and header timeouts,
-// and no overall timeout, which would cut a long-lived stream.
+// no overall timeout (which would cut a long-lived stream), no keep-alive.
 func (s *stream) transport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: s.cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   s.cfg.DialTimeout,
 		ResponseHeaderTimeout: s.cfg.HeaderTimeout,
-		MaxIdleConns:          1,
-		IdleConnTimeout:       time.Second,
+		// A stream connection is never reused, and a dial that completes
+		// after its request was cancelled must not linger in a pool.
+		DisableKeepAlives: true,
 	}
 }
 
