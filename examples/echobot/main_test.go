@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -123,35 +122,6 @@ func TestRun_logLevel(t *testing.T) {
 			} else {
 				assert.Empty(t, stderr.String())
 			}
-		})
-	}
-}
-
-func TestNewLogger(t *testing.T) {
-	tests := []struct {
-		level   string
-		want    slog.Level // the lowest level enabled
-		wantErr bool
-	}{
-		{level: "", want: slog.LevelWarn},
-		{level: "debug", want: slog.LevelDebug},
-		{level: "INFO", want: slog.LevelInfo},
-		{level: "warn", want: slog.LevelWarn},
-		{level: "error", want: slog.LevelError},
-		{level: "warning", wantErr: true},
-		{level: "-4", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.level, func(t *testing.T) {
-			t.Parallel()
-			l, err := newLogger(io.Discard, tt.level)
-			if tt.wantErr {
-				assert.ErrorContains(t, err, "PARLEY_LOG_LEVEL=")
-				return
-			}
-			require.NoError(t, err)
-			assert.True(t, l.Enabled(t.Context(), tt.want), "%v enabled", tt.want)
-			assert.False(t, l.Enabled(t.Context(), tt.want-1), "%v disabled", tt.want-1)
 		})
 	}
 }

@@ -1,0 +1,445 @@
+package rulefile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// An Engine runs a rules file on a Bot: it is one bot.Handler, registered
+// once, that routes each message through the rules of its current [Set].
+// The current Set can be replaced at any time — by [Engine.Swap],
+// [Engine.Reload] or [Engine.Watch] — atomically: a message is routed
+// entirely by the old Set or entirely by the new one.
+//
+// HandleMessage, Swap, Reload, Set and Routes are safe for concurrent use.
+// Install must be called once, before the Bot runs, before Watch and
+// before the Engine handles messages. Options are applied by NewEngine.
+type Engine struct {
+	cur atomic.Pointer[Set]
+
+	bot       *bot.Bot // set by Install; nil when used as a plain Handler
+	store     bot.Store
+	storeSet  bool
+	logger    *slog.Logger
+	varsTTL   time.Duration
+	poll      time.Duration
+	onReload  func(err error)
+	installed []*schedule // the schedules registered on the Bot
+
+	reloadMu sync.Mutex // serializes reloads
+}
+
+// Interface guard.
+var _ bot.Handler = (*Engine)(nil)
+
+// An Option configures an Engine.
+type Option func(*Engine)
+
+// WithLogger sets the logger for reloads and rule errors. Default: the
+// Bot's logger once installed, else slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
+
+// WithStore sets where conversation variables are kept. Default: the Bot's
+// Store once installed, else a new bot.MemoryStore.
+func WithStore(s bot.Store) Option {
+	return func(e *Engine) { e.store, e.storeSet = s, s != nil }
+}
+
+// WithVarsTTL sets how long a conversation's variables live after they
+// were last set or cleared. Default 30 days; 0 or less means forever.
+func WithVarsTTL(d time.Duration) Option { return func(e *Engine) { e.varsTTL = max(d, 0) } }
+
+// WithPollInterval sets how often [Engine.Watch] looks at the file.
+// Default one second; 0 or less turns polling off, so that only the reload
+// channel reloads.
+func WithPollInterval(d time.Duration) Option { return func(e *Engine) { e.poll = max(d, 0) } }
+
+// WithReloadHook sets a function called after every reload attempt by
+// [Engine.Watch], with nil or the reason the reload was refused (usually a
+// *LoadError). It is called from Watch's goroutine and must not block for
+// long.
+func WithReloadHook(f func(err error)) Option { return func(e *Engine) { e.onReload = f } }
+
+// NewEngine returns an Engine running set; a nil set is an empty one, to
+// be replaced by a reload.
+func NewEngine(set *Set, opts ...Option) *Engine {
+	e := &Engine{varsTTL: 30 * 24 * time.Hour, poll: time.Second}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.store == nil {
+		e.store = bot.NewMemoryStore()
+	}
+	if set == nil {
+		set = emptySet()
+	}
+	e.setCurrent(set)
+	return e
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.logger != nil {
+		return e.logger
+	}
+	return slog.Default()
+}
+
+func (e *Engine) setCurrent(s *Set) {
+	s.router.SetLogger(e.logger)
+	e.cur.Store(s)
+}
+
+// Install registers the Engine on b: one route with the catch-all rule
+// bot.Always(), marked bot.Observer so that observer rules run in
+// human-owned conversations, with opts added (such as bot.Priority to
+// place it among the application's routes); and one job per schedule of
+// the current Set, named "rulefile:<schedule name>". The Engine then uses
+// b for tags, handoffs and resumes, b's Store for variables and b's logger,
+// unless options said otherwise.
+//
+// Install checks everything before it registers anything: platforms named
+// by forward and send actions must be adapters of b, cron specs must parse
+// and job names must be free; otherwise it returns a *LoadError and b is
+// unchanged. Like bot.Bot.Handle, it panics once b is running, and must be
+// called once.
+//
+// Schedules are fixed at Install: a reload replaces the rules but not the
+// schedules, and logs a warning when the new file's schedules differ (a
+// change of schedules needs a restart).
+func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
+	if b == nil {
+		panic("rulefile: Install on a nil Bot")
+	}
+	if e.bot != nil {
+		panic("rulefile: Engine installed twice")
+	}
+	s := e.cur.Load()
+	probs := s.check(b)
+	jobs := map[string]bool{}
+	for _, j := range b.Jobs() {
+		jobs[j.Name] = true
+	}
+	for _, sc := range s.schedules {
+		if err := checkCron(sc.spec); err != nil {
+			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: bad spec %q: %v", sc.name, sc.spec, err), Err: err})
+		}
+		if jobs[jobName(sc)] {
+			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: the Bot already has a job named %q", sc.name, jobName(sc))})
+		}
+	}
+	if len(probs) > 0 {
+		return &LoadError{Problems: probs}
+	}
+
+	e.bot = b
+	if !e.storeSet {
+		e.store = b.Store()
+	}
+	if e.logger == nil {
+		e.logger = b.Logger().With("handler", "rulefile")
+		s.router.SetLogger(e.logger)
+	}
+	for _, sc := range s.schedules {
+		if err := b.Schedule(jobName(sc), sc.spec, e.job(s, sc)); err != nil {
+			// Checked above with the same parser; this does not happen.
+			return fmt.Errorf("rulefile: %w", err)
+		}
+	}
+	e.installed = s.schedules
+	b.Handle(bot.Always(), e, append([]bot.RouteOption{bot.Observer()}, opts...)...)
+	return nil
+}
+
+// Install runs s on b with a new Engine; see [Engine.Install]. Use an
+// Engine directly to reload the rules while the Bot runs.
+func (s *Set) Install(b *bot.Bot, opts ...bot.RouteOption) error {
+	return NewEngine(s).Install(b, opts...)
+}
+
+func jobName(sc *schedule) string { return "rulefile:" + sc.name }
+
+// Set returns the current Set.
+func (e *Engine) Set() *Set { return e.cur.Load() }
+
+// Routes describes the current Set's rules; see [Set.Routes]. An Engine is
+// thus a help.RouteLister.
+func (e *Engine) Routes() []bot.RouteInfo { return e.cur.Load().Routes() }
+
+// Swap makes s the current Set. Messages being routed finish with the old
+// one. When the Engine is installed on a Bot, s is checked against it first
+// (see [Engine.Install]) and a *LoadError is returned instead of swapping;
+// a change of schedules is logged, not applied. Swap panics if s is nil.
+func (e *Engine) Swap(s *Set) error {
+	if s == nil {
+		panic("rulefile: Swap with a nil Set")
+	}
+	if e.bot != nil {
+		if probs := s.check(e.bot); len(probs) > 0 {
+			return &LoadError{Problems: probs}
+		}
+		if !sameSchedules(e.installed, s.schedules) {
+			e.log().Warn("rulefile: the schedules changed; they apply after a restart", slog.String("file", s.file))
+		}
+	}
+	e.setCurrent(s)
+	return nil
+}
+
+// sameSchedules reports whether two lists of schedules are the same.
+func sameSchedules(a, b []*schedule) bool {
+	return slices.EqualFunc(a, b, func(x, y *schedule) bool {
+		return x.name == y.name && x.spec == y.spec && slices.EqualFunc(x.actions, y.actions, func(p, q *sendAction) bool {
+			return p.platform == q.platform && p.conversation == q.conversation && p.text.src == q.text.src
+		})
+	})
+}
+
+// Reload loads the file at path and swaps it in (see [Load] and
+// [Engine.Swap]). On any error the current Set stays.
+func (e *Engine) Reload(path string) error {
+	_, err := e.reload(path, nil)
+	return err
+}
+
+// reload loads path (or parses data, when given) and swaps it in. It
+// returns the hash of what it read.
+func (e *Engine) reload(path string, data []byte) ([sha256.Size]byte, error) {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return [sha256.Size]byte{}, fmt.Errorf("rulefile: %w", err)
+		}
+	}
+	s, err := Parse(path, data)
+	if err != nil {
+		return sha256.Sum256(data), err
+	}
+	return s.hash, e.Swap(s)
+}
+
+// HandleMessage routes m through the current Set's rules, in priority then
+// file order. If no rule handled m (none matched, or every matching rule
+// ended with continue) it returns bot.ErrContinue, so that a Router goes
+// on to its next route; otherwise it returns the result of the rule that
+// stopped routing: nil, or the error of its failing action.
+func (e *Engine) HandleMessage(ctx context.Context, w bot.Sender, m *bot.Message) error {
+	s := e.cur.Load()
+	d := &dispatch{Context: ctx, eng: e, set: s}
+	if err := s.router.HandleMessage(d, w, m); err != nil {
+		return err
+	}
+	if !d.handled {
+		return bot.ErrContinue
+	}
+	return nil
+}
+
+// dispatch is the context of one message routed by an Engine: ctx plus the
+// Engine and the Set, which the rules' handlers find with dispatchKey, and
+// whether a rule handled the message. One allocation per message.
+type dispatch struct {
+	context.Context
+	eng     *Engine
+	set     *Set
+	handled bool
+	dry     bool // run no action (the warm-up of a new Set's router)
+}
+
+type dispatchKey struct{}
+
+func (d *dispatch) Value(key any) any {
+	if key == (dispatchKey{}) {
+		return d
+	}
+	return d.Context.Value(key)
+}
+
+// varsKey is the Store key of a conversation's variables.
+func varsKey(platform, conversation string) string {
+	return "rulefile:vars:" + platform + ":" + conversation
+}
+
+// readVars returns the variables set for a conversation (not the defaults).
+func (e *Engine) readVars(ctx context.Context, platform, conversation string) (map[string]string, error) {
+	raw, err := e.store.Get(ctx, varsKey(platform, conversation))
+	if errors.Is(err, bot.ErrNotFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read variables: %w", err)
+	}
+	vars := map[string]string{}
+	if err := json.Unmarshal(raw, &vars); err != nil {
+		return nil, fmt.Errorf("read variables: %w", err)
+	}
+	return vars, nil
+}
+
+// writeVars stores a conversation's variables; none deletes the entry.
+func (e *Engine) writeVars(ctx context.Context, platform, conversation string, vars map[string]string) error {
+	key := varsKey(platform, conversation)
+	if len(vars) == 0 {
+		if err := e.store.Delete(ctx, key); err != nil {
+			return fmt.Errorf("write variables: %w", err)
+		}
+		return nil
+	}
+	raw, err := json.Marshal(vars)
+	if err != nil {
+		return fmt.Errorf("write variables: %w", err)
+	}
+	if err := e.store.Set(ctx, key, raw, e.varsTTL); err != nil {
+		return fmt.Errorf("write variables: %w", err)
+	}
+	return nil
+}
+
+// job returns the bot.Job of schedule sc of s: its send actions in order.
+func (e *Engine) job(s *Set, sc *schedule) bot.Job {
+	return bot.JobFunc(func(ctx context.Context, w bot.Sender) error {
+		now := time.Now().In(e.bot.Location())
+		for i, a := range sc.actions {
+			own, err := e.readVars(ctx, a.platform, a.conversation)
+			if err != nil {
+				return fmt.Errorf("rulefile: schedule %q: action %d (send): %w", sc.name, i+1, err)
+			}
+			vars := maps.Clone(s.vars)
+			maps.Copy(vars, own)
+			text, err := a.text.exec(&scheduleData{Vars: vars, Now: now, Schedule: sc.name})
+			if err == nil {
+				err = w.Send(ctx, &bot.Message{Platform: a.platform, Conversation: a.conversation, Text: text})
+			}
+			if err != nil {
+				return fmt.Errorf("rulefile: schedule %q: action %d (send): %w", sc.name, i+1, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Watch reloads the rules from path whenever the file changes and whenever
+// a value arrives on reload (wire it to SIGHUP with signal.Notify; nil
+// means no signal), until ctx is done; then it returns nil. It returns an
+// error at once only if path is empty.
+//
+// Watch polls the file's modification time and size at the poll interval
+// (see [WithPollInterval]) and compares the SHA-256 of its content with
+// that of the last version loaded, so that a rewrite with the same content
+// does nothing and an edit within the file system's timestamp granularity
+// is still seen. If the file already differs from the current Set when
+// Watch starts, it reloads at once. A reload on a signal always happens.
+//
+// A broken edit is refused: the current Set keeps running, the reason
+// (usually a *LoadError) is logged at Error level and passed to the reload
+// hook ([WithReloadHook]), and the same content is not tried again until
+// the file changes. A successful reload is logged at Info level and
+// reported to the hook with nil.
+//
+// Run Watch in its own goroutine, which ends when ctx is done; it may run
+// at most once at a time per Engine.
+func (e *Engine) Watch(ctx context.Context, path string, reload <-chan os.Signal) error {
+	if path == "" {
+		return errors.New("rulefile: watch: empty path")
+	}
+	var tick <-chan time.Time
+	if e.poll > 0 {
+		t := time.NewTicker(e.poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	w := &watcher{e: e, path: path, hash: e.cur.Load().hash}
+	w.poll(ctx, true)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick:
+			w.poll(ctx, false)
+		case _, ok := <-reload:
+			if !ok {
+				reload = nil
+				continue
+			}
+			w.apply(ctx, nil)
+		}
+	}
+}
+
+// A watcher remembers what Watch last saw of the file.
+type watcher struct {
+	e       *Engine
+	path    string
+	modTime time.Time
+	size    int64
+	hash    [sha256.Size]byte // of the content last loaded or refused
+	statErr bool              // the last stat failed (logged once)
+}
+
+// poll reloads when the file changed. It reads the file when its time or
+// size changed, and also while its modification time is recent, since a
+// quick second write may keep the same time on a coarse file system.
+func (w *watcher) poll(ctx context.Context, first bool) {
+	fi, err := os.Stat(w.path)
+	if err != nil {
+		if !w.statErr {
+			w.statErr = true
+			w.e.report(ctx, fmt.Errorf("rulefile: watch: %w", err))
+		}
+		return
+	}
+	w.statErr = false
+	recent := time.Since(fi.ModTime()) < 2*time.Second
+	if !first && !recent && fi.ModTime().Equal(w.modTime) && fi.Size() == w.size {
+		return
+	}
+	w.modTime, w.size = fi.ModTime(), fi.Size()
+	data, err := os.ReadFile(w.path)
+	if err != nil {
+		w.e.report(ctx, fmt.Errorf("rulefile: watch: %w", err))
+		return
+	}
+	if sha256.Sum256(data) == w.hash {
+		return
+	}
+	w.apply(ctx, data)
+}
+
+// apply reloads (from data when given) and reports the outcome.
+func (w *watcher) apply(ctx context.Context, data []byte) {
+	h, err := w.e.reload(w.path, data)
+	if h != ([sha256.Size]byte{}) {
+		w.hash = h
+	}
+	if err != nil {
+		w.e.report(ctx, err)
+		return
+	}
+	s := w.e.cur.Load()
+	w.e.log().LogAttrs(ctx, slog.LevelInfo, "rulefile: rules reloaded", slog.String("file", w.path),
+		slog.Int("rules", len(s.rules)), slog.Int("schedules", len(s.schedules)))
+	if w.e.onReload != nil {
+		w.e.onReload(nil)
+	}
+}
+
+// report logs a refused reload once and passes it to the hook.
+func (e *Engine) report(ctx context.Context, err error) {
+	e.log().LogAttrs(ctx, slog.LevelError, "rulefile: reload refused; the previous rules stay in force", slog.Any("error", err))
+	if e.onReload != nil {
+		e.onReload(err)
+	}
+}

@@ -1,0 +1,224 @@
+package rulefile
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// messageData is the data of the templates of rule actions: the inbound
+// message's fields at the top level (.Text, .Author.Name, .Platform, …),
+// the conversation's variables and what the rule's command picked out.
+type messageData struct {
+	*bot.Message
+	// Kind is the message's kind, "message" when the message says none
+	// (it hides Message.Kind).
+	Kind bot.Kind
+	// Vars are the conversation's variables: the file's defaults overlaid
+	// with the values set for the conversation.
+	Vars map[string]string
+	// Captures are the command name and arguments when the rule has a
+	// command.
+	Captures bot.Captures
+}
+
+// scheduleData is the data of the templates of schedule actions.
+type scheduleData struct {
+	// Vars are the target conversation's variables.
+	Vars map[string]string
+	// Now is the time of the fire, in the bot's time zone.
+	Now time.Time
+	// Schedule is the schedule's name.
+	Schedule string
+}
+
+var (
+	messageDataType  = reflect.TypeFor[messageData]()
+	scheduleDataType = reflect.TypeFor[scheduleData]()
+)
+
+// funcs are the functions templates may call besides text/template's
+// built-ins. None has side effects.
+var funcs = template.FuncMap{
+	"lower": strings.ToLower,
+	"upper": strings.ToUpper,
+	"trim":  strings.TrimSpace,
+	// default returns def when v is empty (the zero value), else v:
+	// {{.Vars.name | default "there"}}.
+	"default": func(def, v any) any {
+		if v == nil || reflect.ValueOf(v).IsZero() {
+			return def
+		}
+		return v
+	},
+	// join joins elems with sep: {{join ", " .Tags}}.
+	"join": func(sep string, elems []string) string { return strings.Join(elems, sep) },
+}
+
+// A tmpl is a compiled text template of an action.
+type tmpl struct {
+	src string
+	t   *template.Template
+}
+
+// exec executes the template with data.
+func (t *tmpl) exec(data any) (string, error) {
+	var b strings.Builder
+	if err := t.t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// tmplErr matches text/template's parse errors, "template: t:LINE: msg".
+var tmplErr = regexp.MustCompile(`(?s)^template: t:(\d+):(?:(\d+):)? ?(.*)$`)
+
+// template compiles the template in scalar n, checks the fields it uses
+// against data, and reports problems at their position in the file.
+func (l *loader) template(n *yaml.Node, what string, data reflect.Type, allowEmpty bool) *tmpl {
+	src, ok := l.str(n, what, allowEmpty)
+	if !ok {
+		return nil
+	}
+	t, err := template.New("t").Funcs(funcs).Option("missingkey=zero").Parse(src)
+	if err != nil {
+		line, col, msg := 1, 1, err.Error()
+		if m := tmplErr.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			if m[2] != "" {
+				col, _ = strconv.Atoi(m[2])
+			}
+			msg = m[3]
+		}
+		fl, fc := l.scalarPos(n, line, col)
+		if line > 1 || col > 1 {
+			msg += fmt.Sprintf(" (line %d of the template)", line)
+		}
+		l.errAt(fl, fc, err, "%s: bad template: %s", what, msg)
+		return nil
+	}
+	c := &fieldChecker{data: data}
+	if t.Tree != nil && t.Tree.Root != nil {
+		c.walk(t.Tree.Root, true)
+	}
+	if c.bad != nil {
+		line, col := lineCol(src, int(c.bad.Position()))
+		fl, fc := l.scalarPos(n, line, col)
+		l.errAt(fl, fc, nil, "%s: bad template: %s", what, c.msg)
+		return nil
+	}
+	return &tmpl{src: src, t: t}
+}
+
+// A fieldChecker finds the first field reference of a template that the
+// data type cannot have: {{.Txt}} or {{.Author.Nmae}}. It follows the data
+// only where dot is the data itself (and through $); inside range and with,
+// where dot changes, fields are not checked.
+type fieldChecker struct {
+	data reflect.Type
+	bad  parse.Node
+	msg  string
+}
+
+func (c *fieldChecker) walk(n parse.Node, rootDot bool) {
+	if c.bad != nil || n == nil {
+		return
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, x := range n.Nodes {
+			c.walk(x, rootDot)
+		}
+	case *parse.ActionNode:
+		c.walk(n.Pipe, rootDot)
+	case *parse.IfNode:
+		c.walk(n.Pipe, rootDot)
+		c.walk(n.List, rootDot)
+		c.walk(n.ElseList, rootDot)
+	case *parse.RangeNode:
+		c.walk(n.Pipe, rootDot)
+		c.walk(n.List, false)
+		c.walk(n.ElseList, rootDot)
+	case *parse.WithNode:
+		c.walk(n.Pipe, rootDot)
+		c.walk(n.List, false)
+		c.walk(n.ElseList, rootDot)
+	case *parse.TemplateNode:
+		c.walk(n.Pipe, rootDot)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, cmd := range n.Cmds {
+			c.walk(cmd, rootDot)
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			c.walk(a, rootDot)
+		}
+	case *parse.FieldNode:
+		if rootDot {
+			c.check(n, n.Ident)
+		}
+	case *parse.VariableNode:
+		if len(n.Ident) > 1 && n.Ident[0] == "$" {
+			c.check(n, n.Ident[1:])
+		}
+	case *parse.ChainNode:
+		c.walk(n.Node, rootDot)
+	}
+}
+
+// check follows the field names idents from the data type.
+func (c *fieldChecker) check(n parse.Node, idents []string) {
+	t := c.data
+	for _, name := range idents {
+		for t.Kind() == reflect.Pointer {
+			if _, ok := t.MethodByName(name); ok {
+				return // a method; its result is not followed
+			}
+			t = t.Elem()
+		}
+		if _, ok := t.MethodByName(name); ok {
+			return
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			f, ok := t.FieldByName(name)
+			if !ok || !f.IsExported() {
+				c.bad, c.msg = n, fmt.Sprintf("%s has no field %s", typeName(t), name)
+				return
+			}
+			t = f.Type
+		case reflect.Map, reflect.Interface:
+			return // any key; an interface's dynamic type is unknown
+		default:
+			c.bad, c.msg = n, fmt.Sprintf("%s is a %s, it has no field %s", typeName(t), t.Kind(), name)
+			return
+		}
+	}
+}
+
+// typeName names a data type for messages, hiding the package's internal
+// names.
+func typeName(t reflect.Type) string {
+	switch t {
+	case messageDataType:
+		return "the message data"
+	case scheduleDataType:
+		return "the schedule data"
+	}
+	return t.String()
+}
