@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"reflect"
 	"slices"
@@ -364,9 +365,18 @@ func (a *tagAction) run(ctx context.Context, x *execution) error {
 	}
 	t, ok := b.Adapter(x.m.Platform).(bot.Tagger)
 	if !ok {
-		return fmt.Errorf("the %s adapter cannot tag conversations: %w", x.m.Platform, errors.ErrUnsupported)
+		// Tags are metadata: a platform without them does not stop the
+		// rule's other actions.
+		x.eng.log().LogAttrs(ctx, slog.LevelDebug, "tag action skipped: the adapter cannot tag conversations",
+			slog.String("platform", x.m.Platform))
+		return nil
 	}
-	return t.Tag(ctx, x.m.Conversation, "", slices.Clone(a.tags))
+	err := t.Tag(ctx, x.m.Conversation, "", slices.Clone(a.tags))
+	if errors.Is(err, errors.ErrUnsupported) {
+		x.eng.log().LogAttrs(ctx, slog.LevelDebug, "tag action skipped", slog.String("platform", x.m.Platform), slog.Any("error", err))
+		return nil
+	}
+	return err
 }
 
 // A handoffAction hands the conversation to humans: with a reply that

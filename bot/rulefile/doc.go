@@ -79,8 +79,8 @@
 //	  button_tags: {<placeholder>: <template>, …}
 //	  attachment: <template>   media URL of a template with a media header
 //	tag: [<tag>, …]            tag the conversation through the adapter's bot.Tagger
-//	                           (an adapter that cannot tag is an error wrapping
-//	                           errors.ErrUnsupported); a single tag may be written alone
+//	                           (skipped, with a Debug log line, on a platform that
+//	                           cannot tag); a single tag may be written alone
 //	handoff: <template>        reply, and hand the conversation to humans once it is delivered
 //	handoff: true              hand it to humans now (bot.Bot.Handoff)
 //	resume: true               give it back to the bot now (bot.Bot.Resume)

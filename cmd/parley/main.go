@@ -2,6 +2,10 @@
 //
 // Usage:
 //
+//	parley run -rules FILE
+//	parley rules check FILE
+//	parley rules explain FILE -text TEXT [-platform P] [-direct] [-human]
+//	parley sim [-sendbee-addr …] [-velaflows-addr …] [-flowdock-addr …]
 //	parley sim sendbee [-sendbee-addr 127.0.0.1:8701]
 //	parley sim velaflows [-velaflows-addr 127.0.0.1:8702]
 //	parley sim flowdock [-flowdock-addr 127.0.0.1:8703]
@@ -45,6 +49,10 @@ func main() {
 const usage = `usage: parley <command> [arguments]
 
 commands:
+  run -rules FILE          run a bot from a rules file (platforms from the environment)
+  rules check FILE         check a rules file and report every problem
+  rules explain FILE ...   show how each rule decides on a message
+  sim                      run the Sendbee, VelaFlows and Flowdock emulators on loopback
   sim sendbee              run the Sendbee emulator on loopback (see: parley sim -h)
   sim velaflows            run the VelaFlows emulator on loopback
   sim flowdock             run the Flowdock emulator on loopback
@@ -62,6 +70,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSim(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "velaflows":
 		return runVelaflows(ctx, args[1:], stdout, stderr, getenv)
+	case "run":
+		return runRun(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "rules":
+		return runRulesCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -44,7 +44,7 @@ commands: /assign [agent], /unassign, /close, /as <phone or email>.
 parley sim flowdock runs the Flowdock emulator (REST and streaming API).
 Its token comes from FLOWDOCK_API_TOKEN (or is invented). Typed lines are
 posted by another member of the flow; commands: /as <nick>, /private <text>,
-/flow <org/flow>, /drop.
+/reply <text> (in the thread of the bot's latest post), /flow <org/flow>, /drop.
 
 flags:
 `

@@ -28,7 +28,7 @@ func startFlowdock(addr string, getenv func(string) string, out *lockedWriter) (
 	out.printf("export FLOWDOCK_STREAM_URL=%s\n", emu.StreamURL())
 	out.printf("export FLOWDOCK_FLOWS=%s\n\n", flow)
 	out.printf("Type a line to post it in %s as dana; /as <nick> (dana, mike, Ray_), /private <text>,\n", flow)
-	out.printf("/flow <org/flow>, /drop (cut the stream). Ctrl-C stops.\n")
+	out.printf("/reply <text> (in the thread of the bot's latest post), /flow <org/flow>, /drop (cut the stream).\n")
 
 	c := &fdUser{emu: emu, out: out, nick: "dana", flow: flow}
 	return &simPlatform{name: "flowdock", do: c.do, watch: func(ctx context.Context) { printFlowdockSent(ctx, emu, out) }, close: emu.Close}, nil
@@ -63,8 +63,22 @@ func (u *fdUser) do(line string) {
 		return
 	case cmd == "/private":
 		_, err = u.emu.PrivateMessage(u.nick, rest)
+	case cmd == "/reply":
+		// Answer in the thread of the bot's latest post in this flow, as
+		// an agent answers a customer thread the bot opened.
+		thread := ""
+		for _, m := range u.emu.Sent() {
+			if m.Flow == u.flow && m.ThreadID != "" {
+				thread = m.ThreadID
+			}
+		}
+		if thread == "" {
+			u.out.printf("the bot has posted no thread in %s yet\n", u.flow)
+			return
+		}
+		_, err = u.emu.Post(u.flow, u.nick, rest, flowdocktest.InThread(thread))
 	case strings.HasPrefix(cmd, "/") && cmd != "/":
-		u.out.printf("unknown command %s (known: /as, /flow, /private, /drop)\n", cmd)
+		u.out.printf("unknown command %s (known: /as, /flow, /private, /reply, /drop)\n", cmd)
 		return
 	default:
 		_, err = u.emu.Post(u.flow, u.nick, line)
