@@ -143,10 +143,17 @@ func (b *Bot) Jobs() []ScheduledJob { return b.sched.entries() }
 // and bounded by WithJobTimeout, and the Bot as its Sender. Outbound
 // messages a job sends get the idempotency key "cron:<name>:<fire time>:<n>",
 // and with a Store shared by several processes each fire runs once.
-// Schedule panics if name is empty or taken, j is nil, or Run has started.
+// Schedule may be called before Run or while it runs (the job then starts
+// with its next fire time). It panics if name is empty or taken, j is nil,
+// or Run has returned.
 func (b *Bot) Schedule(name, spec string, j Job) error {
 	return b.sched.add(name, spec, j)
 }
+
+// Unschedule removes the job called name and reports whether there was
+// one; a fire of it already running finishes. It is safe to call while Run
+// runs, for example to replace a job with Unschedule then Schedule.
+func (b *Bot) Unschedule(name string) bool { return b.sched.remove(name) }
 
 // Publish deduplicates m and queues it for its conversation's worker; see
 // [Publisher]. Adapters call it from Run; applications and tests may call it

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,8 +100,11 @@ type scheduler struct {
 	jobs    []*cronJob
 	names   map[string]bool
 	started bool
-	cron    *cron.Cron         // nil before start, after stop, or with no jobs
+	stopped bool
+	cron    *cron.Cron         // nil before start, after stop, or with no jobs yet
 	cancel  context.CancelFunc // cancels the jobs' parent context
+	runCtx  context.Context    // the jobs' parent context, from start
+	send    Sender             // the jobs' Sender, from start
 }
 
 type cronJob struct {
@@ -108,6 +112,7 @@ type cronJob struct {
 	spec  string
 	sched cron.Schedule
 	job   Job
+	id    cron.EntryID // set once the job is on the running cron
 }
 
 func newScheduler(loc *time.Location, logger *slog.Logger, store Store, jobTimeout time.Duration) *scheduler {
@@ -128,7 +133,8 @@ func newScheduler(loc *time.Location, logger *slog.Logger, store Store, jobTimeo
 
 // add registers j under name on spec. A malformed spec returns an error
 // naming the job and the problem; misuse (empty name, nil job, duplicate
-// name, add after start) panics.
+// name, add after stop) panics. Added while running, the job starts with
+// its next fire time.
 func (s *scheduler) add(name, spec string, j Job) error {
 	if name == "" {
 		panic("bot: Schedule with an empty job name")
@@ -146,15 +152,61 @@ func (s *scheduler) add(name, spec string, j Job) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.started {
-		panic("bot: Schedule " + strconv.Quote(name) + " after the Bot started")
+	if s.stopped {
+		panic("bot: Schedule " + strconv.Quote(name) + " after the Bot stopped")
 	}
 	if s.names[name] {
 		panic("bot: Schedule: duplicate job name " + strconv.Quote(name))
 	}
 	s.names[name] = true
-	s.jobs = append(s.jobs, &cronJob{name: name, spec: spec, sched: sched, job: j})
+	cj := &cronJob{name: name, spec: spec, sched: sched, job: j}
+	s.jobs = append(s.jobs, cj)
+	if s.started {
+		if s.cron == nil {
+			s.newCronLocked()
+			s.cron.Start()
+		}
+		s.scheduleLocked(cj)
+	}
 	return nil
+}
+
+// remove unregisters the job called name and reports whether there was
+// one. A fire of it already running finishes.
+func (s *scheduler) remove(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.jobs, func(j *cronJob) bool { return j.name == name })
+	if i < 0 {
+		return false
+	}
+	if s.cron != nil && s.jobs[i].id != 0 {
+		s.cron.Remove(s.jobs[i].id)
+	}
+	s.jobs = slices.Delete(s.jobs, i, i+1)
+	delete(s.names, name)
+	return true
+}
+
+// newCronLocked makes the robfig scheduler. The caller holds s.mu.
+func (s *scheduler) newCronLocked() {
+	s.cron = cron.New(
+		cron.WithLocation(s.loc),
+		cron.WithParser(cronParser),
+		cron.WithLogger(cronLogger{s.logger}),
+	)
+}
+
+// scheduleLocked puts j on the running cron. The chain is built per job,
+// rather than with cron.WithChain, so that SkipIfStillRunning's log line
+// carries the job's name. The caller holds s.mu.
+func (s *scheduler) scheduleLocked(j *cronJob) {
+	ctx, send := s.runCtx, s.send
+	run := cron.NewChain(
+		cron.SkipIfStillRunning(cronLogger{s.logger.With("job", j.name)}),
+		s.recoverJob(j.name),
+	).Then(cron.FuncJob(func() { s.fire(ctx, send, j) }))
+	j.id = s.cron.Schedule(j.sched, run)
 }
 
 // parseSchedule parses a cron spec, turning the parser's panics into errors
@@ -252,25 +304,15 @@ func (s *scheduler) start(ctx context.Context, send Sender) {
 	}
 	s.started = true
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.runCtx, s.send = ctx, send
 	if len(s.jobs) == 0 {
-		return // no goroutine needed
+		return // no goroutine needed until a job is added
 	}
-	c := cron.New(
-		cron.WithLocation(s.loc),
-		cron.WithParser(cronParser),
-		cron.WithLogger(cronLogger{s.logger}),
-	)
+	s.newCronLocked()
 	for _, j := range s.jobs {
-		// The chain is built per job, rather than with cron.WithChain, so
-		// that SkipIfStillRunning's log line carries the job's name.
-		run := cron.NewChain(
-			cron.SkipIfStillRunning(cronLogger{s.logger.With("job", j.name)}),
-			s.recoverJob(j.name),
-		).Then(cron.FuncJob(func() { s.fire(ctx, send, j) }))
-		c.Schedule(j.sched, run)
+		s.scheduleLocked(j)
 	}
-	c.Start()
-	s.cron = c
+	s.cron.Start()
 	s.logger.LogAttrs(ctx, slog.LevelDebug, "cron started", slog.Int("jobs", len(s.jobs)))
 }
 
@@ -282,6 +324,7 @@ func (s *scheduler) stop(ctx context.Context) error {
 	s.mu.Lock()
 	c, cancel := s.cron, s.cancel
 	s.cron, s.cancel = nil, nil
+	s.stopped = s.started
 	s.mu.Unlock()
 	if cancel == nil {
 		return nil

@@ -624,9 +624,11 @@ func TestScheduler_misuse(t *testing.T) {
 			_ = s.add("x", "@daily", JobFunc(cronNoop))
 			_ = s.add("x", "@hourly", JobFunc(cronNoop))
 		}, `bot: Schedule: duplicate job name "x"`},
-		{"should_panic_add_after_start", func() {
-			_ = started().add("late", "@daily", JobFunc(cronNoop))
-		}, `bot: Schedule "late" after the Bot started`},
+		{"should_panic_add_after_stop", func() {
+			s := started()
+			_ = s.stop(context.Background())
+			_ = s.add("late", "@daily", JobFunc(cronNoop))
+		}, `bot: Schedule "late" after the Bot stopped`},
 		{"should_panic_start_twice", func() {
 			started().start(context.Background(), &cronRecorder{})
 		}, "bot: scheduler started twice"},
@@ -700,4 +702,28 @@ func TestCronLogger(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.EqualError(t, errs[0].attrs["error"].(error), "bad")
 	assert.Equal(t, int64(1), errs[0].attrs["entry"])
+}
+
+// Jobs can be added to and removed from a running scheduler.
+func TestScheduler_addRemoveWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := newTestScheduler(time.UTC, nil, 0)
+		rec := &cronRecorder{}
+		s.start(t.Context(), rec) // no jobs yet: no cron running
+		var fires atomic.Int64
+		require.NoError(t, s.add("late", "@every 1m", JobFunc(func(context.Context, Sender) error {
+			fires.Add(1)
+			return nil
+		})))
+		time.Sleep(3*time.Minute + time.Second)
+		synctest.Wait()
+		assert.Equal(t, int64(3), fires.Load(), "a job added while running fires")
+		assert.True(t, s.remove("late"))
+		assert.False(t, s.remove("late"), "removed once")
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		assert.Equal(t, int64(3), fires.Load(), "a removed job does not fire")
+		require.NoError(t, s.add("late", "@every 1m", JobFunc(cronNoop)), "the name is free again")
+		require.NoError(t, s.stop(t.Context()))
+	})
 }

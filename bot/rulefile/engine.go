@@ -115,9 +115,9 @@ func (e *Engine) setCurrent(s *Set) {
 // unchanged. Like bot.Bot.Handle, it panics once b is running, and must be
 // called once.
 //
-// Schedules are fixed at Install: a reload replaces the rules but not the
-// schedules, and logs a warning when the new file's schedules differ (a
-// change of schedules needs a restart).
+// A reload replaces the schedules too: when the new file's schedules
+// differ, the old jobs are removed from the Bot and the new ones added,
+// each starting with its next fire time.
 func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 	if b == nil {
 		panic("rulefile: Install on a nil Bot")
@@ -180,7 +180,7 @@ func (e *Engine) Routes() []bot.RouteInfo { return e.cur.Load().Routes() }
 // Swap makes s the current Set. Messages being routed finish with the old
 // one. When the Engine is installed on a Bot, s is checked against it first
 // (see [Engine.Install]) and a *LoadError is returned instead of swapping;
-// a change of schedules is logged, not applied. Swap panics if s is nil.
+// its schedules replace the installed ones. Swap panics if s is nil.
 func (e *Engine) Swap(s *Set) error {
 	if s == nil {
 		panic("rulefile: Swap with a nil Set")
@@ -190,10 +190,33 @@ func (e *Engine) Swap(s *Set) error {
 			return &LoadError{Problems: probs}
 		}
 		if !sameSchedules(e.installed, s.schedules) {
-			e.log().Warn("rulefile: the schedules changed; they apply after a restart", slog.String("file", s.file))
+			if err := e.swapSchedules(s); err != nil {
+				return err
+			}
 		}
 	}
 	e.setCurrent(s)
+	return nil
+}
+
+// swapSchedules replaces the installed schedules with those of s on the
+// Bot, which may be running. The specs were checked when s was loaded.
+func (e *Engine) swapSchedules(s *Set) (err error) {
+	defer func() {
+		if p := recover(); p != nil { // the Bot has stopped
+			err = fmt.Errorf("rulefile: swap schedules: %v", p)
+		}
+	}()
+	for _, sc := range e.installed {
+		e.bot.Unschedule(jobName(sc))
+	}
+	for _, sc := range s.schedules {
+		if err := e.bot.Schedule(jobName(sc), sc.spec, e.job(s, sc)); err != nil {
+			return fmt.Errorf("rulefile: %w", err)
+		}
+	}
+	e.installed = s.schedules
+	e.log().Info("rulefile: schedules replaced", slog.String("file", s.file), slog.Int("schedules", len(s.schedules)))
 	return nil
 }
 

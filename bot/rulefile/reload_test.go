@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -217,4 +218,55 @@ func TestEngine_Swap(t *testing.T) {
 	assert.Error(t, e.Reload(filepath.Join(t.TempDir(), "missing.yaml")))
 	assert.Same(t, v2, e.Set())
 	assert.ErrorContains(t, e.Watch(t.Context(), "", nil), "empty path")
+}
+
+// A reload replaces the schedules of a running Bot: changed actions and
+// new schedules apply, removed ones stop.
+func TestEngine_Swap_schedules(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sched := func(name, text string) string {
+			return lines(
+				"schedules:",
+				"  - name: "+name,
+				`    cron: "@every 1m"`,
+				"    actions:",
+				"      - send: {platform: fake, conversation: room, text: "+text+"}",
+			)
+		}
+		first, err := rulefile.Parse("r.yaml", []byte(sched("report", "old")))
+		require.NoError(t, err)
+		fa := bottest.NewFakeAdapter("fake")
+		b, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(bottest.Logger(t)), bot.WithLocation(time.UTC))
+		require.NoError(t, err)
+		e := rulefile.NewEngine(first)
+		require.NoError(t, e.Install(b))
+		bottest.Run(t, b)
+
+		texts := func() []string {
+			var out []string
+			for _, m := range fa.Sent() {
+				out = append(out, m.Text)
+			}
+			return out
+		}
+		time.Sleep(time.Minute + time.Second)
+		synctest.Wait()
+		assert.Equal(t, []string{"old"}, texts())
+
+		second, err := rulefile.Parse("r.yaml", []byte(sched("digest", "new")))
+		require.NoError(t, err)
+		require.NoError(t, e.Swap(second))
+		assert.Equal(t, []string{"rulefile:digest"}, jobNames(b.Jobs()))
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.Equal(t, []string{"old", "new"}, texts(), "the new schedule fires; the old one is gone")
+	})
+}
+
+func jobNames(jobs []bot.ScheduledJob) []string {
+	var out []string
+	for _, j := range jobs {
+		out = append(out, j.Name)
+	}
+	return out
 }
