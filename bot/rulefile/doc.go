@@ -145,10 +145,10 @@
 // it changes, and whenever a signal arrives on the channel given to it
 // (wire it to SIGHUP): the new Set replaces the old one atomically, and a
 // broken edit is refused, logged and reported to [WithReloadHook] while the
-// previous rules keep running. Schedules are registered on the Bot when the
-// Engine is installed and do not change on reload (the Bot's scheduler
-// takes no jobs once running); a reload whose schedules differ logs a
-// warning, and the change applies at the next start.
+// previous rules keep running. Schedules are registered on the Bot as jobs
+// named "rulefile:<name>"; a reload whose schedules differ removes those
+// jobs from the running Bot and adds the new file's, each starting with its
+// next fire time.
 //
 // # Explain
 //
