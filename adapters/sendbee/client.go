@@ -10,11 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/parleybot/parley/internal/apiclient"
 )
 
 // Defaults of [Config].
@@ -34,9 +34,6 @@ const (
 	maxErrorBodyBytes = 64 << 10
 	maxDrainBytes     = 256 << 10
 )
-
-// modulePath is the module whose version goes into the default User-Agent.
-const modulePath = "github.com/parleybot/parley"
 
 // Config configures a [Client]. It is passed by value; the zero value of an
 // optional field selects its default.
@@ -128,7 +125,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	base, err := parseBaseURL(cfg.BaseURL)
+	base, err := apiclient.BaseURL("sendbee", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +147,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	ua := cfg.UserAgent
 	if ua == "" {
-		ua = defaultUserAgent()
+		ua = apiclient.UserAgent("sendbee")
 	}
 	return &Client{
 		apiKey:    cfg.APIKey,
@@ -163,52 +160,6 @@ func NewClient(cfg Config) (*Client, error) {
 		now:       time.Now,
 	}, nil
 }
-
-// parseBaseURL checks that raw is an absolute http(s) URL without query or
-// fragment and returns it with exactly one trailing slash on its path, so
-// that relative references resolve below it.
-func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("sendbee: invalid Config.BaseURL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("sendbee: invalid Config.BaseURL %q: scheme must be http or https", raw)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("sendbee: invalid Config.BaseURL %q: missing host", raw)
-	}
-	if u.User != nil {
-		return nil, errors.New("sendbee: invalid Config.BaseURL: must not contain user information")
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("sendbee: invalid Config.BaseURL %q: must not have a query or fragment", raw)
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + "/"
-	u.RawPath = ""
-	return u, nil
-}
-
-// defaultUserAgent is "parley-sendbee/<version>", the version being the
-// parley module's version as recorded in the build information.
-var defaultUserAgent = sync.OnceValue(func() string {
-	v := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		mv := ""
-		if bi.Main.Path == modulePath {
-			mv = bi.Main.Version
-		}
-		for _, d := range bi.Deps {
-			if d.Path == modulePath {
-				mv = d.Version
-			}
-		}
-		if mv != "" && mv != "(devel)" {
-			v = mv
-		}
-	}
-	return "parley-sendbee/" + v
-})
 
 // BaseURL returns a copy of the API root the client sends requests to,
 // with its trailing slash.

@@ -149,13 +149,3 @@ func TestFlexBool(t *testing.T) {
 	var v flexBool
 	assert.Error(t, json.Unmarshal([]byte(`"maybe"`), &v))
 }
-
-func TestParseBaseURL(t *testing.T) {
-	t.Parallel()
-	u, err := parseBaseURL("http://h:8080/api")
-	require.NoError(t, err)
-	assert.Equal(t, "http://h:8080/api/contacts/tags", u.ResolveReference(&url.URL{Path: "contacts/tags"}).String())
-	u, err = parseBaseURL("https://api-v2.sendbee.io")
-	require.NoError(t, err)
-	assert.Equal(t, "https://api-v2.sendbee.io/contacts", u.ResolveReference(&url.URL{Path: "contacts"}).String())
-}

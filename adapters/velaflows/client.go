@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/parleybot/parley/internal/apiclient"
 )
 
 // Defaults of [Config].
@@ -45,9 +45,6 @@ const (
 	maxErrorBodyBytes = 64 << 10
 	maxDrainBytes     = 256 << 10
 )
-
-// modulePath is the module whose version goes into the default User-Agent.
-const modulePath = "github.com/parleybot/parley"
 
 // Config configures a [Client]. It is passed by value; the zero value of an
 // optional field selects its default.
@@ -191,7 +188,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	base, err := parseBaseURL(cfg.BaseURL)
+	base, err := apiclient.BaseURL("velaflows", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +224,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	ua := cfg.UserAgent
 	if ua == "" {
-		ua = defaultUserAgent()
+		ua = apiclient.UserAgent("velaflows")
 	}
 	return &Client{
 		token:       token,
@@ -284,54 +281,6 @@ func isObjectID(s string) bool {
 	}
 	return true
 }
-
-// parseBaseURL checks that raw is an absolute http(s) URL without query or
-// fragment and returns it with exactly one trailing slash on its path, so
-// that relative references resolve below it.
-func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("velaflows: invalid Config.BaseURL: cannot parse it as a URL")
-	}
-	if u.User != nil {
-		return nil, errors.New("velaflows: invalid Config.BaseURL: must not contain user information")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("velaflows: invalid Config.BaseURL %q: must be an absolute http or https URL", raw)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("velaflows: invalid Config.BaseURL %q: missing host", raw)
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("velaflows: invalid Config.BaseURL %q: must not have a query or fragment", raw)
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + "/"
-	if u.RawPath != "" {
-		u.RawPath = strings.TrimRight(u.RawPath, "/") + "/"
-	}
-	return u, nil
-}
-
-// defaultUserAgent is "parley-velaflows/<version>", the version being the
-// parley module's version as recorded in the build information.
-var defaultUserAgent = sync.OnceValue(func() string {
-	v := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		mv := ""
-		if bi.Main.Path == modulePath {
-			mv = bi.Main.Version
-		}
-		for _, d := range bi.Deps {
-			if d.Path == modulePath {
-				mv = d.Version
-			}
-		}
-		if mv != "" && mv != "(devel)" {
-			v = mv
-		}
-	}
-	return "parley-velaflows/" + v
-})
 
 // BaseURL returns a copy of the API root the client sends requests to,
 // with its trailing slash.
