@@ -78,12 +78,3 @@ func (l *lanes) close() {
 		close(q)
 	}
 }
-
-// depth returns the number of queued messages over all lanes.
-func (l *lanes) depth() int {
-	n := 0
-	for _, q := range l.ch {
-		n += len(q)
-	}
-	return n
-}

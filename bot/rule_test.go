@@ -20,8 +20,6 @@ func ruleMsg(text string) *bot.Message {
 
 func direct(m *bot.Message) *bot.Message { m.Direct = true; return m }
 
-func onPlatform(m *bot.Message, p string) *bot.Message { m.Platform = p; return m }
-
 func ofKind(m *bot.Message, k bot.Kind) *bot.Message { m.Kind = k; return m }
 
 var errRule = errors.New("rule broke")

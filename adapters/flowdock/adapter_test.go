@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -326,12 +325,12 @@ func TestAdapter_BackfillWithoutReplay(t *testing.T) {
 	emu := flowdocktest.NewServer(t)
 	target, err := url.Parse(emu.StreamURL())
 	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.FlushInterval = -1
-	inner := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		inner(r)
-		r.Header.Del("Last-Event-ID")
+	proxy := &httputil.ReverseProxy{
+		FlushInterval: -1,
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Header.Del("Last-Event-ID")
+		},
 	}
 	front := httptest.NewServer(proxy)
 	t.Cleanup(front.Close)

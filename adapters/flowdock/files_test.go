@@ -210,7 +210,7 @@ func newStorage(t *testing.T, content []byte) *httptest.Server {
 			return
 		}
 		if r.URL.Query().Get("X-Amz-Signature") != "sig" {
-			http.Error(w, "<Error>AccessDenied</Error>", 403)
+			http.Error(w, "<Error>AccessDenied</Error>", http.StatusForbidden)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain")

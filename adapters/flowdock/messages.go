@@ -269,7 +269,7 @@ func (c *Client) EditMessage(ctx context.Context, chat Chat, id int64, u Message
 	if err := checkTags(op, u.Tags, false); err != nil {
 		return nil, err
 	}
-	return c.call(ctx, op, request{method: http.MethodPut, path: p, json: editBody{Content: u.Content, Tags: u.Tags}, auth: authUser}, nil)
+	return c.call(ctx, op, request{method: http.MethodPut, path: p, json: editBody(u), auth: authUser}, nil)
 }
 
 // DeleteMessage deletes a message of a flow or a private conversation:

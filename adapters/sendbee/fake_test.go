@@ -86,14 +86,6 @@ func (f *fakeAPI) requests() []fakeRequest {
 	return append([]fakeRequest(nil), f.reqs...)
 }
 
-// last returns the last recorded request.
-func (f *fakeAPI) last(t *testing.T) fakeRequest {
-	t.Helper()
-	reqs := f.requests()
-	require.NotEmpty(t, reqs, "the fake API got no request")
-	return reqs[len(reqs)-1]
-}
-
 // baseURL is the API root the clients under test use.
 func (f *fakeAPI) baseURL() string { return f.srv.URL + testPrefix }
 
