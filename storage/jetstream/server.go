@@ -1,0 +1,135 @@
+package jetstream
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// defaultReadyTimeout bounds how long StartEmbedded waits for the server to
+// accept connections.
+const defaultReadyTimeout = 10 * time.Second
+
+// A Server is an embedded nats-server with JetStream enabled and file
+// storage, running inside this process. It listens on the loopback
+// interface on a port chosen by the operating system.
+//
+// Start one with [StartEmbedded] and stop it with [Server.Shutdown].
+type Server struct {
+	ns *server.Server
+}
+
+// An EmbeddedOption adjusts the server started by [StartEmbedded].
+type EmbeddedOption func(*embeddedOptions)
+
+type embeddedOptions struct {
+	readyTimeout time.Duration
+	tweaks       []func(*server.Options)
+}
+
+// WithReadyTimeout sets how long [StartEmbedded] waits for the server to
+// accept client connections before giving up (default 10s).
+func WithReadyTimeout(d time.Duration) EmbeddedOption {
+	return func(o *embeddedOptions) { o.readyTimeout = d }
+}
+
+// WithServerOptions lets the caller adjust the nats-server options after
+// StartEmbedded has filled them in (for example ServerName, or NoLog=false
+// to have the server log to stderr). The data directory, JetStream and the
+// loopback listener are set before fn runs; fn may change them, at its own
+// risk.
+func WithServerOptions(fn func(*server.Options)) EmbeddedOption {
+	return func(o *embeddedOptions) { o.tweaks = append(o.tweaks, fn) }
+}
+
+// StartEmbedded starts a nats-server in this process with JetStream and
+// file storage in dataDir (created if missing), listening on 127.0.0.1 on a
+// random free port, and waits until it accepts connections. The server's
+// own logging is off and it installs no signal handlers.
+//
+// Restarting with the same dataDir recovers every stream and KV bucket
+// written before [Server.Shutdown]. Two servers must not share a dataDir at
+// the same time.
+func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Server, error) {
+	if dataDir == "" {
+		return nil, errors.New("jetstream: StartEmbedded: empty data directory")
+	}
+	eo := embeddedOptions{readyTimeout: defaultReadyTimeout}
+	for _, opt := range opts {
+		opt(&eo)
+	}
+	so := &server.Options{
+		Host:      "127.0.0.1",
+		Port:      server.RANDOM_PORT,
+		JetStream: true,
+		StoreDir:  dataDir,
+		NoSigs:    true,
+		NoLog:     true,
+		// No HTTP monitoring, no cluster, no leafnodes: a single durable
+		// node for one machine.
+	}
+	for _, fn := range eo.tweaks {
+		fn(so)
+	}
+	ns, err := server.NewServer(so)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: StartEmbedded: %w", err)
+	}
+	if !so.NoLog {
+		ns.ConfigureLogger()
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(eo.readyTimeout) {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("jetstream: StartEmbedded: server not ready within %v", eo.readyTimeout)
+	}
+	if !ns.JetStreamEnabled() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, errors.New("jetstream: StartEmbedded: JetStream did not start")
+	}
+	return &Server{ns: ns}, nil
+}
+
+// ClientURL returns the URL clients use to connect, such as
+// "nats://127.0.0.1:41235".
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Connect returns a client connection to the server over its loopback
+// listener. The caller closes it (before [Server.Shutdown], or it will see
+// the server go away and, by default, try to reconnect until closed).
+func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	return Connect(s.ClientURL(), opts...)
+}
+
+// NATSServer returns the underlying nats-server, for tests and advanced
+// use (monitoring, in-process connections with nats.InProcessServer).
+func (s *Server) NATSServer() *server.Server { return s.ns }
+
+// Shutdown stops the server, flushing JetStream state to the data
+// directory, and returns once it has stopped and its goroutines have ended.
+// It is safe to call more than once.
+//
+// Client connections are not closed by Shutdown: close them first, or they
+// keep their own reconnect goroutines running until closed.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// Connect connects to the NATS server or cluster at url (a comma-separated
+// list of URLs is accepted, as by nats.Connect), naming the connection
+// "parley" unless opts set another name. It is a thin wrapper over
+// nats.Connect; the caller closes the connection with Close or Drain.
+func Connect(url string, opts ...nats.Option) (*nats.Conn, error) {
+	all := append([]nats.Option{nats.Name("parley")}, opts...)
+	nc, err := nats.Connect(url, all...)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: connect %s: %w", url, err)
+	}
+	return nc, nil
+}
