@@ -8,7 +8,8 @@
 // missing one):
 //
 //	PARLEY_LOG_LEVEL          debug, info, warn (the default) or error
-//	PARLEY_ADDR               where webhooks are served (default 127.0.0.1:8080)
+//	PARLEY_ADDR               where webhooks, /metrics, /healthz and /readyz are
+//	                          served (default 127.0.0.1:8080 when there are webhooks)
 //	SENDBEE_API_KEY           Sendbee: the API key and secret; webhooks at
 //	SENDBEE_API_SECRET        /webhooks/sendbee
 //	SENDBEE_BASE_URL          Sendbee: the API root (default: the real API)
@@ -36,10 +37,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/metrics"
 )
 
 // Platforms are the adapters built from the environment.
@@ -52,20 +56,41 @@ type Platforms struct {
 	Webhooks http.Handler
 }
 
-// Run runs b until ctx is done, with an HTTP server for p.Webhooks on
-// PARLEY_ADDR when there are webhook routes.
+// Run runs b until ctx is done. When there are webhook routes, or when
+// PARLEY_ADDR is set, it serves beside the Bot, on PARLEY_ADDR (default
+// 127.0.0.1:8080): the webhooks under /webhooks/, Prometheus metrics of the
+// Bot on its own registry at /metrics, /healthz (the process is alive) and
+// /readyz (the store answers and every streaming adapter is connected).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
-	if p.Webhooks == nil {
+	addr := getenv("PARLEY_ADDR")
+	if p.Webhooks == nil && addr == "" {
 		return b.Run(ctx)
 	}
-	return Serve(ctx, b, p.Webhooks, getenv("PARLEY_ADDR"), logger)
+	mux := http.NewServeMux()
+	if p.Webhooks != nil {
+		mux.Handle("/webhooks/", p.Webhooks)
+	}
+	reg := prometheus.NewRegistry()
+	if err := metrics.Register(reg, b); err != nil {
+		return err
+	}
+	mux.Handle("/metrics", metrics.Handler(reg))
+	mux.Handle("/healthz", metrics.Healthz())
+	checks := []metrics.Check{metrics.StoreCheck(b.Store())}
+	for _, a := range p.Adapters {
+		if fd, ok := a.(*flowdock.Adapter); ok {
+			checks = append(checks, metrics.ConnectedCheck("flowdock", func() bool { return fd.Health().Connected }))
+		}
+	}
+	mux.Handle("/readyz", metrics.Readyz(b, checks...))
+	return Serve(ctx, b, mux, addr, logger)
 }
 
-// Serve runs b beside an HTTP server for the platforms' webhooks on addr
-// (default 127.0.0.1:8080).
+// Serve runs b beside an HTTP server for h on addr (default
+// 127.0.0.1:8080).
 // The server outlives the Bot by its drain (webhooks that arrive then are
 // answered 503, and the platform delivers them again), then shuts down.
-func Serve(ctx context.Context, b *bot.Bot, webhooks http.Handler, addr string, logger *slog.Logger) error {
+func Serve(ctx context.Context, b *bot.Bot, h http.Handler, addr string, logger *slog.Logger) error {
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}
@@ -73,10 +98,10 @@ func Serve(ctx context.Context, b *bot.Bot, webhooks http.Handler, addr string, 
 	if err != nil {
 		return fmt.Errorf("PARLEY_ADDR=%s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: webhooks, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("serving webhooks", "addr", ln.Addr().String())
+	logger.Info("serving HTTP", "addr", ln.Addr().String())
 
 	runErr := b.Run(ctx)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,23 @@ func TestRun_sendbee(t *testing.T) {
 	emu.CustomerMessage("+385911234567", "Ana", "help")
 	sent = emu.WaitSent(t, 2)
 	assert.Contains(t, sent[1].Text, "echo <text>")
+
+	// Beside the webhooks: metrics and health.
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	code, body := get("/metrics")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "parley_inbound_received_total 2")
+	code, _ = get("/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	code, body = get("/readyz")
+	assert.Equal(t, http.StatusOK, code, body)
 
 	cancel()
 	select {
