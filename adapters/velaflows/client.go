@@ -208,15 +208,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{
-			// Its own connection pool, so that CloseIdleConnections touches
-			// nothing else in the process.
-			Transport: http.DefaultTransport.(*http.Transport).Clone(),
-			Timeout:   DefaultTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
+		hc = apiclient.HTTPClient(DefaultTimeout)
 	}
 	logger := cfg.Logger
 	if logger == nil {

@@ -4,10 +4,12 @@ package apiclient
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 )
 
 // modulePath is the module whose version goes into the User-Agent.
@@ -65,3 +67,18 @@ var version = sync.OnceValue(func() string {
 // UserAgent returns "parley-<product>/<version>", the version being the
 // parley module's as recorded in the build information ("dev" when none).
 func UserAgent(product string) string { return "parley-" + product + "/" + version() }
+
+// HTTPClient returns the default HTTP client of an API client: its own
+// connection pool (so that closing its idle connections touches nothing
+// else in the process), the given overall timeout, and no automatic
+// redirects, so that credential headers never follow a redirect to another
+// host.
+func HTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
