@@ -1,7 +1,6 @@
 package flowdock
 
 import (
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of convert tests")
@@ -20,33 +22,12 @@ var testContext = eventContext{self: "1201", nicks: map[string]string{"1305": "d
 // event types of spec §4 that become messages) and compares the message,
 // without Raw, with <case>.golden.json.
 func TestEventToMessage_Golden(t *testing.T) {
-	files, err := filepath.Glob("testdata/events/*.json")
-	require.NoError(t, err)
-	n := 0
-	for _, in := range files {
-		if strings.HasSuffix(in, ".golden.json") {
-			continue
-		}
-		n++
-		t.Run(strings.TrimSuffix(filepath.Base(in), ".json"), func(t *testing.T) {
-			raw, err := os.ReadFile(in)
-			require.NoError(t, err)
-			m, ctl, err := eventToMessage(raw, testContext)
-			require.NoError(t, err)
-			assert.Equal(t, controlNone, ctl)
-			assert.JSONEq(t, string(raw), string(m.Raw))
-			m.Raw = nil
-			got, err := json.MarshalIndent(m, "", "  ")
-			require.NoError(t, err)
-			golden := strings.TrimSuffix(in, ".json") + ".golden.json"
-			if *update {
-				require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test -update to create the golden file")
-			assert.JSONEq(t, string(want), string(got))
-		})
-	}
+	n := bottest.Golden(t, "testdata/events/*.json", *update, func(t *testing.T, raw []byte) *bot.Message {
+		m, ctl, err := eventToMessage(raw, testContext)
+		require.NoError(t, err)
+		assert.Equal(t, controlNone, ctl)
+		return m
+	})
 	require.GreaterOrEqual(t, n, 7)
 }
 

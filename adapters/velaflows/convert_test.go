@@ -1,7 +1,6 @@
 package velaflows
 
 import (
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of convert tests")
@@ -18,34 +20,12 @@ var update = flag.Bool("update", false, "rewrite the golden files of convert tes
 // and compares the message (without Raw, checked separately) with
 // <case>.golden.json.
 func TestDeliveryToMessage_Golden(t *testing.T) {
-	files, err := filepath.Glob("testdata/inbound/*.json")
-	require.NoError(t, err)
-	var cases int
-	for _, in := range files {
-		if strings.HasSuffix(in, ".golden.json") {
-			continue
-		}
-		cases++
-		name := strings.TrimSuffix(filepath.Base(in), ".json")
-		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(in)
-			require.NoError(t, err)
-			m, err := deliveryToMessage(raw)
-			require.NoError(t, err)
-			assert.JSONEq(t, string(raw), string(m.Raw), "Raw is the body as received")
-			m.Raw = nil
-			got, err := json.MarshalIndent(m, "", "  ")
-			require.NoError(t, err)
-			golden := strings.TrimSuffix(in, ".json") + ".golden.json"
-			if *update {
-				require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test -update to create the golden file")
-			assert.JSONEq(t, string(want), string(got))
-		})
-	}
-	require.GreaterOrEqual(t, cases, 7)
+	n := bottest.Golden(t, "testdata/inbound/*.json", *update, func(t *testing.T, raw []byte) *bot.Message {
+		m, err := deliveryToMessage(raw)
+		require.NoError(t, err)
+		return m
+	})
+	require.GreaterOrEqual(t, n, 7)
 }
 
 func TestDeliveryToMessage_Errors(t *testing.T) {
