@@ -125,3 +125,18 @@ type OwnerController interface {
 	// Owner reads the platform's state for the conversation.
 	Owner(ctx context.Context, conversation string) (Owner, error)
 }
+
+// A Confirmer is an Adapter that can tell whether an outbound message
+// reached the platform. The outbox asks it about a message whose earlier
+// delivery attempt was cut short with its outcome unknown — the process died
+// between the request and recording the result — so that a durable outbox
+// (storage/jetstream) sends such a message again only when the platform
+// does not have it. Without a Confirmer, such a message is sent again and
+// may arrive twice.
+type Confirmer interface {
+	// Delivered reports whether the platform holds an outbound message to
+	// m.Conversation with m's content that was created at or after since,
+	// the time the interrupted attempt began. When it returns true it also
+	// returns what the platform says about that message.
+	Delivered(ctx context.Context, m *Message, since time.Time) (SendResult, bool, error)
+}

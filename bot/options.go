@@ -27,6 +27,7 @@ type config struct {
 	idleTimeout     time.Duration
 	onError         func(ctx context.Context, err error)
 	outbox          OutboxConfig
+	hooks           Hooks
 }
 
 func defaultConfig() config {
