@@ -9,8 +9,9 @@ import "time"
 // message path: they must be fast and must not block, and they must not
 // modify the messages they are given or keep them.
 //
-// Hooks never see message text through the Bot's doing: it gets the
-// whole message only to read its Platform, Kind and other metadata.
+// A hook gets the whole message only to read its Platform, Kind and other
+// metadata; like the Bot's logs, metrics built on hooks must leave out the
+// text.
 type Hooks struct {
 	// Received: an inbound message was accepted by Publish.
 	Received func(m *Message)
