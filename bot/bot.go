@@ -129,6 +129,17 @@ func (b *Bot) Stats() Stats {
 	return s
 }
 
+// Pending returns how many inbound messages wait for a handler and how many
+// outbound messages wait for delivery in this process's queues. Messages
+// held by a durable Broker for any replica are counted by the Broker.
+func (b *Bot) Pending() (inbound, outbound int) {
+	inbound = b.in.len()
+	for _, po := range b.out.platforms {
+		outbound += po.lanes.len()
+	}
+	return inbound, outbound
+}
+
 // Jobs lists the scheduled jobs with their next fire times (zero before
 // Run).
 func (b *Bot) Jobs() []ScheduledJob { return b.sched.entries() }
@@ -177,6 +188,9 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		}
 		if !fresh {
 			b.stats.duplicates.Add(1)
+			if h := b.cfg.hooks.Duplicate; h != nil {
+				h(m)
+			}
 			b.logger.LogAttrs(ctx, slog.LevelDebug, "duplicate delivery acknowledged", slog.Any("msg", m))
 			return nil
 		}
@@ -190,6 +204,9 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		return err
 	}
 	b.stats.received.Add(1)
+	if h := b.cfg.hooks.Received; h != nil {
+		h(m)
+	}
 	return nil
 }
 
@@ -254,15 +271,23 @@ func (b *Bot) recordOwner(ctx context.Context, platform, conversation string, wh
 	if err := b.own.set(ctx, platform, conversation, who, time.Now()); err != nil {
 		return err
 	}
+	b.countOwnerChange(platform, who, source)
+	b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed",
+		slog.String("platform", platform), slog.String("conversation", conversation),
+		slog.String("owner", who.String()), slog.String("source", source))
+	return nil
+}
+
+// countOwnerChange counts a change of owner and tells the hook.
+func (b *Bot) countOwnerChange(platform string, who Owner, source string) {
 	if who == OwnerHuman {
 		b.stats.handoffs.Add(1)
 	} else {
 		b.stats.resumes.Add(1)
 	}
-	b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed",
-		slog.String("platform", platform), slog.String("conversation", conversation),
-		slog.String("owner", who.String()), slog.String("source", source))
-	return nil
+	if h := b.cfg.hooks.OwnerChanged; h != nil {
+		h(platform, who, source)
+	}
 }
 
 // report logs err once at Error and passes it to the error hook.
@@ -423,7 +448,7 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 		if err := b.own.set(ctx, m.Platform, m.Conversation, OwnerHuman, now); err != nil {
 			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
 		} else if cur != OwnerHuman {
-			b.stats.handoffs.Add(1)
+			b.countOwnerChange(m.Platform, OwnerHuman, "platform")
 			b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
 				slog.String("owner", "human"), slog.String("source", "platform"))
 		}

@@ -117,10 +117,18 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	}
 	if owner == OwnerHuman && !m.Relay {
 		b.stats.suppressed.Add(1)
+		if h := b.cfg.hooks.Suppressed; h != nil {
+			h(m)
+		}
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
 		return
 	}
 
+	hooks := &b.cfg.hooks
+	var start time.Time
+	if hooks.Sent != nil {
+		start = time.Now()
+	}
 	for attempt := 1; ; attempt++ {
 		if err := o.pace(ctx, po); err != nil {
 			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
@@ -130,6 +138,9 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		res, err := o.send(ctx, po, m)
 		if err == nil {
 			b.stats.sent.Add(1)
+			if hooks.Sent != nil {
+				hooks.Sent(m, time.Since(start))
+			}
 			o.afterSend(ctx, po, m, res)
 			return
 		}
@@ -140,6 +151,9 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 			return
 		}
 		b.stats.retries.Add(1)
+		if hooks.Retried != nil {
+			hooks.Retried(m, err)
+		}
 		b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
@@ -162,13 +176,36 @@ func (o *outbox) send(ctx context.Context, po *platformOut, m *Message) (SendRes
 
 // pace waits for the platform's rate-limit pause and token bucket.
 func (o *outbox) pace(ctx context.Context, po *platformOut) error {
+	hook := o.b.cfg.hooks.RateLimited
 	if until := po.pause.Load(); until > 0 {
-		if d := time.Until(time.Unix(0, until)); d > 0 && !sleep(ctx, d) {
-			return ctx.Err()
+		if d := time.Until(time.Unix(0, until)); d > 0 {
+			if hook != nil {
+				hook(po.name, d)
+			}
+			if !sleep(ctx, d) {
+				return ctx.Err()
+			}
 		}
 	}
-	if po.limiter != nil {
+	if po.limiter == nil {
+		return nil
+	}
+	if hook == nil {
 		return po.limiter.Wait(ctx)
+	}
+	// Reserve to learn the wait, as Wait would, and report it.
+	r := po.limiter.Reserve()
+	if !r.OK() {
+		return po.limiter.Wait(ctx) // burst 0: Wait reports the error
+	}
+	d := r.Delay()
+	if d <= 0 {
+		return nil
+	}
+	hook(po.name, d)
+	if !sleep(ctx, d) {
+		r.Cancel()
+		return ctx.Err()
 	}
 	return nil
 }
@@ -264,6 +301,9 @@ func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, at
 	}
 	o.mu.Unlock()
 	o.b.stats.deadLettered.Add(1)
+	if h := o.b.cfg.hooks.DeadLettered; h != nil {
+		h(m, err)
+	}
 	if dropped != nil {
 		o.b.logger.LogAttrs(ctx, slog.LevelWarn, "dead-letter list full: dropped the oldest", slog.Any("msg", dropped.Message))
 	}

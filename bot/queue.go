@@ -78,3 +78,12 @@ func (l *lanes) close() {
 		close(q)
 	}
 }
+
+// len returns the number of messages waiting in the lanes.
+func (l *lanes) len() int {
+	n := 0
+	for _, q := range l.ch {
+		n += len(q)
+	}
+	return n
+}

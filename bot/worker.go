@@ -71,8 +71,9 @@ func (b *Bot) handle(w *worker, m *Message) {
 		d.cancel(err) // cancelled before cur was set: the callback missed it
 	}
 	debug := b.logger.Enabled(w.hard, slog.LevelDebug)
+	hook := b.cfg.hooks.Handled
 	var start time.Time
-	if debug {
+	if debug || hook != nil {
 		start = time.Now()
 	}
 	err := b.dispatch(d, m)
@@ -82,6 +83,9 @@ func (b *Bot) handle(w *worker, m *Message) {
 	w.cur.Store(nil)
 	d.cancel(context.Canceled) // like the CancelFunc of context.WithTimeout
 	b.stats.handled.Add(1)
+	if hook != nil {
+		hook(m, time.Since(start), err)
+	}
 	if debug {
 		b.logger.LogAttrs(w.hard, slog.LevelDebug, "message handled", slog.Any("msg", m),
 			slog.String("owner", d.st.owner.String()), slog.Duration("duration", time.Since(start)),
