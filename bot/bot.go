@@ -179,6 +179,18 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if b.state.Load() == 2 {
 		return ErrClosed
 	}
+	if br := b.cfg.broker; br != nil {
+		dup, err := br.Inbound(ctx, m)
+		if err != nil {
+			return fmt.Errorf("bot: publish: %w", err)
+		}
+		if dup {
+			b.countDuplicate(m)
+		} else {
+			b.countReceived(m)
+		}
+		return nil
+	}
 	var key string
 	if m.ID != "" {
 		key = "dedup:" + m.Platform + ":" + m.ID
@@ -187,11 +199,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 			return fmt.Errorf("bot: publish: dedup: %w", err)
 		}
 		if !fresh {
-			b.stats.duplicates.Add(1)
-			if h := b.cfg.hooks.Duplicate; h != nil {
-				h(m)
-			}
-			b.logger.LogAttrs(ctx, slog.LevelDebug, "duplicate delivery acknowledged", slog.Any("msg", m))
+			b.countDuplicate(m)
 			return nil
 		}
 	}
@@ -203,11 +211,23 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		}
 		return err
 	}
+	b.countReceived(m)
+	return nil
+}
+
+func (b *Bot) countReceived(m *Message) {
 	b.stats.received.Add(1)
 	if h := b.cfg.hooks.Received; h != nil {
 		h(m)
 	}
-	return nil
+}
+
+func (b *Bot) countDuplicate(m *Message) {
+	b.stats.duplicates.Add(1)
+	if h := b.cfg.hooks.Duplicate; h != nil {
+		h(m)
+	}
+	b.logger.LogAttrs(context.Background(), slog.LevelDebug, "duplicate delivery acknowledged", slog.Any("msg", m))
 }
 
 // Send queues m for delivery through the adapter named m.Platform; see
@@ -222,6 +242,13 @@ func (b *Bot) Send(ctx context.Context, m *Message) error {
 	}
 	if m.Key == "" {
 		m.Key = b.nonce + "-" + strconv.FormatUint(b.keySeq.Add(1), 36)
+	}
+	if br := b.cfg.broker; br != nil {
+		if err := br.Outbound(ctx, m); err != nil {
+			return fmt.Errorf("bot: send: %w", err)
+		}
+		b.stats.queued.Add(1)
+		return nil
 	}
 	if err := po.lanes.push(ctx, m); err != nil {
 		return fmt.Errorf("bot: send: %w", err)
@@ -325,24 +352,29 @@ func (b *Bot) Run(ctx context.Context) error {
 	hard, hardStop := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardStop()
 
+	br := b.cfg.broker
 	var workers sync.WaitGroup
-	for _, q := range b.in.ch {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			w := newWorker(hard, b.cfg.handlerTimeout)
-			defer w.close()
-			for m := range q {
-				if hard.Err() != nil {
-					b.abandon(m)
-					continue
+	if br == nil { // with a Broker, its consumers are the workers
+		for _, q := range b.in.ch {
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				w := newWorker(hard, b.cfg.handlerTimeout)
+				defer w.close()
+				for m := range q {
+					if hard.Err() != nil {
+						b.abandon(m)
+						continue
+					}
+					b.handle(w, m)
 				}
-				b.handle(w, m)
-			}
-		}()
+			}()
+		}
 	}
 	var senders sync.WaitGroup
-	b.out.start(hard, &senders)
+	if br == nil {
+		b.out.start(hard, &senders)
+	}
 
 	adCtx, adCancel := context.WithCancel(ctx)
 	defer adCancel()
@@ -351,6 +383,23 @@ func (b *Bot) Run(ctx context.Context) error {
 		failOnce sync.Once
 		failure  error
 	)
+	consumeCtx, stopConsume := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsume()
+	consumed := make(chan struct{})
+	if br != nil {
+		go func() {
+			defer close(consumed)
+			err := br.Consume(consumeCtx, &Pipeline{b: b, hard: hard})
+			if err != nil && consumeCtx.Err() == nil {
+				failOnce.Do(func() {
+					failure = fmt.Errorf("bot: broker: %w", err)
+					adCancel()
+				})
+			}
+		}()
+	} else {
+		close(consumed)
+	}
 	for _, a := range b.order {
 		adapters.Add(1)
 		go func() {
@@ -390,6 +439,17 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	waitOrHard(adaptersDone, "adapters")
+	if br != nil {
+		// Stop consuming: the messages in hand are finished, the rest stay
+		// in the Broker. Jobs stop first, as their sends need no consumer.
+		if err := b.sched.stop(sctx); err != nil {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "scheduled jobs still running at shutdown", slog.Any("error", err))
+		}
+		stopConsume()
+		waitOrHard(consumed, "handlers and deliveries")
+		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot stopped")
+		return failure
+	}
 	b.in.close()
 	waitOrHard(waitChan(&workers), "handlers")
 	if err := b.sched.stop(sctx); err != nil {

@@ -28,6 +28,7 @@ type config struct {
 	onError         func(ctx context.Context, err error)
 	outbox          OutboxConfig
 	hooks           Hooks
+	broker          Broker
 }
 
 func defaultConfig() config {

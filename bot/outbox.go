@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -96,6 +97,9 @@ func (o *outbox) close() {
 	}
 }
 
+// deliver is the in-memory outbox's delivery of m: claim its key, then
+// transmit it, releasing the claim when it fails so that a replay of the
+// dead letter is sent.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	b := o.b
 	claim := "out:" + po.name + ":" + m.Key
@@ -109,11 +113,26 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
 		return
 	}
+	o.transmit(ctx, po, m, time.Time{}, func() { _ = b.keys.Delete(context.WithoutCancel(ctx), claim) })
+}
+
+// transmit re-checks ownership, confirms an in-doubt earlier attempt
+// (since not zero) with a Confirmer adapter, then sends m with pacing and
+// retries. When it gives up it calls release (if not nil) and then moves
+// m to the dead-letter list, in that order, so that a replay of the dead
+// letter finds the claim released.
+func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func()) Outcome {
+	b := o.b
+	fail := func(attempts int, err error) Outcome {
+		if release != nil {
+			release()
+		}
+		o.deadLetter(ctx, po, m, attempts, err)
+		return OutcomeFailed
+	}
 	owner, _, err := b.own.get(ctx, m.Platform, m.Conversation)
 	if err != nil {
-		_ = b.keys.Delete(ctx, claim)
-		o.deadLetter(ctx, po, m, 0, err)
-		return
+		return fail(0, err)
 	}
 	if owner == OwnerHuman && !m.Relay {
 		b.stats.suppressed.Add(1)
@@ -121,7 +140,23 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 			h(m)
 		}
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
-		return
+		return OutcomeSuppressed
+	}
+	if !since.IsZero() {
+		if c, ok := po.adapter.(Confirmer); ok {
+			res, there, err := c.Delivered(ctx, m, since)
+			if err != nil {
+				return fail(0, fmt.Errorf("bot: confirm an interrupted delivery: %w", err))
+			}
+			if there {
+				b.stats.confirmed.Add(1)
+				b.logger.LogAttrs(ctx, slog.LevelInfo, "interrupted delivery confirmed by the platform; not sent again", slog.Any("msg", m))
+				o.afterSend(ctx, po, m, res)
+				return OutcomeSent
+			}
+		} else {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "sending again a message whose earlier delivery was interrupted; it may arrive twice", slog.Any("msg", m))
+		}
 	}
 
 	hooks := &b.cfg.hooks
@@ -131,9 +166,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	}
 	for attempt := 1; ; attempt++ {
 		if err := o.pace(ctx, po); err != nil {
-			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
-			o.deadLetter(ctx, po, m, attempt-1, err)
-			return
+			return fail(attempt-1, err)
 		}
 		res, err := o.send(ctx, po, m)
 		if err == nil {
@@ -142,13 +175,11 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 				hooks.Sent(m, time.Since(start))
 			}
 			o.afterSend(ctx, po, m, res)
-			return
+			return OutcomeSent
 		}
 		wait, retry := o.retryAfter(po, err, attempt)
 		if !retry || attempt >= o.cfg.MaxAttempts || ctx.Err() != nil {
-			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
-			o.deadLetter(ctx, po, m, attempt, err)
-			return
+			return fail(attempt, err)
 		}
 		b.stats.retries.Add(1)
 		if hooks.Retried != nil {
@@ -157,9 +188,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
-			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
-			o.deadLetter(ctx, po, m, attempt, err)
-			return
+			return fail(attempt, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ type Stats struct {
 	Queued        int64 // outbound messages accepted by Send
 	Sent          int64 // outbound messages delivered
 	SendSkipped   int64 // outbound messages whose key was already delivered
+	Confirmed     int64 // interrupted deliveries the platform confirmed, not sent again
 	Suppressed    int64 // bot messages not sent because a human owns the conversation
 	Retries       int64 // outbound delivery retries
 	DeadLettered  int64 // outbound messages moved to the dead-letter list
@@ -26,7 +27,7 @@ type Stats struct {
 type stats struct {
 	received, duplicates, handled, queued, sent paddedCounter
 	handlerErrors, panics, sendSkipped, suppressed, retries,
-	deadLettered, handoffs, resumes atomic.Int64
+	deadLettered, handoffs, resumes, confirmed atomic.Int64
 }
 
 type paddedCounter struct {
@@ -44,6 +45,7 @@ func (s *stats) snapshot() Stats {
 		Queued:        s.queued.Load(),
 		Sent:          s.sent.Load(),
 		SendSkipped:   s.sendSkipped.Load(),
+		Confirmed:     s.confirmed.Load(),
 		Suppressed:    s.suppressed.Load(),
 		Retries:       s.retries.Load(),
 		DeadLettered:  s.deadLettered.Load(),

@@ -1,5 +1,8 @@
 package bot
 
+// Template payloads can be stored by a Broker.
+func init() { RegisterPayload[Template]("bot.Template") }
+
 // A Template is an outbound [Message.Payload] that sends a message template
 // the platform has approved — a WhatsApp template on Sendbee — instead of
 // free text, for example to write to a customer outside the platform's

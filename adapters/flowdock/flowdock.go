@@ -17,6 +17,12 @@ import (
 	"github.com/parleybot/parley/bot"
 )
 
+// The payload types can be stored by a bot.Broker.
+func init() {
+	bot.RegisterPayload[Activity]("flowdock.Activity")
+	bot.RegisterPayload[Discussion]("flowdock.Discussion")
+}
+
 // Name is the adapter's name and the Platform of its messages.
 const Name = "flowdock"
 

@@ -11,6 +11,12 @@ import (
 	"github.com/parleybot/parley/bot"
 )
 
+// The payload types can be stored by a bot.Broker.
+func init() {
+	bot.RegisterPayload[MessageOptions]("sendbee.MessageOptions")
+	bot.RegisterPayload[Template]("sendbee.Template")
+}
+
 // Sendbee does not publish its webhook payloads (spec §8.3). The shapes
 // below are the ones this package and its emulator agree on; everything that
 // depends on them is in this file, behind webhookToMessage, so that the

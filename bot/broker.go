@@ -1,0 +1,165 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// A Broker carries a Bot's messages between its stages when they must
+// survive the process or be shared by several replicas: inbound messages
+// from Publish to the handlers, and outbound messages from Send to the
+// adapters. Without one (the default) the Bot keeps its queues in memory,
+// and a message accepted but not yet handled or delivered is lost with the
+// process. storage/jetstream provides a Broker on NATS JetStream; set one
+// with [WithBroker].
+//
+// A Broker owns the exactly-once bookkeeping of what it carries: it drops
+// redeliveries of an inbound event it already holds or has handled, and
+// records which outbound messages were delivered, so that neither is
+// processed twice across restarts and replicas. The Bot keeps the
+// behaviour: routing, ownership, retries, rate limits and dead letters,
+// which a Broker reaches through the [Pipeline] it is given.
+type Broker interface {
+	// Inbound stores m, an inbound message accepted by Publish, and returns
+	// once it is stored (durably, for a durable Broker), so that the
+	// platform may be told it was received. It reports dup when m is a
+	// redelivery of an event (same Platform and ID) the Broker already
+	// holds or handled; m is then not stored again. When ctx is done before
+	// m is stored, or the Broker cannot store it now, it returns an error
+	// wrapping ErrBusy, and the platform should deliver m again later.
+	Inbound(ctx context.Context, m *Message) (dup bool, err error)
+	// Outbound stores m, an outbound message with its Key set, for
+	// delivery. Errors are as for Inbound.
+	Outbound(ctx context.Context, m *Message) error
+	// Consume hands stored messages to p until ctx is done, then returns
+	// once every call it made has returned. Inbound messages go to
+	// Worker.Handle, one at a time per conversation and in order, in
+	// parallel across conversations; outbound messages go to p.Deliver, in
+	// order per platform and conversation. A message is done when the call
+	// returns; one that is not done when its process dies is handed out
+	// again, to a later Consume of this process or of another replica.
+	// Consume returns a non-nil error only when it cannot go on.
+	Consume(ctx context.Context, p *Pipeline) error
+}
+
+// WithBroker makes the Bot carry its messages through br instead of its
+// in-memory queues; see [Broker]. The Bot does not close br.
+//
+// With a Broker, Publish returns once br has stored the message, Send once
+// br has stored the outbound message, and [Bot.Pending] counts nothing:
+// the Broker holds the queues. Shutdown stops consuming, finishes the
+// messages in hand and leaves the rest in the Broker for the next run.
+func WithBroker(br Broker) Option {
+	return func(c *config) error { c.broker = br; return nil }
+}
+
+// A Pipeline is the Bot's side of a [Broker]: the stages the Broker hands
+// stored messages to. The Bot creates it in Run and passes it to
+// Broker.Consume; its methods are safe for concurrent use.
+type Pipeline struct {
+	b    *Bot
+	hard context.Context // cancelled past the shutdown deadline
+}
+
+// Platforms returns the names of the Bot's adapters, in the order given to
+// New: the platforms outbound messages may be addressed to.
+func (p *Pipeline) Platforms() []string {
+	names := make([]string, len(p.b.order))
+	for i, a := range p.b.order {
+		names[i] = a.Name()
+	}
+	return names
+}
+
+// Workers returns the number of inbound workers the Bot was configured
+// with ([WithWorkers]), a good number of parallel consumers.
+func (p *Pipeline) Workers() int { return p.b.cfg.workers }
+
+// DedupTTL returns how long inbound event IDs and delivered outbound keys
+// must be remembered ([WithDedupTTL]).
+func (p *Pipeline) DedupTTL() time.Duration { return p.b.cfg.dedupTTL }
+
+// HandlerTimeout returns the bound of one handler call, 0 for none
+// ([WithHandlerTimeout]); a Broker keeps a message leased at least this
+// long.
+func (p *Pipeline) HandlerTimeout() time.Duration { return p.b.cfg.handlerTimeout }
+
+// Duplicate counts m, an inbound redelivery the Broker dropped at
+// consumption (beyond its first-line check in Inbound), as Publish counts
+// the ones Inbound reports.
+func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(m) }
+
+// A Worker handles inbound messages for a Broker's consumer, one at a
+// time. It owns an expression VM and a timer, so each consumer goroutine
+// should have its own; close it when the consumer ends.
+type Worker struct {
+	p *Pipeline
+	w *worker
+}
+
+// Worker returns a new Worker.
+func (p *Pipeline) Worker() *Worker {
+	return &Worker{p: p, w: newWorker(p.hard, p.b.cfg.handlerTimeout)}
+}
+
+// Handle routes m through the Bot's ownership rules, Router and handlers,
+// and returns when the handlers have returned. Replies the handlers sent
+// have been stored by the Broker's Outbound by then. Handler failures and
+// panics are the Bot's to report: Handle has nothing to return.
+func (w *Worker) Handle(m *Message) { w.p.b.handle(w.w, m) }
+
+// Close releases the Worker's timer.
+func (w *Worker) Close() { w.w.close() }
+
+// An Outcome is what became of an outbound message given to
+// [Pipeline.Deliver].
+type Outcome int
+
+// The outcomes of a delivery.
+const (
+	// OutcomeSent: the platform has the message.
+	OutcomeSent Outcome = iota + 1
+	// OutcomeSuppressed: not sent, because a human owns the conversation.
+	OutcomeSuppressed
+	// OutcomeFailed: given up on; the message is on the dead-letter list,
+	// from which [Bot.Replay] sends it again.
+	OutcomeFailed
+)
+
+// String returns "sent", "suppressed" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeSent:
+		return "sent"
+	case OutcomeSuppressed:
+		return "suppressed"
+	case OutcomeFailed:
+		return "failed"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Deliver delivers m through the adapter of m.Platform with the outbox's
+// rules — ownership re-check, rate limits, retries with backoff, dead
+// letters, ownership changes caused by the send — and returns what became
+// of it. It returns when the message is delivered or given up on; ctx
+// bounds the whole (cancel it to give up at shutdown).
+//
+// A non-zero since says that an earlier attempt to deliver m began then and
+// its outcome is unknown (its process died). When the adapter is a
+// [Confirmer], the platform is asked first, and m is sent only if the
+// platform does not have it; otherwise m is sent again and may arrive
+// twice.
+//
+// Idempotency is the Broker's: Deliver sends m even when a message with
+// the same Key was delivered before.
+func (p *Pipeline) Deliver(ctx context.Context, m *Message, since time.Time) Outcome {
+	po := p.b.out.platforms[m.Platform]
+	if po == nil {
+		o := p.b.out
+		o.deadLetter(ctx, &platformOut{name: m.Platform}, m, 0, ErrUnknownPlatform)
+		return OutcomeFailed
+	}
+	return p.b.out.transmit(ctx, po, m, since, nil)
+}
