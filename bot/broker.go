@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"time"
 )
@@ -89,6 +90,19 @@ func (p *Pipeline) HandlerTimeout() time.Duration { return p.b.cfg.handlerTimeou
 // consumption (beyond its first-line check in Inbound), as Publish counts
 // the ones Inbound reports.
 func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(m) }
+
+// Skipped counts m, an outbound message the Broker did not deliver
+// because its key was delivered before.
+func (p *Pipeline) Skipped(m *Message) {
+	p.b.stats.sendSkipped.Add(1)
+	p.b.logger.LogAttrs(p.hard, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
+}
+
+// Context returns the context for the work a Broker has in hand: it
+// outlives the ctx given to Consume, which only stops the taking of new
+// messages, and is cancelled when the Bot's shutdown deadline passes. Work
+// cut short by it should be left to be taken again.
+func (p *Pipeline) Context() context.Context { return p.hard }
 
 // A Worker handles inbound messages for a Broker's consumer, one at a
 // time. It owns an expression VM and a timer, so each consumer goroutine

@@ -1,0 +1,559 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// Broker defaults; see the options.
+const (
+	DefaultPartitions      = 16
+	DefaultOutboxLanes     = 4
+	DefaultAckWait         = 30 * time.Second
+	DefaultDuplicateWindow = 2 * time.Minute
+	DefaultBrokerName      = "PARLEY"
+)
+
+// Values of an outbound claim in the key bucket (see Broker).
+const (
+	claimSent = "sent" // delivered
+	claimDone = "done" // suppressed: finished without a send
+)
+
+// A Broker is a [bot.Broker] on NATS JetStream: the Bot's inbound and
+// outbound queues as streams, shared by every replica that opens a Broker
+// with the same name on the same NATS system, and kept on disk by the
+// server. Create one with [NewBroker] and give it to the Bot with
+// bot.WithBroker, together with a [Store] for the Bot's state
+// (bot.WithStore), so that ownership and cron claims are shared too.
+//
+// # Inbound
+//
+// Publish stores an inbound message in the stream <name>_IN on subject
+// "parley.<name>.in.<p>", where p is the conversation's partition (a hash
+// of platform and conversation, modulo the number of partitions), with the
+// header Nats-Msg-Id set to "<platform>:<event id>": the server drops a
+// redelivered event within the stream's duplicate window. Publish returns
+// once the server has stored the message (the webhook is then answered
+// 2xx); an event already recorded in the key bucket (below) is reported as
+// a duplicate without publishing.
+//
+// Each partition has one durable consumer, "in-<p>", with MaxAckPending=1:
+// one message of a partition is in hand at a time, across every replica,
+// so a conversation's messages are handled in order while any replica may
+// take any partition. A replica takes the message, records the event in
+// the key bucket as "dedup:<platform>:<id>" = the message's stream
+// sequence (with a set-if-absent, kept for the Bot's dedup TTL), handles
+// it, and acknowledges it only after its handlers have returned — by then
+// their replies are stored in the outbound stream. A message whose event
+// is recorded under another sequence is a redelivery beyond the duplicate
+// window and is acknowledged without handling; one recorded under its own
+// sequence was taken before by a replica that died, and is handled again.
+// While a message is in hand the replica tells the server so every third
+// of the ack wait; a replica that dies stops doing so, and after the ack
+// wait the server gives the message to another replica.
+//
+// # Outbound
+//
+// Send stores an outbound message in the stream <name>_OUT on subject
+// "parley.<name>.out.<platform>.<lane>", where lane is the conversation's
+// outbox lane; each lane has one durable consumer with MaxAckPending=1, so
+// a conversation's messages are sent in order. Before sending, a replica
+// claims the message's key in the key bucket, "out:<platform>:<key>" =
+// "<sequence>/<unix nanos>" (set-if-absent); after the platform's answer it
+// records "sent" (or "done" when the message was suppressed), then
+// acknowledges. A message whose key is recorded as sent is acknowledged
+// without sending: a handler that ran twice does not answer twice. A
+// message whose key is claimed but not recorded was in hand when its
+// replica died, and its outcome is unknown: the Bot asks the adapter, when
+// it is a [bot.Confirmer], whether the platform has it, and sends it only
+// if not (see bot.Pipeline.Deliver). A delivery that fails for good
+// releases the claim and goes to the dead-letter list of the replica that
+// tried it.
+//
+// Rate limits are paced by each replica on its own: with n replicas, a
+// platform may see up to n times an adapter's declared rate.
+//
+// # Shutdown and reconnects
+//
+// When the Bot stops, Consume stops taking messages, finishes the ones in
+// hand and returns; the rest stay in the streams. A handler or delivery cut
+// short by the shutdown deadline is not acknowledged, so it is taken again
+// later. Lost connections to NATS are retried by the client: while
+// disconnected, Publish fails (the platform delivers again later) and the
+// consumers wait; acknowledgements that could not be sent make the server
+// redeliver, which the key bucket turns into no duplicate work.
+type Broker struct {
+	js     jetstream.JetStream
+	keys   *Store
+	cfg    brokerConfig
+	prefix string // "parley.<name>."
+	logger *slog.Logger
+}
+
+var _ bot.Broker = (*Broker)(nil)
+
+type brokerConfig struct {
+	name       string
+	partitions int
+	lanes      int
+	ackWait    time.Duration
+	dupWindow  time.Duration
+	replicas   int
+	storage    jetstream.StorageType
+	logger     *slog.Logger
+	keys       *Store
+}
+
+// A BrokerOption configures a [Broker].
+type BrokerOption func(*brokerConfig)
+
+// WithBrokerName sets the name of the Broker's streams and key bucket
+// (default "PARLEY"): replicas of one bot share a name, and different bots
+// on one NATS system use different names. It must be a valid stream name of
+// letters, digits, '-' and '_'.
+func WithBrokerName(name string) BrokerOption { return func(c *brokerConfig) { c.name = name } }
+
+// WithPartitions sets the number of inbound partitions (default 16): how
+// many conversations are handled at the same time across all replicas. It
+// is fixed when the stream is created; changing it later reorders nothing
+// already stored but moves conversations to other partitions, so change it
+// only on an empty stream.
+func WithPartitions(n int) BrokerOption { return func(c *brokerConfig) { c.partitions = n } }
+
+// WithOutboxLanes sets the number of outbound lanes per platform (default
+// 4): how many conversations of one platform are sent to at the same time.
+func WithOutboxLanes(n int) BrokerOption { return func(c *brokerConfig) { c.lanes = n } }
+
+// WithAckWait sets how long the server waits for a replica that took a
+// message before giving it to another (default 30s). Replicas extend it
+// while they work, so it bounds only how soon a dead replica's message is
+// taken over.
+func WithAckWait(d time.Duration) BrokerOption { return func(c *brokerConfig) { c.ackWait = d } }
+
+// WithDuplicateWindow sets the streams' duplicate window (default 2
+// minutes); the key bucket deduplicates beyond it.
+func WithDuplicateWindow(d time.Duration) BrokerOption {
+	return func(c *brokerConfig) { c.dupWindow = d }
+}
+
+// WithStreamReplicas sets the replicas of new streams and of the key
+// bucket in a clustered NATS system (default 1).
+func WithStreamReplicas(n int) BrokerOption { return func(c *brokerConfig) { c.replicas = n } }
+
+// WithStreamMemoryStorage keeps new streams and the key bucket in the
+// server's memory: faster, and lost when the server stops. For tests and
+// benchmarks.
+func WithStreamMemoryStorage() BrokerOption {
+	return func(c *brokerConfig) { c.storage = jetstream.MemoryStorage }
+}
+
+// WithBrokerLogger sets the logger (default slog.Default()). Message text is
+// never logged.
+func WithBrokerLogger(l *slog.Logger) BrokerOption { return func(c *brokerConfig) { c.logger = l } }
+
+// WithKeys makes the Broker keep its deduplication records and outbound
+// claims in s instead of in its own bucket "<name>_KEYS".
+func WithKeys(s *Store) BrokerOption { return func(c *brokerConfig) { c.keys = s } }
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// NewBroker creates (or opens, when they exist) the Broker's streams and key
+// bucket on js. Replicas call it with the same options; the first one
+// creates. Consumers are created by Consume.
+func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption) (*Broker, error) {
+	cfg := brokerConfig{
+		name: DefaultBrokerName, partitions: DefaultPartitions, lanes: DefaultOutboxLanes,
+		ackWait: DefaultAckWait, dupWindow: DefaultDuplicateWindow, replicas: 1,
+		storage: jetstream.FileStorage,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case !validName.MatchString(cfg.name):
+		return nil, fmt.Errorf("jetstream: broker name %q: use letters, digits, '-' and '_'", cfg.name)
+	case cfg.partitions < 1 || cfg.partitions > 4096:
+		return nil, fmt.Errorf("jetstream: broker partitions must be 1..4096, got %d", cfg.partitions)
+	case cfg.lanes < 1 || cfg.lanes > 1024:
+		return nil, fmt.Errorf("jetstream: broker outbox lanes must be 1..1024, got %d", cfg.lanes)
+	case cfg.ackWait < time.Second:
+		return nil, fmt.Errorf("jetstream: broker ack wait must be at least 1s, got %v", cfg.ackWait)
+	case cfg.dupWindow <= 0:
+		return nil, fmt.Errorf("jetstream: broker duplicate window must be positive, got %v", cfg.dupWindow)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	b := &Broker{js: js, cfg: cfg, prefix: "parley." + cfg.name + ".",
+		logger: cfg.logger.With("component", "jetstream-broker")}
+	for _, s := range []struct{ stream, subjects string }{
+		{cfg.name + "_IN", b.prefix + "in.*"},
+		{cfg.name + "_OUT", b.prefix + "out.>"},
+	} {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        s.stream,
+			Description: "Parley broker " + cfg.name,
+			Subjects:    []string{s.subjects},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     cfg.storage,
+			Replicas:    cfg.replicas,
+			Duplicates:  cfg.dupWindow,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: create stream %s: %w", s.stream, err)
+		}
+	}
+	b.keys = cfg.keys
+	if b.keys == nil {
+		sopts := []StoreOption{WithReplicas(cfg.replicas), WithDescription("Parley broker " + cfg.name + " dedup records and outbound claims")}
+		if cfg.storage == jetstream.MemoryStorage {
+			sopts = append(sopts, WithMemoryStorage())
+		}
+		keys, err := NewStore(ctx, js, cfg.name+"_KEYS", sopts...)
+		if err != nil {
+			return nil, err
+		}
+		b.keys = keys
+	}
+	return b, nil
+}
+
+// partition returns the partition of a conversation: FNV-1a over
+// platform, a zero byte and conversation.
+func partition(platform, conversation string, n int) int {
+	const offset, prime = 2166136261, 16777619
+	h := uint32(offset)
+	for i := 0; i < len(platform); i++ {
+		h ^= uint32(platform[i])
+		h *= prime
+	}
+	h *= prime // the zero separator
+	for i := 0; i < len(conversation); i++ {
+		h ^= uint32(conversation[i])
+		h *= prime
+	}
+	return int(h % uint32(n))
+}
+
+func dedupKey(m *bot.Message) string { return "dedup:" + m.Platform + ":" + m.ID }
+
+// busy wraps err as a bot.ErrBusy: the platform should deliver again.
+func busy(op string, err error) error {
+	return fmt.Errorf("%w: jetstream: %s: %w", bot.ErrBusy, op, err)
+}
+
+// Inbound implements bot.Broker.
+func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
+	if m.ID != "" {
+		_, err := b.keys.Get(ctx, dedupKey(m))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, bot.ErrNotFound) {
+			return false, busy("dedup lookup", err)
+		}
+	}
+	data, err := bot.MarshalMessage(m)
+	if err != nil {
+		return false, err
+	}
+	msg := &nats.Msg{Subject: b.prefix + "in." + strconv.Itoa(partition(m.Platform, m.Conversation, b.cfg.partitions)),
+		Data: data, Header: nats.Header{}}
+	if m.ID != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, m.Platform+":"+m.ID)
+	}
+	ack, err := b.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return false, busy("store inbound", err)
+	}
+	return ack.Duplicate, nil
+}
+
+// Outbound implements bot.Broker.
+func (b *Broker) Outbound(ctx context.Context, m *bot.Message) error {
+	if !validName.MatchString(m.Platform) {
+		return fmt.Errorf("jetstream: platform name %q cannot be a subject token", m.Platform)
+	}
+	data, err := bot.MarshalMessage(m)
+	if err != nil {
+		return err
+	}
+	subj := b.prefix + "out." + m.Platform + "." + strconv.Itoa(partition(m.Platform, m.Conversation, b.cfg.lanes))
+	if _, err := b.js.Publish(ctx, subj, data); err != nil {
+		return busy("store outbound", err)
+	}
+	return nil
+}
+
+// Consume implements bot.Broker: one consumer goroutine per inbound
+// partition and per outbound lane of every platform.
+func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
+	type job struct {
+		cons   jetstream.Consumer
+		handle func(jetstream.Msg)
+	}
+	var jobs []job
+	inStream, outStream := b.cfg.name+"_IN", b.cfg.name+"_OUT"
+	ackWait := max(b.cfg.ackWait, p.HandlerTimeout()/2)
+	for i := range b.cfg.partitions {
+		c, err := b.consumer(ctx, inStream, "in-"+strconv.Itoa(i), b.prefix+"in."+strconv.Itoa(i), ackWait)
+		if err != nil {
+			return err
+		}
+		w := p.Worker()
+		defer w.Close()
+		jobs = append(jobs, job{c, func(msg jetstream.Msg) { b.handleInbound(p, w, msg) }})
+	}
+	for _, platform := range p.Platforms() {
+		if !validName.MatchString(platform) {
+			return fmt.Errorf("jetstream: platform name %q cannot be a subject token", platform)
+		}
+		for i := range b.cfg.lanes {
+			name := "out-" + platform + "-" + strconv.Itoa(i)
+			c, err := b.consumer(ctx, outStream, name, b.prefix+"out."+platform+"."+strconv.Itoa(i), ackWait)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, job{c, func(msg jetstream.Msg) { b.handleOutbound(p, msg) }})
+		}
+	}
+
+	var wg sync.WaitGroup
+	iters := make([]jetstream.MessagesContext, 0, len(jobs))
+	for _, j := range jobs {
+		it, err := j.cons.Messages(jetstream.PullMaxMessages(1))
+		if err != nil {
+			for _, it := range iters {
+				it.Drain()
+			}
+			wg.Wait()
+			return fmt.Errorf("jetstream: consume: %w", err)
+		}
+		iters = append(iters, it)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				msg, err := it.Next()
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				if err != nil {
+					// Missed heartbeats and the like: the iterator
+					// recovers by itself.
+					b.logger.LogAttrs(context.Background(), slog.LevelDebug, "consumer", slog.Any("error", err))
+					continue
+				}
+				j.handle(msg)
+			}
+		}()
+	}
+	<-ctx.Done()
+	for _, it := range iters {
+		it.Drain() // messages already received are still handed out
+	}
+	wg.Wait()
+	return nil
+}
+
+// consumer creates or updates a durable consumer of one partition or lane.
+func (b *Broker) consumer(ctx context.Context, stream, name, subject string, ackWait time.Duration) (jetstream.Consumer, error) {
+	c, err := b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable:       name,
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait,
+		MaxAckPending: 1,
+		MaxDeliver:    -1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: create consumer %s/%s: %w", stream, name, err)
+	}
+	return c, nil
+}
+
+// keepLeased tells the server that msg is still in hand every third of the
+// ack wait until the returned function is called.
+func (b *Broker) keepLeased(msg jetstream.Msg, ackWait time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// ackWaitOf returns the ack wait the consumer of msg was created with.
+func (b *Broker) ackWaitOf(p *bot.Pipeline) time.Duration {
+	return max(b.cfg.ackWait, p.HandlerTimeout()/2)
+}
+
+// handleInbound takes one inbound message; see Broker.
+func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg) {
+	ctx := p.Context()
+	m, meta, ok := b.decode(msg)
+	if !ok {
+		return
+	}
+	if m.ID != "" {
+		seq := strconv.FormatUint(meta.Sequence.Stream, 10)
+		fresh, err := b.keys.SetIfAbsent(ctx, dedupKey(m), []byte(seq), p.DedupTTL())
+		if err != nil {
+			b.retryLater(msg, "dedup record", err)
+			return
+		}
+		if !fresh {
+			v, err := b.keys.Get(ctx, dedupKey(m))
+			if err != nil && !errors.Is(err, bot.ErrNotFound) {
+				b.retryLater(msg, "dedup lookup", err)
+				return
+			}
+			if err == nil && string(v) != seq {
+				p.Duplicate(m)
+				b.ack(ctx, msg)
+				return
+			}
+			// Recorded under this very message: a replica took it
+			// before and died. Handle it (again).
+		}
+	}
+	stop := b.keepLeased(msg, b.ackWaitOf(p))
+	w.Handle(m)
+	stop()
+	if ctx.Err() != nil {
+		// Cut short by the shutdown deadline: let it be taken again.
+		_ = msg.Nak()
+		return
+	}
+	b.ack(ctx, msg)
+}
+
+// handleOutbound takes one outbound message; see Broker.
+func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
+	ctx := p.Context()
+	m, meta, ok := b.decode(msg)
+	if !ok {
+		return
+	}
+	claim := "out:" + m.Platform + ":" + m.Key
+	rec := strconv.FormatUint(meta.Sequence.Stream, 10) + "/" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	fresh, err := b.keys.SetIfAbsent(ctx, claim, []byte(rec), p.DedupTTL())
+	if err != nil {
+		b.retryLater(msg, "outbound claim", err)
+		return
+	}
+	var since time.Time
+	if !fresh {
+		v, err := b.keys.Get(ctx, claim)
+		switch {
+		case errors.Is(err, bot.ErrNotFound):
+			// Released in between (a failed delivery): take it afresh.
+			b.retryLater(msg, "outbound claim", err)
+			return
+		case err != nil:
+			b.retryLater(msg, "outbound claim", err)
+			return
+		case string(v) == claimSent || string(v) == claimDone:
+			p.Skipped(m)
+			b.ack(ctx, msg)
+			return
+		}
+		_, nanos, _ := strings.Cut(string(v), "/")
+		n, err := strconv.ParseInt(nanos, 10, 64)
+		if err != nil {
+			n = 1 // unreadable: in doubt since any time
+		}
+		since = time.Unix(0, n)
+	}
+	stop := b.keepLeased(msg, b.ackWaitOf(p))
+	out := p.Deliver(ctx, m, since)
+	stop()
+	if ctx.Err() != nil && out == bot.OutcomeFailed {
+		// Cut short by the shutdown deadline: keep the claim, so that the
+		// next try confirms with the platform, and let it be taken again.
+		_ = msg.Nak()
+		return
+	}
+	var err2 error
+	switch out {
+	case bot.OutcomeSent:
+		err2 = b.keys.Set(ctx, claim, []byte(claimSent), p.DedupTTL())
+	case bot.OutcomeSuppressed:
+		err2 = b.keys.Set(ctx, claim, []byte(claimDone), p.DedupTTL())
+	default:
+		err2 = b.keys.Delete(ctx, claim)
+	}
+	if err2 != nil {
+		// Not recorded: leave the message to be taken again; the claim
+		// makes that a confirmation, not a blind resend.
+		b.logger.LogAttrs(ctx, slog.LevelWarn, "recording an outbound outcome failed; it will be confirmed again",
+			slog.Any("msg", m), slog.String("outcome", out.String()), slog.Any("error", err2))
+		_ = msg.Nak()
+		return
+	}
+	b.ack(ctx, msg)
+}
+
+// decode reads a stored message; one that cannot be read is terminated
+// (never redelivered) and logged.
+func (b *Broker) decode(msg jetstream.Msg) (*bot.Message, *jetstream.MsgMetadata, bool) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		b.logger.LogAttrs(context.Background(), slog.LevelError, "stored message without metadata; dropped",
+			slog.String("subject", msg.Subject()), slog.Any("error", err))
+		_ = msg.Term()
+		return nil, nil, false
+	}
+	m, err := bot.UnmarshalMessage(msg.Data())
+	if err != nil {
+		b.logger.LogAttrs(context.Background(), slog.LevelError, "stored message cannot be decoded; dropped",
+			slog.String("subject", msg.Subject()), slog.Uint64("seq", meta.Sequence.Stream), slog.Any("error", err))
+		_ = msg.TermWithReason("undecodable")
+		return nil, nil, false
+	}
+	return m, meta, true
+}
+
+// ack acknowledges msg and waits for the server's confirmation, so that a
+// finished message is not handed out again; a failure leaves it to be
+// redelivered, which the key bucket makes harmless.
+func (b *Broker) ack(ctx context.Context, msg jetstream.Msg) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := msg.DoubleAck(actx); err != nil {
+		b.logger.LogAttrs(ctx, slog.LevelWarn, "acknowledgement failed; the message will be redelivered",
+			slog.String("subject", msg.Subject()), slog.Any("error", err))
+	}
+}
+
+// retryLater gives msg back to be taken again after a short delay.
+func (b *Broker) retryLater(msg jetstream.Msg, what string, err error) {
+	b.logger.LogAttrs(context.Background(), slog.LevelWarn, what+" failed; the message will be taken again",
+		slog.String("subject", msg.Subject()), slog.Any("error", err))
+	_ = msg.NakWithDelay(time.Second)
+}
