@@ -11,7 +11,9 @@
 // VELAFLOWS_API_TOKEN, FLOWDOCK_API_TOKEN, …; see package
 // github.com/parleybot/parley/adapters/fromenv for the list) it serves that
 // platform instead, receiving webhooks on $PARLEY_ADDR (default
-// 127.0.0.1:8080). PARLEY_LOG_LEVEL is debug, info, warn (the default) or
+// 127.0.0.1:8080). With NATS_URL (a NATS system) or PARLEY_DATA_DIR (an
+// embedded NATS server's data directory) set, its queues and state are
+// durable on JetStream (package storage/jetstream). PARLEY_LOG_LEVEL is debug, info, warn (the default) or
 // error; logs go to standard error.
 package main
 
@@ -28,6 +30,7 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/handlers/echo"
 	"github.com/parleybot/parley/handlers/help"
+	"github.com/parleybot/parley/storage/jetstream"
 )
 
 func main() {
@@ -62,7 +65,15 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 		adapters = append(adapters, c)
 	}
 
-	b, err := bot.New(bot.WithAdapters(adapters...), bot.WithLogger(logger))
+	// With NATS_URL or PARLEY_DATA_DIR set, the queues and state are
+	// durable on JetStream; otherwise they are in memory.
+	durable, closeDurable, err := jetstream.FromEnv(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDurable()
+
+	b, err := bot.New(append(durable, bot.WithAdapters(adapters...), bot.WithLogger(logger))...)
 	if err != nil {
 		return err
 	}

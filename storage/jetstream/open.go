@@ -39,15 +39,17 @@ func (c *Conn) Close() {
 // $NATS_URL when it is set, and otherwise to an embedded server that it
 // starts with its data in $PARLEY_DATA_DIR (see [StartEmbedded]). With
 // neither set it fails. opts are passed to nats.Connect.
-func Open(opts ...nats.Option) (*Conn, error) {
-	if url := os.Getenv(EnvURL); url != "" {
+func Open(opts ...nats.Option) (*Conn, error) { return open(os.Getenv, opts...) }
+
+func open(getenv func(string) string, opts ...nats.Option) (*Conn, error) {
+	if url := getenv(EnvURL); url != "" {
 		nc, err := Connect(url, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return &Conn{Conn: nc}, nil
 	}
-	dir := os.Getenv(EnvDataDir)
+	dir := getenv(EnvDataDir)
 	if dir == "" {
 		return nil, errors.New("jetstream: Open: set " + EnvURL + " to use a NATS system, or " +
 			EnvDataDir + " to run an embedded server")
