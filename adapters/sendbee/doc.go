@@ -40,6 +40,11 @@
 // Bot.Handoff/Resume switch the platform chatbot through
 // PUT /automation/chatbot/activity.
 //
+// The Adapter is also a bot.Confirmer: after a crash between a send and
+// its record, [Adapter.Delivered] looks for the message among the
+// conversation's newest outbound messages, so that the outbox does not send
+// it twice.
+//
 // Message.Raw is the webhook's JSON body. Sendbee does not publish its
 // webhook payloads; the shapes this package reads are documented in
 // convert.go and produced by the emulator in package sendbeetest, and they

@@ -41,7 +41,10 @@
 // bot. A lead's stage change arrives as KindEvent with Conversation
 // "lead:<id>". Message.Raw is the delivery's JSON body. Replies are posted
 // to the conversation as {"content": text, "type": "text"}; the Bot paces
-// them to VelaFlows' write budget of 100 per token per 15 minutes.
+// them to VelaFlows' write budget of 100 per token per 15 minutes. The
+// Adapter is also a bot.Confirmer: after a crash between a send and its
+// record, [Adapter.Delivered] looks for the reply among the conversation's
+// newest messages, so that the outbox does not post it twice.
 //
 // # Testing
 //

@@ -1,0 +1,100 @@
+package velaflows
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+)
+
+var _ bot.Confirmer = (*Adapter)(nil)
+
+// Bounds of Delivered: it reads at most confirmPages pages of
+// confirmPageSize messages, newest first (the 100 newest messages).
+const (
+	confirmPages    = 2
+	confirmPageSize = 50
+)
+
+// Delivered reports whether VelaFlows holds the message Send would make of
+// m: an outbound message in m.Conversation, created at or after since,
+// whose text equals the content of Send's request exactly. When it does,
+// it returns the message's ID, as Send does. It implements bot.Confirmer
+// and is safe for concurrent use.
+//
+// Matching rules:
+//   - Timestamps: createdAt has millisecond resolution (spec §1), so a
+//     message counts when createdAt is at or after since truncated to the
+//     millisecond.
+//   - Direction: a message counts when the API marks it outbound, or as
+//     sent by an agent or the bot; a customer's ("contact") message, a
+//     system message or one marked inbound never counts. The API shows a
+//     message sent through it as an agent's, so an identical message a
+//     dashboard agent sent in the same window counts too.
+//   - Type: only text messages (no type, or "text"), whose content (or
+//     text) is compared.
+//   - Order and bound: GET /inbox/conversations/{id}/messages is asked for
+//     sortBy=createdAt, sortOrder=desc (the documented default, spec §5 and
+//     §8.4, sent explicitly) and limit=50. Delivered reads at most two
+//     pages, and stops earlier at the last page or at a page that reaches
+//     back before since; a message further back is not found.
+//
+// Delivered returns false and a nil error, without any request, for
+// messages Send refuses (a payload, attachments, no text, a CRM lead, no
+// conversation), which were never sent. API errors are returned wrapped,
+// with a false result.
+func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time) (bot.SendResult, bool, error) {
+	req, ok := sendRequest(m)
+	if !ok {
+		return bot.SendResult{}, false, nil
+	}
+	cutoff := since.Truncate(time.Millisecond)
+	opts := MessagesOptions{ListOptions: ListOptions{Limit: confirmPageSize, SortBy: "createdAt", SortOrder: SortDesc}}
+	for opts.Page = 1; opts.Page <= confirmPages; opts.Page++ {
+		p, _, err := a.client.ConversationMessages(ctx, m.Conversation, opts)
+		if err != nil {
+			return bot.SendResult{}, false, fmt.Errorf("velaflows: delivered: %w", err)
+		}
+		older := false
+		for _, msg := range p.Items {
+			if msg.CreatedAt.IsZero() {
+				continue
+			}
+			if msg.CreatedAt.Before(cutoff) {
+				older = true
+				continue
+			}
+			if outbound(&msg) && (msg.Type == "" || msg.Type == MessageTypeText) && msg.Body() == req.Content {
+				return bot.SendResult{ID: msg.ID}, true, nil
+			}
+		}
+		if older || !p.HasNext() {
+			break
+		}
+	}
+	return bot.SendResult{}, false, nil
+}
+
+// sendRequest is the request Send makes of m, and false when Send refuses
+// m. It mirrors Send's checks and conversion.
+func sendRequest(m *bot.Message) (MessageRequest, bool) {
+	switch {
+	case m.Payload != nil, len(m.Attachments) > 0, strings.TrimSpace(m.Text) == "",
+		strings.TrimSpace(m.Conversation) == "", strings.HasPrefix(m.Conversation, "lead:"):
+		return MessageRequest{}, false
+	}
+	return MessageRequest{Content: m.Text, Type: MessageTypeText}, true
+}
+
+// outbound reports whether msg went out to the customer: marked outbound,
+// or sent by an agent or the bot, and neither marked inbound nor sent by a
+// contact or the system.
+func outbound(msg *Message) bool {
+	switch {
+	case strings.EqualFold(msg.Direction, "inbound"), msg.Sender.Type == SenderContact, msg.Sender.Type == SenderSystem:
+		return false
+	}
+	return strings.EqualFold(msg.Direction, "outbound") || msg.Sender.Type == SenderAgent || msg.Sender.Type == SenderBot
+}
