@@ -81,11 +81,6 @@ func (p *Pipeline) Workers() int { return p.b.cfg.workers }
 // must be remembered ([WithDedupTTL]).
 func (p *Pipeline) DedupTTL() time.Duration { return p.b.cfg.dedupTTL }
 
-// HandlerTimeout returns the bound of one handler call, 0 for none
-// ([WithHandlerTimeout]); a Broker keeps a message leased at least this
-// long.
-func (p *Pipeline) HandlerTimeout() time.Duration { return p.b.cfg.handlerTimeout }
-
 // Duplicate counts m, an inbound redelivery the Broker dropped at
 // consumption (beyond its first-line check in Inbound), as Publish counts
 // the ones Inbound reports.

@@ -3,7 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,28 +19,34 @@ import (
 	"github.com/parleybot/parley/metrics"
 )
 
-// scrape fetches the exposition from h and returns its sample lines by
-// metric name.
-func scrape(t *testing.T, h http.Handler) map[string]string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+// exposition serves one scrape from h and returns its samples, keyed by
+// series (name and labels, as in the text format).
+func exposition(h http.Handler) (map[string]string, error) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		return nil, fmt.Errorf("status %d: %s", rec.Code, rec.Body)
+	}
 	samples := map[string]string{}
-	for line := range strings.Lines(string(body)) {
+	for line := range strings.Lines(rec.Body.String()) {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		name, value, ok := strings.Cut(line, " ")
-		require.True(t, ok, "sample line %q", line)
-		samples[name] = value
+		i := strings.LastIndexByte(line, ' ') // label values may hold spaces
+		if i < 0 {
+			return nil, fmt.Errorf("sample line %q", line)
+		}
+		samples[line[:i]] = line[i+1:]
 	}
+	return samples, nil
+}
+
+// scrape is exposition that fails the test on error.
+func scrape(t *testing.T, h http.Handler) map[string]string {
+	t.Helper()
+	samples, err := exposition(h)
+	require.NoError(t, err)
 	return samples
 }
 
@@ -68,7 +74,7 @@ func TestCollector_Scrape(t *testing.T) {
 
 	// Before Run every metric is exported, at zero.
 	before := scrape(t, h)
-	assert.Len(t, before, 15)
+	assert.Len(t, before, 17)
 	for name, v := range before {
 		assert.Equal(t, "0", v, name)
 	}
@@ -93,21 +99,23 @@ func TestCollector_Scrape(t *testing.T) {
 
 	got := scrape(t, h)
 	want := map[string]string{
-		"parley_inbound_received_total":    "3",
-		"parley_inbound_duplicates_total":  "1",
-		"parley_handled_total":             "3",
-		"parley_handler_errors_total":      "2",
-		"parley_handler_panics_total":      "1",
-		"parley_outbound_queued_total":     "2",
-		"parley_outbound_sent_total":       "1",
-		"parley_outbound_skipped_total":    "0",
-		"parley_outbound_suppressed_total": "0",
-		"parley_outbound_retries_total":    "1",
-		"parley_dead_letters_total":        "1",
-		"parley_handoffs_total":            "1",
-		"parley_resumes_total":             "1",
-		"parley_job_runs_total":            "0",
-		"parley_dead_letter_list_size":     "1",
+		"parley_inbound_received_total":        "3",
+		"parley_inbound_duplicates_total":      "1",
+		"parley_handled_total":                 "3",
+		"parley_handler_errors_total":          "2",
+		"parley_handler_panics_total":          "1",
+		"parley_outbound_queued_total":         "2",
+		"parley_outbound_sent_total":           "1",
+		"parley_outbound_skipped_total":        "0",
+		"parley_outbound_suppressed_total":     "0",
+		"parley_outbound_retries_total":        "1",
+		"parley_dead_letters_total":            "1",
+		"parley_handoffs_total":                "1",
+		"parley_resumes_total":                 "1",
+		"parley_job_runs_total":                "0",
+		"parley_dead_letter_list_size":         "1",
+		`parley_queue_depth{queue="inbound"}`:  "0",
+		`parley_queue_depth{queue="outbound"}`: "0",
 	}
 	assert.Equal(t, want, got)
 

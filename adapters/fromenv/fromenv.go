@@ -24,6 +24,10 @@
 //	FLOWDOCK_API_URL          Flowdock: the REST root (default: the real API)
 //	FLOWDOCK_STREAM_URL       Flowdock: the streaming root (default: the real one)
 //	FLOWDOCK_FLOW_TOKEN       Flowdock: an integration's flow token (optional)
+//
+// Build the Bot with the hooks of [Platforms.Metrics] for per-platform
+// metrics and latency histograms at /metrics; without them Run exports
+// the Bot's totals.
 package fromenv
 
 import (
@@ -54,6 +58,14 @@ type Platforms struct {
 	// Webhooks serves the webhook adapters' routes; nil when no adapter
 	// receives webhooks.
 	Webhooks http.Handler
+	// Metrics are the Bot's per-platform Prometheus metrics, made by
+	// Build. Pass their hooks to bot.New,
+	//
+	//	bot.New(bot.WithAdapters(p.Adapters...), bot.WithHooks(p.Metrics.Hooks()), …)
+	//
+	// and Run serves them; a Bot built without them (or a nil Metrics) is
+	// served with its process-wide totals only.
+	Metrics *metrics.Metrics
 }
 
 // Run runs b until ctx is done. When there are webhook routes, or when
@@ -61,18 +73,31 @@ type Platforms struct {
 // 127.0.0.1:8080): the webhooks under /webhooks/, Prometheus metrics of the
 // Bot on its own registry at /metrics, /healthz (the process is alive) and
 // /readyz (the store answers and every streaming adapter is connected).
+//
+// The metrics are p.Metrics when b was built with their hooks, else the
+// Bot's totals (metrics.Register), plus the stream state of a Flowdock
+// adapter (parley_stream_connected, parley_stream_reconnects_total).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
 	addr := getenv("PARLEY_ADDR")
 	if p.Webhooks == nil && addr == "" {
 		return b.Run(ctx)
 	}
+	mux, err := p.handler(b, logger)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, b, mux, addr, logger)
+}
+
+// handler returns the mux Run serves for b.
+func (p *Platforms) handler(b *bot.Bot, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	if p.Webhooks != nil {
 		mux.Handle("/webhooks/", p.Webhooks)
 	}
 	reg := prometheus.NewRegistry()
-	if err := metrics.Register(reg, b); err != nil {
-		return err
+	if err := p.registerMetrics(reg, b, logger); err != nil {
+		return nil, err
 	}
 	mux.Handle("/metrics", metrics.Handler(reg))
 	mux.Handle("/healthz", metrics.Healthz())
@@ -83,7 +108,35 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 		}
 	}
 	mux.Handle("/readyz", metrics.Readyz(b, checks...))
-	return Serve(ctx, b, mux, addr, logger)
+	return mux, nil
+}
+
+// registerMetrics registers p.Metrics, or the Bot's totals when b was
+// built without their hooks, and the streaming adapters' state on reg.
+func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger *slog.Logger) error {
+	err := metrics.ErrHooksNotInstalled
+	if p.Metrics != nil {
+		err = p.Metrics.Register(reg, b)
+	}
+	if errors.Is(err, metrics.ErrHooksNotInstalled) {
+		logger.Info("per-platform metrics off: the Bot was built without bot.WithHooks(platforms.Metrics.Hooks())")
+		err = metrics.Register(reg, b)
+	}
+	if err != nil {
+		return err
+	}
+	for _, a := range p.Adapters {
+		if fd, ok := a.(*flowdock.Adapter); ok {
+			err := reg.Register(metrics.NewStreamCollector(fd.Name(), func() metrics.StreamState {
+				h := fd.Health()
+				return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent}
+			}))
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Serve runs b beside an HTTP server for h on addr (default
@@ -116,8 +169,9 @@ func Serve(ctx context.Context, b *bot.Bot, h http.Handler, addr string, logger 
 }
 
 // Build returns the adapters of the chat platforms configured in the
-// environment. A platform whose variables are only partly set is an error
-// naming the missing variable. With PARLEY_PUBLIC_URL set, it registers the
+// environment, and the Metrics whose hooks the Bot built on them should
+// get. A platform whose variables are only partly set is an error naming
+// the missing variable. With PARLEY_PUBLIC_URL set, it registers the
 // VelaFlows webhook subscription (a network call bound to ctx).
 func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Platforms, error) {
 	var (
@@ -176,7 +230,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		}
 		adapters = append(adapters, fd) // a streaming adapter: no webhook route
 	}
-	p := &Platforms{Adapters: adapters}
+	p := &Platforms{Adapters: adapters, Metrics: metrics.New()}
 	if routes > 0 {
 		p.Webhooks = mux
 	}

@@ -3,12 +3,16 @@ package fromenv_test
 import (
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/adapters/fromenv"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
 )
 
 func TestNewLogger(t *testing.T) {
@@ -38,4 +42,94 @@ func TestNewLogger(t *testing.T) {
 			assert.False(t, l.Enabled(t.Context(), tt.want-1), "%v disabled", tt.want-1)
 		})
 	}
+}
+
+// serveGet serves one GET of path on h and returns the status and body.
+func serveGet(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestPlatforms_Handler_metrics(t *testing.T) {
+	tests := []struct {
+		name  string
+		hooks bool
+		want  []string // lines of /metrics
+		not   []string
+	}{
+		{
+			name:  "per platform with the hooks",
+			hooks: true,
+			want: []string{
+				`parley_handled_total{platform="fake"} 1`,
+				`parley_inbound_received_total{kind="message",platform="fake"} 1`,
+				`parley_handler_duration_seconds_count{platform="fake"} 1`,
+				`parley_queue_depth{queue="inbound"} 0`,
+			},
+			not: []string{"parley_handled_total 1"},
+		},
+		{
+			name: "totals without the hooks",
+			want: []string{
+				"parley_handled_total 1",
+				"parley_inbound_received_total 1",
+				`parley_queue_depth{queue="inbound"} 0`,
+			},
+			not: []string{"parley_handler_duration_seconds"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := fromenv.Build(t.Context(), func(string) string { return "" }, bottest.Logger(t))
+			require.NoError(t, err)
+			require.NotNil(t, p.Metrics)
+			fa := bottest.NewFakeAdapter("")
+			opts := []bot.Option{bot.WithAdapters(fa), bot.WithLogger(bottest.Logger(t))}
+			if tt.hooks {
+				opts = append(opts, bot.WithHooks(p.Metrics.Hooks()))
+			}
+			b, err := bot.New(opts...)
+			require.NoError(t, err)
+			h, err := p.Handler(b, bottest.Logger(t))
+			require.NoError(t, err)
+
+			stop := bottest.Run(t, b)
+			require.NoError(t, fa.Inject(t.Context(), bottest.NewMessage("hi")))
+			fa.End()
+			require.NoError(t, stop()) // Run returns once the message is handled
+
+			code, body := serveGet(t, h, "/metrics")
+			require.Equal(t, http.StatusOK, code)
+			for _, line := range tt.want {
+				assert.Contains(t, body, line+"\n")
+			}
+			for _, s := range tt.not {
+				assert.NotContains(t, body, s)
+			}
+			code, _ = serveGet(t, h, "/readyz")
+			assert.Equal(t, http.StatusOK, code)
+		})
+	}
+}
+
+func TestPlatforms_Handler_flowdockStream(t *testing.T) {
+	env := map[string]string{"FLOWDOCK_API_TOKEN": "token", "FLOWDOCK_FLOWS": "org/flow"}
+	p, err := fromenv.Build(t.Context(), func(k string) string { return env[k] }, bottest.Logger(t))
+	require.NoError(t, err)
+	require.Len(t, p.Adapters, 1)
+	b, err := bot.New(bot.WithAdapters(p.Adapters...), bot.WithLogger(bottest.Logger(t)), bot.WithHooks(p.Metrics.Hooks()))
+	require.NoError(t, err)
+	h, err := p.Handler(b, bottest.Logger(t))
+	require.NoError(t, err)
+
+	// Not running: the stream is down, and readiness says so.
+	_, body := serveGet(t, h, "/metrics")
+	assert.Contains(t, body, "parley_stream_connected{platform=\"flowdock\"} 0\n")
+	assert.Contains(t, body, "parley_stream_reconnects_total{platform=\"flowdock\"} 0\n")
+	code, body := serveGet(t, h, "/readyz")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Contains(t, body, "flowdock: failed")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/rulefile"
 	"github.com/parleybot/parley/handlers/help"
+	"github.com/parleybot/parley/storage/jetstream"
 )
 
 const runUsage = `usage: parley run -rules FILE
@@ -66,7 +67,16 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		adapters = append(adapters, c)
 	}
-	b, err := bot.New(bot.WithAdapters(adapters...), bot.WithLogger(logger))
+	// With NATS_URL or PARLEY_DATA_DIR set, the queues and state are
+	// durable on JetStream; otherwise they are in memory.
+	durable, closeDurable, err := jetstream.FromEnv(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDurable()
+
+	b, err := bot.New(append(durable, bot.WithAdapters(adapters...), bot.WithLogger(logger),
+		bot.WithHooks(platforms.Metrics.Hooks()))...)
 	if err != nil {
 		return err
 	}

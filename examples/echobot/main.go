@@ -73,7 +73,8 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 	}
 	defer closeDurable()
 
-	b, err := bot.New(append(durable, bot.WithAdapters(adapters...), bot.WithLogger(logger))...)
+	b, err := bot.New(append(durable, bot.WithAdapters(adapters...), bot.WithLogger(logger),
+		bot.WithHooks(platforms.Metrics.Hooks()))...)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func TestRun_sendbee(t *testing.T) {
 	}
 	code, body := get("/metrics")
 	assert.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, "parley_inbound_received_total 2")
+	assert.Contains(t, body, `parley_inbound_received_total{kind="message",platform="sendbee"} 2`)
 	code, _ = get("/healthz")
 	assert.Equal(t, http.StatusOK, code)
 	code, body = get("/readyz")

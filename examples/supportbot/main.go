@@ -35,6 +35,7 @@ import (
 	"github.com/parleybot/parley/handlers/help"
 	"github.com/parleybot/parley/handlers/hours"
 	"github.com/parleybot/parley/handlers/welcome"
+	"github.com/parleybot/parley/storage/jetstream"
 )
 
 func main() {
@@ -75,7 +76,16 @@ func run(ctx context.Context, getenv func(string) string, dir string) error {
 		return fmt.Errorf("the team flow %s/%s: %w", org, name, err)
 	}
 
-	b, err := bot.New(bot.WithAdapters(platforms.Adapters...), bot.WithLogger(logger))
+	// With NATS_URL or PARLEY_DATA_DIR set, the queues and state are
+	// durable on JetStream; otherwise they are in memory.
+	durable, closeDurable, err := jetstream.FromEnv(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDurable()
+
+	b, err := bot.New(append(durable, bot.WithAdapters(platforms.Adapters...), bot.WithLogger(logger),
+		bot.WithHooks(platforms.Metrics.Hooks()))...)
 	if err != nil {
 		return err
 	}

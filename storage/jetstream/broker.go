@@ -307,7 +307,7 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 	}
 	var jobs []job
 	inStream, outStream := b.cfg.name+"_IN", b.cfg.name+"_OUT"
-	ackWait := max(b.cfg.ackWait, p.HandlerTimeout()/2)
+	ackWait := b.cfg.ackWait
 	for i := range b.cfg.partitions {
 		c, err := b.consumer(ctx, inStream, "in-"+strconv.Itoa(i), b.prefix+"in."+strconv.Itoa(i), ackWait)
 		if err != nil {
@@ -408,11 +408,6 @@ func (b *Broker) keepLeased(msg jetstream.Msg, ackWait time.Duration) (stop func
 	return func() { close(done); wg.Wait() }
 }
 
-// ackWaitOf returns the ack wait the consumer of msg was created with.
-func (b *Broker) ackWaitOf(p *bot.Pipeline) time.Duration {
-	return max(b.cfg.ackWait, p.HandlerTimeout()/2)
-}
-
 // handleInbound takes one inbound message; see Broker.
 func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg) {
 	ctx := p.Context()
@@ -442,7 +437,7 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 			// before and died. Handle it (again).
 		}
 	}
-	stop := b.keepLeased(msg, b.ackWaitOf(p))
+	stop := b.keepLeased(msg, b.cfg.ackWait)
 	w.Handle(m)
 	stop()
 	if ctx.Err() != nil {
@@ -490,7 +485,7 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 		}
 		since = time.Unix(0, n)
 	}
-	stop := b.keepLeased(msg, b.ackWaitOf(p))
+	stop := b.keepLeased(msg, b.cfg.ackWait)
 	out := p.Deliver(ctx, m, since)
 	stop()
 	if ctx.Err() != nil && out == bot.OutcomeFailed {
