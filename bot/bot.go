@@ -494,46 +494,53 @@ func (b *Bot) abandon(m *Message) {
 }
 
 // applyOwnership applies the platform's ownership signal carried by m and
-// the idle timeout, and returns who owns m's conversation now.
+// the idle timeout, and returns who owns m's conversation now. The
+// decision is taken on the stored owner and written back with the
+// ownership's update, which re-reads and decides again when another
+// process changed the owner in between.
 func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
-	cur, last, err := b.own.get(ctx, m.Platform, m.Conversation)
-	if err != nil {
-		b.report(ctx, "ownership lookup failed; treating the conversation as bot-owned", err, slog.Any("msg", m))
-		return OwnerBot
-	}
 	now := time.Now()
-	switch {
-	case m.Owner == OwnerHuman:
-		// A human took over on the platform; this also refreshes activity.
-		if err := b.own.set(ctx, m.Platform, m.Conversation, OwnerHuman, now); err != nil {
-			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
-		} else if cur != OwnerHuman {
-			b.countOwnerChange(m.Platform, OwnerHuman, "platform")
-			b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
-				slog.String("owner", "human"), slog.String("source", "platform"))
+	var source string
+	prev, next, err := b.own.update(ctx, m.Platform, m.Conversation, now, func(cur Owner, last time.Time) (Owner, bool) {
+		switch {
+		case m.Owner == OwnerHuman:
+			// A human took over on the platform; this also refreshes activity.
+			source = "platform"
+			return OwnerHuman, true
+		case m.Owner == OwnerBot && cur == OwnerHuman:
+			source = "platform"
+			return OwnerBot, true
+		case cur == OwnerHuman && b.own.idleExpired(last, now):
+			source = "idle timeout"
+			return OwnerBot, true
+		case cur == OwnerHuman:
+			source = ""
+			return OwnerHuman, true // refresh the activity time
 		}
-		return OwnerHuman
-	case m.Owner == OwnerBot && cur == OwnerHuman:
-		if err := b.recordOwner(ctx, m.Platform, m.Conversation, OwnerBot, "platform"); err != nil {
-			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
-			return cur
+		return cur, false
+	})
+	if err != nil {
+		if prev == OwnerUnset {
+			b.report(ctx, "ownership lookup failed; treating the conversation as bot-owned", err, slog.Any("msg", m))
+			return OwnerBot
 		}
-		return OwnerBot
-	case cur == OwnerHuman && b.own.idleExpired(last, now):
-		if oc, ok := b.adapters[m.Platform].(OwnerController); ok {
-			if err := oc.SetOwner(ctx, m.Conversation, OwnerBot); err != nil {
-				b.report(ctx, "mirror idle resume to platform failed", err, slog.Any("msg", m))
+		b.report(ctx, "record owner failed", err, slog.Any("msg", m))
+		if m.Owner == OwnerHuman {
+			return OwnerHuman
+		}
+		return prev
+	}
+	if prev != next {
+		if source == "idle timeout" {
+			if oc, ok := b.adapters[m.Platform].(OwnerController); ok {
+				if err := oc.SetOwner(ctx, m.Conversation, OwnerBot); err != nil {
+					b.report(ctx, "mirror idle resume to platform failed", err, slog.Any("msg", m))
+				}
 			}
 		}
-		if err := b.recordOwner(ctx, m.Platform, m.Conversation, OwnerBot, "idle timeout"); err != nil {
-			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
-			return cur
-		}
-		return OwnerBot
-	case cur == OwnerHuman:
-		if err := b.own.set(ctx, m.Platform, m.Conversation, OwnerHuman, now); err != nil {
-			b.report(ctx, "record owner failed", err, slog.Any("msg", m))
-		}
+		b.countOwnerChange(m.Platform, next, source)
+		b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
+			slog.String("owner", next.String()), slog.String("source", source))
 	}
-	return cur
+	return next
 }

@@ -22,6 +22,9 @@ var (
 	// ErrContinue, returned by a handler chosen by a Router, lets routing go
 	// on to the next matching route. It is not an error of the handler.
 	ErrContinue = errors.New("bot: continue routing")
+	// ErrConflict is returned by a RevisionStore when a key changed since
+	// the revision the caller read.
+	ErrConflict = errors.New("bot: revision conflict")
 )
 
 // A RateLimitError reports that a platform refused a request because of rate

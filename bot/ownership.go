@@ -34,11 +34,8 @@ func (o *ownership) get(ctx context.Context, platform, conversation string) (Own
 	if err != nil {
 		return OwnerUnset, time.Time{}, fmt.Errorf("bot: read owner: %w", err)
 	}
-	var last time.Time
-	if len(v) == 8 {
-		last = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
-	}
-	return OwnerHuman, last, nil
+	owner, last := decodeOwner(v)
+	return owner, last, nil
 }
 
 // set records the owner of a conversation; for humans it also stamps the
@@ -57,6 +54,74 @@ func (o *ownership) set(ctx context.Context, platform, conversation string, who 
 		return fmt.Errorf("bot: record owner: %w", err)
 	}
 	return nil
+}
+
+// maxOwnerRetries bounds the read-decide-write rounds of update.
+const maxOwnerRetries = 16
+
+// decodeOwner reads a stored owner entry.
+func decodeOwner(v []byte) (Owner, time.Time) {
+	var last time.Time
+	if len(v) == 8 {
+		last = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+	}
+	return OwnerHuman, last
+}
+
+// update reads a conversation's owner, asks decide what it should become,
+// and writes that when decide says to (write is also how a human owner's
+// activity time is refreshed). With a RevisionStore the write is checked
+// against the revision read, and on a conflict the round starts again with
+// a fresh read, so that a decision is never taken on state another process
+// has changed since. prev is the owner read in the last round (OwnerUnset
+// when that read failed), next the owner decided.
+func (o *ownership) update(ctx context.Context, platform, conversation string, now time.Time,
+	decide func(cur Owner, last time.Time) (next Owner, write bool)) (prev, next Owner, err error) {
+	rs, ok := o.store.(RevisionStore)
+	if !ok {
+		cur, last, err := o.get(ctx, platform, conversation)
+		if err != nil {
+			return OwnerUnset, OwnerUnset, err
+		}
+		next, write := decide(cur, last)
+		if write {
+			err = o.set(ctx, platform, conversation, next, now)
+		}
+		return cur, next, err
+	}
+	key := ownerKey(platform, conversation)
+	for range maxOwnerRetries {
+		v, rev, err := rs.GetRevision(ctx, key)
+		cur, last := OwnerBot, time.Time{}
+		switch {
+		case err == nil:
+			cur, last = decodeOwner(v)
+		case !errors.Is(err, ErrNotFound):
+			return OwnerUnset, OwnerUnset, fmt.Errorf("bot: read owner: %w", err)
+		}
+		next, write := decide(cur, last)
+		if !write {
+			return cur, next, nil
+		}
+		switch {
+		case next == OwnerHuman:
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
+			err = rs.Update(ctx, key, b[:], 0, rev)
+		case cur == OwnerHuman:
+			err = rs.DeleteRevision(ctx, key, rev)
+		default:
+			err = nil // bot-owned already: nothing stored
+		}
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return cur, next, fmt.Errorf("bot: record owner: %w", err)
+		}
+		return cur, next, nil
+	}
+	return OwnerUnset, OwnerUnset, fmt.Errorf("bot: record owner of %s/%s: %w %d times", platform, conversation, ErrConflict, maxOwnerRetries)
 }
 
 // idleExpired reports whether a human-owned conversation whose last activity

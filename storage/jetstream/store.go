@@ -370,3 +370,81 @@ func decodeValue(b []byte) (payload []byte, exp int64, err error) {
 	}
 	return b[headerLen:], int64(binary.BigEndian.Uint64(b[1:headerLen])), nil
 }
+
+var _ bot.RevisionStore = (*Store)(nil)
+
+// GetRevision returns the value of key and its revision in the bucket (the
+// stream sequence of its last write). For an absent or deleted key it
+// returns an error wrapping [bot.ErrNotFound] and revision 0; for an
+// expired entry still stored, bot.ErrNotFound and that entry's revision, so
+// that Update replaces exactly it.
+func (s *Store) GetRevision(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := s.kv.Get(ctx, EncodeKey(key))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, 0, fmt.Errorf("jetstream: get %q: %w", key, bot.ErrNotFound)
+		}
+		return nil, 0, fmt.Errorf("jetstream: get %q: %w", key, err)
+	}
+	payload, exp, err := decodeValue(e.Value())
+	if err != nil {
+		return nil, 0, fmt.Errorf("jetstream: get %q: %w", key, err)
+	}
+	if expired(exp, time.Now()) {
+		return nil, e.Revision(), fmt.Errorf("jetstream: get %q: %w", key, bot.ErrNotFound)
+	}
+	if len(payload) == 0 {
+		payload = nil
+	}
+	return payload, e.Revision(), nil
+}
+
+// Update stores value under key if key's revision is still rev (0: key
+// absent or deleted), with the bucket's compare-and-set, and otherwise
+// returns an error wrapping [bot.ErrConflict]; ttl <= 0 means no expiry.
+func (s *Store) Update(ctx context.Context, key string, value []byte, ttl time.Duration, rev uint64) error {
+	k := EncodeKey(key)
+	data := encodeValue(value, expiry(time.Now(), ttl))
+	var err error
+	if rev == 0 {
+		var opts []jetstream.KVCreateOpt
+		if ttl > 0 {
+			opts = append(opts, jetstream.KeyTTL(serverTTL(ttl)))
+		}
+		_, err = s.kv.Create(ctx, k, data, opts...)
+	} else {
+		err = s.publish(ctx, k, data, ttl, jetstream.WithExpectLastSequencePerSubject(rev))
+	}
+	if isConflict(err) {
+		return fmt.Errorf("jetstream: update %q: %w", key, bot.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("jetstream: update %q: %w", key, err)
+	}
+	return nil
+}
+
+// DeleteRevision removes key if its revision is still rev, and otherwise
+// returns an error wrapping [bot.ErrConflict]. With rev 0 it succeeds when
+// the key is absent and conflicts when it exists.
+func (s *Store) DeleteRevision(ctx context.Context, key string, rev uint64) error {
+	k := EncodeKey(key)
+	if rev == 0 {
+		_, err := s.kv.Get(ctx, k)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("jetstream: delete %q: %w", key, err)
+		}
+		return fmt.Errorf("jetstream: delete %q: %w", key, bot.ErrConflict)
+	}
+	err := s.kv.Purge(ctx, k, jetstream.PurgeTTL(s.markerTTL), jetstream.LastRevision(rev))
+	if isConflict(err) {
+		return fmt.Errorf("jetstream: delete %q: %w", key, bot.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("jetstream: delete %q: %w", key, err)
+	}
+	return nil
+}
