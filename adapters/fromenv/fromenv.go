@@ -66,6 +66,11 @@ type Platforms struct {
 	// and Run serves them; a Bot built without them (or a nil Metrics) is
 	// served with its process-wide totals only.
 	Metrics *metrics.Metrics
+	// Collectors and Checks are added by the application to what Run
+	// serves: more metrics on the Bot's registry, and more readiness
+	// checks for /readyz (a durable store's connection, for example).
+	Collectors []prometheus.Collector
+	Checks     []metrics.Check
 }
 
 // Run runs b until ctx is done. When there are webhook routes, or when
@@ -107,6 +112,7 @@ func (p *Platforms) handler(b *bot.Bot, logger *slog.Logger) (http.Handler, erro
 			checks = append(checks, metrics.ConnectedCheck("flowdock", func() bool { return fd.Health().Connected }))
 		}
 	}
+	checks = append(checks, p.Checks...)
 	mux.Handle("/readyz", metrics.Readyz(b, checks...))
 	return mux, nil
 }
@@ -124,6 +130,11 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 	}
 	if err != nil {
 		return err
+	}
+	for _, c := range p.Collectors {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
 	}
 	for _, a := range p.Adapters {
 		if fd, ok := a.(*flowdock.Adapter); ok {

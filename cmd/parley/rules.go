@@ -69,13 +69,15 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	// With NATS_URL or PARLEY_DATA_DIR set, the queues and state are
 	// durable on JetStream; otherwise they are in memory.
-	durable, closeDurable, err := jetstream.FromEnv(ctx, getenv, logger)
+	durable, err := jetstream.FromEnv(ctx, getenv, logger)
 	if err != nil {
 		return err
 	}
-	defer closeDurable()
+	defer durable.Close()
+	platforms.Collectors = append(platforms.Collectors, durable.Collectors...)
+	platforms.Checks = append(platforms.Checks, durable.Checks...)
 
-	b, err := bot.New(append(durable, bot.WithAdapters(adapters...), bot.WithLogger(logger),
+	b, err := bot.New(append(durable.Options, bot.WithAdapters(adapters...), bot.WithLogger(logger),
 		bot.WithHooks(platforms.Metrics.Hooks()))...)
 	if err != nil {
 		return err

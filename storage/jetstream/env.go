@@ -6,8 +6,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/metrics"
 )
 
 // EnvName is the environment variable read by [FromEnv] for the name of
@@ -15,32 +17,56 @@ import (
 // share it.
 const EnvName = "PARLEY_NAME"
 
+// Durable is what [FromEnv] opened: the bot options that make a Bot
+// durable, and the metrics and readiness check of its NATS connection. The
+// zero Durable (nothing configured) has no options, metrics or checks, and
+// its Close does nothing.
+type Durable struct {
+	// Options are bot.WithBroker and bot.WithStore, for bot.New.
+	Options []bot.Option
+	// Collectors report the NATS connection and the Broker's backlog
+	// ([NewCollector]); Checks fail readiness while NATS is unreachable
+	// ([ConnectedCheck]).
+	Collectors []prometheus.Collector
+	Checks     []metrics.Check
+	// Conn is the connection (and embedded server), nil when nothing was
+	// configured.
+	Conn *Conn
+}
+
+// Close closes the connection and the embedded server, if any. Call it
+// after the Bot's Run has returned.
+func (d *Durable) Close() {
+	if d.Conn != nil {
+		d.Conn.Close()
+	}
+}
+
 // FromEnv makes a bot durable when its environment asks for it: with
 // $NATS_URL or $PARLEY_DATA_DIR set it opens NATS as [Open] does (a cluster,
-// or an embedded server with its data in the directory), creates a [Broker]
-// and a [Store] (bucket "<name>_STATE") named by $PARLEY_NAME, and returns
-// the bot options that use them — bot.WithBroker and bot.WithStore — and a
-// function that closes the connection and the embedded server, to call
-// after the Bot's Run has returned. With neither variable set it returns no
-// options, so the Bot keeps everything in memory, and a close that does
-// nothing.
+// or an embedded server with its data in the directory), reconnecting
+// without limit, and creates a [Broker] and a [Store] (bucket
+// "<name>_STATE") named by $PARLEY_NAME. The returned Durable holds the bot
+// options that use them, and the connection's metrics and readiness check.
+// With neither variable set it returns the zero Durable, and the Bot keeps
+// everything in memory.
 //
 // getenv is os.Getenv in a program; tests pass their own.
-func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger, opts ...BrokerOption) ([]bot.Option, func(), error) {
+func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger, opts ...BrokerOption) (*Durable, error) {
 	if getenv(EnvURL) == "" && getenv(EnvDataDir) == "" {
-		return nil, func() {}, nil
+		return &Durable{}, nil
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
 	c, err := open(getenv, nats.MaxReconnects(-1))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	js, err := jetstream.New(c.Conn)
 	if err != nil {
 		c.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	name := getenv(EnvName)
 	if name == "" {
@@ -50,17 +76,22 @@ func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logge
 	br, err := NewBroker(ctx, js, all...)
 	if err != nil {
 		c.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	store, err := NewStore(ctx, js, name+"_STATE")
 	if err != nil {
 		c.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	where := "embedded server in " + getenv(EnvDataDir)
 	if c.Server == nil {
 		where = "NATS at " + c.ConnectedUrlRedacted()
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "durable queues and state on JetStream", slog.String("where", where), slog.String("name", name))
-	return []bot.Option{bot.WithBroker(br), bot.WithStore(store)}, c.Close, nil
+	return &Durable{
+		Options:    []bot.Option{bot.WithBroker(br), bot.WithStore(store)},
+		Collectors: []prometheus.Collector{NewCollector(c.Conn, br)},
+		Checks:     []metrics.Check{ConnectedCheck(c.Conn)},
+		Conn:       c,
+	}, nil
 }
