@@ -30,6 +30,10 @@ const (
 const (
 	claimSent = "sent" // delivered
 	claimDone = "done" // suppressed: finished without a send
+
+	// inboundDone prefixes the stream sequence in the dedup record of a
+	// handled inbound event.
+	inboundDone = "done/"
 )
 
 // A Broker is a [bot.Broker] on NATS JetStream: the Bot's inbound and
@@ -56,11 +60,13 @@ const (
 // take any partition. A replica takes the message, records the event in
 // the key bucket as "dedup:<platform>:<id>" = the message's stream
 // sequence (with a set-if-absent, kept for the Bot's dedup TTL), handles
-// it, and acknowledges it only after its handlers have returned — by then
-// their replies are stored in the outbound stream. A message whose event
-// is recorded under another sequence is a redelivery beyond the duplicate
-// window and is acknowledged without handling; one recorded under its own
-// sequence was taken before by a replica that died, and is handled again.
+// it, records it as handled ("done/<sequence>"), and acknowledges it only
+// then — after its handlers have returned and their replies are stored in
+// the outbound stream. A message whose event is recorded under another
+// sequence is a redelivery beyond the duplicate window and is acknowledged
+// without handling, as is one recorded as handled (its acknowledgement was
+// lost); one recorded under its own sequence but not as handled was taken
+// before by a replica that died, and is handled again.
 // While a message is in hand the replica tells the server so every third
 // of the ack wait; a replica that dies stops doing so, and after the ack
 // wait the server gives the message to another replica.
@@ -92,9 +98,10 @@ const (
 // hand and returns; the rest stay in the streams. A handler or delivery cut
 // short by the shutdown deadline is not acknowledged, so it is taken again
 // later. Lost connections to NATS are retried by the client: while
-// disconnected, Publish fails (the platform delivers again later) and the
-// consumers wait; acknowledgements that could not be sent make the server
-// redeliver, which the key bucket turns into no duplicate work.
+// disconnected, Publish fails (the platform delivers again later), the
+// consumers wait, and the records and acknowledgements of the messages in
+// hand are retried until NATS is back (or the shutdown deadline passes), so
+// that a restart of the NATS server causes no duplicate work.
 type Broker struct {
 	js     jetstream.JetStream
 	keys   *Store
@@ -369,8 +376,19 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 	return nil
 }
 
-// consumer creates or updates a durable consumer of one partition or lane.
+// consumer creates or updates a durable consumer of one partition or lane,
+// trying again while NATS is unreachable until ctx is done.
 func (b *Broker) consumer(ctx context.Context, stream, name, subject string, ackWait time.Duration) (jetstream.Consumer, error) {
+	var c jetstream.Consumer
+	err := b.persist(ctx, "create consumer "+name, func(ctx context.Context) error {
+		var err error
+		c, err = b.createConsumer(ctx, stream, name, subject, ackWait)
+		return err
+	})
+	return c, err
+}
+
+func (b *Broker) createConsumer(ctx context.Context, stream, name, subject string, ackWait time.Duration) (jetstream.Consumer, error) {
 	c, err := b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
 		Durable:       name,
 		FilterSubject: subject,
@@ -428,13 +446,19 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 				b.retryLater(msg, "dedup lookup", err)
 				return
 			}
-			if err == nil && string(v) != seq {
+			rec := string(v)
+			switch {
+			case err == nil && rec == inboundDone+seq:
+				// Handled, but the acknowledgement was lost.
+				b.ack(ctx, msg)
+				return
+			case err == nil && rec != seq:
 				p.Duplicate(m)
 				b.ack(ctx, msg)
 				return
 			}
 			// Recorded under this very message: a replica took it
-			// before and died. Handle it (again).
+			// before and died while handling it. Handle it again.
 		}
 	}
 	stop := b.keepLeased(msg, b.cfg.ackWait)
@@ -444,6 +468,15 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 		// Cut short by the shutdown deadline: let it be taken again.
 		_ = msg.Nak()
 		return
+	}
+	if m.ID != "" {
+		seq := strconv.FormatUint(meta.Sequence.Stream, 10)
+		err := b.persist(ctx, "inbound done record", func(ctx context.Context) error {
+			return b.keys.Set(ctx, dedupKey(m), []byte(inboundDone+seq), p.DedupTTL())
+		})
+		if err != nil {
+			return // shutdown: redelivered later, and handled again
+		}
 	}
 	b.ack(ctx, msg)
 }
@@ -494,21 +527,19 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 		_ = msg.Nak()
 		return
 	}
-	var err2 error
-	switch out {
-	case bot.OutcomeSent:
-		err2 = b.keys.Set(ctx, claim, []byte(claimSent), p.DedupTTL())
-	case bot.OutcomeSuppressed:
-		err2 = b.keys.Set(ctx, claim, []byte(claimDone), p.DedupTTL())
-	default:
-		err2 = b.keys.Delete(ctx, claim)
-	}
-	if err2 != nil {
-		// Not recorded: leave the message to be taken again; the claim
-		// makes that a confirmation, not a blind resend.
-		b.logger.LogAttrs(ctx, slog.LevelWarn, "recording an outbound outcome failed; it will be confirmed again",
-			slog.Any("msg", m), slog.String("outcome", out.String()), slog.Any("error", err2))
-		_ = msg.Nak()
+	err = b.persist(ctx, "outbound "+out.String()+" record", func(ctx context.Context) error {
+		switch out {
+		case bot.OutcomeSent:
+			return b.keys.Set(ctx, claim, []byte(claimSent), p.DedupTTL())
+		case bot.OutcomeSuppressed:
+			return b.keys.Set(ctx, claim, []byte(claimDone), p.DedupTTL())
+		}
+		return b.keys.Delete(ctx, claim)
+	})
+	if err != nil {
+		// Not recorded by the shutdown deadline: the message is taken
+		// again later, and the claim makes that a confirmation with the
+		// platform, not a blind resend.
 		return
 	}
 	b.ack(ctx, msg)
@@ -534,15 +565,43 @@ func (b *Broker) decode(msg jetstream.Msg) (*bot.Message, *jetstream.MsgMetadata
 	return m, meta, true
 }
 
-// ack acknowledges msg and waits for the server's confirmation, so that a
-// finished message is not handed out again; a failure leaves it to be
-// redelivered, which the key bucket makes harmless.
+// ack acknowledges msg and waits for the server's confirmation, trying
+// again while NATS is unreachable (until ctx, the Bot's shutdown deadline,
+// is done), so that a finished message is not handed out again. A message
+// whose acknowledgement is lost after all is redelivered, and the key
+// bucket's record makes that harmless.
 func (b *Broker) ack(ctx context.Context, msg jetstream.Msg) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := msg.DoubleAck(actx); err != nil {
-		b.logger.LogAttrs(ctx, slog.LevelWarn, "acknowledgement failed; the message will be redelivered",
-			slog.String("subject", msg.Subject()), slog.Any("error", err))
+	_ = b.persist(ctx, "acknowledgement", func(ctx context.Context) error { return msg.DoubleAck(ctx) })
+}
+
+// persist calls fn until it succeeds or ctx is done, with a backoff from
+// 50ms to 2s between tries, each try bounded by 10s; it returns the last
+// error when ctx ends first. It is how the Broker writes what must not be
+// lost to a NATS that is restarting or briefly unreachable.
+func (b *Broker) persist(ctx context.Context, what string, fn func(context.Context) error) error {
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := fn(tctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			b.logger.LogAttrs(context.Background(), slog.LevelWarn, what+" failed at shutdown", slog.Any("error", err))
+			return err
+		}
+		if try == 1 || try%20 == 0 {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, what+" failed; trying again", slog.Int("try", try), slog.Any("error", err))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait = min(wait*2, 2*time.Second)
 	}
 }
 
