@@ -179,10 +179,9 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if b.state.Load() == 2 {
 		return ErrClosed
 	}
-	var key string
+	key := joinedKey{"dedup:", m.Platform, m.ID}
 	if m.ID != "" {
-		key = "dedup:" + m.Platform + ":" + m.ID
-		fresh, err := b.keys.SetIfAbsent(ctx, key, nil, b.cfg.dedupTTL)
+		fresh, err := key.claim(ctx, b.keys, b.cfg.dedupTTL)
 		if err != nil {
 			return fmt.Errorf("bot: publish: dedup: %w", err)
 		}
@@ -196,10 +195,10 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		}
 	}
 	if err := b.in.push(ctx, m); err != nil {
-		if key != "" {
+		if m.ID != "" {
 			// Not queued: forget the ID so that the platform's redelivery
 			// is handled as the first delivery it is.
-			_ = b.keys.Delete(context.WithoutCancel(ctx), key)
+			_ = key.delete(context.WithoutCancel(ctx), b.keys)
 		}
 		return err
 	}
@@ -441,7 +440,10 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 		b.report(ctx, "ownership lookup failed; treating the conversation as bot-owned", err, slog.Any("msg", m))
 		return OwnerBot
 	}
-	now := time.Now()
+	var now time.Time // the clock is needed only where humans own or take over
+	if cur == OwnerHuman || m.Owner == OwnerHuman {
+		now = time.Now()
+	}
 	switch {
 	case m.Owner == OwnerHuman:
 		// A human took over on the platform; this also refreshes activity.

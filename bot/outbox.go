@@ -98,8 +98,8 @@ func (o *outbox) close() {
 
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	b := o.b
-	claim := "out:" + po.name + ":" + m.Key
-	fresh, err := b.keys.SetIfAbsent(ctx, claim, nil, b.cfg.dedupTTL)
+	claim := joinedKey{"out:", po.name, m.Key}
+	fresh, err := claim.claim(ctx, b.keys, b.cfg.dedupTTL)
 	if err != nil {
 		o.deadLetter(ctx, po, m, 0, err)
 		return
@@ -111,7 +111,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	}
 	owner, _, err := b.own.get(ctx, m.Platform, m.Conversation)
 	if err != nil {
-		_ = b.keys.Delete(ctx, claim)
+		_ = claim.delete(ctx, b.keys)
 		o.deadLetter(ctx, po, m, 0, err)
 		return
 	}
@@ -131,7 +131,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	}
 	for attempt := 1; ; attempt++ {
 		if err := o.pace(ctx, po); err != nil {
-			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
+			_ = claim.delete(context.WithoutCancel(ctx), b.keys)
 			o.deadLetter(ctx, po, m, attempt-1, err)
 			return
 		}
@@ -146,7 +146,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		}
 		wait, retry := o.retryAfter(po, err, attempt)
 		if !retry || attempt >= o.cfg.MaxAttempts || ctx.Err() != nil {
-			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
+			_ = claim.delete(context.WithoutCancel(ctx), b.keys)
 			o.deadLetter(ctx, po, m, attempt, err)
 			return
 		}
@@ -157,7 +157,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
-			_ = b.keys.Delete(context.WithoutCancel(ctx), claim)
+			_ = claim.delete(context.WithoutCancel(ctx), b.keys)
 			o.deadLetter(ctx, po, m, attempt, err)
 			return
 		}
