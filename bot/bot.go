@@ -191,10 +191,9 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		}
 		return nil
 	}
-	var key string
+	key := joinedKey{"dedup:", m.Platform, m.ID}
 	if m.ID != "" {
-		key = "dedup:" + m.Platform + ":" + m.ID
-		fresh, err := b.keys.SetIfAbsent(ctx, key, nil, b.cfg.dedupTTL)
+		fresh, err := key.claim(ctx, b.keys, b.cfg.dedupTTL)
 		if err != nil {
 			return fmt.Errorf("bot: publish: dedup: %w", err)
 		}
@@ -204,10 +203,10 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		}
 	}
 	if err := b.in.push(ctx, m); err != nil {
-		if key != "" {
+		if m.ID != "" {
 			// Not queued: forget the ID so that the platform's redelivery
 			// is handled as the first delivery it is.
-			_ = b.keys.Delete(context.WithoutCancel(ctx), key)
+			_ = key.delete(context.WithoutCancel(ctx), b.keys)
 		}
 		return err
 	}

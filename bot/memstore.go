@@ -36,10 +36,11 @@ const (
 //
 // Keys are not kept: each is reduced to a 96-bit digest (two keyed hashes
 // with seeds chosen per store), and entries are found by digest. This makes
-// an entry about 50 bytes whatever the key's length, and keeps entries with
-// an empty value (deduplication entries, idempotency claims — the bulk of a
-// busy bot's keys) in a map without pointers, which the garbage collector
-// does not scan. Two keys share a digest with probability about n²/2⁹⁷ for
+// an entry a few dozen bytes whatever the key's length, and keeps entries
+// with an empty value (deduplication entries, idempotency claims — the bulk
+// of a busy bot's keys) in a table without pointers, which the garbage
+// collector does not scan: 20 bytes an entry in cache-line buckets, about 32
+// bytes an entry on average with the table's free room. Two keys share a digest with probability about n²/2⁹⁷ for
 // n keys (below 10⁻¹¹ for a billion), and the seeds are secret, so the
 // digests cannot be aimed at.
 //
@@ -54,7 +55,7 @@ const (
 //     every expired entry of that shard. The sweep is O(n) and runs at most
 //     once per n/2 writes, so writes stay O(1) amortized; a shard whose
 //     entries fell below a quarter of their peak is also rebuilt so that its
-//     maps' memory is returned.
+//     tables' memory is returned.
 //
 // A shard that receives no writes keeps its expired entries until they are
 // read, so memory is bounded by the number of entries written in the last
@@ -70,7 +71,7 @@ type MemoryStore struct {
 
 // memKey is the 96-bit digest of a key, and stampExp an expiry in unix
 // nanoseconds split in halves: both have 4-byte alignment, so an entry of
-// the pointer-free map takes 20 bytes instead of 24.
+// the pointer-free table takes 20 bytes instead of 24.
 type (
 	memKey   [3]uint32
 	stampExp [2]uint32
@@ -86,14 +87,14 @@ type memEntry struct {
 }
 
 // memShardState is the state of one shard, guarded by mu. A key is in at
-// most one of the two maps.
+// most one of stamps and vals.
 type memShardState struct {
 	mu        sync.Mutex
-	stamps    map[memKey]stampExp // empty values: just the expiry; no pointers
+	stamps    stampTable          // empty values: just the expiry; no pointers
 	vals      map[memKey]memEntry // non-empty values
 	writes    int                 // writes since the last sweep
 	lastSweep int64               // unix nanoseconds of the last sweep
-	peak      int                 // largest len() since the maps were made
+	peak      int                 // largest len() since the tables were made
 }
 
 // memShard pads a shard to a multiple of 128 bytes so that the locks of
@@ -118,10 +119,37 @@ func (s *MemoryStore) locate(key string) (memKey, *memShard) {
 	return k, &s.shards[h0&(memShards-1)]
 }
 
+// joinedKeyMax is the longest key locateJoined assembles on the stack; a
+// longer one is concatenated on the heap.
+const joinedKeyMax = 192
+
+// locateJoined is locate(prefix + a + ":" + b) without building the string
+// on the heap: the parts are copied into a stack buffer and digested there,
+// so the digest (and the shard) is the one locate gives for the whole key.
+func (s *MemoryStore) locateJoined(prefix, a, b string) (memKey, *memShard) {
+	n := len(prefix) + len(a) + 1 + len(b)
+	if n > joinedKeyMax {
+		return s.locate(prefix + a + ":" + b)
+	}
+	var buf [joinedKeyMax]byte
+	p := append(buf[:0], prefix...)
+	p = append(p, a...)
+	p = append(p, ':')
+	p = append(p, b...)
+	h0, h1 := maphash.Bytes(s.seeds[0], p), maphash.Bytes(s.seeds[1], p)
+	k := memKey{uint32(h0 >> 32), uint32(h0), uint32(h1)}
+	return k, &s.shards[h0&(memShards-1)]
+}
+
 // Get returns a copy of the value of key, or [ErrNotFound] itself if key is
 // absent or expired. It is safe for concurrent use.
 func (s *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
 	k, sh := s.locate(key)
+	return sh.getCopy(k)
+}
+
+// getCopy is Get for the digest k of shard sh.
+func (sh *memShard) getCopy(k memKey) ([]byte, error) {
 	sh.mu.Lock()
 	e, ok := sh.get(k)
 	sh.mu.Unlock()
@@ -167,6 +195,13 @@ func (s *MemoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 // concurrent callers for one key, exactly one gets true. It is safe for
 // concurrent use.
 func (s *MemoryStore) SetIfAbsent(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	k, sh := s.locate(key)
+	return sh.setIfAbsent(k, string(value), ttl), nil // string copies; free for an empty value
+}
+
+// setIfAbsent is SetIfAbsent for the digest k of shard sh and an immutable
+// value v.
+func (sh *memShard) setIfAbsent(k memKey, v string, ttl time.Duration) bool {
 	// With a TTL the clock is needed either way (for the new entry's expiry
 	// or for the present entry's, which deduplication entries always have),
 	// so it is read before taking the lock.
@@ -174,35 +209,38 @@ func (s *MemoryStore) SetIfAbsent(_ context.Context, key string, value []byte, t
 	if ttl > 0 {
 		now = time.Now().UnixNano()
 	}
-	v := string(value)
-	k, sh := s.locate(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if e, ok := sh.get(k); ok {
 		if e.expires == 0 {
-			return false, nil
+			return false
 		}
 		if now == 0 {
 			now = time.Now().UnixNano()
 		}
 		if now < e.expires {
-			return false, nil
+			return false
 		}
-		sh.remove(k) // expired: replaced below, perhaps in the other map
+		sh.remove(k) // expired: replaced below, perhaps in the other table
 	}
 	sh.put(k, memEntry{value: v, expires: expiry(now, ttl)})
 	sh.noteWrite(now)
-	return true, nil
+	return true
 }
 
 // Delete removes key. Deleting an absent key is not an error. It is safe for
 // concurrent use.
 func (s *MemoryStore) Delete(_ context.Context, key string) error {
 	k, sh := s.locate(key)
+	sh.delete(k)
+	return nil
+}
+
+// delete is Delete for the digest k of shard sh.
+func (sh *memShard) delete(k memKey) {
 	sh.mu.Lock()
 	sh.remove(k)
 	sh.mu.Unlock()
-	return nil
 }
 
 // Len returns the number of entries held: live ones plus expired ones not
@@ -234,35 +272,30 @@ func expiry(now int64, ttl time.Duration) int64 {
 }
 
 // len returns the number of entries. The caller holds sh.mu.
-func (sh *memShard) len() int { return len(sh.stamps) + len(sh.vals) }
+func (sh *memShard) len() int { return sh.stamps.len() + len(sh.vals) }
 
 // get returns the entry of k. The caller holds sh.mu.
 func (sh *memShard) get(k memKey) (memEntry, bool) {
-	if exp, ok := sh.stamps[k]; ok {
+	if exp, ok := sh.stamps.get(k); ok {
 		return memEntry{expires: exp.unixNano()}, true
 	}
 	e, ok := sh.vals[k]
 	return e, ok
 }
 
-// remove deletes k from whichever map holds it. The caller holds sh.mu.
+// remove deletes k from whichever table holds it. The caller holds sh.mu.
 func (sh *memShard) remove(k memKey) {
-	if len(sh.stamps) > 0 {
-		delete(sh.stamps, k)
-	}
+	sh.stamps.remove(k)
 	if len(sh.vals) > 0 {
 		delete(sh.vals, k)
 	}
 }
 
-// put stores e under k, which must be in neither map. The caller holds
+// put stores e under k, which must be in neither table. The caller holds
 // sh.mu.
 func (sh *memShard) put(k memKey, e memEntry) {
 	if e.value == "" {
-		if sh.stamps == nil {
-			sh.stamps = make(map[memKey]stampExp)
-		}
-		sh.stamps[k] = toStamp(e.expires)
+		sh.stamps.insert(k, toStamp(e.expires))
 	} else {
 		if sh.vals == nil {
 			sh.vals = make(map[memKey]memEntry)
@@ -296,14 +329,10 @@ func (sh *memShard) noteWrite(now int64) {
 	sh.sweep(now)
 }
 
-// sweep removes the shard's expired entries, rebuilding the maps when they
-// have shrunk to under a quarter of their peak. The caller holds sh.mu.
+// sweep removes the shard's expired entries, rebuilding the tables when
+// they have shrunk to under a quarter of their peak. The caller holds sh.mu.
 func (sh *memShard) sweep(now int64) {
-	for k, stamp := range sh.stamps {
-		if exp := stamp.unixNano(); exp != 0 && now >= exp {
-			delete(sh.stamps, k)
-		}
-	}
+	sh.stamps.removeExpired(now)
 	for k, e := range sh.vals {
 		if e.expires != 0 && now >= e.expires {
 			delete(sh.vals, k)
@@ -312,9 +341,9 @@ func (sh *memShard) sweep(now int64) {
 	sh.writes = 0
 	sh.lastSweep = now
 	if n := sh.len(); sh.peak >= shrinkMinPeak && n < sh.peak/4 {
-		// Go maps never give back their memory (and maps.Clone keeps the
-		// capacity); copy into right-sized ones.
-		sh.stamps = resized(sh.stamps)
+		// Neither table gives back memory as it empties (and maps.Clone
+		// keeps a map's capacity); copy into right-sized ones.
+		sh.stamps.shrink()
 		sh.vals = resized(sh.vals)
 		sh.peak = n
 	}

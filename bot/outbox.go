@@ -102,8 +102,8 @@ func (o *outbox) close() {
 // dead letter is sent.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	b := o.b
-	claim := "out:" + po.name + ":" + m.Key
-	fresh, err := b.keys.SetIfAbsent(ctx, claim, nil, b.cfg.dedupTTL)
+	claim := joinedKey{"out:", po.name, m.Key}
+	fresh, err := claim.claim(ctx, b.keys, b.cfg.dedupTTL)
 	if err != nil {
 		o.deadLetter(ctx, po, m, 0, err)
 		return
@@ -113,7 +113,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
 		return
 	}
-	o.transmit(ctx, po, m, time.Time{}, func() { _ = b.keys.Delete(context.WithoutCancel(ctx), claim) })
+	o.transmit(ctx, po, m, time.Time{}, func() { _ = claim.delete(context.WithoutCancel(ctx), b.keys) })
 }
 
 // transmit re-checks ownership, confirms an in-doubt earlier attempt

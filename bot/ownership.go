@@ -20,14 +20,14 @@ type ownership struct {
 	stats  *stats
 }
 
-func ownerKey(platform, conversation string) string {
-	return "own:" + platform + ":" + conversation
+func ownerKey(platform, conversation string) joinedKey {
+	return joinedKey{"own:", platform, conversation}
 }
 
 // get returns the owner recorded for a conversation and, for a human-owned
 // one, the time of its last activity.
 func (o *ownership) get(ctx context.Context, platform, conversation string) (Owner, time.Time, error) {
-	v, err := o.store.Get(ctx, ownerKey(platform, conversation))
+	v, err := ownerKey(platform, conversation).get(ctx, o.store)
 	if errors.Is(err, ErrNotFound) {
 		return OwnerBot, time.Time{}, nil
 	}
@@ -41,7 +41,7 @@ func (o *ownership) get(ctx context.Context, platform, conversation string) (Own
 // set records the owner of a conversation; for humans it also stamps the
 // activity time.
 func (o *ownership) set(ctx context.Context, platform, conversation string, who Owner, now time.Time) error {
-	key := ownerKey(platform, conversation)
+	key := ownerKey(platform, conversation).String()
 	var err error
 	if who == OwnerHuman {
 		var b [8]byte
@@ -89,7 +89,7 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 		}
 		return cur, next, err
 	}
-	key := ownerKey(platform, conversation)
+	key := ownerKey(platform, conversation).String()
 	for range maxOwnerRetries {
 		v, rev, err := rs.GetRevision(ctx, key)
 		cur, last := OwnerBot, time.Time{}

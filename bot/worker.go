@@ -23,6 +23,7 @@ type worker struct {
 	vm      vm.VM
 	cur     atomic.Pointer[delivery]
 	timer   *time.Timer // fires onTimeout; nil without a timeout
+	armed   atomic.Bool // timer is pending; see onTimeout
 	stopAF  func() bool // unregisters the hard-context callback
 }
 
@@ -40,13 +41,29 @@ func newWorker(hard context.Context, timeout time.Duration) *worker {
 	return w
 }
 
-// onTimeout cancels the message in hand if its deadline has passed. A late
-// call left over from an earlier message finds a later deadline and does
-// nothing.
+// onTimeout cancels the message in hand if its deadline has passed.
+//
+// The timer is not stopped and reset for every message: once armed it stays
+// pending across messages, and since every later message's deadline is
+// later, it fires no later than the deadline of the message in hand. A call
+// that finds that deadline still ahead re-arms the timer for it; a call
+// that finds no message leaves it disarmed, and handle arms it again. The
+// flag is cleared before cur is read, and handle sets cur before reading the
+// flag, so one of the two always sees the other and a message is never
+// left without a pending timer.
 func (w *worker) onTimeout() {
-	if d := w.cur.Load(); d != nil && !time.Now().Before(d.deadline) {
-		d.cancel(context.DeadlineExceeded)
+	w.armed.Store(false)
+	d := w.cur.Load()
+	if d == nil {
+		return
 	}
+	if left := time.Until(d.deadline); left > 0 {
+		if w.armed.CompareAndSwap(false, true) {
+			w.timer.Reset(left)
+		}
+		return
+	}
+	d.cancel(context.DeadlineExceeded)
 }
 
 func (w *worker) close() {
@@ -63,7 +80,9 @@ func (b *Bot) handle(w *worker, m *Message) {
 	if w.timeout > 0 {
 		d.deadline = time.Now().Add(w.timeout)
 		w.cur.Store(d)
-		w.timer.Reset(w.timeout)
+		if w.armed.CompareAndSwap(false, true) {
+			w.timer.Reset(w.timeout)
+		}
 	} else {
 		w.cur.Store(d)
 	}
@@ -77,9 +96,6 @@ func (b *Bot) handle(w *worker, m *Message) {
 		start = time.Now()
 	}
 	err := b.dispatch(d, m)
-	if w.timer != nil {
-		w.timer.Stop()
-	}
 	w.cur.Store(nil)
 	d.cancel(context.Canceled) // like the CancelFunc of context.WithTimeout
 	b.stats.handled.Add(1)
