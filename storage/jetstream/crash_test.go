@@ -1,0 +1,598 @@
+package jetstream_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
+	"github.com/parleybot/parley/storage/jetstream"
+)
+
+// Shape of the crash test.
+const (
+	crashMessages      = 2000 // customer messages, each delivered twice
+	crashPhones        = 50   // conversations
+	crashKills         = 6    // SIGKILLs before the last run
+	crashMinRun        = 200 * time.Millisecond
+	crashMaxRun        = 1500 * time.Millisecond
+	crashInjectBatch   = 50                     // messages injected at once…
+	crashInjectEvery   = 125 * time.Millisecond // …this often (2,000 in 5s)
+	crashFinalDeadline = 60 * time.Second       // for the last run to finish the work
+)
+
+// The crash test runs examples/echobot, built from its source with one
+// change: fromenv.Build, which echobot calls to build its platform
+// adapters, builds the Sendbee adapter with the documented limit of 60
+// sends a minute and offers no variable to change it, so 2,000 replies
+// would take 33 minutes. The test's build replaces that call with
+// crashBuild (crashBuildSource), which calls fromenv.Build and then swaps
+// the Sendbee adapter, and its webhook route, for one built the same way
+// with a send rate the test can wait for. Everything else is echobot's
+// own: the logger, jetstream.FromEnv (the embedded server in
+// $PARLEY_DATA_DIR, the Broker and the Store with their defaults), the
+// routes, and fromenv.Run serving the webhooks and /healthz on
+// $PARLEY_ADDR.
+//
+// Both changes reach the go tool through -overlay, so that nothing is
+// written to the source tree.
+const (
+	echobotBuildCall = "fromenv.Build(ctx, getenv, logger)"
+	crashBuildSource = `package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/parleybot/parley/adapters/fromenv"
+	"github.com/parleybot/parley/adapters/sendbee"
+)
+
+// crashBuild is fromenv.Build with a Sendbee adapter that may send 10,000
+// messages a second, for storage/jetstream's crash test.
+func crashBuild(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*fromenv.Platforms, error) {
+	p, err := fromenv.Build(ctx, getenv, logger)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := sendbee.New(sendbee.AdapterConfig{
+		Config: sendbee.Config{
+			APIKey: getenv("SENDBEE_API_KEY"), APISecret: getenv("SENDBEE_API_SECRET"),
+			BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
+		},
+		RequestsPerMinute: 600000,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Adapters) != 1 || p.Adapters[0].Name() != sendbee.Name {
+		panic("crashBuild: the crash test configures Sendbee only")
+	}
+	p.Adapters[0] = sb
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/sendbee", sb)
+	p.Webhooks = mux
+	return p, nil
+}
+`
+)
+
+// TestCrash proves the durable bot's exactly-once promise across crashes
+// of the whole process, embedded NATS server included: every message the
+// bot acknowledged to the platform is answered exactly once, even when the
+// process is killed at random moments and the platform delivers every
+// event twice.
+//
+// The bot (examples/echobot on Sendbee; see crashBuildSource) runs as a
+// subprocess with PARLEY_DATA_DIR set, so that its queues, deduplication
+// records and outbound claims live in an embedded nats-server with file
+// storage in a directory that outlives the process. The Sendbee emulator
+// plays 50 customers writing 2,000 messages with distinct texts, delivers
+// every message.received event twice (DuplicateDeliveries) and redelivers
+// any attempt that fails while the bot is down. The test kills the bot with
+// SIGKILL at random moments (seed logged; PARLEY_CRASH_SEED replays one)
+// several times, restarting it on the same address and data directory each
+// time, then lets a last run finish the work and stops it with SIGTERM.
+//
+// It then checks at the emulator: every event that got a 2xx answer was
+// answered by exactly one message with its text in its conversation; no
+// text was sent twice; nothing was sent that no customer wrote. Kills land
+// while messages are in hand at every stage — stored but not handled,
+// handled but the reply not sent, sent but not recorded as sent (which the
+// restarted bot resolves by asking Sendbee, bot.Confirmer) — so a lost or
+// doubled reply anywhere in the Broker shows up here. Finally it opens the
+// data directory itself and checks that the inbound and outbound work
+// queues are empty: nothing was left behind that could still be answered.
+func TestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test builds and kills a bot process; skipped with -short")
+	}
+	started := time.Now()
+	bin := buildCrashBot(t)
+	t.Logf("built the bot in %v", time.Since(started).Round(time.Millisecond))
+
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("PARLEY_CRASH_SEED"); s != "" {
+		var err error
+		seed, err = strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "PARLEY_CRASH_SEED")
+	}
+	t.Logf("seed %d (PARLEY_CRASH_SEED=%d replays the kill moments)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+
+	addr := freeLoopbackAddr(t)
+	const apiKey, apiSecret = "crash-key", "crash-secret"
+	emu := sendbeetest.NewServer(t,
+		sendbeetest.WithoutDemoData(),
+		sendbeetest.WithCredentials(apiKey, apiSecret),
+		sendbeetest.WithWebhook("http://"+addr+"/webhooks/sendbee"),
+		// Only customer messages: the echoes of the bot's own sends would
+		// be acknowledged and dropped by the adapter, and only slow the
+		// conversations' delivery lanes down.
+		sendbeetest.WithWebhookEvents(sendbeetest.EventMessageReceived),
+		// The interval doubles per failed attempt (no cap): 15 attempts
+		// from 20ms span 20ms·(2¹⁴−1) ≈ 5.5 minutes, far more than any
+		// down time here, while the waits that matter — a down time of a
+		// second or two — stay under a second or two.
+		sendbeetest.WithRedelivery(15, 20*time.Millisecond),
+		// The adapter answers 503 with Retry-After: 5 before its Run.
+		sendbeetest.WithRetryAfterCap(100*time.Millisecond),
+		sendbeetest.WithRateLimit(1_000_000, time.Minute),
+	)
+	emu.DuplicateDeliveries(1)
+
+	dataDir := t.TempDir()
+	env := []string{
+		"PATH=/usr/bin:/bin",
+		"HOME=" + t.TempDir(),
+		"SENDBEE_API_KEY=" + apiKey,
+		"SENDBEE_API_SECRET=" + apiSecret,
+		"SENDBEE_BASE_URL=" + emu.URL(),
+		"PARLEY_ADDR=" + addr,
+		"PARLEY_DATA_DIR=" + dataDir,
+		"PARLEY_LOG_LEVEL=debug",
+	}
+	if raceEnabled() {
+		env = append(env, "GORACE=halt_on_error=0")
+	}
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bot's standard error:\n%s", logs.tail(256<<10))
+		}
+	})
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
+
+	// The customers write while the bot is being killed and restarted.
+	texts := make(map[string]string, crashMessages) // message_id → text
+	var textsMu sync.Mutex
+	injected := make(chan struct{})
+	go func() {
+		defer close(injected)
+		tick := time.NewTicker(crashInjectEvery)
+		defer tick.Stop()
+		for i := range crashMessages {
+			if i > 0 && i%crashInjectBatch == 0 {
+				select {
+				case <-tick.C:
+				case <-t.Context().Done():
+					return
+				}
+			}
+			phone := fmt.Sprintf("+1555000%04d", i%crashPhones)
+			text := fmt.Sprintf("m-%04d", i)
+			_, mid := emu.CustomerMessage(phone, fmt.Sprintf("Customer %d", i%crashPhones), text)
+			textsMu.Lock()
+			texts[mid] = text
+			textsMu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { <-injected })
+
+	type kill struct {
+		ran             time.Duration
+		replies, acked  int
+		eventsAtKill    int
+		pendingAtKill   bool
+		startupDuration time.Duration
+	}
+	var kills []kill
+	for run := range crashKills {
+		t0 := time.Now()
+		bot := startCrashBot(t, bin, env, logs, run)
+		bot.waitHealthy(t, hc, addr)
+		up := time.Since(t0)
+		ran := crashMinRun + time.Duration(rng.Int64N(int64(crashMaxRun-crashMinRun)+1))
+		select {
+		case <-time.After(ran):
+		case <-bot.done:
+			t.Fatalf("run %d: the bot exited by itself: %v", run, bot.err)
+		}
+		require.NoError(t, bot.cmd.Process.Signal(syscall.SIGKILL))
+		<-bot.done
+		st := crashState(emu)
+		k := kill{ran: ran, replies: len(emu.Sent()), acked: st.acked, eventsAtKill: st.events, startupDuration: up}
+		k.pendingAtKill = k.replies < k.acked
+		kills = append(kills, k)
+		t.Logf("run %d: up after %v, killed after %v: %d/%d events acknowledged, %d replies",
+			run, up.Round(time.Millisecond), ran.Round(time.Millisecond), k.acked, k.eventsAtKill, k.replies)
+	}
+
+	// The last run finishes the work.
+	t0 := time.Now()
+	bot := startCrashBot(t, bin, env, logs, crashKills)
+	bot.waitHealthy(t, hc, addr)
+	<-injected
+	deadline := time.Now().Add(crashFinalDeadline)
+	nextReport := time.Now().Add(5 * time.Second)
+	var st crashProgress
+	for {
+		st = crashState(emu)
+		replies := len(emu.Sent())
+		if st.events == crashMessages && st.settled == st.events && replies >= st.acked {
+			break
+		}
+		if time.Now().After(nextReport) {
+			t.Logf("last run, %v: %d/%d events acknowledged, %d with every copy delivered, %d replies",
+				time.Since(t0).Round(time.Second), st.acked, st.events, st.settled, replies)
+			nextReport = nextReport.Add(5 * time.Second)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last run did not finish within %v: %d/%d events acknowledged, %d with every copy delivered, %d replies",
+				crashFinalDeadline, st.acked, st.events, st.settled, replies)
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-bot.done:
+			t.Fatalf("the last run exited by itself: %v", bot.err)
+		}
+	}
+	finalDur := time.Since(t0)
+	t.Logf("last run: all events acknowledged and answered %v after its start", time.Since(t0).Round(time.Millisecond))
+	require.NoError(t, bot.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-bot.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the bot did not stop within 30s of SIGTERM")
+	}
+	require.NoError(t, bot.err, "the bot's exit after SIGTERM")
+
+	// What the emulator saw.
+	textsMu.Lock()
+	defer textsMu.Unlock()
+	type reply struct{ conv, text string }
+	eventOf := map[string]reply{} // event ID → the reply it asks for
+	for _, ev := range emu.Events() {
+		if ev.Type != sendbeetest.EventMessageReceived {
+			continue
+		}
+		var p struct {
+			Data struct {
+				MessageID string `json:"message_id"`
+				Body      string `json:"body"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(ev.Payload, &p))
+		require.Equal(t, texts[p.Data.MessageID], p.Data.Body)
+		eventOf[ev.ID] = reply{ev.ConversationID, p.Data.Body}
+	}
+	require.Len(t, eventOf, crashMessages)
+
+	deliveries := emu.Deliveries()
+	okCopies := map[string]map[int]bool{} // event ID → copies answered 2xx
+	failed := 0
+	for _, d := range deliveries {
+		if !d.OK() {
+			failed++
+			continue
+		}
+		if okCopies[d.EventID] == nil {
+			okCopies[d.EventID] = map[int]bool{}
+		}
+		okCopies[d.EventID][d.Copy] = true
+	}
+	dupsDelivered := 0
+	for _, c := range okCopies {
+		if c[1] {
+			dupsDelivered++
+		}
+	}
+
+	sent := emu.Sent()
+	count := map[reply]int{}
+	known := map[reply]bool{}
+	for _, r := range eventOf {
+		known[r] = true
+	}
+	for _, m := range sent {
+		r := reply{m.ConversationID, m.Text}
+		count[r]++
+		assert.True(t, known[r], "the bot sent %q to %s, which no customer wrote there", m.Text, m.ConversationID)
+	}
+	var lost, doubled []string
+	for id, r := range eventOf {
+		if len(okCopies[id]) > 0 && count[r] == 0 {
+			lost = append(lost, r.text)
+		}
+	}
+	for r, n := range count {
+		if n > 1 {
+			doubled = append(doubled, fmt.Sprintf("%s×%d", r.text, n))
+		}
+	}
+	slices.Sort(lost)
+	slices.Sort(doubled)
+	assert.Empty(t, lost, "acknowledged messages without a reply")
+	assert.Empty(t, doubled, "replies sent more than once")
+	for _, text := range doubled {
+		logSends(t, sent, strings.Split(text, "×")[0])
+	}
+
+	pendingKills := 0
+	for _, k := range kills {
+		if k.pendingAtKill {
+			pendingKills++
+		}
+	}
+	confirms := 0
+	for _, r := range emu.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/conversations/messages" {
+			confirms++
+		}
+	}
+	t.Logf("events %d, acknowledged %d; deliveries %d (%d failed attempts), duplicates delivered and acknowledged %d",
+		len(eventOf), len(okCopies), len(deliveries), failed, dupsDelivered)
+	t.Logf("kills %d (%d with replies still to send); replies %d, distinct %d; confirmation lookups (GET /conversations/messages) %d",
+		len(kills), pendingKills, len(sent), len(count), confirms)
+	assert.Positive(t, dupsDelivered, "the emulator should have delivered duplicates the bot acknowledged")
+	assert.Positive(t, pendingKills, "at least one kill should have hit the bot with work pending")
+	assert.NotContains(t, logs.String(), "WARNING: DATA RACE", "the race detector reported races in the bot")
+
+	// Nothing was left behind: both work queues are empty.
+	srv, err := jetstream.StartEmbedded(dataDir)
+	require.NoError(t, err)
+	defer srv.Shutdown()
+	_, js := connect(t, srv)
+	for _, name := range []string{"PARLEY_IN", "PARLEY_OUT"} {
+		s, err := js.Stream(t.Context(), name)
+		require.NoError(t, err, name)
+		info, err := s.Info(t.Context())
+		require.NoError(t, err, name)
+		assert.Zero(t, info.State.Msgs, "%s still holds messages after a clean stop", name)
+	}
+	t.Logf("took %v", time.Since(started).Round(time.Millisecond))
+	if finalDur > 34*time.Second || os.Getenv("CRASH_DEBUG") != "" {
+		hist := map[int]int{}
+		for _, m := range sent {
+			hist[int(m.Time.Sub(started)/time.Second)]++
+		}
+		dh := map[int]int{}
+		for _, d := range deliveries {
+			if d.OK() {
+				dh[int(d.Time.Sub(started)/time.Second)]++
+			}
+		}
+		for sec := 0; sec < 70; sec++ {
+			if hist[sec] > 0 || dh[sec] > 0 {
+				t.Logf("DEBUG second %d: %d sends, %d ok deliveries", sec, hist[sec], dh[sec])
+			}
+		}
+		t.Logf("DEBUG logs:\n%s", logs.tail(64<<10))
+	}
+}
+
+// crashProgress is the emulator's view of the inbound events.
+type crashProgress struct {
+	events  int // message.received events emitted
+	acked   int // events with a 2xx answer to some delivery
+	settled int // events whose every copy got a 2xx answer
+}
+
+func crashState(emu *sendbeetest.Server) crashProgress {
+	var p crashProgress
+	copies := map[string]map[int]bool{}
+	for _, d := range emu.Deliveries() {
+		if !d.OK() {
+			continue
+		}
+		if copies[d.EventID] == nil {
+			copies[d.EventID] = map[int]bool{}
+		}
+		copies[d.EventID][d.Copy] = true
+	}
+	for _, ev := range emu.Events() {
+		if ev.Type != sendbeetest.EventMessageReceived {
+			continue
+		}
+		p.events++
+		if c := copies[ev.ID]; len(c) > 0 {
+			p.acked++
+			if c[0] && c[1] {
+				p.settled++
+			}
+		}
+	}
+	return p
+}
+
+// logSends logs every send of text, for a doubled reply.
+func logSends(t *testing.T, sent []sendbeetest.SentMessage, text string) {
+	t.Helper()
+	for _, m := range sent {
+		if m.Text == text {
+			t.Logf("sent %q to %s at %s (message %s)", m.Text, m.ConversationID, m.Time.Format(time.RFC3339Nano), m.MessageID)
+		}
+	}
+}
+
+// buildCrashBot builds examples/echobot with crashBuild in place of
+// fromenv.Build (see crashBuildSource) with the go tool, with the race
+// detector when this test binary has it, and returns the binary's path.
+func buildCrashBot(t *testing.T) string {
+	t.Helper()
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		if goTool, err = exec.LookPath("go"); err != nil {
+			t.Skip("no go tool to build the bot with")
+		}
+	}
+	dir := t.TempDir()
+	gomod, err := exec.Command(goTool, "env", "GOMOD").Output()
+	require.NoError(t, err, "go env GOMOD")
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	pkgDir := filepath.Join(root, "examples", "echobot")
+	main, err := os.ReadFile(filepath.Join(pkgDir, "main.go"))
+	require.NoError(t, err)
+	require.Equal(t, 1, bytes.Count(main, []byte(echobotBuildCall)),
+		"examples/echobot/main.go should call %s once; the crash test replaces that call", echobotBuildCall)
+	main = bytes.Replace(main, []byte(echobotBuildCall), []byte(strings.Replace(echobotBuildCall, "fromenv.Build", "crashBuild", 1)), 1)
+	crashGo := filepath.Join(pkgDir, "zz_crashbuild.go")
+	_, err = os.Stat(crashGo)
+	require.True(t, errors.Is(err, os.ErrNotExist), "%s exists: the overlay would replace it", crashGo)
+
+	files := map[string]string{}
+	for name, src := range map[string][]byte{"main.go": main, "zz_crashbuild.go": []byte(crashBuildSource)} {
+		f := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(f, src, 0o644))
+		files[filepath.Join(pkgDir, name)] = f
+	}
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": files})
+	require.NoError(t, err)
+	overlayFile := filepath.Join(dir, "overlay.json")
+	require.NoError(t, os.WriteFile(overlayFile, overlay, 0o644))
+
+	bin := filepath.Join(dir, "echobot")
+	args := []string{"build", "-overlay", overlayFile, "-o", bin}
+	if raceEnabled() {
+		args = append(args, "-race")
+	}
+	args = append(args, "github.com/parleybot/parley/examples/echobot")
+	cmd := exec.CommandContext(t.Context(), goTool, args...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
+	return bin
+}
+
+// raceEnabled reports whether this test binary was built with -race.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+// freeLoopbackAddr returns a loopback address that was free a moment ago.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// A crashBot is one run of the bot process.
+type crashBot struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited and err is set
+	err  error         // what Wait returned
+}
+
+// startCrashBot starts run number run of the bot; its standard error goes
+// to logs. The process is killed when the test ends, if still running.
+func startCrashBot(t *testing.T, bin string, env []string, logs *lockedBuffer, run int) *crashBot {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin)
+	cmd.Env = env
+	cmd.Stderr = logs
+	cmd.WaitDelay = 5 * time.Second
+	fmt.Fprintf(logs, "=== run %d\n", run)
+	require.NoError(t, cmd.Start())
+	b := &crashBot{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		b.err = cmd.Wait()
+		close(b.done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // an error once it has exited
+		<-b.done
+	})
+	return b
+}
+
+// waitHealthy waits until the bot answers /healthz.
+func (b *crashBot) waitHealthy(t *testing.T, hc *http.Client, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := hc.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot did not answer /healthz within 30s: %v", err)
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-b.done:
+			t.Fatalf("the bot exited before it was healthy: %v", b.err)
+		}
+	}
+}
+
+// A lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// tail returns the last n bytes at most.
+func (l *lockedBuffer) tail(n int) string {
+	s := l.String()
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
