@@ -210,7 +210,10 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 		{cfg.name + "_IN", b.prefix + "in.*"},
 		{cfg.name + "_OUT", b.prefix + "out.>"},
 	} {
-		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		// Create, never update: replicas start concurrently, and a stream
+		// update racing a consumer creation is unsafe in the server. An
+		// existing stream is kept as it is.
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{
 			Name:        s.stream,
 			Description: "Parley broker " + cfg.name,
 			Subjects:    []string{s.subjects},
@@ -219,6 +222,9 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 			Replicas:    cfg.replicas,
 			Duplicates:  cfg.dupWindow,
 		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			err = nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: create stream %s: %w", s.stream, err)
 		}
