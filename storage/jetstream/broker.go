@@ -347,7 +347,11 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 	var wg sync.WaitGroup
 	iters := make([]jetstream.MessagesContext, 0, len(jobs))
 	for _, j := range jobs {
-		it, err := j.cons.Messages(jetstream.PullMaxMessages(1))
+		// Short pull expiry and heartbeat: an iterator that stops pulling
+		// (seen rarely under load with nats.go v1.55.0) notices within
+		// seconds instead of the default 30.
+		it, err := j.cons.Messages(jetstream.PullMaxMessages(1),
+			jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(2*time.Second))
 		if err != nil {
 			for _, it := range iters {
 				it.Drain()
