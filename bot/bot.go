@@ -498,9 +498,16 @@ func (b *Bot) abandon(m *Message) {
 // ownership's update, which re-reads and decides again when another
 // process changed the owner in between.
 func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
-	now := time.Now()
+	// The clock is read only where humans own or take over.
+	var now time.Time
+	clock := func() time.Time {
+		if now.IsZero() {
+			now = time.Now()
+		}
+		return now
+	}
 	var source string
-	prev, next, err := b.own.update(ctx, m.Platform, m.Conversation, now, func(cur Owner, last time.Time) (Owner, bool) {
+	prev, next, err := b.own.update(ctx, m.Platform, m.Conversation, clock, func(cur Owner, last time.Time) (Owner, bool) {
 		switch {
 		case m.Owner == OwnerHuman:
 			// A human took over on the platform; this also refreshes activity.
@@ -509,7 +516,7 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 		case m.Owner == OwnerBot && cur == OwnerHuman:
 			source = "platform"
 			return OwnerBot, true
-		case cur == OwnerHuman && b.own.idleExpired(last, now):
+		case cur == OwnerHuman && b.own.idleExpired(last, clock()):
 			source = "idle timeout"
 			return OwnerBot, true
 		case cur == OwnerHuman:

@@ -70,12 +70,13 @@ func decodeOwner(v []byte) (Owner, time.Time) {
 
 // update reads a conversation's owner, asks decide what it should become,
 // and writes that when decide says to (write is also how a human owner's
-// activity time is refreshed). With a RevisionStore the write is checked
-// against the revision read, and on a conflict the round starts again with
+// activity time is refreshed). now is called only when the time is
+// needed, to stamp a human owner's activity. With a RevisionStore the
+// write is checked against the revision read, and on a conflict the round starts again with
 // a fresh read, so that a decision is never taken on state another process
 // has changed since. prev is the owner read in the last round (OwnerUnset
 // when that read failed), next the owner decided.
-func (o *ownership) update(ctx context.Context, platform, conversation string, now time.Time,
+func (o *ownership) update(ctx context.Context, platform, conversation string, now func() time.Time,
 	decide func(cur Owner, last time.Time) (next Owner, write bool)) (prev, next Owner, err error) {
 	rs, ok := o.store.(RevisionStore)
 	if !ok {
@@ -85,7 +86,7 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 		}
 		next, write := decide(cur, last)
 		if write {
-			err = o.set(ctx, platform, conversation, next, now)
+			err = o.set(ctx, platform, conversation, next, now())
 		}
 		return cur, next, err
 	}
@@ -106,7 +107,7 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 		switch {
 		case next == OwnerHuman:
 			var b [8]byte
-			binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
+			binary.BigEndian.PutUint64(b[:], uint64(now().UnixNano()))
 			err = rs.Update(ctx, key, b[:], 0, rev)
 		case cur == OwnerHuman:
 			err = rs.DeleteRevision(ctx, key, rev)
