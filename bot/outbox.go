@@ -144,7 +144,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 	}
 	if !since.IsZero() {
 		if c, ok := po.adapter.(Confirmer); ok {
-			res, there, err := c.Delivered(ctx, m, since)
+			res, there, err := o.confirm(ctx, po, c, m, since)
 			if err != nil {
 				return fail(0, fmt.Errorf("bot: confirm an interrupted delivery: %w", err))
 			}
@@ -189,6 +189,26 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
 			return fail(attempt, err)
+		}
+	}
+}
+
+// confirm asks a Confirmer whether m reached the platform, retrying
+// rate-limit and temporary failures as sends are retried. An error it
+// returns means nobody can tell: the caller gives m up rather than risk
+// sending it twice.
+func (o *outbox) confirm(ctx context.Context, po *platformOut, c Confirmer, m *Message, since time.Time) (SendResult, bool, error) {
+	for attempt := 1; ; attempt++ {
+		if err := o.pace(ctx, po); err != nil {
+			return SendResult{}, false, err
+		}
+		res, there, err := c.Delivered(ctx, m, since)
+		if err == nil {
+			return res, there, nil
+		}
+		wait, retry := o.retryAfter(po, err, attempt)
+		if !retry || attempt >= o.cfg.MaxAttempts || !sleep(ctx, wait) {
+			return SendResult{}, false, err
 		}
 	}
 }

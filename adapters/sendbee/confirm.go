@@ -13,8 +13,16 @@ var _ bot.Confirmer = (*Adapter)(nil)
 
 // confirmPages bounds Delivered: it reads at most this many pages of
 // GET /conversations/messages, the newest ones (the emulator's page size
-// is 10; the API's default is not documented, spec §3.2).
-const confirmPages = 3
+// is 10; the API's default is not documented, spec §3.2, and the endpoint
+// takes no page size).
+const confirmPages = 50
+
+// ErrUnconfirmed is returned by Delivered when it read confirmPages pages
+// without reaching messages older than the cutoff: it cannot tell whether
+// the message is there. The outbox then gives the message up to its
+// dead-letter list (from which it can be replayed) rather than risk
+// sending it twice.
+var ErrUnconfirmed = errors.New("sendbee: delivered: too many newer messages to look back to the cutoff")
 
 // Delivered reports whether Sendbee holds the message Send would make of m:
 // an outbound message in m.Conversation, sent at or after since, whose body
@@ -39,9 +47,10 @@ const confirmPages = 3
 //     documented (the emulator lists newest first). Delivered reads page 1;
 //     if its sent_at values ascend, the list is oldest first and it goes on
 //     from the last page backwards, otherwise forwards from page 2. It stops
-//     at a page that reaches back before the cutoff (later pages are older),
-//     at the end of the list, or after confirmPages (3) pages, and then
-//     reports false: a message further back is not found.
+//     at a page that reaches back before the cutoff (later pages are older)
+//     or at the end of the list, and then reports false. After
+//     confirmPages (50) pages without either it returns ErrUnconfirmed:
+//     never "not there" without having looked back to the cutoff.
 //
 // Delivered returns false and a nil error, without any request, for
 // messages it cannot match: templates (the platform stores the rendered
@@ -75,10 +84,10 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 	}
 
 	page, step := 1, 1
-	for read := 0; read < confirmPages; read++ {
+	for range confirmPages {
 		p, _, err := a.client.ConversationMessages(ctx, MessagesOptions{ConversationID: m.Conversation, Page: page})
 		if errors.Is(err, ErrPagination) {
-			break // the list is shorter than it was a moment ago
+			return bot.SendResult{}, false, nil // the list is shorter than it was a moment ago: its end
 		}
 		if err != nil {
 			return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: %w", err)
@@ -96,10 +105,10 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 			page += step
 		}
 		if page <= 1 || (step > 0 && !p.HasNext()) || page > p.Meta.LastPage {
-			break
+			return bot.SendResult{}, false, nil // the end of the list
 		}
 	}
-	return bot.SendResult{}, false, nil
+	return bot.SendResult{}, false, fmt.Errorf("%w (%d pages)", ErrUnconfirmed, confirmPages)
 }
 
 // oldestFirst reports whether the messages' sent_at values ascend: the

@@ -191,8 +191,9 @@ func TestAdapter_Delivered_unmatchable(t *testing.T) {
 	assert.Len(t, s.listCalls(), before, "no message list was requested")
 }
 
-// With a page size of 2, Delivered reads forward from the newest page, at
-// most three pages, and stops at a page that reaches back before since.
+// With a page size of 2, Delivered reads forward from the newest page and
+// stops at a page that reaches back before since; past its bound of 50
+// pages it says it cannot tell (ErrUnconfirmed), never "not there".
 func TestAdapter_Delivered_pages(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -204,7 +205,8 @@ func TestAdapter_Delivered_pages(t *testing.T) {
 		{"on page 1", 1, true, 1},
 		{"on page 2", 2, true, 2},
 		{"on page 3", 5, true, 3},
-		{"on page 4, past the bound", 6, false, 3},
+		{"on page 4", 6, true, 4},
+		{"past the bound of 50 pages", 100, false, 50},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,7 +220,11 @@ func TestAdapter_Delivered_pages(t *testing.T) {
 				s.emu.CustomerMessage(confirmPhone, "Ana", fmt.Sprintf("message %d", i))
 			}
 			res, ok, err := s.sb.Delivered(t.Context(), m, since)
-			require.NoError(t, err)
+			if tt.wantPages == 50 {
+				require.ErrorIs(t, err, sendbee.ErrUnconfirmed)
+			} else {
+				require.NoError(t, err)
+			}
 			assert.Equal(t, tt.found, ok)
 			if tt.found {
 				assert.Equal(t, want.ID, res.ID)
@@ -278,7 +284,7 @@ func TestAdapter_Delivered_oldestFirst(t *testing.T) {
 		{"on the last page", "Bye!", 3*time.Minute + time.Second, "m8", []string{"1", "4"}},
 		{"stops at a page older than since", "You're welcome.", 3*time.Minute + time.Second, "", []string{"1", "4"}},
 		{"on the last but one page", "You're welcome.", 90 * time.Second, "m6", []string{"1", "4", "3"}},
-		{"past the bound", "Booked.", 30 * time.Second, "", []string{"1", "4", "3"}},
+		{"back to page 2", "Booked.", 30 * time.Second, "m4", []string{"1", "4", "3", "2"}},
 		{"on page 1", "hello", 0, "m2", []string{"1"}},
 	}
 	for _, tt := range tests {

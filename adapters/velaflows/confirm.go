@@ -2,6 +2,7 @@ package velaflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,11 +13,18 @@ import (
 var _ bot.Confirmer = (*Adapter)(nil)
 
 // Bounds of Delivered: it reads at most confirmPages pages of
-// confirmPageSize messages, newest first (the 100 newest messages).
+// confirmPageSize messages, newest first (the 2,000 newest messages).
 const (
-	confirmPages    = 2
-	confirmPageSize = 50
+	confirmPages    = 20
+	confirmPageSize = 100
 )
+
+// ErrUnconfirmed is returned by Delivered when it read confirmPages pages
+// without reaching messages older than the cutoff: it cannot tell whether
+// the message is there. The outbox then gives the message up to its
+// dead-letter list (from which it can be replayed) rather than risk
+// sending it twice.
+var ErrUnconfirmed = errors.New("velaflows: delivered: too many newer messages to look back to the cutoff")
 
 // Delivered reports whether VelaFlows holds the message Send would make of
 // m: an outbound message in m.Conversation, created at or after since,
@@ -37,9 +45,11 @@ const (
 //     text) is compared.
 //   - Order and bound: GET /inbox/conversations/{id}/messages is asked for
 //     sortBy=createdAt, sortOrder=desc (the documented default, spec §5 and
-//     §8.4, sent explicitly) and limit=50. Delivered reads at most two
-//     pages, and stops earlier at the last page or at a page that reaches
-//     back before since; a message further back is not found.
+//     §8.4, sent explicitly) and limit=100. Delivered stops at the last
+//     page or at a page that reaches back before since, and then reports
+//     false; after confirmPages (20) pages without either it returns
+//     ErrUnconfirmed: never "not there" without having looked back to
+//     the cutoff.
 //
 // Delivered returns false and a nil error, without any request, for
 // messages Send refuses (a payload, attachments, no text, a CRM lead, no
@@ -71,10 +81,10 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 			}
 		}
 		if older || !p.HasNext() {
-			break
+			return bot.SendResult{}, false, nil
 		}
 	}
-	return bot.SendResult{}, false, nil
+	return bot.SendResult{}, false, fmt.Errorf("%w (%d pages)", ErrUnconfirmed, confirmPages)
 }
 
 // sendRequest is the request Send makes of m, and false when Send refuses

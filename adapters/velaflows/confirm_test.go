@@ -188,8 +188,9 @@ func TestAdapter_Delivered_refused(t *testing.T) {
 	assert.Empty(t, s.emu.Sent())
 }
 
-// Delivered reads the newest messages, 50 a page, at most two pages, and
-// stops at a page that reaches back before since.
+// Delivered reads the newest messages, 100 a page, and stops at a page that
+// reaches back before since; past its bound of 20 pages it says it cannot
+// tell (ErrUnconfirmed), never "not there".
 func TestAdapter_Delivered_pages(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -198,10 +199,10 @@ func TestAdapter_Delivered_pages(t *testing.T) {
 		found     bool
 		wantPages int
 	}{
-		{"on page 1", 49, true, 1},
-		{"on page 2", 50, true, 2},
-		{"the 100th newest", 99, true, 2},
-		{"the 101st newest, past the bound", 100, false, 2},
+		{"on page 1", 99, true, 1},
+		{"on page 2", 100, true, 2},
+		{"the 2,000th newest", 1999, true, 20},
+		{"the 2,001st newest, past the bound", 2000, false, 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +213,11 @@ func TestAdapter_Delivered_pages(t *testing.T) {
 			want := s.send(t, m)
 			s.customer(tt.newer, "message %d")
 			res, ok, err := s.vf.Delivered(t.Context(), m, since)
-			require.NoError(t, err)
+			if tt.newer >= 2000 {
+				require.ErrorIs(t, err, velaflows.ErrUnconfirmed)
+			} else {
+				require.NoError(t, err)
+			}
 			assert.Equal(t, tt.found, ok)
 			if tt.found {
 				assert.Equal(t, want.ID, res.ID)
@@ -222,7 +227,7 @@ func TestAdapter_Delivered_pages(t *testing.T) {
 			for i, r := range calls {
 				assert.Equal(t, "/inbox/conversations/"+s.conv+"/messages", r.Path)
 				assert.Equal(t, strconv.Itoa(i+1), r.Query.Get("page"), "request %d", i)
-				assert.Equal(t, "50", r.Query.Get("limit"), "request %d", i)
+				assert.Equal(t, "100", r.Query.Get("limit"), "request %d", i)
 				assert.Equal(t, "desc", r.Query.Get("sortOrder"), "request %d", i)
 				assert.Equal(t, "createdAt", r.Query.Get("sortBy"), "request %d", i)
 			}
