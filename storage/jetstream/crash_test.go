@@ -36,9 +36,10 @@ const (
 	crashKills         = 6    // SIGKILLs before the last run
 	crashMinRun        = 200 * time.Millisecond
 	crashMaxRun        = 1500 * time.Millisecond
-	crashInjectBatch   = 500              // messages injected at once…
-	crashInjectEvery   = time.Second      // …this often (2,000 in 3s)
-	crashFinalDeadline = 60 * time.Second // for the last run to finish the work
+	crashInjectBatch   = 500                   // messages injected at once…
+	crashInjectEvery   = time.Second           // …this often (2,000 in 3s)
+	crashFirstKill     = 50 * time.Millisecond // the first kill, at most this long after the first reply
+	crashFinalDeadline = 60 * time.Second      // for the last run to finish the work
 )
 
 // The crash test runs examples/echobot, built from its source with one
@@ -112,11 +113,12 @@ func crashBuild(ctx context.Context, getenv func(string) string, logger *slog.Lo
 // plays 50 customers who write 2,000 messages with distinct texts, in
 // bursts while the bot is being killed; it delivers every message.received
 // event twice (DuplicateDeliveries) and redelivers any attempt that fails
-// while the bot is down. The test kills the bot with SIGKILL at random
-// moments (the seed is logged; PARLEY_CRASH_SEED replays the moments, not
-// the scheduling) several times, restarting it on the same address and
-// data directory, then lets a last run finish the work and stops it with
-// SIGTERM, expecting a clean exit.
+// while the bot is down. The test kills the bot with SIGKILL several times
+// — the first time within 50ms of its first reply, then after random run
+// times (the seed is logged; PARLEY_CRASH_SEED replays the times, not the
+// scheduling) — restarting it on the same address and data directory, then
+// lets a last run finish the work and stops it with SIGTERM, expecting a
+// clean exit.
 //
 // The kills catch messages at every stage: delivered by the platform but
 // not yet acknowledged, stored but not handled, handled but the reply not
@@ -130,9 +132,9 @@ func crashBuild(ctx context.Context, getenv func(string) string, logger *slog.Lo
 // conversation, that no text was sent twice and that nothing was sent that
 // no customer wrote; that duplicates were delivered and acknowledged, and
 // that at least one kill hit the bot with acknowledged events unanswered.
-// Finally it opens the data directory itself and checks that the inbound
-// and outbound work queues are empty: nothing was left that could still be
-// answered.
+// Finally it opens the data directory itself and checks that no consumer
+// of the inbound and outbound streams has messages left to deliver or
+// awaiting acknowledgement: nothing was left that could still be answered.
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test builds and kills a bot process; skipped with -short")
@@ -191,7 +193,6 @@ func TestCrash(t *testing.T) {
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 
 	// The customers write while the bot is being killed and restarted.
-	texts := make(map[string]string, crashMessages) // message_id → text; read once injected is closed
 	injected := make(chan struct{})
 	go func() {
 		defer close(injected)
@@ -206,35 +207,40 @@ func TestCrash(t *testing.T) {
 				}
 			}
 			phone := fmt.Sprintf("+1555000%04d", i%crashPhones)
-			text := fmt.Sprintf("m-%04d", i)
-			_, mid := emu.CustomerMessage(phone, fmt.Sprintf("Customer %d", i%crashPhones), text)
-			texts[mid] = text
+			emu.CustomerMessage(phone, fmt.Sprintf("Customer %d", i%crashPhones), crashText(i))
 		}
 	}()
 	t.Cleanup(func() { <-injected })
 
-	// At each kill: the events emitted and acknowledged so far, and the
-	// replies sent.
-	type kill struct{ events, acked, replies int }
-	var kills []kill
+	w := &crashWatch{emu: emu, replyOf: map[string]crashReply{}}
+	var kills []crashProgress // at each kill
 	for run := range crashKills {
 		t0 := time.Now()
 		bot := startCrashBot(t, bin, env, logs, run)
 		bot.waitHealthy(t, hc, addr)
 		up := time.Since(t0)
 		ran := crashMinRun + time.Duration(rng.Int64N(int64(crashMaxRun-crashMinRun)+1))
+		if run == 0 {
+			// The first kill lands while the bot works through the first
+			// burst: a moment after its first reply.
+			bot.waitUntil(t, 10*time.Second, "the bot's first reply", func() bool {
+				st := w.progress(t)
+				return st.answered > 0 && st.answered < st.acked
+			})
+			ran = ran % crashFirstKill
+		}
 		select {
 		case <-time.After(ran):
 		case <-bot.done:
 			t.Fatalf("run %d: the bot exited by itself: %v", run, bot.err)
 		}
+		ran = time.Since(t0) - up // how long it ran, for the log
 		require.NoError(t, bot.cmd.Process.Signal(syscall.SIGKILL))
 		<-bot.done
-		st := crashState(emu)
-		k := kill{events: st.events, acked: st.acked, replies: len(emu.Sent())}
-		kills = append(kills, k)
-		t.Logf("run %d: up after %v, killed after %v: %d/%d events acknowledged, %d replies",
-			run, up.Round(time.Millisecond), ran.Round(time.Millisecond), k.acked, k.events, k.replies)
+		st := w.progress(t)
+		kills = append(kills, st)
+		t.Logf("run %d: up after %v, killed after %v: %d/%d events acknowledged, %d answered",
+			run, up.Round(time.Millisecond), ran.Round(time.Millisecond), st.acked, st.events, st.answered)
 	}
 
 	// The last run finishes the work.
@@ -244,21 +250,19 @@ func TestCrash(t *testing.T) {
 	<-injected
 	deadline := time.Now().Add(crashFinalDeadline)
 	nextReport := time.Now().Add(5 * time.Second)
-	var st crashProgress
 	for {
-		st = crashState(emu)
-		replies := len(emu.Sent())
-		if st.events == crashMessages && st.settled == st.events && replies >= st.acked {
+		st := w.progress(t)
+		if st.events == crashMessages && st.settled == st.events && st.answered == st.acked {
 			break
 		}
 		if time.Now().After(nextReport) {
-			t.Logf("last run, %v: %d/%d events acknowledged, %d with every copy delivered, %d replies",
-				time.Since(t0).Round(time.Second), st.acked, st.events, st.settled, replies)
+			t.Logf("last run, %v: %d/%d events acknowledged, %d with every copy delivered, %d answered",
+				time.Since(t0).Round(time.Second), st.acked, st.events, st.settled, st.answered)
 			nextReport = nextReport.Add(5 * time.Second)
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("the last run did not finish within %v: %d/%d events acknowledged, %d with every copy delivered, %d replies",
-				crashFinalDeadline, st.acked, st.events, st.settled, replies)
+			t.Errorf("the last run did not finish within %v: %d/%d events acknowledged, %d with every copy delivered, %d answered",
+				crashFinalDeadline, st.acked, st.events, st.settled, st.answered)
 			bot.stop()
 			brokerBacklog(t, dataDir)
 			t.FailNow()
@@ -274,23 +278,16 @@ func TestCrash(t *testing.T) {
 	require.NoError(t, bot.err, "the bot's exit after SIGTERM")
 
 	// What the emulator saw.
-	type reply struct{ conv, text string }
-	eventOf := map[string]reply{} // event ID → the reply it asks for
-	for _, ev := range emu.Events() {
-		if ev.Type != sendbeetest.EventMessageReceived {
-			continue
-		}
-		var p struct {
-			Data struct {
-				MessageID string `json:"message_id"`
-				Body      string `json:"body"`
-			} `json:"data"`
-		}
-		require.NoError(t, json.Unmarshal(ev.Payload, &p))
-		require.Equal(t, texts[p.Data.MessageID], p.Data.Body)
-		eventOf[ev.ID] = reply{ev.ConversationID, p.Data.Body}
-	}
+	w.progress(t)
+	eventOf := w.replyOf // event ID → the reply it asks for
 	require.Len(t, eventOf, crashMessages)
+	wrote := map[string]int{} // text → events
+	for _, r := range eventOf {
+		wrote[r.text]++
+	}
+	for i := range crashMessages {
+		require.Equal(t, 1, wrote[crashText(i)], "events with the text %q", crashText(i))
+	}
 
 	deliveries := emu.Deliveries()
 	okCopies := map[string]map[int]bool{} // event ID → copies answered 2xx
@@ -313,13 +310,13 @@ func TestCrash(t *testing.T) {
 	}
 
 	sent := emu.Sent()
-	count := map[reply]int{}
-	known := map[reply]bool{}
+	count := map[crashReply]int{}
+	known := map[crashReply]bool{}
 	for _, r := range eventOf {
 		known[r] = true
 	}
 	for _, m := range sent {
-		r := reply{m.ConversationID, m.Text}
+		r := crashReply{m.ConversationID, m.Text}
 		count[r]++
 		assert.True(t, known[r], "the bot sent %q to %s, which no customer wrote there", m.Text, m.ConversationID)
 	}
@@ -342,11 +339,11 @@ func TestCrash(t *testing.T) {
 		logSends(t, sent, strings.Split(text, "×")[0])
 	}
 
-	// A kill with fewer replies than acknowledged events hit the bot with
-	// work in hand: stored but not handled, or handled but not sent.
+	// A kill with acknowledged events unanswered hit the bot with work in
+	// hand: stored but not handled, or handled but not sent.
 	pendingKills := 0
 	for _, k := range kills {
-		if k.replies < k.acked {
+		if k.answered < k.acked {
 			pendingKills++
 		}
 	}
@@ -364,24 +361,41 @@ func TestCrash(t *testing.T) {
 	assert.Positive(t, pendingKills, "at least one kill should have hit the bot with acknowledged events unanswered")
 	assert.NotContains(t, logs.String(), "WARNING: DATA RACE", "the race detector reported races in the bot")
 
-	// Nothing was left behind: both work queues are empty.
-	for name, n := range brokerBacklog(t, dataDir) {
-		assert.Zero(t, n, "%s still holds messages after a clean stop", name)
+	// Nothing was left behind: no consumer has work left.
+	backlog := brokerBacklog(t, dataDir)
+	assert.Len(t, backlog, jetstream.DefaultPartitions+jetstream.DefaultOutboxLanes,
+		"consumers: one per inbound partition and outbound lane")
+	for consumer, n := range backlog {
+		assert.Zero(t, n, "%s still has messages to deliver or awaiting acknowledgement after a clean stop", consumer)
 	}
 	t.Logf("took %v", time.Since(started).Round(time.Millisecond))
 }
 
-// crashProgress is the emulator's view of the inbound events.
-type crashProgress struct {
-	events  int // message.received events emitted
-	acked   int // events with a 2xx answer to some delivery
-	settled int // events whose every copy got a 2xx answer
+// crashText is the text of customer message i.
+func crashText(i int) string { return fmt.Sprintf("m-%04d", i) }
+
+// A crashWatch reads the test's progress off the emulator.
+type crashWatch struct {
+	emu     *sendbeetest.Server
+	replyOf map[string]crashReply // event ID → the reply it asks for, as events appear
 }
 
-func crashState(emu *sendbeetest.Server) crashProgress {
-	var p crashProgress
+// A crashReply is the reply an event asks for: its text, echoed in its
+// conversation.
+type crashReply struct{ conv, text string }
+
+// crashProgress is the emulator's view of the inbound events.
+type crashProgress struct {
+	events   int // message.received events emitted
+	acked    int // events with a 2xx answer to some delivery
+	settled  int // events whose every copy got a 2xx answer
+	answered int // acknowledged events whose reply was sent
+}
+
+func (w *crashWatch) progress(t *testing.T) crashProgress {
+	t.Helper()
 	copies := map[string]map[int]bool{}
-	for _, d := range emu.Deliveries() {
+	for _, d := range w.emu.Deliveries() {
 		if !d.OK() {
 			continue
 		}
@@ -390,9 +404,25 @@ func crashState(emu *sendbeetest.Server) crashProgress {
 		}
 		copies[d.EventID][d.Copy] = true
 	}
-	for _, ev := range emu.Events() {
+	sent := map[crashReply]bool{}
+	for _, m := range w.emu.Sent() {
+		sent[crashReply{m.ConversationID, m.Text}] = true
+	}
+	var p crashProgress
+	for _, ev := range w.emu.Events() {
 		if ev.Type != sendbeetest.EventMessageReceived {
 			continue
+		}
+		r, ok := w.replyOf[ev.ID]
+		if !ok {
+			var payload struct {
+				Data struct {
+					Body string `json:"body"`
+				} `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal(ev.Payload, &payload), "event %s", ev.ID)
+			r = crashReply{ev.ConversationID, payload.Data.Body}
+			w.replyOf[ev.ID] = r
 		}
 		p.events++
 		if c := copies[ev.ID]; len(c) > 0 {
@@ -400,14 +430,18 @@ func crashState(emu *sendbeetest.Server) crashProgress {
 			if c[0] && c[1] {
 				p.settled++
 			}
+			if sent[r] {
+				p.answered++
+			}
 		}
 	}
 	return p
 }
 
-// brokerBacklog opens the stopped bot's data directory and returns the
-// number of messages in its inbound and outbound streams, logging the
-// consumers that still have work.
+// brokerBacklog opens the stopped bot's data directory and returns, for
+// each of its consumers, the messages it still has to deliver or awaits an
+// acknowledgement for. It logs the state of a stream that still holds
+// messages, and those messages.
 func brokerBacklog(t *testing.T, dataDir string) map[string]uint64 {
 	t.Helper()
 	srv, err := jetstream.StartEmbedded(dataDir)
@@ -424,15 +458,28 @@ func brokerBacklog(t *testing.T, dataDir string) map[string]uint64 {
 		require.NoError(t, err, name)
 		info, err := s.Info(t.Context())
 		require.NoError(t, err, name)
-		backlog[name] = info.State.Msgs
 		consumers := s.ListConsumers(t.Context())
 		for ci := range consumers.Info() {
-			if ci.NumPending > 0 || ci.NumAckPending > 0 {
-				t.Logf("%s consumer %s: %d pending, %d awaiting acknowledgement, delivered stream seq %d, acknowledged up to %d",
+			backlog[name+"/"+ci.Name] = ci.NumPending + uint64(ci.NumAckPending)
+			if info.State.Msgs > 0 {
+				t.Logf("%s consumer %s: %d pending, %d awaiting acknowledgement, delivered up to stream sequence %d, acknowledged up to %d",
 					name, ci.Name, ci.NumPending, ci.NumAckPending, ci.Delivered.Stream, ci.AckFloor.Stream)
 			}
 		}
 		require.NoError(t, consumers.Err(), name)
+		if info.State.Msgs == 0 {
+			continue
+		}
+		t.Logf("%s holds %d messages, sequences %d to %d", name, info.State.Msgs, info.State.FirstSeq, info.State.LastSeq)
+		for seq, shown := info.State.FirstSeq, 0; seq <= info.State.LastSeq && shown < 20; seq++ {
+			m, err := s.GetMsg(t.Context(), seq)
+			if err != nil {
+				continue // deleted
+			}
+			shown++
+			t.Logf("%s message %d on %s, Nats-Msg-Id %q, stored %s: %.200s", name, seq, m.Subject,
+				m.Header.Get(njs.MsgIDHeader), m.Time.Format(time.RFC3339Nano), m.Data)
+		}
 	}
 	return backlog
 }
@@ -560,6 +607,23 @@ func (b *crashBot) stop() bool {
 		_ = b.cmd.Process.Kill()
 		<-b.done
 		return false
+	}
+}
+
+// waitUntil polls cond until it holds; it fails the test after timeout or
+// when the bot exits.
+func (b *crashBot) waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s in vain", timeout, what)
+		}
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-b.done:
+			t.Fatalf("the bot exited by itself while the test waited for %s: %v", what, b.err)
+		}
 	}
 }
 
