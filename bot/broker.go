@@ -73,10 +73,6 @@ func (p *Pipeline) Platforms() []string {
 	return names
 }
 
-// Workers returns the number of inbound workers the Bot was configured
-// with ([WithWorkers]), a good number of parallel consumers.
-func (p *Pipeline) Workers() int { return p.b.cfg.workers }
-
 // DedupTTL returns how long inbound event IDs and delivered outbound keys
 // must be remembered ([WithDedupTTL]).
 func (p *Pipeline) DedupTTL() time.Duration { return p.b.cfg.dedupTTL }

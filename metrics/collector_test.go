@@ -74,7 +74,7 @@ func TestCollector_Scrape(t *testing.T) {
 
 	// Before Run every metric is exported, at zero.
 	before := scrape(t, h)
-	assert.Len(t, before, 17)
+	assert.Len(t, before, 18)
 	for name, v := range before {
 		assert.Equal(t, "0", v, name)
 	}
@@ -107,6 +107,7 @@ func TestCollector_Scrape(t *testing.T) {
 		"parley_outbound_queued_total":         "2",
 		"parley_outbound_sent_total":           "1",
 		"parley_outbound_skipped_total":        "0",
+		"parley_outbound_confirmed_total":      "0",
 		"parley_outbound_suppressed_total":     "0",
 		"parley_outbound_retries_total":        "1",
 		"parley_dead_letters_total":            "1",

@@ -20,7 +20,8 @@
 //
 // [Metrics.Register] registers them with the Bot's scrape-time metrics:
 // the totals that have no hook (parley_outbound_queued_total,
-// parley_outbound_skipped_total, parley_job_runs_total), the dead-letter
+// parley_outbound_skipped_total, parley_outbound_confirmed_total,
+// parley_job_runs_total), the dead-letter
 // list size and the queue depths (parley_queue_depth{queue}), all read
 // from the Bot only when scraped.
 //

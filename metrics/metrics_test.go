@@ -60,6 +60,7 @@ func TestMetrics_Hooks(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"parley_outbound_queued_total":         "0",
 		"parley_outbound_skipped_total":        "0",
+		"parley_outbound_confirmed_total":      "0",
 		"parley_job_runs_total":                "0",
 		"parley_dead_letter_list_size":         "0",
 		`parley_queue_depth{queue="inbound"}`:  "0",
@@ -117,6 +118,7 @@ func TestMetrics_Hooks(t *testing.T) {
 		`parley_ownership_changes_total{owner="human",platform="alpha",source="application"}`: "1",
 		"parley_outbound_queued_total":                                                        "5",
 		"parley_outbound_skipped_total":                                                       "0",
+		"parley_outbound_confirmed_total":                                                     "0",
 		"parley_job_runs_total":                                                               "0",
 		"parley_dead_letter_list_size":                                                        "1",
 		`parley_queue_depth{queue="inbound"}`:                                                 "0",

@@ -56,9 +56,9 @@ var ErrUnconfirmed = errors.New("velaflows: delivered: too many newer messages t
 // conversation), which were never sent. API errors are returned wrapped,
 // with a false result.
 func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time) (bot.SendResult, bool, error) {
-	req, ok := sendRequest(m)
-	if !ok {
-		return bot.SendResult{}, false, nil
+	req, err := sendRequest(m)
+	if err != nil {
+		return bot.SendResult{}, false, nil // Send refuses it: never sent
 	}
 	cutoff := since.Truncate(time.Millisecond)
 	opts := MessagesOptions{ListOptions: ListOptions{Limit: confirmPageSize, SortBy: "createdAt", SortOrder: SortDesc}}
@@ -87,15 +87,23 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 	return bot.SendResult{}, false, fmt.Errorf("%w (%d pages)", ErrUnconfirmed, confirmPages)
 }
 
-// sendRequest is the request Send makes of m, and false when Send refuses
-// m. It mirrors Send's checks and conversion.
-func sendRequest(m *bot.Message) (MessageRequest, bool) {
+// sendRequest is the request Send makes of m, or the error with which
+// Send refuses it. Send and Delivered share it, so that Delivered looks for
+// exactly what Send posts.
+func sendRequest(m *bot.Message) (MessageRequest, error) {
 	switch {
-	case m.Payload != nil, len(m.Attachments) > 0, strings.TrimSpace(m.Text) == "",
-		strings.TrimSpace(m.Conversation) == "", strings.HasPrefix(m.Conversation, "lead:"):
-		return MessageRequest{}, false
+	case m.Payload != nil:
+		return MessageRequest{}, fmt.Errorf("velaflows: payload %T: %w", m.Payload, errors.ErrUnsupported)
+	case strings.HasPrefix(m.Conversation, "lead:"):
+		return MessageRequest{}, fmt.Errorf("velaflows: %s is a CRM lead, not a conversation", m.Conversation)
+	case strings.TrimSpace(m.Conversation) == "":
+		return MessageRequest{}, errors.New("velaflows: message has no conversation")
+	case len(m.Attachments) > 0:
+		return MessageRequest{}, fmt.Errorf("velaflows: attachments: %w", errors.ErrUnsupported)
+	case strings.TrimSpace(m.Text) == "":
+		return MessageRequest{}, errors.New("velaflows: message has no text")
 	}
-	return MessageRequest{Content: m.Text, Type: MessageTypeText}, true
+	return MessageRequest{Content: m.Text, Type: MessageTypeText}, nil
 }
 
 // outbound reports whether msg went out to the customer: marked outbound,

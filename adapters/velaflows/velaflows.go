@@ -171,19 +171,11 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 // (POST /inbox/conversations/{id}/messages, {"content", "type": "text"}).
 // It does not retry; a 429 comes back as *bot.RateLimitError.
 func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
-	if m.Payload != nil {
-		return bot.SendResult{}, fmt.Errorf("velaflows: payload %T: %w", m.Payload, errors.ErrUnsupported)
+	req, err := sendRequest(m)
+	if err != nil {
+		return bot.SendResult{}, err
 	}
-	if strings.HasPrefix(m.Conversation, "lead:") {
-		return bot.SendResult{}, fmt.Errorf("velaflows: %s is a CRM lead, not a conversation", m.Conversation)
-	}
-	if len(m.Attachments) > 0 {
-		return bot.SendResult{}, fmt.Errorf("velaflows: attachments: %w", errors.ErrUnsupported)
-	}
-	if strings.TrimSpace(m.Text) == "" {
-		return bot.SendResult{}, errors.New("velaflows: message has no text")
-	}
-	msg, _, err := a.client.SendMessage(ctx, m.Conversation, MessageRequest{Content: m.Text, Type: MessageTypeText})
+	msg, _, err := a.client.SendMessage(ctx, m.Conversation, req)
 	if err != nil {
 		return bot.SendResult{}, err
 	}

@@ -245,7 +245,10 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 }
 
 // partition returns the partition of a conversation: FNV-1a over
-// platform, a zero byte and conversation.
+// platform, a zero byte and conversation. It is the same hash as the Bot's
+// in-memory lanes but deliberately a copy: partitions are part of the
+// stored subjects, so this function must not change with the Bot's
+// internals.
 func partition(platform, conversation string, n int) int {
 	const offset, prime = 2166136261, 16777619
 	h := uint32(offset)
@@ -443,8 +446,8 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 	if !ok {
 		return
 	}
+	seq := strconv.FormatUint(meta.Sequence.Stream, 10)
 	if m.ID != "" {
-		seq := strconv.FormatUint(meta.Sequence.Stream, 10)
 		fresh, err := b.keys.SetIfAbsent(ctx, dedupKey(m), []byte(seq), p.DedupTTL())
 		if err != nil {
 			b.retryLater(msg, "dedup record", err)
@@ -480,7 +483,6 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 		return
 	}
 	if m.ID != "" {
-		seq := strconv.FormatUint(meta.Sequence.Stream, 10)
 		err := b.persist(ctx, "inbound done record", func(ctx context.Context) error {
 			return b.keys.Set(ctx, dedupKey(m), []byte(inboundDone+seq), p.DedupTTL())
 		})
@@ -509,12 +511,10 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 	if !fresh {
 		v, err := b.keys.Get(ctx, claim)
 		switch {
-		case errors.Is(err, bot.ErrNotFound):
-			// Released in between (a failed delivery): take it afresh.
-			b.retryLater(msg, "outbound claim", err)
-			return
 		case err != nil:
-			b.retryLater(msg, "outbound claim", err)
+			// Unreadable, or released since (a failed delivery): take the
+			// message again shortly and claim afresh.
+			b.retryLater(msg, "outbound claim lookup", err)
 			return
 		case string(v) == claimSent || string(v) == claimDone:
 			p.Skipped(m)
