@@ -230,8 +230,24 @@ func (b *Bot) countDuplicate(m *Message) {
 }
 
 // Send queues m for delivery through the adapter named m.Platform; see
-// [Sender]. A message without a Key gets a unique one.
+// [Sender]. A message without a Key gets a unique one. Sending again a
+// message the Bot gave a key to (the same *Message, or a copy with that
+// Key) queues nothing: it counts in Stats.SendSkipped, as a key already
+// delivered does.
 func (b *Bot) Send(ctx context.Context, m *Message) error {
+	if m != nil && m.Key == "" {
+		return b.enqueue(ctx, m, b.nonce+"-"+strconv.FormatUint(b.keySeq.Add(1), 36))
+	}
+	return b.enqueue(ctx, m, "")
+}
+
+// enqueue queues m for delivery. mint, if not empty, is the key the Bot
+// gives m, whose Key is empty: a key unique by construction (a fresh
+// generated key, or a reply index under an inbound event that the Bot
+// deduplicated), which the in-memory outbox therefore does not claim in
+// the store; see [outbox.deliver]. When m is not queued it is left as it
+// was, so that the caller may send it again.
+func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 	if m == nil || m.Conversation == "" {
 		return errors.New("bot: send: message needs a Conversation")
 	}
@@ -239,21 +255,37 @@ func (b *Bot) Send(ctx context.Context, m *Message) error {
 	if po == nil {
 		return fmt.Errorf("bot: send: %w %q", ErrUnknownPlatform, m.Platform)
 	}
-	if m.Key == "" {
-		m.Key = b.nonce + "-" + strconv.FormatUint(b.keySeq.Add(1), 36)
+	if mint == "" && m.minted != "" && m.minted == m.Key {
+		// Queued before under the key the Bot gave it.
+		b.skipSend(ctx, m)
+		return nil
 	}
+	if mint != "" {
+		m.Key, m.minted = mint, mint
+	}
+	err := b.queue(ctx, po, m)
+	if err != nil && mint != "" {
+		m.Key, m.minted = "", ""
+	}
+	return err
+}
+
+// queue hands m to the broker or to its platform's outbox lane.
+func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 	if br := b.cfg.broker; br != nil {
 		if err := br.Outbound(ctx, m); err != nil {
 			return fmt.Errorf("bot: send: %w", err)
 		}
-		b.stats.queued.Add(1)
-		return nil
-	}
-	if err := po.lanes.push(ctx, m); err != nil {
+	} else if err := po.lanes.push(ctx, m); err != nil {
 		return fmt.Errorf("bot: send: %w", err)
 	}
 	b.stats.queued.Add(1)
 	return nil
+}
+
+func (b *Bot) skipSend(ctx context.Context, m *Message) {
+	b.stats.sendSkipped.Add(1)
+	b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
 }
 
 // Handoff makes humans the owners of a conversation: only observer routes

@@ -59,15 +59,35 @@ const (
 //
 // A shard that receives no writes keeps its expired entries until they are
 // read, so memory is bounded by the number of entries written in the last
-// TTL plus one sweep period. Expiry uses the wall clock (time.Now), so the
+// TTL plus one sweep period. Expiry is measured on the monotonic clock
+// from the store's creation, so a step of the wall clock (an NTP
+// correction) neither expires entries early nor keeps them late, and the
 // testing/synctest fake clock applies to a MemoryStore created inside a
 // synctest bubble.
 //
 // The zero MemoryStore is not usable; call [NewMemoryStore].
 type MemoryStore struct {
 	seeds  [2]maphash.Seed
+	clock  memClock
 	shards [memShards]memShard
 }
+
+// A memClock reads the time as unix nanoseconds from the monotonic clock:
+// the wall time of its creation plus the monotonic time elapsed since. One
+// monotonic reading costs about half of what time.Now does (which reads the
+// wall clock as well), and expiries are immune to steps of the wall clock.
+type memClock struct {
+	start time.Time // with its monotonic reading
+	base  int64     // start in unix nanoseconds
+}
+
+func newMemClock() memClock {
+	now := time.Now()
+	return memClock{start: now, base: now.UnixNano()}
+}
+
+// now returns the current time in unix nanoseconds.
+func (c *memClock) now() int64 { return c.base + int64(time.Since(c.start)) }
 
 // memKey is the 96-bit digest of a key, and stampExp an expiry in unix
 // nanoseconds split in halves: both have 4-byte alignment, so an entry of
@@ -90,6 +110,7 @@ type memEntry struct {
 // most one of stamps and vals.
 type memShardState struct {
 	mu        sync.Mutex
+	clock     *memClock           // the store's; immutable
 	stamps    stampTable          // empty values: just the expiry; no pointers
 	vals      map[memKey]memEntry // non-empty values
 	writes    int                 // writes since the last sweep
@@ -109,7 +130,11 @@ var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	s := &MemoryStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, clock: newMemClock()}
+	for i := range s.shards {
+		s.shards[i].clock = &s.clock
+	}
+	return s
 }
 
 // locate returns the digest of key and its shard.
@@ -154,7 +179,7 @@ func (sh *memShard) getCopy(k memKey) ([]byte, error) {
 	e, ok := sh.get(k)
 	sh.mu.Unlock()
 	// The clock is read outside the lock to keep the critical section short.
-	if ok && e.expires != 0 && time.Now().UnixNano() >= e.expires {
+	if ok && e.expires != 0 && sh.clock.now() >= e.expires {
 		sh.mu.Lock()
 		// Remove it unless it was rewritten meanwhile; an entry with the same
 		// deadline has expired too.
@@ -179,7 +204,7 @@ func (s *MemoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 	v := string(value) // copies; free for an empty value
 	var now int64
 	if ttl > 0 {
-		now = time.Now().UnixNano()
+		now = s.clock.now()
 	}
 	k, sh := s.locate(key)
 	sh.mu.Lock()
@@ -207,7 +232,7 @@ func (sh *memShard) setIfAbsent(k memKey, v string, ttl time.Duration) bool {
 	// so it is read before taking the lock.
 	var now int64
 	if ttl > 0 {
-		now = time.Now().UnixNano()
+		now = sh.clock.now()
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -216,7 +241,7 @@ func (sh *memShard) setIfAbsent(k memKey, v string, ttl time.Duration) bool {
 			return false
 		}
 		if now == 0 {
-			now = time.Now().UnixNano()
+			now = sh.clock.now()
 		}
 		if now < e.expires {
 			return false
@@ -321,7 +346,7 @@ func (sh *memShard) noteWrite(now int64) {
 		return
 	}
 	if now == 0 {
-		now = time.Now().UnixNano()
+		now = sh.clock.now()
 	}
 	if sh.lastSweep != 0 && now-sh.lastSweep < int64(sweepInterval) {
 		return

@@ -75,6 +75,10 @@ type Message struct {
 	// that does not know the payload's type returns an error wrapping
 	// errors.ErrUnsupported.
 	Payload any
+
+	// minted is the Key the Bot gave this message when it queued it, or
+	// empty when the key was the caller's (or the message was not sent).
+	minted string
 }
 
 // User identifies the author of a message on a platform.

@@ -23,7 +23,8 @@ import (
 //
 // Delivering one message:
 //  1. claim its key ("out:<platform>:<key>") with SetIfAbsent; a key that is
-//     already claimed was delivered (or is being delivered) and is skipped;
+//     already claimed was delivered (or is being delivered) and is skipped.
+//     A key the Bot minted for the message needs no claim (see deliver);
 //  2. re-check ownership: a message to a human-owned conversation is
 //     suppressed, unless it is a Relay (a human's words the bot carries);
 //  3. wait for the token bucket and any rate-limit pause, then call
@@ -99,8 +100,17 @@ func (o *outbox) close() {
 
 // deliver is the in-memory outbox's delivery of m: claim its key, then
 // transmit it, releasing the claim when it fails so that a replay of the
-// dead letter is sent.
+// dead letter is sent. A key the Bot minted for m is not claimed: it is
+// unique by construction (a generated key, or a reply index under an
+// inbound event whose deduplication entry already makes this handling the
+// only one), m was queued once under it, and a later Send of m is turned
+// away by Send. Only keys the caller chose, and scheduled jobs' keys (each
+// replica fires the job), can arrive twice and need the claim.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
+	if m.minted != "" && m.minted == m.Key {
+		o.transmit(ctx, po, m, time.Time{}, nil)
+		return
+	}
 	b := o.b
 	claim := joinedKey{"out:", po.name, m.Key}
 	fresh, err := claim.claim(ctx, b.keys, b.cfg.dedupTTL)
@@ -109,8 +119,7 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		return
 	}
 	if !fresh {
-		b.stats.sendSkipped.Add(1)
-		b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
+		b.skipSend(ctx, m)
 		return
 	}
 	o.transmit(ctx, po, m, time.Time{}, func() { _ = claim.delete(context.WithoutCancel(ctx), b.keys) })
@@ -375,13 +384,24 @@ func (b *Bot) Replay(ctx context.Context, id string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	if err := b.Send(ctx, d.Message); err != nil {
+	if err := b.requeue(ctx, d.Message); err != nil {
 		b.out.mu.Lock()
 		b.out.dead = append(b.out.dead, d)
 		b.out.mu.Unlock()
 		return err
 	}
 	return nil
+}
+
+// requeue queues a dead letter's message again as it is, key and all: its
+// claim, if it had one, was released when it was dead-lettered, and a
+// minted key was never claimed.
+func (b *Bot) requeue(ctx context.Context, m *Message) error {
+	po := b.out.platforms[m.Platform]
+	if po == nil {
+		return fmt.Errorf("bot: send: %w %q", ErrUnknownPlatform, m.Platform)
+	}
+	return b.queue(ctx, po, m)
 }
 
 // Discard removes a dead letter and reports whether it was there.

@@ -161,27 +161,108 @@ func TestOutbox_KeyNeverSentTwice(t *testing.T) {
 }
 
 // A redelivered inbound event whose first handling already replied (for
-// example after a crash, with a durable store) does not reply again: the
-// reply keys are derived from the event.
-func TestOutbox_ReplyKeysSurviveRedelivery(t *testing.T) {
+// example to a Bot restarted on a durable store) does not reply again: its
+// deduplication entry outlives the platform's redelivery window, so it is
+// not handled again.
+func TestOutbox_RedeliveryDoesNotReplyAgain(t *testing.T) {
 	store := bot.NewMemoryStore()
-	run := func(dedupTTL time.Duration) *bottest.FakeAdapter {
+	run := func() (*bot.Bot, *bottest.FakeAdapter) {
 		fa := bottest.NewFakeAdapter("fake")
-		b, err := bot.New(bot.WithAdapters(fa), bot.WithStore(store), bot.WithLogger(bottest.Logger(t)), bot.WithDedupTTL(dedupTTL))
+		b, err := bot.New(bot.WithAdapters(fa), bot.WithStore(store), bot.WithLogger(bottest.Logger(t)))
 		require.NoError(t, err)
 		b.NotFound(bot.HandlerFunc(echo))
 		stop := bottest.Run(t, b)
 		require.NoError(t, fa.Inject(t.Context(), msg("c", "evt-1", "hi")))
-		require.Eventually(t, func() bool { return b.Stats().Handled == 1 }, 5*time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { return b.Stats().Handled+b.Stats().Duplicates == 1 }, 5*time.Second, time.Millisecond)
 		require.NoError(t, stop())
-		return fa
+		return b, fa
 	}
-	first := run(time.Hour)
+	_, first := run()
 	assert.Len(t, first.Sent(), 1)
-	// Forget the inbound ID as if the dedup entry had been lost.
-	require.NoError(t, store.Delete(t.Context(), "dedup:fake:evt-1"))
-	second := run(time.Hour)
-	assert.Empty(t, second.Sent(), "the reply key was already delivered")
+	b, second := run()
+	assert.Empty(t, second.Sent(), "the event was answered before")
+	assert.Equal(t, int64(1), b.Stats().Duplicates)
+}
+
+// Keys the Bot mints are unique by construction and take no claim in the
+// store: a reply's key is covered by its event's deduplication entry, a
+// generated key by the Bot's own sequence. A key the caller chose is
+// claimed, since it may come again.
+func TestOutbox_MintedKeysTakeNoClaim(t *testing.T) {
+	keys := bot.NewMemoryStore()
+	b, fa := newBot(t, bot.WithKeyStore(keys))
+	b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		if err := w.Send(ctx, m.Reply("one")); err != nil {
+			return err
+		}
+		return w.Send(ctx, m.Reply("two"))
+	}))
+	bottest.Run(t, b)
+	const events = 10
+	for i := range events {
+		require.NoError(t, fa.Inject(t.Context(), msg("c", "evt-"+strconv.Itoa(i), "hi")))
+	}
+	require.NoError(t, b.Send(t.Context(), &bot.Message{Platform: "fake", Conversation: "c", Text: "generated"}))
+	sent := fa.WaitSent(t, 2*events+1)
+	seen := map[string]bool{}
+	for _, m := range sent {
+		assert.NotEmpty(t, m.Key)
+		assert.False(t, seen[m.Key], "key %q minted twice", m.Key)
+		seen[m.Key] = true
+	}
+	assert.True(t, seen["fake:evt-0:1"], "a reply's key is its event and its index")
+	assert.Equal(t, events, keys.Len(), "one deduplication entry per event and no claims")
+
+	require.NoError(t, b.Send(t.Context(), out("c", "chosen", "mine")))
+	fa.WaitSent(t, 2*events+2)
+	assert.Equal(t, events+1, keys.Len(), "a chosen key is claimed")
+}
+
+// A message sent again after the Bot gave it a key (the same *Message, or
+// a copy of it) is recognized and not delivered twice.
+func TestOutbox_MessageSentAgainIsSkipped(t *testing.T) {
+	b, fa := newBot(t)
+	b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		r := m.Reply("reply")
+		if err := w.Send(ctx, r); err != nil {
+			return err
+		}
+		again := *r
+		if err := w.Send(ctx, &again); err != nil {
+			return err
+		}
+		return w.Send(ctx, r)
+	}))
+	bottest.Run(t, b)
+	require.NoError(t, fa.Inject(t.Context(), msg("c", "evt-1", "hi")))
+	g := &bot.Message{Platform: "fake", Conversation: "c", Text: "generated"}
+	require.NoError(t, b.Send(t.Context(), g))
+	require.NoError(t, b.Send(t.Context(), g))
+	require.Eventually(t, func() bool { return b.Stats().SendSkipped == 3 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, b.Send(t.Context(), out("c", "marker", "marker")))
+	fa.WaitSent(t, 3)
+	var texts []string
+	for _, m := range fa.Sent() {
+		texts = append(texts, m.Text)
+	}
+	assert.ElementsMatch(t, []string{"reply", "generated", "marker"}, texts)
+}
+
+// A message that could not be queued is left as it was, without the key
+// the Bot had given it, so that sending it again works.
+func TestOutbox_UnqueuedMessageCanBeSentAgain(t *testing.T) {
+	b, fa := newBot(t, bot.WithOutbox(bot.OutboxConfig{Workers: 1, QueueSize: 1}))
+	require.NoError(t, b.Send(t.Context(), out("c", "first", "first"))) // fills the lane before Run
+	m := &bot.Message{Platform: "fake", Conversation: "c", Text: "second"}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.ErrorIs(t, b.Send(ctx, m), bot.ErrBusy)
+	assert.Empty(t, m.Key)
+	bottest.Run(t, b)
+	require.NoError(t, b.Send(t.Context(), m))
+	sent := fa.WaitSent(t, 2)
+	assert.Equal(t, []string{"first", "second"}, []string{sent[0].Text, sent[1].Text})
+	assert.Equal(t, int64(0), b.Stats().SendSkipped)
 }
 
 func TestOutbox_RateLimitedByDeclaredLimits(t *testing.T) {

@@ -12,7 +12,7 @@ type Stats struct {
 	Panics        int64 // of HandlerErrors, the panics
 	Queued        int64 // outbound messages accepted by Send
 	Sent          int64 // outbound messages delivered
-	SendSkipped   int64 // outbound messages whose key was already delivered
+	SendSkipped   int64 // outbound messages whose key was already delivered, or sent again
 	Confirmed     int64 // interrupted deliveries the platform confirmed, not sent again
 	Suppressed    int64 // bot messages not sent because a human owns the conversation
 	Retries       int64 // outbound delivery retries

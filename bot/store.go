@@ -10,6 +10,11 @@ import (
 // handler state. Keys are namespaced by their owner ("dedup:", "own:",
 // "echo:last:" …).
 //
+// An entry stays until its TTL has passed or it is deleted: the Bot's
+// promise to handle an event once rests on deduplication entries that are
+// not evicted early (a cache that drops entries under memory pressure is
+// not a Store).
+//
 // Implementations must be safe for concurrent use. Whoever constructs a Store
 // closes it; the Bot never does. Values passed in and returned are owned by
 // the callee and the caller respectively: neither side may modify a slice

@@ -187,10 +187,11 @@ func (d *delivery) cancel(err error) {
 }
 
 // Send stamps a reply's idempotency key (the inbound event plus the reply
-// index) and queues it.
+// index) and queues it. The event was deduplicated before it was handled,
+// so its reply keys are new: each is minted once, by this Send.
 func (d *delivery) Send(ctx context.Context, m *Message) error {
 	if m != nil && m.Key == "" && d.in.ID != "" {
-		m.Key = replyKey(d.in.Platform, d.in.ID, d.n.Add(1)-1)
+		return d.b.enqueue(ctx, m, replyKey(d.in.Platform, d.in.ID, d.n.Add(1)-1))
 	}
 	return d.b.Send(ctx, m)
 }
