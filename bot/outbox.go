@@ -139,7 +139,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 		o.deadLetter(ctx, po, m, attempts, err)
 		return OutcomeFailed
 	}
-	owner, _, err := b.own.get(ctx, m.Platform, m.Conversation)
+	owner, err := o.owner(ctx, m)
 	if err != nil {
 		return fail(0, err)
 	}
@@ -198,6 +198,34 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
 			return fail(attempt, err)
+		}
+	}
+}
+
+// owner reads who owns m's conversation for the re-check before sending.
+// A failed read is retried with backoff, up to MaxAttempts reads, as a
+// failed send is: a Store across the network that cannot be reached (a
+// NATS server restarting) is a passing condition, not a reason to give the
+// message up.
+func (o *outbox) owner(ctx context.Context, m *Message) (Owner, error) {
+	b := o.b
+	for attempt := 1; ; attempt++ {
+		owner, _, err := b.own.get(ctx, m.Platform, m.Conversation)
+		if err == nil {
+			return owner, nil
+		}
+		if attempt >= o.cfg.MaxAttempts || ctx.Err() != nil {
+			return OwnerUnset, err
+		}
+		wait := o.backoff(attempt)
+		b.stats.retries.Add(1)
+		if h := b.cfg.hooks.Retried; h != nil {
+			h(m, err)
+		}
+		b.logger.LogAttrs(ctx, slog.LevelWarn, "ownership lookup failed; retrying", slog.Any("msg", m),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
+		if !sleep(ctx, wait) {
+			return OwnerUnset, err
 		}
 	}
 }

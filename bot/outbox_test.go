@@ -288,3 +288,45 @@ func TestOutbox_UnknownOutcomeIsNotRetried(t *testing.T) {
 	require.Eventually(t, func() bool { return len(b.DeadLetters()) == 1 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, 1, fa.Attempts())
 }
+
+var errUnreachable = errors.New("store unreachable")
+
+// unreachableStore is a MemoryStore whose next failures reads fail, as a
+// store across the network does while its server restarts.
+type unreachableStore struct {
+	*bot.MemoryStore
+	failures atomic.Int32
+}
+
+func (s *unreachableStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if s.failures.Add(-1) >= 0 {
+		return nil, errUnreachable
+	}
+	return s.MemoryStore.Get(ctx, key)
+}
+
+// The ownership re-check before a send outlasts a store that cannot be
+// reached for a while: the read is retried with backoff, and only a store
+// that stays away for MaxAttempts reads makes a dead letter.
+func TestOutbox_OwnerReadRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &unreachableStore{MemoryStore: bot.NewMemoryStore()}
+		st.failures.Store(3)
+		b, fa := newBot(t, bot.WithStore(st), bot.WithOutbox(bot.OutboxConfig{MaxAttempts: 4, BaseBackoff: time.Second}))
+		bottest.Run(t, b)
+		require.NoError(t, b.Send(t.Context(), out("c", "k1", "hello")))
+		took := untilSent(t, fa, 1)
+		assert.GreaterOrEqual(t, took, 3500*time.Millisecond, "three backoffs of at least 0.5, 1 and 2 s")
+		assert.Equal(t, int64(3), b.Stats().Retries)
+		assert.Empty(t, b.DeadLetters())
+
+		st.failures.Store(4)
+		require.NoError(t, b.Send(t.Context(), out("c", "k2", "lost")))
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		require.Len(t, b.DeadLetters(), 1)
+		assert.ErrorIs(t, b.DeadLetters()[0].Err, errUnreachable)
+		assert.Equal(t, 0, b.DeadLetters()[0].Attempts, "nothing was sent")
+		assert.Len(t, fa.Sent(), 1)
+	})
+}
