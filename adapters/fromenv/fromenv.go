@@ -13,6 +13,8 @@
 //	SENDBEE_API_KEY           Sendbee: the API key and secret; webhooks at
 //	SENDBEE_API_SECRET        /webhooks/sendbee
 //	SENDBEE_BASE_URL          Sendbee: the API root (default: the real API)
+//	SENDBEE_RATE_LIMIT        Sendbee: sends a minute the bot paces itself to
+//	                          (default 60, the documented limit per business number)
 //	VELAFLOWS_API_TOKEN       VelaFlows: the API token and workspace;
 //	VELAFLOWS_WORKSPACE_ID    deliveries at /webhooks/velaflows
 //	VELAFLOWS_BASE_URL        VelaFlows: the API root (default: the real API)
@@ -38,6 +40,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,9 +200,13 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		case secret == "":
 			return nil, errors.New("SENDBEE_API_KEY is set but SENDBEE_API_SECRET is not")
 		}
+		perMinute, err := positiveInt(getenv, "SENDBEE_RATE_LIMIT")
+		if err != nil {
+			return nil, err
+		}
 		sb, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{
 			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
-		}})
+		}, RequestsPerMinute: perMinute})
 		if err != nil {
 			return nil, err
 		}
@@ -260,4 +267,18 @@ func Logger(w io.Writer, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("PARLEY_LOG_LEVEL=%q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// positiveInt reads the variable name as a positive integer; unset (or
+// empty) gives 0, which means the default.
+func positiveInt(getenv func(string) string, name string) (int, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+	}
+	return n, nil
 }

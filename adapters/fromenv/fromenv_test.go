@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,4 +133,23 @@ func TestPlatforms_Handler_flowdockStream(t *testing.T) {
 	code, body := serveGet(t, h, "/readyz")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, body, "flowdock: failed")
+}
+
+// SENDBEE_RATE_LIMIT sets the sends a minute the Sendbee adapter declares;
+// unset, it is the documented 60.
+func TestBuild_sendbeeRateLimit(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  int
+	}{{"", 60}, {"600", 600}, {" 6000 ", 6000}} {
+		t.Run(tt.value, func(t *testing.T) {
+			env := map[string]string{"SENDBEE_API_KEY": "k", "SENDBEE_API_SECRET": "s", "SENDBEE_RATE_LIMIT": tt.value}
+			p, err := fromenv.Build(t.Context(), func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+			require.NoError(t, err)
+			require.Len(t, p.Adapters, 1)
+			lim := p.Adapters[0].(bot.Limiter).Limits()
+			assert.Equal(t, tt.want, lim.Requests)
+			assert.Equal(t, time.Minute, lim.Per)
+		})
+	}
 }

@@ -93,6 +93,8 @@ func TestRun_sendbeeConfigErrors(t *testing.T) {
 		{"key without secret", []string{"SENDBEE_API_KEY", "k"}, "SENDBEE_API_SECRET"},
 		{"secret without key", []string{"SENDBEE_API_SECRET", "s"}, "SENDBEE_API_KEY"},
 		{"bad base URL", []string{"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_BASE_URL", "::nope"}, "sendbee"},
+		{"rate limit not a number", []string{"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_RATE_LIMIT", "fast"}, `SENDBEE_RATE_LIMIT="fast"`},
+		{"rate limit zero", []string{"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_RATE_LIMIT", "0"}, `SENDBEE_RATE_LIMIT="0"`},
 		{"busy address", nil, "PARLEY_ADDR"},
 	}
 	for _, tt := range tests {

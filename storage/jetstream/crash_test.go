@@ -3,7 +3,6 @@ package jetstream_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -42,71 +41,14 @@ const (
 	crashFinalDeadline = 60 * time.Second      // for the last run to finish the work
 )
 
-// The crash test runs examples/echobot, built from its source with one
-// change: fromenv.Build, which echobot calls to build its platform
-// adapters, builds the Sendbee adapter with the documented limit of 60
-// sends a minute and offers no variable to change it, so 2,000 replies
-// would take 33 minutes. The test's build replaces that call with
-// crashBuild (crashBuildSource), which calls fromenv.Build and then swaps
-// the Sendbee adapter, and its webhook route, for one built the same way
-// with a send rate the test can wait for. Everything else is echobot's
-// own: the logger, jetstream.FromEnv (the embedded server in
-// $PARLEY_DATA_DIR, the Broker and the Store with their defaults), the
-// routes, and fromenv.Run serving the webhooks and /healthz on
-// $PARLEY_ADDR.
-//
-// Both changes reach the go tool through -overlay, so that nothing is
-// written to the source tree.
-const (
-	echobotBuildCall = "fromenv.Build(ctx, getenv, logger)"
-	crashBuildSource = `package main
-
-import (
-	"context"
-	"errors"
-	"log/slog"
-	"net/http"
-
-	"github.com/parleybot/parley/adapters/fromenv"
-	"github.com/parleybot/parley/adapters/sendbee"
-)
-
-// crashBuild is fromenv.Build with a Sendbee adapter that may send 10,000
-// messages a second, for storage/jetstream's crash test.
-func crashBuild(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*fromenv.Platforms, error) {
-	p, err := fromenv.Build(ctx, getenv, logger)
-	if err != nil {
-		return nil, err
-	}
-	sb, err := sendbee.New(sendbee.AdapterConfig{
-		Config: sendbee.Config{
-			APIKey: getenv("SENDBEE_API_KEY"), APISecret: getenv("SENDBEE_API_SECRET"),
-			BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
-		},
-		RequestsPerMinute: 600000,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(p.Adapters) != 1 || p.Adapters[0].Name() != sendbee.Name {
-		return nil, errors.New("crashBuild: the crash test configures Sendbee only")
-	}
-	p.Adapters[0] = sb
-	mux := http.NewServeMux()
-	mux.Handle("/webhooks/sendbee", sb)
-	p.Webhooks = mux
-	return p, nil
-}
-`
-)
-
 // TestCrash proves the durable bot's exactly-once promise across crashes
 // of the whole process, embedded NATS server included: every message the
 // bot acknowledged to the platform is answered exactly once — none lost,
 // none doubled — even when the process is killed at random moments and the
 // platform delivers every event twice.
 //
-// The bot (examples/echobot on Sendbee; see crashBuildSource) runs as a
+// The bot (examples/echobot on Sendbee, built as it is, with
+// SENDBEE_RATE_LIMIT raised so that 2,000 replies take seconds) runs as a
 // subprocess with PARLEY_DATA_DIR set, so that its queues, deduplication
 // records and outbound claims live in an embedded nats-server with file
 // storage in a directory that outlives the process. The Sendbee emulator
@@ -180,6 +122,7 @@ func TestCrash(t *testing.T) {
 		"SENDBEE_API_KEY=" + apiKey,
 		"SENDBEE_API_SECRET=" + apiSecret,
 		"SENDBEE_BASE_URL=" + emu.URL(),
+		"SENDBEE_RATE_LIMIT=600000",
 		"PARLEY_ADDR=" + addr,
 		"PARLEY_DATA_DIR=" + dataDir,
 		"PARLEY_LOG_LEVEL=warn",
@@ -494,8 +437,7 @@ func logSends(t *testing.T, sent []sendbeetest.SentMessage, text string) {
 	}
 }
 
-// buildCrashBot builds examples/echobot with crashBuild in place of
-// fromenv.Build (see crashBuildSource) with the go tool, with the race
+// buildCrashBot builds examples/echobot with the go tool, with the race
 // detector when this test binary has it, and returns the binary's path.
 func buildCrashBot(t *testing.T) string {
 	t.Helper()
@@ -505,39 +447,16 @@ func buildCrashBot(t *testing.T) string {
 			t.Skip("no go tool to build the bot with")
 		}
 	}
-	dir := t.TempDir()
 	gomod, err := exec.Command(goTool, "env", "GOMOD").Output()
 	require.NoError(t, err, "go env GOMOD")
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	pkgDir := filepath.Join(root, "examples", "echobot")
-	mainGo, err := os.ReadFile(filepath.Join(pkgDir, "main.go"))
-	require.NoError(t, err)
-	require.Equal(t, 1, bytes.Count(mainGo, []byte(echobotBuildCall)),
-		"examples/echobot/main.go should call %s once; the crash test replaces that call", echobotBuildCall)
-	mainGo = bytes.Replace(mainGo, []byte(echobotBuildCall), []byte("crashBuild(ctx, getenv, logger)"), 1)
-	crashGo := filepath.Join(pkgDir, "zz_crashbuild.go")
-	_, err = os.Stat(crashGo)
-	require.True(t, errors.Is(err, os.ErrNotExist), "%s exists: the overlay would replace it", crashGo)
-
-	files := map[string]string{}
-	for name, src := range map[string][]byte{"main.go": mainGo, "zz_crashbuild.go": []byte(crashBuildSource)} {
-		f := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(f, src, 0o644))
-		files[filepath.Join(pkgDir, name)] = f
-	}
-	overlay, err := json.Marshal(map[string]map[string]string{"Replace": files})
-	require.NoError(t, err)
-	overlayFile := filepath.Join(dir, "overlay.json")
-	require.NoError(t, os.WriteFile(overlayFile, overlay, 0o644))
-
-	bin := filepath.Join(dir, "echobot")
-	args := []string{"build", "-overlay", overlayFile, "-o", bin}
+	bin := filepath.Join(t.TempDir(), "echobot")
+	args := []string{"build", "-o", bin}
 	if raceEnabled() {
 		args = append(args, "-race")
 	}
 	args = append(args, "github.com/parleybot/parley/examples/echobot")
 	cmd := exec.CommandContext(t.Context(), goTool, args...)
-	cmd.Dir = root
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
 	return bin
