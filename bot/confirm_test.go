@@ -1,0 +1,133 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
+)
+
+// pipelineBroker is a Broker that carries nothing: its Consume hands out
+// the Bot's Pipeline, so that a test can call Pipeline.Deliver the way a
+// Broker does for a message it took again after its process died.
+type pipelineBroker struct{ p chan *bot.Pipeline }
+
+func (pipelineBroker) Inbound(context.Context, *bot.Message) (bool, error) {
+	return false, errors.New("pipelineBroker carries no inbound messages")
+}
+
+func (pipelineBroker) Outbound(context.Context, *bot.Message) error {
+	return errors.New("pipelineBroker carries no outbound messages")
+}
+
+func (b pipelineBroker) Consume(ctx context.Context, p *bot.Pipeline) error {
+	b.p <- p
+	<-ctx.Done()
+	return nil
+}
+
+// confirmingAdapter is a FakeAdapter that is also a Confirmer: the
+// platform holds the messages whose keys are in has; errs are the answers
+// of the next Delivered calls before that.
+type confirmingAdapter struct {
+	*bottest.FakeAdapter
+	has   map[string]bool
+	errs  []error
+	asked atomic.Int32
+	since atomic.Pointer[time.Time]
+}
+
+func (a *confirmingAdapter) Delivered(_ context.Context, m *bot.Message, since time.Time) (bot.SendResult, bool, error) {
+	n := int(a.asked.Add(1))
+	a.since.Store(&since)
+	if n <= len(a.errs) {
+		return bot.SendResult{}, false, a.errs[n-1]
+	}
+	if a.has[m.Key] {
+		return bot.SendResult{ID: "held-" + m.Key}, true, nil
+	}
+	return bot.SendResult{}, false, nil
+}
+
+// errCannotTell is a Confirmer's answer when the platform's history cannot
+// show whether it holds a message.
+var errCannotTell = errors.New("too many newer messages to look back to the cutoff")
+
+// Pipeline.Deliver with a non-zero since asks a Confirmer adapter before
+// sending: a message the platform has is not sent again, one it lacks is
+// sent, and one nobody can tell about is given up rather than risked
+// twice. Without since, or without a Confirmer, the message is sent.
+func TestPipeline_DeliverConfirmsInterruptedDeliveries(t *testing.T) {
+	interrupted := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		confirmer bool
+		has       bool
+		errs      []error
+		since     time.Time
+		want      bot.Outcome
+		wantSent  bool
+		wantAsked int32
+	}{
+		{name: "held by the platform", confirmer: true, has: true, since: interrupted,
+			want: bot.OutcomeSent, wantAsked: 1},
+		{name: "not held", confirmer: true, since: interrupted,
+			want: bot.OutcomeSent, wantSent: true, wantAsked: 1},
+		{name: "temporary failures, then held", confirmer: true, has: true, since: interrupted,
+			errs: []error{&bot.TemporaryError{Err: errors.New("503")}, &bot.RateLimitError{RetryAfter: time.Millisecond}},
+			want: bot.OutcomeSent, wantAsked: 3},
+		{name: "cannot tell", confirmer: true, since: interrupted, errs: []error{errCannotTell},
+			want: bot.OutcomeFailed, wantAsked: 1},
+		{name: "first attempt", confirmer: true, has: true,
+			want: bot.OutcomeSent, wantSent: true},
+		{name: "no Confirmer", since: interrupted,
+			want: bot.OutcomeSent, wantSent: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fa := bottest.NewFakeAdapter("fake")
+			var adapter bot.Adapter = fa
+			ca := &confirmingAdapter{FakeAdapter: fa, has: map[string]bool{"k1": tt.has}, errs: tt.errs}
+			if tt.confirmer {
+				adapter = ca
+			}
+			br := pipelineBroker{p: make(chan *bot.Pipeline, 1)}
+			b, err := bot.New(bot.WithAdapters(adapter), bot.WithBroker(br), bot.WithLogger(bottest.Logger(t)),
+				bot.WithOutbox(bot.OutboxConfig{BaseBackoff: time.Millisecond}))
+			require.NoError(t, err)
+			bottest.Run(t, b)
+			p := <-br.p
+
+			m := &bot.Message{Platform: "fake", Conversation: "c", Key: "k1", Text: "hello"}
+			assert.Equal(t, tt.want, p.Deliver(t.Context(), m, tt.since))
+			assert.Equal(t, tt.wantAsked, ca.asked.Load(), "Delivered calls")
+			if tt.wantAsked > 0 {
+				assert.True(t, ca.since.Load().Equal(tt.since), "Delivered is given the interrupted attempt's start")
+			}
+			if tt.wantSent {
+				assert.Len(t, fa.Sent(), 1)
+			} else {
+				assert.Empty(t, fa.Sent())
+			}
+			st := b.Stats()
+			if tt.want == bot.OutcomeFailed {
+				require.Len(t, b.DeadLetters(), 1)
+				assert.ErrorIs(t, b.DeadLetters()[0].Err, errCannotTell)
+			} else {
+				assert.Empty(t, b.DeadLetters())
+			}
+			confirmed := int64(0)
+			if tt.has && tt.wantAsked > 0 {
+				confirmed = 1
+			}
+			assert.Equal(t, confirmed, st.Confirmed)
+		})
+	}
+}
