@@ -245,8 +245,10 @@ func (b *Bot) Send(ctx context.Context, m *Message) error {
 // gives m, whose Key is empty: a key unique by construction (a fresh
 // generated key, or a reply index under an inbound event that the Bot
 // deduplicated), which the in-memory outbox therefore does not claim in
-// the store; see [outbox.deliver]. When m is not queued it is left as it
-// was, so that the caller may send it again.
+// the store; see [outbox.deliver]. When m is not queued it keeps the key
+// but not the mark, so that sending it again is a send under a key of the
+// caller's: claimed like one, and so never delivered twice even if a
+// Broker stored m before it failed.
 func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 	if m == nil || m.Conversation == "" {
 		return errors.New("bot: send: message needs a Conversation")
@@ -264,8 +266,8 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 		m.Key, m.minted = mint, mint
 	}
 	err := b.queue(ctx, po, m)
-	if err != nil && mint != "" {
-		m.Key, m.minted = "", ""
+	if err != nil {
+		m.minted = ""
 	}
 	return err
 }

@@ -248,21 +248,30 @@ func TestOutbox_MessageSentAgainIsSkipped(t *testing.T) {
 	assert.ElementsMatch(t, []string{"reply", "generated", "marker"}, texts)
 }
 
-// A message that could not be queued is left as it was, without the key
-// the Bot had given it, so that sending it again works.
+// A message that could not be queued keeps the key the Bot gave it, and
+// sending it again sends it under that key, claimed in the store as a key
+// of the caller's, so that it is delivered once however often it is sent.
 func TestOutbox_UnqueuedMessageCanBeSentAgain(t *testing.T) {
-	b, fa := newBot(t, bot.WithOutbox(bot.OutboxConfig{Workers: 1, QueueSize: 1}))
+	keys := bot.NewMemoryStore()
+	b, fa := newBot(t, bot.WithKeyStore(keys), bot.WithOutbox(bot.OutboxConfig{Workers: 1, QueueSize: 1}))
 	require.NoError(t, b.Send(t.Context(), out("c", "first", "first"))) // fills the lane before Run
 	m := &bot.Message{Platform: "fake", Conversation: "c", Text: "second"}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	require.ErrorIs(t, b.Send(ctx, m), bot.ErrBusy)
-	assert.Empty(t, m.Key)
+	key := m.Key
+	assert.NotEmpty(t, key)
 	bottest.Run(t, b)
 	require.NoError(t, b.Send(t.Context(), m))
 	sent := fa.WaitSent(t, 2)
 	assert.Equal(t, []string{"first", "second"}, []string{sent[0].Text, sent[1].Text})
+	assert.Equal(t, key, sent[1].Key)
 	assert.Equal(t, int64(0), b.Stats().SendSkipped)
+	assert.Equal(t, 2, keys.Len(), "both keys claimed")
+
+	require.NoError(t, b.Send(t.Context(), m))
+	require.Eventually(t, func() bool { return b.Stats().SendSkipped == 1 }, 5*time.Second, time.Millisecond)
+	assert.Len(t, fa.Sent(), 2)
 }
 
 func TestOutbox_RateLimitedByDeclaredLimits(t *testing.T) {
