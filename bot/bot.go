@@ -285,6 +285,8 @@ func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 	return nil
 }
 
+// skipSend counts m, an outbound message not sent because its key was
+// delivered before.
 func (b *Bot) skipSend(ctx context.Context, m *Message) {
 	b.stats.sendSkipped.Add(1)
 	b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))

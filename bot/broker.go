@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"time"
 )
@@ -84,10 +83,7 @@ func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(m) }
 
 // Skipped counts m, an outbound message the Broker did not deliver
 // because its key was delivered before.
-func (p *Pipeline) Skipped(m *Message) {
-	p.b.stats.sendSkipped.Add(1)
-	p.b.logger.LogAttrs(p.hard, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
-}
+func (p *Pipeline) Skipped(m *Message) { p.b.skipSend(p.hard, m) }
 
 // Context returns the context for the work a Broker has in hand: it
 // outlives the ctx given to Consume, which only stops the taking of new
