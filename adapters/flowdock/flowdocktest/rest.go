@@ -458,11 +458,7 @@ func (s *Server) postFlowMessage(c *call) (int, any, *apiError) {
 }
 
 func (s *Server) postFlowComment(c *call) (int, any, *apiError) {
-	f, e := s.memberFlowLocked(c)
-	if e != nil {
-		return 0, nil, e
-	}
-	parent, e := messageIn(f.byID, c.segs[4])
+	f, parent, e := s.flowMessageLocked(c)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -481,12 +477,18 @@ func (s *Server) postThreadMessage(c *call) (int, any, *apiError) {
 	return s.postLocked(c, target{flow: f, thread: th}, "/flows/:org/:flow/threads/:id/messages")
 }
 
-func (s *Server) getFlowMessage(c *call) (int, any, *apiError) {
+// flowMessageLocked resolves /flows/:org/:flow/messages/:id.
+func (s *Server) flowMessageLocked(c *call) (*flow, *message, *apiError) {
 	f, e := s.memberFlowLocked(c)
 	if e != nil {
-		return 0, nil, e
+		return nil, nil, e
 	}
 	m, e := messageIn(f.byID, c.segs[4])
+	return f, m, e
+}
+
+func (s *Server) getFlowMessage(c *call) (int, any, *apiError) {
+	_, m, e := s.flowMessageLocked(c)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -494,11 +496,7 @@ func (s *Server) getFlowMessage(c *call) (int, any, *apiError) {
 }
 
 func (s *Server) editFlowMessage(c *call) (int, any, *apiError) {
-	f, e := s.memberFlowLocked(c)
-	if e != nil {
-		return 0, nil, e
-	}
-	m, e := messageIn(f.byID, c.segs[4])
+	_, m, e := s.flowMessageLocked(c)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -506,11 +504,7 @@ func (s *Server) editFlowMessage(c *call) (int, any, *apiError) {
 }
 
 func (s *Server) deleteFlowMessage(c *call) (int, any, *apiError) {
-	f, e := s.memberFlowLocked(c)
-	if e != nil {
-		return 0, nil, e
-	}
-	m, e := messageIn(f.byID, c.segs[4])
+	_, m, e := s.flowMessageLocked(c)
 	if e != nil {
 		return 0, nil, e
 	}
