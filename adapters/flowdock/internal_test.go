@@ -2,37 +2,10 @@ package flowdock
 
 import (
 	"encoding/json"
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 )
-
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		name string
-		in   string
-		want time.Duration
-	}{
-		{"empty", "", 0},
-		{"seconds", "30", 30 * time.Second},
-		{"spaces", " 2 ", 2 * time.Second},
-		{"fraction", "0.25", 250 * time.Millisecond},
-		{"zero", "0", 0},
-		{"negative", "-1", 0},
-		{"NaN", "NaN", 0},
-		{"huge", "1e12", 0},
-		{"date", now.Add(time.Minute).Format(http.TimeFormat), time.Minute},
-		{"past date", now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"garbage", "later", 0},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, parseRetryAfter(tt.in, now), tt.name)
-	}
-}
 
 func TestNextLink(t *testing.T) {
 	t.Parallel()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/apiclient"
 )
 
 // platformName is the platform name put in [bot.RateLimitError.Platform].
@@ -86,32 +87,11 @@ func checkResponse(method, apiPath string, r *http.Response, body []byte, now ti
 	if r.StatusCode == http.StatusTooManyRequests {
 		return &bot.RateLimitError{
 			Platform:   platformName,
-			RetryAfter: parseRetryAfter(r.Header.Get("Retry-After"), now),
+			RetryAfter: apiclient.RetryAfter(r.Header.Get("Retry-After"), now),
 			Err:        apiErr,
 		}
 	}
 	return apiErr
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds, or an HTTP
-// date (RFC 9110 §10.2.3). A missing, malformed or past value is zero.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs != secs || secs > float64(1<<31) {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // A ValidationError reports invalid input to a [Client] method. It is

@@ -11,36 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2024, 5, 2, 10, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name string
-		in   string
-		want time.Duration
-	}{
-		{"empty", "", 0},
-		{"seconds", "30", 30 * time.Second},
-		{"padded", " 7 ", 7 * time.Second},
-		{"fraction", "1.5", 1500 * time.Millisecond},
-		{"zero", "0", 0},
-		{"negative", "-5", 0},
-		{"NaN", "NaN", 0},
-		{"infinite", "Inf", 0},
-		{"absurd", "1e40", 0},
-		{"HTTP date", "Thu, 02 May 2024 10:02:00 GMT", 2 * time.Minute},
-		{"RFC 850 date", "Thursday, 02-May-24 10:00:30 GMT", 30 * time.Second},
-		{"past date", "Thu, 02 May 2024 09:00:00 GMT", 0},
-		{"garbage", "soon", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tt.want, parseRetryAfter(tt.in, now))
-		})
-	}
-}
-
 func TestParseRate(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}

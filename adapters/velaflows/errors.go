@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/apiclient"
 )
 
 // platformName is the platform name put in [bot.RateLimitError.Platform].
@@ -202,7 +202,7 @@ func (c *Client) checkResponse(method, apiPath string, r *http.Response, body []
 	}
 	if r.StatusCode == http.StatusTooManyRequests {
 		now := c.now()
-		wait := parseRetryAfter(r.Header.Get("Retry-After"), now)
+		wait := apiclient.RetryAfter(r.Header.Get("Retry-After"), now)
 		if wait == 0 {
 			// No usable Retry-After: the end of the exhausted window.
 			if rate := parseRate(r.Header); rate.Remaining == 0 && rate.Reset.After(now) {
@@ -212,27 +212,6 @@ func (c *Client) checkResponse(method, apiPath string, r *http.Response, body []
 		return &bot.RateLimitError{Platform: platformName, RetryAfter: wait, Err: apiErr}
 	}
 	return apiErr
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds, or an HTTP
-// date (RFC 9110 §10.2.3). A missing, malformed or past value is zero.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs != secs || secs > float64(1<<31) {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // A ConfigError reports a missing or invalid setting of [Config] found by

@@ -12,29 +12,6 @@ import (
 	"github.com/parleybot/parley/bot"
 )
 
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 3, 24, 14, 30, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"45", 45 * time.Second},
-		{" 1.5 ", 1500 * time.Millisecond},
-		{"0", 0},
-		{"-3", 0},
-		{"", 0},
-		{"soon", 0},
-		{"NaN", 0},
-		{"1e20", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, parseRetryAfter(tt.in, now), tt.in)
-	}
-}
-
 func TestParseRate(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}

@@ -1,5 +1,6 @@
 // Package apiclient holds what the platform API clients of Parley share:
-// checking a configured base URL and the default User-Agent.
+// checking a configured base URL, the default User-Agent, and reading a
+// Retry-After header.
 package apiclient
 
 import (
@@ -7,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,4 +83,26 @@ func HTTPClient(timeout time.Duration) *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// RetryAfter reads a Retry-After value: delay seconds, or an HTTP date
+// (RFC 9110 §10.2.3) taken relative to now. A missing, malformed or past
+// value is zero.
+func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs != secs || secs > float64(1<<31) {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
 }

@@ -1,9 +1,11 @@
 package apiclient
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,4 +46,36 @@ func TestUserAgent(t *testing.T) {
 	ua := UserAgent("demo")
 	assert.True(t, strings.HasPrefix(ua, "parley-demo/"), ua)
 	assert.NotEqual(t, "parley-demo/", ua)
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 5, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+	}{
+		{"empty", "", 0},
+		{"seconds", "30", 30 * time.Second},
+		{"padded", " 7 ", 7 * time.Second},
+		{"fraction", "1.5", 1500 * time.Millisecond},
+		{"zero", "0", 0},
+		{"negative", "-5", 0},
+		{"NaN", "NaN", 0},
+		{"infinite", "Inf", 0},
+		{"absurd", "1e40", 0},
+		{"beyond 2^31 seconds", "1e12", 0},
+		{"HTTP date", "Thu, 02 May 2024 10:02:00 GMT", 2 * time.Minute},
+		{"formatted date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{"RFC 850 date", "Thursday, 02-May-24 10:00:30 GMT", 30 * time.Second},
+		{"past date", "Thu, 02 May 2024 09:00:00 GMT", 0},
+		{"garbage", "soon", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, RetryAfter(tt.in, now))
+		})
+	}
 }
