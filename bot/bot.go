@@ -234,6 +234,11 @@ func (b *Bot) countDuplicate(m *Message) {
 // message the Bot gave a key to (the same *Message, or a copy with that
 // Key) queues nothing: it counts in Stats.SendSkipped, as a key already
 // delivered does.
+//
+// When the queue pushes back until ctx ends (a platform failing for a
+// while fills its lanes), or a Broker cannot store m, m is not lost: it
+// goes to the dead letters, from which [Bot.Replay] sends it, and Send
+// returns the *DeliveryError naming the letter, which wraps ErrBusy.
 func (b *Bot) Send(ctx context.Context, m *Message) error {
 	if m != nil && m.Key == "" {
 		return b.enqueue(ctx, m, b.nonce+"-"+strconv.FormatUint(b.keySeq.Add(1), 36))
@@ -268,6 +273,12 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 	err := b.queue(ctx, po, m)
 	if err != nil {
 		m.minted = ""
+		if errors.Is(err, ErrBusy) {
+			// Accepted from a handler or a job, but neither the lane nor
+			// the Broker took it: it must not vanish.
+			// The *DeliveryError names the letter and wraps ErrBusy.
+			return b.out.deadLetter(ctx, po, m, 0, err)
+		}
 	}
 	return err
 }

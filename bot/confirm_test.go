@@ -118,10 +118,10 @@ func TestPipeline_DeliverConfirmsInterruptedDeliveries(t *testing.T) {
 			}
 			st := b.Stats()
 			if tt.want == bot.OutcomeFailed {
-				require.Len(t, b.DeadLetters(), 1)
-				assert.ErrorIs(t, b.DeadLetters()[0].Err, errCannotTell)
+				require.Len(t, deadLetters(t, b), 1)
+				assert.ErrorIs(t, deadLetters(t, b)[0].Err, errCannotTell)
 			} else {
-				assert.Empty(t, b.DeadLetters())
+				assert.Empty(t, deadLetters(t, b))
 			}
 			confirmed := int64(0)
 			if tt.has && tt.wantAsked > 0 {

@@ -22,6 +22,12 @@ var (
 	// ErrContinue, returned by a handler chosen by a Router, lets routing go
 	// on to the next matching route. It is not an error of the handler.
 	ErrContinue = errors.New("bot: continue routing")
+	// ErrOutcomeUnknown is wrapped by the error of a dead letter whose
+	// delivery broke after the request was written (a connection reset, a
+	// timeout) to an adapter that cannot tell whether the platform got it
+	// (it is not a Confirmer). The outbox does not send such a message
+	// again on its own, since it might arrive twice; Bot.Replay does.
+	ErrOutcomeUnknown = errors.New("bot: outcome of the delivery unknown")
 	// ErrConflict is returned by a RevisionStore when a key changed since
 	// the revision the caller read.
 	ErrConflict = errors.New("bot: revision conflict")

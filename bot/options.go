@@ -55,7 +55,8 @@ type OutboxConfig struct {
 	// QueueSize is the capacity of each lane. Default 256.
 	QueueSize int
 	// MaxAttempts bounds the tries of one message, the first included.
-	// Default 8.
+	// A request the platform refused for its rate limit is not counted:
+	// see MaxRateLimitWait. Default 8.
 	MaxAttempts int
 	// BaseBackoff is the wait before the first retry; it doubles on every
 	// retry, with jitter, up to MaxBackoff. Defaults 250ms and 30s.
@@ -63,6 +64,14 @@ type OutboxConfig struct {
 	MaxBackoff  time.Duration
 	// MaxRetryAfter caps a platform's Retry-After. Default 2 minutes.
 	MaxRetryAfter time.Duration
+	// MaxRateLimitWait bounds how long one message waits for a platform's
+	// rate limit, from its first rate-limit answer (429): waiting for the
+	// platform is not a failed attempt, so it is bounded by time rather
+	// than by MaxAttempts. A message whose next wait would end past it is
+	// dead-lettered with the platform's RateLimitError. Default 30
+	// minutes, twice the longest rate-limit window of the platforms
+	// Parley ships (VelaFlows counts requests per 15 minutes).
+	MaxRateLimitWait time.Duration
 	// SendTimeout, when positive, bounds one call of Adapter.Send with a
 	// context deadline. Default 0: the adapters bound their own requests
 	// (their HTTP clients have timeouts), which saves a timer per message.
@@ -90,6 +99,7 @@ func (c *OutboxConfig) setDefaults() {
 	defd(&c.BaseBackoff, 250*time.Millisecond)
 	defd(&c.MaxBackoff, 30*time.Second)
 	defd(&c.MaxRetryAfter, 2*time.Minute)
+	defd(&c.MaxRateLimitWait, 30*time.Minute)
 }
 
 // WithAdapters adds platform adapters. Their names must be unique.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -43,9 +43,7 @@ type outbox struct {
 	cfg       OutboxConfig
 	platforms map[string]*platformOut
 
-	mu     sync.Mutex
-	dead   []DeadLetter
-	deadID atomic.Uint64
+	dead *deadLetters
 }
 
 type platformOut struct {
@@ -58,6 +56,8 @@ type platformOut struct {
 
 func newOutbox(b *Bot) *outbox {
 	o := &outbox{b: b, cfg: b.cfg.outbox, platforms: make(map[string]*platformOut)}
+	dls, _ := b.cfg.broker.(DeadLetterStore)
+	o.dead = newDeadLetters(dls, o.cfg.DeadLetterLimit)
 	for _, a := range b.order {
 		po := &platformOut{name: a.Name(), adapter: a, lanes: newLanes(o.cfg.Workers, o.cfg.QueueSize)}
 		if l, ok := a.(Limiter); ok {
@@ -173,10 +173,16 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 	if hooks.Sent != nil {
 		start = time.Now()
 	}
-	for attempt := 1; ; attempt++ {
+	attempts := 0
+	var (
+		limited time.Time // when the first rate-limit answer came
+		unsure  time.Time // when the first attempt of unknown outcome began
+	)
+	for {
 		if err := o.pace(ctx, po); err != nil {
-			return fail(attempt-1, err)
+			return fail(attempts, err)
 		}
+		began := time.Now()
 		res, err := o.send(ctx, po, m)
 		if err == nil {
 			b.stats.sent.Add(1)
@@ -186,20 +192,78 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			o.afterSend(ctx, po, m, res)
 			return OutcomeSent
 		}
-		wait, retry := o.retryAfter(po, err, attempt)
-		if !retry || attempt >= o.cfg.MaxAttempts || ctx.Err() != nil {
-			return fail(attempt, err)
+		if ctx.Err() != nil {
+			return fail(attempts+1, err)
 		}
-		b.stats.retries.Add(1)
-		if hooks.Retried != nil {
-			hooks.Retried(m, err)
+		var wait time.Duration
+		switch k, d := o.classify(po, err, attempts+1); k {
+		case failRateLimited:
+			// Not an attempt: the platform asked for time. Bounded by
+			// MaxRateLimitWait from the first refusal.
+			if limited.IsZero() {
+				limited = began
+			}
+			if time.Since(limited)+d > o.cfg.MaxRateLimitWait {
+				return fail(attempts, err)
+			}
+			wait = d
+		case failRetryable:
+			attempts++
+			if attempts >= o.cfg.MaxAttempts {
+				return fail(attempts, err)
+			}
+			wait = d
+		case failUnknown:
+			attempts++
+			c, ok := po.adapter.(Confirmer)
+			if !ok {
+				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
+			}
+			if attempts >= o.cfg.MaxAttempts {
+				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
+			}
+			if unsure.IsZero() {
+				unsure = began
+			}
+			// Give the platform time to finish what it may have started,
+			// then ask it.
+			if !o.retrying(ctx, m, err, attempts, d) {
+				return fail(attempts, err)
+			}
+			res, there, cerr := o.confirm(ctx, po, c, m, unsure)
+			if cerr != nil {
+				return fail(attempts, fmt.Errorf("bot: confirm a delivery of unknown outcome: %w (after %w)", cerr, err))
+			}
+			if there {
+				b.stats.confirmed.Add(1)
+				b.logger.LogAttrs(ctx, slog.LevelInfo, "delivery of unknown outcome confirmed by the platform; not sent again", slog.Any("msg", m))
+				if hooks.Sent != nil {
+					hooks.Sent(m, time.Since(start))
+				}
+				o.afterSend(ctx, po, m, res)
+				return OutcomeSent
+			}
+			continue // the platform does not have it: send again
+		default:
+			return fail(attempts+1, err)
 		}
-		b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
-		if !sleep(ctx, wait) {
-			return fail(attempt, err)
+		if !o.retrying(ctx, m, err, attempts, wait) {
+			return fail(attempts, err)
 		}
 	}
+}
+
+// retrying counts and reports a retry of m after err, then waits d. It
+// reports whether it waited d (false: ctx ended).
+func (o *outbox) retrying(ctx context.Context, m *Message, err error, attempts int, d time.Duration) bool {
+	b := o.b
+	b.stats.retries.Add(1)
+	if h := b.cfg.hooks.Retried; h != nil {
+		h(m, err)
+	}
+	b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
+		slog.Int("attempts", attempts), slog.Duration("wait", d), slog.Any("error", err))
+	return sleep(ctx, d)
 }
 
 // owner reads who owns m's conversation for the re-check before sending.
@@ -243,8 +307,8 @@ func (o *outbox) confirm(ctx context.Context, po *platformOut, c Confirmer, m *M
 		if err == nil {
 			return res, there, nil
 		}
-		wait, retry := o.retryAfter(po, err, attempt)
-		if !retry || attempt >= o.cfg.MaxAttempts || !sleep(ctx, wait) {
+		k, wait := o.classify(po, err, attempt)
+		if k == failPermanent || attempt >= o.cfg.MaxAttempts || !sleep(ctx, wait) {
 			return SendResult{}, false, err
 		}
 	}
@@ -296,9 +360,28 @@ func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 	return nil
 }
 
-// retryAfter classifies a failed send: whether it may be retried and after
-// how long.
-func (o *outbox) retryAfter(po *platformOut, err error, attempt int) (time.Duration, bool) {
+// A failKind is what a failed send says about retrying it.
+type failKind int
+
+const (
+	failPermanent   failKind = iota // the platform refused it: give up
+	failRetryable                   // the platform did not act on it: send again
+	failRateLimited                 // the platform asked for time: wait, then send again
+	failUnknown                     // the platform may have acted on it: ask before sending again
+)
+
+// classify tells what err, the failure of attempt number attempt, says
+// about retrying, and how long to wait first. A rate-limit answer also
+// pauses every lane of the platform.
+//
+// An error from a platform's answer is typed by the adapter: a
+// RateLimitError, a TemporaryError, or an error with Temporary() true (a
+// 5xx) may be retried; any other answer is permanent. An error without an
+// answer is a transport error: when the connection could not even be made
+// (dial, DNS) nothing was sent; after that — a connection reset or closed
+// before the answer, a timeout — the request may have reached the platform,
+// and its outcome is unknown.
+func (o *outbox) classify(po *platformOut, err error, attempt int) (failKind, time.Duration) {
 	if rl, ok := errors.AsType[*RateLimitError](err); ok {
 		wait := rl.RetryAfter
 		if wait <= 0 {
@@ -306,29 +389,37 @@ func (o *outbox) retryAfter(po *platformOut, err error, attempt int) (time.Durat
 		}
 		wait = min(wait, o.cfg.MaxRetryAfter)
 		po.pause.Store(time.Now().Add(wait).UnixNano())
-		return wait, true
+		return failRateLimited, wait
 	}
 	if _, ok := errors.AsType[*TemporaryError](err); ok {
-		return o.backoff(attempt), true
+		return failRetryable, o.backoff(attempt)
 	}
 	if op, ok := errors.AsType[*net.OpError](err); ok {
-		// Nothing was sent when the connection could not be made; after
-		// that the outcome is unknown.
-		return o.backoff(attempt), op.Op == "dial"
+		if op.Op == "dial" {
+			return failRetryable, o.backoff(attempt)
+		}
+		return failUnknown, o.backoff(attempt)
 	}
-	if _, ok := errors.AsType[*url.Error](err); ok {
-		return 0, false
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return 0, false
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
+		return failRetryable, o.backoff(attempt)
 	}
 	if t, ok := errors.AsType[interface {
 		error
 		Temporary() bool
 	}](err); ok && t.Temporary() {
-		return o.backoff(attempt), true
+		if _, isNet := t.(net.Error); !isNet {
+			return failRetryable, o.backoff(attempt)
+		}
 	}
-	return 0, false
+	if _, ok := errors.AsType[net.Error](err); ok ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		// A *url.Error, a timeout (including SendTimeout's), a connection
+		// that ended before the answer.
+		return failUnknown, o.backoff(attempt)
+	}
+	return failPermanent, 0
 }
 
 // backoff returns the wait before retry number attempt: BaseBackoff doubled
@@ -364,90 +455,6 @@ func (o *outbox) afterSend(ctx context.Context, po *platformOut, m *Message, res
 	if err := b.recordOwner(ctx, m.Platform, m.Conversation, OwnerHuman, source); err != nil {
 		b.report(ctx, "record owner failed", err, slog.Any("msg", m))
 	}
-}
-
-// A DeadLetter is an outbound message the outbox gave up on.
-type DeadLetter struct {
-	ID       string // for Replay and Discard
-	Message  *Message
-	Err      error
-	Attempts int
-	Time     time.Time
-}
-
-func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, attempts int, err error) {
-	id := strconv.FormatUint(o.deadID.Add(1), 10)
-	o.mu.Lock()
-	o.dead = append(o.dead, DeadLetter{ID: id, Message: m, Err: err, Attempts: attempts, Time: time.Now()})
-	var dropped *DeadLetter
-	if len(o.dead) > o.cfg.DeadLetterLimit {
-		d := o.dead[0]
-		dropped = &d
-		o.dead = append(o.dead[:0:0], o.dead[1:]...)
-	}
-	o.mu.Unlock()
-	o.b.stats.deadLettered.Add(1)
-	if h := o.b.cfg.hooks.DeadLettered; h != nil {
-		h(m, err)
-	}
-	if dropped != nil {
-		o.b.logger.LogAttrs(ctx, slog.LevelWarn, "dead-letter list full: dropped the oldest", slog.Any("msg", dropped.Message))
-	}
-	o.b.report(ctx, "delivery failed; message dead-lettered",
-		&DeliveryError{ID: id, Platform: po.name, Key: m.Key, Attempts: attempts, Err: err}, slog.Any("msg", m))
-}
-
-// DeadLetters returns a copy of the dead-letter list, oldest first. The
-// messages are shared: do not modify them.
-func (b *Bot) DeadLetters() []DeadLetter {
-	b.out.mu.Lock()
-	defer b.out.mu.Unlock()
-	return append([]DeadLetter(nil), b.out.dead...)
-}
-
-// Replay removes a dead letter and queues its message again with the same
-// idempotency key. It returns ErrNotFound for an unknown ID.
-func (b *Bot) Replay(ctx context.Context, id string) error {
-	d, ok := b.takeDeadLetter(id)
-	if !ok {
-		return ErrNotFound
-	}
-	if err := b.requeue(ctx, d.Message); err != nil {
-		b.out.mu.Lock()
-		b.out.dead = append(b.out.dead, d)
-		b.out.mu.Unlock()
-		return err
-	}
-	return nil
-}
-
-// requeue queues a dead letter's message again as it is, key and all: its
-// claim, if it had one, was released when it was dead-lettered, and a
-// minted key was never claimed.
-func (b *Bot) requeue(ctx context.Context, m *Message) error {
-	po := b.out.platforms[m.Platform]
-	if po == nil {
-		return fmt.Errorf("bot: send: %w %q", ErrUnknownPlatform, m.Platform)
-	}
-	return b.queue(ctx, po, m)
-}
-
-// Discard removes a dead letter and reports whether it was there.
-func (b *Bot) Discard(id string) bool {
-	_, ok := b.takeDeadLetter(id)
-	return ok
-}
-
-func (b *Bot) takeDeadLetter(id string) (DeadLetter, bool) {
-	b.out.mu.Lock()
-	defer b.out.mu.Unlock()
-	for i, d := range b.out.dead {
-		if d.ID == id {
-			b.out.dead = append(b.out.dead[:i], b.out.dead[i+1:]...)
-			return d, true
-		}
-	}
-	return DeadLetter{}, false
 }
 
 // sleep waits d or until ctx is done, and reports whether it waited d.

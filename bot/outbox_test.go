@@ -111,8 +111,8 @@ func TestOutbox_DeadLetterAndReplay(t *testing.T) {
 	// The error hook runs after the letter is listed.
 	require.Eventually(t, func() bool { return reported.Load() != nil }, 5*time.Second, time.Millisecond)
 
-	require.Len(t, b.DeadLetters(), 1)
-	dl := b.DeadLetters()[0]
+	require.Len(t, deadLetters(t, b), 1)
+	dl := deadLetters(t, b)[0]
 	assert.Equal(t, "undeliverable", dl.Message.Text)
 	assert.Equal(t, 1, dl.Attempts, "a permanent error is not retried")
 	assert.EqualError(t, dl.Err, "400 invalid phone")
@@ -126,7 +126,7 @@ func TestOutbox_DeadLetterAndReplay(t *testing.T) {
 	require.NoError(t, b.Replay(t.Context(), dl.ID))
 	sent := fa.WaitSent(t, 1)
 	assert.Equal(t, "undeliverable", sent[0].Text)
-	assert.Empty(t, b.DeadLetters())
+	assert.Empty(t, deadLetters(t, b))
 }
 
 func TestOutbox_GivesUpAfterMaxAttempts(t *testing.T) {
@@ -139,11 +139,11 @@ func TestOutbox_GivesUpAfterMaxAttempts(t *testing.T) {
 		synctest.Wait()
 		time.Sleep(time.Second)
 		synctest.Wait()
-		require.Len(t, b.DeadLetters(), 1)
-		assert.Equal(t, 3, b.DeadLetters()[0].Attempts)
+		require.Len(t, deadLetters(t, b), 1)
+		assert.Equal(t, 3, deadLetters(t, b)[0].Attempts)
 		assert.Equal(t, 3, fa.Attempts())
-		assert.True(t, b.Discard(b.DeadLetters()[0].ID))
-		assert.Empty(t, b.DeadLetters())
+		assert.NoError(t, b.Discard(t.Context(), deadLetters(t, b)[0].ID))
+		assert.Empty(t, deadLetters(t, b))
 	})
 }
 
@@ -294,7 +294,7 @@ func TestOutbox_UnknownOutcomeIsNotRetried(t *testing.T) {
 	fa.FailNext(context.DeadlineExceeded)
 	bottest.Run(t, b)
 	require.NoError(t, b.Send(t.Context(), out("c", "k", "maybe sent")))
-	require.Eventually(t, func() bool { return len(b.DeadLetters()) == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(deadLetters(t, b)) == 1 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, 1, fa.Attempts())
 }
 
@@ -327,15 +327,15 @@ func TestOutbox_OwnerReadRetried(t *testing.T) {
 		took := untilSent(t, fa, 1)
 		assert.GreaterOrEqual(t, took, 3500*time.Millisecond, "three backoffs of at least 0.5, 1 and 2 s")
 		assert.Equal(t, int64(3), b.Stats().Retries)
-		assert.Empty(t, b.DeadLetters())
+		assert.Empty(t, deadLetters(t, b))
 
 		st.failures.Store(4)
 		require.NoError(t, b.Send(t.Context(), out("c", "k2", "lost")))
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		require.Len(t, b.DeadLetters(), 1)
-		assert.ErrorIs(t, b.DeadLetters()[0].Err, errUnreachable)
-		assert.Equal(t, 0, b.DeadLetters()[0].Attempts, "nothing was sent")
+		require.Len(t, deadLetters(t, b), 1)
+		assert.ErrorIs(t, deadLetters(t, b)[0].Err, errUnreachable)
+		assert.Equal(t, 0, deadLetters(t, b)[0].Attempts, "nothing was sent")
 		assert.Len(t, fa.Sent(), 1)
 	})
 }

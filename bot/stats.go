@@ -17,6 +17,7 @@ type Stats struct {
 	Suppressed    int64 // bot messages not sent because a human owns the conversation
 	Retries       int64 // outbound delivery retries
 	DeadLettered  int64 // outbound messages moved to the dead-letter list
+	Replayed      int64 // dead letters queued again by Replay
 	Handoffs      int64 // conversations that became human-owned
 	Resumes       int64 // conversations handed back to the bot
 	JobRuns       int64 // scheduled job fires run by this process
@@ -27,7 +28,7 @@ type Stats struct {
 type stats struct {
 	received, duplicates, handled, queued, sent paddedCounter
 	handlerErrors, panics, sendSkipped, suppressed, retries,
-	deadLettered, handoffs, resumes, confirmed atomic.Int64
+	deadLettered, replayed, handoffs, resumes, confirmed atomic.Int64
 }
 
 type paddedCounter struct {
@@ -49,6 +50,7 @@ func (s *stats) snapshot() Stats {
 		Suppressed:    s.suppressed.Load(),
 		Retries:       s.retries.Load(),
 		DeadLettered:  s.deadLettered.Load(),
+		Replayed:      s.replayed.Load(),
 		Handoffs:      s.handoffs.Load(),
 		Resumes:       s.resumes.Load(),
 	}

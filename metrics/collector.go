@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -41,7 +43,7 @@ type collector struct {
 //
 // The collector adds nothing to the message path: the Bot already counts
 // with atomic adds, and the collector reads them only when it is scraped,
-// through [bot.Bot.Stats], [bot.Bot.DeadLetters] and [bot.Bot.Pending].
+// through [bot.Bot.Stats], [bot.Bot.DeadLetterCount] and [bot.Bot.Pending].
 // Collect is safe for concurrent use, so one collector may serve parallel
 // scrapes.
 //
@@ -143,7 +145,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c.counters {
 		ch <- prometheus.MustNewConstMetric(m.desc, prometheus.CounterValue, float64(m.value(s)))
 	}
-	ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(len(c.b.DeadLetters())))
+	// A shared dead-letter list is counted by its store; a scrape does not
+	// wait long for it, and leaves the gauge out when it cannot tell.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	n, err := c.b.DeadLetterCount(ctx)
+	cancel()
+	if err == nil {
+		ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(n))
+	}
 	in, out := c.b.Pending()
 	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(in), "inbound")
 	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(out), "outbound")

@@ -121,9 +121,10 @@ func TestCollector_Scrape(t *testing.T) {
 	assert.Equal(t, want, got)
 
 	// The list-size gauge follows the list; the counter does not.
-	dl := b.DeadLetters()
+	dl, err := b.DeadLetters(t.Context())
+	require.NoError(t, err)
 	require.Len(t, dl, 1)
-	require.True(t, b.Discard(dl[0].ID))
+	require.NoError(t, b.Discard(t.Context(), dl[0].ID))
 	got = scrape(t, h)
 	assert.Equal(t, "0", got["parley_dead_letter_list_size"])
 	assert.Equal(t, "1", got["parley_dead_letters_total"])

@@ -408,8 +408,12 @@ func TestAdapter_RejectedSendIsDeadLettered(t *testing.T) {
 	}))
 	bottest.Run(t, s.b)
 	s.emu.CustomerMessage("+385917777777", "Ana", "hi")
-	require.Eventually(t, func() bool { return len(s.b.DeadLetters()) == 1 }, 5*time.Second, time.Millisecond)
-	dl := s.b.DeadLetters()[0]
+	var dls []bot.DeadLetter
+	require.Eventually(t, func() bool {
+		dls, _ = s.b.DeadLetters(context.Background())
+		return len(dls) == 1
+	}, 5*time.Second, time.Millisecond)
+	dl := dls[0]
 	var apiErr *sendbee.APIError
 	require.ErrorAs(t, dl.Err, &apiErr)
 	assert.GreaterOrEqual(t, apiErr.StatusCode, 400)

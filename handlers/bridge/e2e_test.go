@@ -212,5 +212,7 @@ func TestBridge_EndToEnd(t *testing.T) {
 	}
 	assert.Equal(t, []string{"echo: Is the shop open today?", "echo: Do you have oat milk?",
 		"Hi Ana, we do! Open until 8pm.", "You're welcome!", "echo: One more thing"}, relayed)
-	assert.Empty(t, b.DeadLetters())
+	dl, err := b.DeadLetters(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, dl)
 }
