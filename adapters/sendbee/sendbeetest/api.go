@@ -354,6 +354,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// discardWriter is a ResponseWriter that keeps nothing: the answer of a
+// request whose answer is to be lost.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
+
 // serveAPI runs the request pipeline: record, read body, prefix check
 // (404), injected fault, route (404), authentication (401), method (405), rate limit (429),
 // content type (415), handler.
@@ -401,7 +409,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string
 		if f.kind == faultReset {
 			record() // before the client can see the connection drop
 		}
-		if s.applyFault(w, sw, r, f) {
+		if f.kind == faultLoseAnswer {
+			// Serve the request into a writer that keeps nothing, then
+			// drop the connection.
+			defer s.applyFault(w, sw, r, fault{kind: faultReset})
+			sw = &statusWriter{ResponseWriter: discardWriter{header: http.Header{}}, before: record}
+		} else if s.applyFault(w, sw, r, f) {
 			return
 		}
 	}

@@ -229,9 +229,10 @@
 //
 // # Fault injection
 //
-// [Server.FailNext], [Server.RateLimitNext], [Server.DelayNext] and
-// [Server.ResetNext] queue a fault for the next API request each (first in,
-// first out); [Server.WarnNext] and [Server.FailNextMessage] act on the next
+// [Server.FailNext], [Server.RateLimitNext], [Server.DelayNext],
+// [Server.ResetNext] (the connection drops before the request is served)
+// and [Server.LoseAnswerNext] (it drops after the request was served)
+// queue a fault for the next API request each (first in, first out); [Server.WarnNext] and [Server.FailNextMessage] act on the next
 // successful response and the next accepted message.
 //
 // # Demo data

@@ -15,6 +15,7 @@ const (
 	faultRateLimit
 	faultDelay
 	faultReset
+	faultLoseAnswer
 )
 
 // A fault is injected into one API request.
@@ -33,6 +34,8 @@ func (f fault) name() string {
 		return "rate-limit"
 	case faultDelay:
 		return "delay " + f.d.String()
+	case faultLoseAnswer:
+		return "lose-answer"
 	default:
 		return "reset"
 	}
@@ -92,6 +95,14 @@ func (s *Server) ResetNext() {
 	s.pushFault(fault{kind: faultReset})
 }
 
+// LoseAnswerNext makes the server serve the next API request in full — a
+// message is sent, a contact created — and then close its connection
+// without answering (with a TCP reset where possible): the request reached
+// the platform, but the client cannot know. It is safe for concurrent use.
+func (s *Server) LoseAnswerNext() {
+	s.pushFault(fault{kind: faultLoseAnswer})
+}
+
 // WarnNext adds text as the "warning" of the next successful API response
 // (joined with "; " to any warning the server adds itself). It is safe for
 // concurrent use.
@@ -146,6 +157,8 @@ func (s *Server) applyFault(raw http.ResponseWriter, w http.ResponseWriter, r *h
 	case faultRateLimit:
 		s.writeError(w, throttled(f.d))
 		return true
+	case faultLoseAnswer:
+		return false // served normally; the answer is dropped at the end
 	case faultReset:
 		hj, ok := raw.(http.Hijacker)
 		if !ok {

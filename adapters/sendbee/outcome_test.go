@@ -1,0 +1,56 @@
+package sendbee_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
+)
+
+// A reply whose connection breaks after the request was written is neither
+// lost nor sent twice: the outbox asks Sendbee whether it has the message
+// and sends it again only when it does not. Over real HTTP, with the
+// emulator dropping the connection before it acts on the request, and
+// after it acted on it.
+func TestAdapter_UnknownOutcomeNeitherLostNorDoubled(t *testing.T) {
+	tests := []struct {
+		name          string
+		fault         func(*sendbeetest.Server)
+		wantConfirmed int64
+	}{
+		{name: "reset before Sendbee acted", fault: (*sendbeetest.Server).ResetNext},
+		{name: "answer lost after Sendbee acted", fault: (*sendbeetest.Server).LoseAnswerNext, wantConfirmed: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, nil, bot.WithOutbox(bot.OutboxConfig{BaseBackoff: 20 * time.Millisecond}))
+			s.b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+				if m.Kind.Or() != bot.KindMessage || m.Author.Agent {
+					return nil
+				}
+				tt.fault(s.emu) // the reply's request is the next one
+				return w.Send(ctx, m.Reply("echo: "+m.Text))
+			}))
+			stop := bottest.Run(t, s.b)
+			s.emu.CustomerMessage("+385911234567", "Ana", "hello")
+			require.Eventually(t, func() bool { st := s.b.Stats(); return st.Sent+st.Confirmed == 1 },
+				5*time.Second, time.Millisecond)
+			require.NoError(t, stop())
+
+			sent := s.emu.Sent()
+			require.Len(t, sent, 1, "exactly one reply on the platform")
+			assert.Equal(t, "echo: hello", sent[0].Text)
+			dl, err := s.b.DeadLetters(t.Context())
+			require.NoError(t, err)
+			assert.Empty(t, dl)
+			assert.Equal(t, tt.wantConfirmed, s.b.Stats().Confirmed)
+			assert.Equal(t, 0, s.emu.PendingFaults())
+		})
+	}
+}
