@@ -86,8 +86,18 @@ const (
 // replica died, and its outcome is unknown: the Bot asks the adapter, when
 // it is a [bot.Confirmer], whether the platform has it, and sends it only
 // if not (see bot.Pipeline.Deliver). A delivery that fails for good
-// releases the claim and goes to the dead-letter list of the replica that
-// tried it.
+// releases the claim and goes to the dead letters.
+//
+// # Dead letters
+//
+// The Broker is a [bot.DeadLetterStore]: dead letters are messages of the
+// stream <name>_DEAD (subject "parley.<name>.dead", at most
+// [WithDeadLetterLimit], the oldest dropped beyond it), so every replica's
+// Bot.DeadLetters lists the same letters, they survive restarts, and a
+// letter's ID is its stream sequence. Replay and Discard delete the
+// letter's sequence, which succeeds for one caller only: two replicas
+// replaying one letter at once send it once. A letter is stored with its
+// error's text; the error's type is not kept.
 //
 // Rate limits are paced by each replica on its own: with n replicas, a
 // platform may see up to n times an adapter's declared rate.
@@ -122,6 +132,7 @@ type brokerConfig struct {
 	storage    jetstream.StorageType
 	logger     *slog.Logger
 	keys       *Store
+	deadLimit  int
 }
 
 // A BrokerOption configures a [Broker].
@@ -184,7 +195,7 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 	cfg := brokerConfig{
 		name: DefaultBrokerName, partitions: DefaultPartitions, lanes: DefaultOutboxLanes,
 		ackWait: DefaultAckWait, dupWindow: DefaultDuplicateWindow, replicas: 1,
-		storage: jetstream.FileStorage,
+		storage: jetstream.FileStorage, deadLimit: DefaultDeadLetterLimit,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -200,6 +211,8 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 		return nil, fmt.Errorf("jetstream: broker ack wait must be at least 1s, got %v", cfg.ackWait)
 	case cfg.dupWindow <= 0:
 		return nil, fmt.Errorf("jetstream: broker duplicate window must be positive, got %v", cfg.dupWindow)
+	case cfg.deadLimit < 1:
+		return nil, fmt.Errorf("jetstream: broker dead-letter limit must be at least 1, got %d", cfg.deadLimit)
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
@@ -228,6 +241,9 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: create stream %s: %w", s.stream, err)
 		}
+	}
+	if err := b.createDeadStream(ctx); err != nil {
+		return nil, err
 	}
 	b.keys = cfg.keys
 	if b.keys == nil {
