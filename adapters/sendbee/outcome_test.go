@@ -54,3 +54,29 @@ func TestAdapter_UnknownOutcomeNeitherLostNorDoubled(t *testing.T) {
 		})
 	}
 }
+
+// Nine 429 answers in a row do not use up the outbox's eight attempts:
+// waiting for the platform's rate limit is not a failed attempt, and the
+// reply goes out once Sendbee takes it.
+func TestAdapter_RateLimitAnswersAreNotAttempts(t *testing.T) {
+	// Retry-After: 1 is obeyed up to MaxRetryAfter, 50ms here.
+	s := newSetup(t, nil, bot.WithOutbox(bot.OutboxConfig{MaxRetryAfter: 50 * time.Millisecond}))
+	s.b.Use(func(next bot.Handler) bot.Handler {
+		return bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+			for range 9 {
+				s.emu.RateLimitNext(time.Second)
+			}
+			return next.HandleMessage(ctx, w, m)
+		})
+	})
+	supportRoutes(s.b)
+	stop := bottest.Run(t, s.b)
+	s.emu.CustomerMessage("+385911234567", "Ana", "hello")
+	sent := s.emu.WaitSent(t, 1)
+	require.NoError(t, stop())
+	assert.Equal(t, "echo: hello", sent[0].Text)
+	assert.Equal(t, 0, s.emu.PendingFaults())
+	dl, err := s.b.DeadLetters(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, dl)
+}
