@@ -2,9 +2,11 @@ package sendbee_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/bottest"
 )
 
@@ -77,4 +80,50 @@ func TestAdapter_ForgedContactDoesNotRedirectReplies(t *testing.T) {
 		}
 	}
 	assert.Positive(t, lookups, "the disputed contact is looked up through the API")
+}
+
+// pacer is a Publisher that is also a bot.Pacer and counts the requests it
+// paced.
+type pacer struct{ paced atomic.Int64 }
+
+func (p *pacer) Publish(context.Context, *bot.Message) error { return nil }
+func (p *pacer) Pace(_ context.Context, platform string) error {
+	if platform == sendbee.Name {
+		p.paced.Add(1)
+	}
+	return nil
+}
+
+// The adapter's own lookups take their turn in the rate limit the Bot paces
+// sends to, and a phone the API just gave is not looked up again for a
+// webhook that names another.
+func TestAdapter_LookupsArePaced(t *testing.T) {
+	s := newSetup(t, nil)
+	p := &pacer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.sb.Run(ctx, p) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitRunning(t, s.sb)
+
+	const ana = "5eedc0de-0000-4000-8000-000000000001" // the emulator's demo conversation
+	send := func(text string) {
+		t.Helper()
+		_, err := s.sb.Send(t.Context(), &bot.Message{Platform: sendbee.Name, Conversation: ana, Text: text})
+		require.NoError(t, err)
+	}
+	send("first")
+	assert.Equal(t, int64(1), p.paced.Load(), "the unknown conversation is looked up")
+	send("second")
+	assert.Equal(t, int64(1), p.paced.Load(), "then known")
+
+	status := forge(t, s, captured(s), map[string]any{"id": "forged", "type": "message.received",
+		"data": map[string]any{"conversation_id": ana, "message_id": "forged-m", "body": "hi",
+			"contact": map[string]any{"id": "k", "phone": "+385918888886"}}})
+	require.Equal(t, http.StatusOK, status)
+	send("third")
+	assert.Equal(t, int64(1), p.paced.Load(), "the API gave the phone less than a minute ago")
+	for _, m := range s.emu.Sent() {
+		assert.Equal(t, "+385911234567", m.Phone)
+	}
 }
