@@ -116,13 +116,18 @@ type Tagger interface {
 
 // An OwnerController is an Adapter whose platform has its own switch for who
 // answers a conversation (Sendbee's chatbot activity). The Bot mirrors
-// Handoff and Resume to it. It has two methods because they read and write
-// one piece of platform state.
+// Handoff and Resume to it, and takes the switch as the authority on who
+// owns a conversation: it reads it before applying an inbound signal that
+// would change the owner, and to find human-owned conversations the
+// platform has handed back to its automation (see [WithOwnerRecheck] and
+// [WithOwnerSweep]). It has two methods because they read and write one
+// piece of platform state.
 type OwnerController interface {
 	// SetOwner switches the platform's automation on (OwnerBot) or off
 	// (OwnerHuman) for the conversation.
 	SetOwner(ctx context.Context, conversation string, o Owner) error
-	// Owner reads the platform's state for the conversation.
+	// Owner reads the platform's state for the conversation: OwnerBot or
+	// OwnerHuman. The Bot paces its calls with the sends (see [Pacer]).
 	Owner(ctx context.Context, conversation string) (Owner, error)
 }
 

@@ -102,7 +102,8 @@ func New(opts ...Option) (*Bot, error) {
 
 	b.Router = NewRouter()
 	b.Router.SetLogger(b.logger)
-	b.own = ownership{store: b.store, idle: cfg.idleTimeout, logger: b.logger, stats: &b.stats}
+	b.own = ownership{store: b.store, idle: cfg.idleTimeout, logger: b.logger, stats: &b.stats,
+		checks: newOwnerChecks(b.order, cfg.ownerRecheck)}
 	b.out = newOutbox(b)
 	b.sched = newScheduler(cfg.loc, b.logger, b.store, cfg.jobTimeout)
 	b.sched.onError = cfg.onError
@@ -463,6 +464,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	go func() { adapters.Wait(); close(adaptersDone) }()
 
 	b.sched.start(ctx, b)
+	stopSweep := b.startOwnerSweep(adCtx)
+	defer stopSweep()
 	b.logger.LogAttrs(ctx, slog.LevelInfo, "bot started", slog.Int("adapters", len(b.order)), slog.Int("workers", len(b.in.ch)))
 
 	select {
@@ -543,7 +546,9 @@ func (b *Bot) abandon(m *Message) {
 // the idle timeout, and returns who owns m's conversation now. The
 // decision is taken on the stored owner and written back with the
 // ownership's update, which re-reads and decides again when another
-// process changed the owner in between.
+// process changed the owner in between. When m's platform switch can be
+// read, a signal that would change the owner is left to reconcile, which
+// also reads the switch of a human-owned conversation.
 func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 	// The clock is read only where humans own or take over.
 	var now time.Time
@@ -554,13 +559,18 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 		return now
 	}
 	var source string
+	checked := b.own.checks.reader(m.Platform) != nil
 	prev, next, err := b.own.update(ctx, m.Platform, m.Conversation, clock, func(cur Owner, last time.Time) (Owner, bool) {
+		signal := m.Owner
+		if checked && signal != cur {
+			signal = OwnerUnset // the platform's switch decides: see reconcile
+		}
 		switch {
-		case m.Owner == OwnerHuman:
+		case signal == OwnerHuman:
 			// A human took over on the platform; this also refreshes activity.
 			source = "platform"
 			return OwnerHuman, true
-		case m.Owner == OwnerBot && cur == OwnerHuman:
+		case signal == OwnerBot && cur == OwnerHuman:
 			source = "platform"
 			return OwnerBot, true
 		case cur == OwnerHuman && b.own.idleExpired(last, clock()):
@@ -595,5 +605,5 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
 			slog.String("owner", next.String()), slog.String("source", source))
 	}
-	return next
+	return b.reconcile(ctx, m, next)
 }

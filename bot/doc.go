@@ -39,8 +39,15 @@
 // delivered, when the application calls [Bot.Handoff] or [Bot.Resume]
 // (mirrored to a platform that has its own switch, an [OwnerController]),
 // when an inbound event carries an ownership signal ([Message.Owner]), and
-// after [WithIdleTimeout] of silence. The outbox re-checks ownership right
-// before each delivery. A message marked [Message.Relay] (a human's words
+// after [WithIdleTimeout] of silence. When the platform's switch can be
+// read (an [OwnerController]), it is the authority: a signal that would
+// change the owner is applied only once a reading of the switch agrees (an
+// event may be forged or stale), a message in a human-owned conversation
+// makes the Bot read the switch ([WithOwnerRecheck]), and a sweep reads the
+// human-owned conversations periodically ([WithOwnerSweep]), so that a
+// conversation the platform handed back to its automation returns to the
+// bot even when no event says so. These readings are paced with the sends
+// ([Pacer]). The outbox re-checks ownership right before each delivery. A message marked [Message.Relay] (a human's words
 // the bot carries, such as an agent's answer bridged from a team chat) is
 // delivered to a human-owned conversation all the same.
 //

@@ -34,7 +34,8 @@ type Hooks struct {
 	// limit (the token bucket or a Retry-After pause).
 	RateLimited func(platform string, d time.Duration)
 	// OwnerChanged: a conversation changed owner; source says why
-	// ("application", "platform", "handoff reply", "idle timeout", ...).
+	// ("application", "platform", "platform (sweep)", "handoff reply",
+	// "idle timeout", ...).
 	OwnerChanged func(platform string, o Owner, source string)
 }
 

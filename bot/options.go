@@ -25,6 +25,8 @@ type config struct {
 	loc             *time.Location
 	dedupTTL        time.Duration
 	idleTimeout     time.Duration
+	ownerRecheck    time.Duration
+	ownerSweep      time.Duration
 	onError         func(ctx context.Context, err error)
 	outbox          OutboxConfig
 	hooks           Hooks
@@ -43,6 +45,8 @@ func defaultConfig() config {
 		jobTimeout:      5 * time.Minute,
 		shutdownTimeout: 10 * time.Second,
 		loc:             time.Local,
+		ownerRecheck:    30 * time.Second,
+		ownerSweep:      time.Minute,
 	}
 }
 
@@ -209,9 +213,51 @@ func WithDedupTTL(d time.Duration) Option {
 // WithIdleTimeout hands a human-owned conversation back to the bot when it
 // has seen no activity for d; the next inbound message is then handled by
 // the bot again and the change is mirrored to the platform. Default 0: a
-// conversation stays with humans until Resume or a platform signal.
+// conversation stays with humans until Resume, a platform signal, or the
+// platform's own switch read as on (see [WithOwnerRecheck]).
 func WithIdleTimeout(d time.Duration) Option {
 	return func(c *config) error { c.idleTimeout = max(d, 0); return nil }
+}
+
+// WithOwnerRecheck sets how often, at most, the Bot reads the platform's
+// own switch for a conversation it records as human-owned, when the
+// conversation's adapter can read it (an [OwnerController]). A message that
+// arrives in such a conversation makes the Bot read the switch first, if
+// the last reading is older than d and the platform's rate limit has a
+// request to spare; when the platform's automation is on again, the
+// conversation returns to the bot and the bot handles the message. The
+// sweep ([WithOwnerSweep]) reads no conversation more often either. A
+// platform signal carried by a message that would change the owner is
+// checked at once, whatever d. Default 30s; 0 reads on every message.
+func WithOwnerRecheck(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("bot: owner recheck interval must not be negative, got %v", d)
+		}
+		c.ownerRecheck = d
+		return nil
+	}
+}
+
+// WithOwnerSweep sets the interval of the ownership sweep: every d, the
+// Bot reads the platform's switch of the conversations it records as
+// human-owned (on adapters that can read it, [OwnerController]) and hands
+// back to the bot those whose platform automation is on again, without
+// waiting for a message — so that, for example, a scheduled message to
+// such a conversation is not suppressed. A sweep reads the conversations
+// not read for the recheck interval ([WithOwnerRecheck]), longest unread
+// first, and at most a tenth of the platform's declared rate limit over d,
+// leaving the rest to sends. It covers the conversations this process has
+// recorded or seen human-owned since it started. The sweep runs from Run
+// and ends with it. Default 1 minute; 0 turns it off.
+func WithOwnerSweep(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("bot: owner sweep interval must not be negative, got %v", d)
+		}
+		c.ownerSweep = d
+		return nil
+	}
 }
 
 // WithErrorHandler sets a hook called with every error the Bot handles

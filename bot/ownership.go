@@ -18,6 +18,7 @@ type ownership struct {
 	idle   time.Duration
 	logger *slog.Logger
 	stats  *stats
+	checks *ownerChecks // nil: no adapter can read its platform's switch
 }
 
 func ownerKey(platform, conversation string) joinedKey {
@@ -53,6 +54,7 @@ func (o *ownership) set(ctx context.Context, platform, conversation string, who 
 	if err != nil {
 		return fmt.Errorf("bot: record owner: %w", err)
 	}
+	o.checks.track(convRef{platform, conversation}, who)
 	return nil
 }
 
@@ -88,7 +90,7 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 		if write {
 			err = o.set(ctx, platform, conversation, next, now())
 		}
-		return cur, next, err
+		return cur, next, err // set tracked the write
 	}
 	key := ownerKey(platform, conversation).String()
 	for range maxOwnerRetries {
@@ -120,6 +122,7 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 		if err != nil {
 			return cur, next, fmt.Errorf("bot: record owner: %w", err)
 		}
+		o.checks.track(convRef{platform, conversation}, next)
 		return cur, next, nil
 	}
 	return OwnerUnset, OwnerUnset, fmt.Errorf("bot: record owner of %s/%s: %w %d times", platform, conversation, ErrConflict, maxOwnerRetries)

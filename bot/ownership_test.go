@@ -82,18 +82,27 @@ func TestOwnership_PlatformSignals(t *testing.T) {
 	b, fa, observed := supportBot(t)
 	bottest.Run(t, b)
 	ctx := t.Context()
+	// Each event is handled before the platform changes again: the Bot
+	// checks a signal against the platform's switch as it is when the
+	// signal is handled.
+	inject := func(m *bot.Message) {
+		t.Helper()
+		n := b.Stats().Handled
+		require.NoError(t, fa.Inject(ctx, m))
+		require.Eventually(t, func() bool { return b.Stats().Handled > n }, 5*time.Second, time.Millisecond)
+	}
 
 	// An agent writes from the platform's dashboard: the adapter marks the
 	// event as human-owned.
 	agent := msg("c", "1", "hi, I'm Ana from support")
 	agent.Author = bot.User{ID: "agent-7", Name: "Ana", Agent: true}
 	agent.Owner = bot.OwnerHuman
-	require.NoError(t, fa.Inject(ctx, agent))
-	require.NoError(t, fa.Inject(ctx, msg("c", "2", "thanks")))
+	inject(agent)
+	inject(msg("c", "2", "thanks"))
 	// The platform switches its automation back on.
 	on := bottest.NewMessage("", bottest.In("fake", "c"), bottest.WithID("3"), bottest.WithKind(bot.KindOwnership), bottest.WithOwner(bot.OwnerBot))
-	require.NoError(t, fa.Inject(ctx, on))
-	require.NoError(t, fa.Inject(ctx, msg("c", "4", "bot again")))
+	inject(on)
+	inject(msg("c", "4", "bot again"))
 	sent := fa.WaitSent(t, 1)
 	assert.Equal(t, "bot again", sent[0].Text)
 	require.Eventually(t, func() bool { return b.Stats().Handled == 4 }, 5*time.Second, time.Millisecond)

@@ -123,11 +123,18 @@ func webhookToMessage(raw []byte) (*bot.Message, error) {
 		if d.MediaURL != "" {
 			m.Attachments = []bot.Attachment{{Kind: attachmentKind(d.MediaType), URL: d.MediaURL, MIME: mimeOf(d.MediaType)}}
 		}
-		// The platform says a human owns the conversation. A message's
-		// snapshot never hands it back to the bot: that takes an explicit
-		// chatbot.status event, which cannot be outrun by a stale snapshot.
-		if d.ChatbotActive != nil && !*d.ChatbotActive {
+		// The platform's chatbot state when the message arrived. The Bot
+		// applies a change it reports only once the chatbot activity
+		// status (Adapter.Owner) agrees, so that neither a stale snapshot
+		// nor a forged webhook decides who answers. With message.received
+		// the one documented event, this is how the Bot learns of an
+		// agent's takeover, and of the dashboard's switching the chatbot
+		// back on, without other events.
+		if d.ChatbotActive != nil {
 			m.Owner = bot.OwnerHuman
+			if *d.ChatbotActive {
+				m.Owner = bot.OwnerBot
+			}
 		}
 	case "message.sent":
 		if d.Source != "agent" {
@@ -138,7 +145,9 @@ func webhookToMessage(raw []byte) (*bot.Message, error) {
 		}
 		m.Kind = bot.KindMessage
 		m.Text = d.Body
-		m.Owner = bot.OwnerHuman // an agent's reply switches the chatbot off (spec §7)
+		// An agent's reply switches the chatbot off (spec §7); the Bot
+		// checks the chatbot activity status before it goes silent.
+		m.Owner = bot.OwnerHuman
 		m.Author = bot.User{Agent: true}
 		if d.Agent != nil {
 			m.Author.ID, m.Author.Name = d.Agent.ID, d.Agent.Name

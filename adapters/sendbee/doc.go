@@ -38,7 +38,15 @@
 // Sendbee's chatbot semantics are kept exactly (see [Adapter]): bot replies
 // go out with prevent_bot_off=true, Handoff replies without it, and
 // Bot.Handoff/Resume switch the platform chatbot through
-// PUT /automation/chatbot/activity.
+// PUT /automation/chatbot/activity. The platform's chatbot switch is the
+// authority on who answers: the Bot reads it (GET
+// /automation/chatbot/activity/status) before it applies a webhook's
+// report that an agent took over or that the chatbot is on again, when a
+// customer writes in a conversation it records as human-owned, and in a
+// periodic sweep (bot.WithOwnerRecheck, bot.WithOwnerSweep). So the
+// ownership story works with message.received alone, the one webhook type
+// Sendbee names, and a forged webhook neither silences the bot nor makes it
+// talk over an agent.
 //
 // The Adapter is also a bot.Confirmer: after a crash between a send and
 // its record, [Adapter.Delivered] looks for the message among the

@@ -66,6 +66,15 @@ type AdapterConfig struct {
 // explicitly. A send that leaves the flag off reports OwnerHuman, and the
 // Bot follows.
 //
+// A reply goes to the phone of its conversation's contact. The adapter
+// learns it from the first webhook of a conversation, or else looks the
+// conversation up through the API. A webhook token is valid for any body
+// for 15 minutes, so a webhook is no proof of the contact: one that names
+// another phone for a known conversation never replaces it, and the
+// conversation is looked up through the API before its next send. These
+// lookups are paced with the sends when the Publisher given to Run is a
+// bot.Pacer (the Bot is).
+//
 // An Adapter is safe for concurrent use. It serves webhooks only while its
 // Run is running; before and after, it answers 503.
 type Adapter struct {
@@ -73,10 +82,27 @@ type Adapter struct {
 	cfg    AdapterConfig
 	logger *slog.Logger
 	pub    atomic.Pointer[bot.Publisher]
+	pacer  atomic.Pointer[bot.Pacer]
 
 	mu     sync.Mutex
-	phones map[string]string // conversation ID → contact phone, learned from webhooks
+	phones map[string]contactPhone // by conversation ID
 }
+
+// contactPhone is the phone a conversation's replies go to.
+type contactPhone struct {
+	phone string
+	// verified is when the API gave the phone; zero when a webhook did.
+	verified time.Time
+	// disputed is set when a webhook named another phone since: the next
+	// send looks the conversation up, unless the API gave the phone less
+	// than phoneRecheck ago.
+	disputed bool
+}
+
+// phoneRecheck is how long a phone the API gave outweighs webhooks that name
+// another one: within it they change nothing, so that forged webhooks cannot
+// make every send cost a lookup.
+const phoneRecheck = time.Minute
 
 // Interface guards.
 var (
@@ -123,7 +149,7 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 		client: c,
 		cfg:    cfg,
 		logger: logger.With("adapter", Name),
-		phones: make(map[string]string),
+		phones: make(map[string]contactPhone),
 	}, nil
 }
 
@@ -140,12 +166,17 @@ func (a *Adapter) Limits() bot.Limits {
 }
 
 // Run makes the webhook handler publish to p until ctx is done, then
-// returns nil.
+// returns nil. When p is a bot.Pacer, the adapter's own lookups are paced
+// with it.
 func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 	if !a.pub.CompareAndSwap(nil, &p) {
 		return errors.New("sendbee: Run called while already running")
 	}
 	defer a.pub.Store(nil)
+	if pc, ok := p.(bot.Pacer); ok {
+		a.pacer.Store(&pc)
+		defer a.pacer.Store(nil)
+	}
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "receiving webhooks")
 	<-ctx.Done()
 	return nil
@@ -202,8 +233,8 @@ func (a *Adapter) Owner(ctx context.Context, conversation string) (bot.Owner, er
 	return bot.OwnerHuman, nil
 }
 
-// phone returns the contact phone of a conversation: from the webhooks seen
-// so far, else from GET /conversation.
+// phone returns the contact phone of a conversation: the one known, else
+// (or when a webhook disputed it) the one GET /conversation gives.
 func (a *Adapter) phone(ctx context.Context, conversation string) (string, error) {
 	if conversation == "" {
 		return "", errors.New("sendbee: message has no conversation")
@@ -211,8 +242,11 @@ func (a *Adapter) phone(ctx context.Context, conversation string) (string, error
 	a.mu.Lock()
 	p, ok := a.phones[conversation]
 	a.mu.Unlock()
-	if ok {
-		return p, nil
+	if ok && (!p.disputed || time.Since(p.verified) < phoneRecheck) {
+		return p.phone, nil
+	}
+	if err := a.pace(ctx); err != nil {
+		return "", fmt.Errorf("sendbee: look up the conversation's contact: %w", err)
 	}
 	conv, _, err := a.client.Conversation(ctx, conversation)
 	if err != nil {
@@ -221,18 +255,46 @@ func (a *Adapter) phone(ctx context.Context, conversation string) (string, error
 	if conv.Contact.Phone == "" {
 		return "", fmt.Errorf("sendbee: conversation %s has no contact phone", conversation)
 	}
-	a.remember(conversation, conv.Contact.Phone)
+	a.mu.Lock()
+	a.storeLocked(conversation, contactPhone{phone: conv.Contact.Phone, verified: time.Now()})
+	a.mu.Unlock()
 	return conv.Contact.Phone, nil
 }
 
-func (a *Adapter) remember(conversation, phone string) {
+// learn records the contact phone a webhook names for a conversation. It
+// never replaces a known phone: a different one marks the conversation
+// disputed and learn reports the mismatch.
+func (a *Adapter) learn(conversation, phone string) (mismatch bool) {
 	if conversation == "" || phone == "" {
-		return
+		return false
 	}
 	a.mu.Lock()
-	if len(a.phones) >= maxPhones {
+	defer a.mu.Unlock()
+	p, ok := a.phones[conversation]
+	switch {
+	case !ok:
+		a.storeLocked(conversation, contactPhone{phone: phone})
+	case p.phone != phone:
+		p.disputed = true
+		a.phones[conversation] = p
+		return true
+	}
+	return false
+}
+
+// storeLocked records p for a conversation; a.mu must be held.
+func (a *Adapter) storeLocked(conversation string, p contactPhone) {
+	if _, ok := a.phones[conversation]; !ok && len(a.phones) >= maxPhones {
 		clear(a.phones)
 	}
-	a.phones[conversation] = phone
-	a.mu.Unlock()
+	a.phones[conversation] = p
+}
+
+// pace waits for the rate-limit budget the adapter shares with its sends,
+// when Run was given a bot.Pacer.
+func (a *Adapter) pace(ctx context.Context) error {
+	if pc := a.pacer.Load(); pc != nil {
+		return (*pc).Pace(ctx, a.Name())
+	}
+	return nil
 }

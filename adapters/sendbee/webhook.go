@@ -59,7 +59,11 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed webhook: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	a.remember(m.Conversation, m.Author.Phone)
+	if a.learn(m.Conversation, m.Author.Phone) {
+		a.logger.LogAttrs(r.Context(), slog.LevelWarn,
+			"webhook names another contact phone than the conversation's; it is looked up before the next send",
+			slog.Any("msg", m))
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.PublishTimeout)
 	defer cancel()
 	if err := (*pp).Publish(ctx, m); err != nil {

@@ -104,7 +104,11 @@ func (f *FakeAdapter) FailRun(err error) { f.runErr.Store(&err) }
 
 // Inject publishes m as if the platform had delivered it, waiting until
 // Run has started. A message without Platform gets the adapter's name.
-// It returns what Publish returned.
+// It returns what Publish returned. A message that states an owner
+// (m.Owner) first sets the platform-side owner, as the platform's own
+// state changes before it reports the change; publish through the Bot
+// directly for a report the platform's state does not back (a forged or
+// stale one).
 func (f *FakeAdapter) Inject(ctx context.Context, m *bot.Message) error {
 	select {
 	case <-f.ready:
@@ -113,6 +117,11 @@ func (f *FakeAdapter) Inject(ctx context.Context, m *bot.Message) error {
 	}
 	if m.Platform == "" {
 		m.Platform = f.name
+	}
+	if m.Owner == bot.OwnerBot || m.Owner == bot.OwnerHuman {
+		f.mu.Lock()
+		f.owners[m.Conversation] = m.Owner
+		f.mu.Unlock()
 	}
 	return (*f.pub.Load()).Publish(ctx, m)
 }
@@ -139,12 +148,16 @@ func (f *FakeAdapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult,
 	f.sent = append(f.sent, m)
 	close(f.changed)
 	f.changed = make(chan struct{})
+	if f.reports == bot.OwnerBot || f.reports == bot.OwnerHuman {
+		f.owners[m.Conversation] = f.reports
+	}
 	return bot.SendResult{ID: "sent-" + strconv.Itoa(f.seq), Owner: f.reports}, nil
 }
 
 // SendReports makes every later successful Send report o as the
-// conversation's owner after the send, as a platform whose automation a
-// send switches off does (Sendbee without prevent_bot_off).
+// conversation's owner after the send, and set the platform-side owner to
+// o, as a platform whose automation a send switches off does (Sendbee
+// without prevent_bot_off).
 func (f *FakeAdapter) SendReports(o bot.Owner) {
 	f.mu.Lock()
 	f.reports = o

@@ -194,7 +194,9 @@
 // the chatbot was on and prevent_bot_off was not true), message.status
 // "sent", message.status "delivered". An agent reply emits message.sent and
 // chatbot.status (if it was on). [WithWebhookEvents] limits delivery to some
-// types; [Server.Events] records every event even without a webhook URL.
+// types, [WithDocumentedEventsOnly] to message.received alone (the one type
+// whose name Sendbee gives); [Server.Events] records every event even
+// without a webhook URL.
 //
 // # Delivery
 //

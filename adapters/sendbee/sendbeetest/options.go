@@ -172,6 +172,19 @@ func WithWebhookEvents(types ...string) Option {
 	return func(c *config) { c.webhookEvents = append([]string(nil), types...) }
 }
 
+// WithDocumentedEventsOnly limits delivery to [EventMessageReceived], the
+// one event type whose name Sendbee's public material gives, as a business
+// that links only "message received" webhooks to its URL would. The other
+// three types are this emulator's inventions, so a receiver must work
+// without them: with this option an agent's reply and the dashboard's
+// chatbot switch are delivered to nobody, and a receiver learns of them
+// only from chatbot_active in the next message.received and from the API.
+// It replaces what [WithWebhookEvents] set, and a later WithWebhookEvents
+// replaces it.
+func WithDocumentedEventsOnly() Option {
+	return func(c *config) { c.webhookEvents = []string{EventMessageReceived} }
+}
+
 // WithRateLimit sets the API rate limit to n requests per period, counted for
 // the whole business (every API key) in a fixed window that starts with the
 // first counted request. The default is 60 per minute (spec §3.4). n = 0

@@ -320,3 +320,33 @@ func TestWebhook_Deliver(t *testing.T) {
 	assert.Equal(t, "contact.created", got[0].Envelope.Type)
 	assert.Empty(t, s.Deliveries())
 }
+
+// Only message.received reaches the receiver: an agent's reply and the
+// dashboard's switch are recorded as events and delivered to nobody, and
+// chatbot_active in the next message.received tells the state.
+func TestWebhook_DocumentedEventsOnly(t *testing.T) {
+	rc := newReceiver(t, "s", nil)
+	s := sendbeetest.NewServer(t, sendbeetest.WithWebhook(rc.srv.URL), sendbeetest.WithWebhookSecret("s"),
+		sendbeetest.WithDocumentedEventsOnly())
+	conv, _ := s.CustomerMessage("+385911234567", "", "hi")
+	_, err := s.AgentReply(conv, "", "Marko here")
+	require.NoError(t, err)
+	s.CustomerMessage("+385911234567", "", "thanks")
+	require.NoError(t, s.SetChatbot(conv, true))
+	s.CustomerMessage("+385911234567", "", "bot?")
+	ds := s.WaitDeliveries(t, 3)
+	var active []bool
+	for _, d := range ds {
+		assert.Equal(t, sendbeetest.EventMessageReceived, d.Type)
+		var ev struct {
+			Data struct {
+				ChatbotActive bool `json:"chatbot_active"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(d.Payload, &ev))
+		active = append(active, ev.Data.ChatbotActive)
+	}
+	assert.Equal(t, []bool{true, false, true}, active)
+	assert.Len(t, s.Events(), 6, "message.sent and two chatbot.status events are recorded, not delivered")
+	assert.Len(t, rc.got(), 3)
+}
