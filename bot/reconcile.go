@@ -218,7 +218,7 @@ func (b *Bot) readOwner(ctx context.Context, oc OwnerController, k convRef, wait
 	}
 	o, err := oc.Owner(ctx, k.conversation)
 	if err != nil {
-		b.out.retryAfter(po, err, 1)
+		b.out.classify(po, err, 1) // a rate-limit answer pauses the platform
 		return OwnerUnset, fmt.Errorf("bot: read owner of %s/%s: %w", k.platform, k.conversation, err)
 	}
 	if o != OwnerBot && o != OwnerHuman {
