@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -58,6 +59,44 @@ func TestEchobot_durableConsole(t *testing.T) {
 	assert.Empty(t, p.stderr.String())
 	assert.Equal(t, map[string]uint64{"PARLEY_IN": 0, "PARLEY_OUT": 0}, streamMessages(t, dir),
 		"what the earlier run left is done, not kept for a later one")
+}
+
+// Two bots on one data directory: the second refuses to start, naming the
+// directory and the process that holds it, and changes nothing; the first
+// goes on answering. Once the first has exited, the directory is free.
+func TestEchobot_dataDirInUse(t *testing.T) {
+	bin := buildEchobot(t)
+	dir := t.TempDir()
+
+	first := startEchobot(t, bin, dir)
+	_, err := io.WriteString(first.stdin, "ping\n")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return first.stdout.String() == "bot: ping\n" },
+		20*time.Second, 10*time.Millisecond, "the first bot does not answer; stdout %q, stderr %s", first.stdout, first.stderr)
+
+	second := startEchobot(t, bin, dir)
+	_, err = io.WriteString(second.stdin, "hello\n")
+	require.NoError(t, err)
+	require.NoError(t, second.stdin.Close())
+	var exit *exec.ExitError
+	require.ErrorAs(t, second.wait(t), &exit, "the second bot must not run; stdout %q", second.stdout)
+	assert.Equal(t, 1, exit.ExitCode())
+	assert.Empty(t, second.stdout.String(), "the second bot answers nothing")
+	assert.Equal(t, fmt.Sprintf("echobot: jetstream: data directory %s is in use by process %d; two embedded servers cannot share one\n",
+		dir, first.cmd.Process.Pid), second.stderr.String())
+
+	_, err = io.WriteString(first.stdin, "still here\n")
+	require.NoError(t, err)
+	require.NoError(t, first.stdin.Close())
+	require.NoError(t, first.wait(t), "stderr: %s", first.stderr)
+	assert.Equal(t, "bot: ping\nbot: still here\n", first.stdout.String())
+
+	third := startEchobot(t, bin, dir)
+	_, err = io.WriteString(third.stdin, "hello\n")
+	require.NoError(t, err)
+	require.NoError(t, third.stdin.Close())
+	require.NoError(t, third.wait(t), "stderr: %s", third.stderr)
+	assert.Equal(t, "bot: hello\n", third.stdout.String(), "the directory is free once the first bot exited")
 }
 
 // An earlier run's console nonce (see adapters/console).
