@@ -383,7 +383,8 @@ func (b *Bot) report(ctx context.Context, msg string, err error, attrs ...slog.A
 // timeout. Past it, handler contexts are cancelled, messages still queued are
 // abandoned (their dedup entries removed, so a platform that redelivers gets
 // them handled) and undelivered outbound messages go to the dead-letter
-// list. No goroutine started by Run outlives it.
+// list. No goroutine started by Run outlives it. With a [Broker], see
+// [WithBroker] for what is left to the next run.
 //
 // Run returns nil after a shutdown caused by ctx or by the adapters
 // finishing, and the first adapter error otherwise. It returns ErrClosed when
@@ -433,10 +434,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	consumeCtx, stopConsume := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsume()
 	consumed := make(chan struct{})
+	pl := &Pipeline{b: b, hard: hard}
 	if br != nil {
 		go func() {
 			defer close(consumed)
-			err := br.Consume(consumeCtx, &Pipeline{b: b, hard: hard})
+			err := br.Consume(consumeCtx, pl)
 			if err != nil && consumeCtx.Err() == nil {
 				failOnce.Do(func() {
 					failure = fmt.Errorf("bot: broker: %w", err)
@@ -472,6 +474,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-adCtx.Done():
 	case <-adaptersDone:
 	}
+	// Every adapter returned by itself, nothing cancelled them: their input
+	// has ended, and what they gave the Bot is to be answered.
+	finishing := adCtx.Err() == nil
 
 	// Shutdown.
 	b.logger.LogAttrs(ctx, slog.LevelInfo, "bot stopping")
@@ -490,10 +495,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	waitOrHard(adaptersDone, "adapters")
 	if br != nil {
 		// Stop consuming: the messages in hand are finished, the rest stay
-		// in the Broker. Jobs stop first, as their sends need no consumer.
+		// in the Broker, unless the Bot is finishing: then the Broker first
+		// drains what it stored, as the in-memory queues are drained. Jobs
+		// stop first, as their sends need no consumer.
 		if err := b.sched.stop(sctx); err != nil {
 			b.logger.LogAttrs(ctx, slog.LevelWarn, "scheduled jobs still running at shutdown", slog.Any("error", err))
 		}
+		pl.finish.Store(finishing)
 		stopConsume()
 		waitOrHard(consumed, "handlers and deliveries")
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot stopped")

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,11 @@ type Broker interface {
 	// returns; one that is not done when its process dies is handed out
 	// again, to a later Consume of this process or of another replica.
 	// Consume returns a non-nil error only when it cannot go on.
+	//
+	// When ctx is done and p is [Pipeline.Finishing], Consume first goes on
+	// until every message stored through this Broker is done, the replies
+	// its handlers store meanwhile included, or until p.Context() ends; it
+	// must do so even when ctx is done before it has begun to consume.
 	Consume(ctx context.Context, p *Pipeline) error
 }
 
@@ -48,8 +54,12 @@ type Broker interface {
 //
 // With a Broker, Publish returns once br has stored the message, Send once
 // br has stored the outbound message, and [Bot.Pending] counts nothing:
-// the Broker holds the queues. Shutdown stops consuming, finishes the
-// messages in hand and leaves the rest in the Broker for the next run.
+// the Broker holds the queues. A shutdown caused by Run's context or by a
+// failure stops consuming, finishes the messages in hand and leaves the
+// rest in the Broker for the next run. A shutdown because every adapter
+// has finished (the console at end of input) first handles what the Bot
+// stored and delivers the replies, as the in-memory queues are drained,
+// within the shutdown timeout; see [Pipeline.Finishing].
 func WithBroker(br Broker) Option {
 	return func(c *config) error { c.broker = br; return nil }
 }
@@ -58,8 +68,9 @@ func WithBroker(br Broker) Option {
 // stored messages to. The Bot creates it in Run and passes it to
 // Broker.Consume; its methods are safe for concurrent use.
 type Pipeline struct {
-	b    *Bot
-	hard context.Context // cancelled past the shutdown deadline
+	b      *Bot
+	hard   context.Context // cancelled past the shutdown deadline
+	finish atomic.Bool     // set before Consume's ctx is cancelled; see Finishing
 }
 
 // Platforms returns the names of the Bot's adapters, in the order given to
@@ -90,6 +101,14 @@ func (p *Pipeline) Skipped(m *Message) { p.b.skipSend(p.hard, m) }
 // messages, and is cancelled when the Bot's shutdown deadline passes. Work
 // cut short by it should be left to be taken again.
 func (p *Pipeline) Context() context.Context { return p.hard }
+
+// Finishing reports whether the Bot stops because every adapter has
+// finished its input (the console at end of input), and not because Run's
+// context was cancelled or something failed. It is set before the ctx
+// given to Consume is done, and never changes after. A finishing Bot
+// wants what it stored handled and the replies delivered before Run
+// returns, as it drains its in-memory queues; see [Broker].Consume.
+func (p *Pipeline) Finishing() bool { return p.finish.Load() }
 
 // A Worker handles inbound messages for a Broker's consumer, one at a
 // time. It owns an expression VM and a timer, so each consumer goroutine

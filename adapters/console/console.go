@@ -264,11 +264,14 @@ func (a *Adapter) message(line, text string) *bot.Message {
 // Send writes m to Out: its text, its attachments as "[kind] url" lines and
 // a note when it hands the conversation off, every line prefixed by
 // "bot: " or indented as much, so that replies stand out from input.
-// Messages are written whole, one at a time. Send returns ctx's error when
-// ctx is done, an error wrapping errors.ErrUnsupported for a message with a
-// Payload (the console knows no payload types), and an error for a
-// conversation other than the console's (an empty Conversation means the
-// console's). A write to Out that blocks cannot be interrupted.
+// Messages are written whole, one at a time. A reply to a line of an
+// earlier run (its ReplyTo is an ID another Adapter gave) is not written,
+// and Send returns nil: see "Earlier runs" in the package documentation.
+// Send returns ctx's error when ctx is done, an error wrapping
+// errors.ErrUnsupported for a message with a Payload (the console knows no
+// payload types), and an error for a conversation other than the console's
+// (an empty Conversation means the console's). A write to Out that blocks
+// cannot be interrupted.
 func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return bot.SendResult{}, err
@@ -278,6 +281,10 @@ func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, err
 	}
 	if m.Conversation != "" && m.Conversation != a.conv {
 		return bot.SendResult{}, fmt.Errorf("console: send: unknown conversation %q (the console has only %q)", m.Conversation, a.conv)
+	}
+	if m.ReplyTo != "" && !strings.HasPrefix(m.ReplyTo, a.nonce+"-") {
+		a.logger.LogAttrs(ctx, slog.LevelInfo, "reply to a line of an earlier run not shown", slog.Any("msg", m))
+		return bot.SendResult{}, nil
 	}
 	text := format(m)
 

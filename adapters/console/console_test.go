@@ -396,6 +396,26 @@ func TestAdapter_Send_errors(t *testing.T) {
 	}
 }
 
+// A reply to a line of an earlier run (kept by a durable Broker across a
+// crash) is not shown: this run's terminal never asked. Replies to this
+// run's lines, and messages that answer no line, are.
+func TestAdapter_Send_earlierRun(t *testing.T) {
+	out := &syncBuffer{}
+	a, err := newConsole(t, console.Config{In: strings.NewReader("hi\n"), Out: out})
+	require.NoError(t, err)
+	pub := make(chanPublisher, 1)
+	require.NoError(t, wait(t, start(t.Context(), a, pub)))
+	line := pub.next(t)
+
+	earlier := &bot.Message{Conversation: "console", Text: "to an earlier run", ReplyTo: "0a1b2c3d4e5f-1"}
+	for _, m := range []*bot.Message{line.Reply("to this run"), earlier, {Text: "from a job"}} {
+		res, err := a.Send(t.Context(), m)
+		require.NoError(t, err, "not shown is not a failure: the reply is done with")
+		assert.Equal(t, bot.SendResult{}, res)
+	}
+	assert.Equal(t, "bot: to this run\nbot: from a job\n", out.String())
+}
+
 // failingWriter fails every write.
 type failingWriter struct{}
 

@@ -55,7 +55,9 @@
 // At end of input (Ctrl-D on a terminal, or the end of a piped file)
 // [Adapter.Run] returns nil. A Bot whose adapters have all returned handles
 // the messages already queued, delivers the replies and returns, so a bot
-// with only a console exits cleanly.
+// with only a console exits cleanly. With a durable Broker
+// (storage/jetstream) the Bot likewise answers every line it stored before
+// it returns.
 //
 // When its context is cancelled, Run returns nil at once even though
 // reading blocks: it reads in a goroutine of its own, which stops handing
@@ -68,4 +70,18 @@
 // until the next line or end of input, then drops the line and exits. This
 // matters only to a program that goes on running after its bot stopped;
 // tests should use a pipe or a [strings.Reader] as In.
+//
+// # Earlier runs
+//
+// Each run of the adapter is a session of its own: it shows the answers to
+// its own lines only. With a durable Broker, a line or a reply an earlier
+// run left unanswered (the process was killed, or stopped with Ctrl-C
+// before handling everything) is kept, and handled by a later run: its
+// handlers run, so the state they keep is as if the line had been answered,
+// but the reply is not written. The later run's terminal, or the program
+// reading its output, never asked, and a piped input gets exactly the
+// answers to its own lines. Send recognises such a reply by its ReplyTo,
+// an ID from another run, skips it and reports success (the reply is done
+// with, not retried or dead-lettered); it logs that at Info. Messages
+// that answer no line, such as a scheduled job's, are always written.
 package console

@@ -105,7 +105,12 @@ const (
 // # Shutdown and reconnects
 //
 // When the Bot stops, Consume stops taking messages, finishes the ones in
-// hand and returns; the rest stay in the streams. A handler or delivery cut
+// hand and returns; the rest stay in the streams. When the Bot stops
+// because its adapters have finished their input (bot.Pipeline.Finishing),
+// Consume first goes on until every message this Broker stored is done
+// (and every message before one of them in its partition or lane): the
+// replies to what the Bot received are delivered before its Run returns,
+// as with its in-memory queues. A handler or delivery cut
 // short by the shutdown deadline is not acknowledged, so it is taken again
 // later. Lost connections to NATS are retried by the client: while
 // disconnected, Publish fails (the platform delivers again later), the
@@ -118,6 +123,7 @@ type Broker struct {
 	cfg    brokerConfig
 	prefix string // "parley.<name>."
 	logger *slog.Logger
+	stored storedMarks // what Inbound and Outbound stored, for a finishing Consume
 }
 
 var _ bot.Broker = (*Broker)(nil)
@@ -311,6 +317,7 @@ func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	if err != nil {
 		return false, busy("store inbound", err)
 	}
+	b.stored.add(msg.Subject, ack.Sequence)
 	return ack.Duplicate, nil
 }
 
@@ -324,15 +331,31 @@ func (b *Broker) Outbound(ctx context.Context, m *bot.Message) error {
 		return err
 	}
 	subj := b.prefix + "out." + m.Platform + "." + strconv.Itoa(partition(m.Platform, m.Conversation, b.cfg.lanes))
-	if _, err := b.js.Publish(ctx, subj, data); err != nil {
+	ack, err := b.js.Publish(ctx, subj, data)
+	if err != nil {
 		return busy("store outbound", err)
 	}
+	b.stored.add(subj, ack.Sequence)
 	return nil
 }
 
 // Consume implements bot.Broker: one consumer goroutine per inbound
-// partition and per outbound lane of every platform.
+// partition and per outbound lane of every platform. When p is finishing,
+// it goes on after ctx is done until every message stored through this
+// Broker's Inbound and Outbound, and every message before one of them in
+// its partition or lane, is done (by this or another replica), or until
+// p.Context() ends.
 func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
+	// The consumers are created under setup, which ctx ends only when the
+	// Bot is not finishing: a Bot whose input ended at once still has the
+	// stored messages to answer.
+	setup, cancelSetup := context.WithCancel(p.Context())
+	defer cancelSetup()
+	defer context.AfterFunc(ctx, func() {
+		if !p.Finishing() {
+			cancelSetup()
+		}
+	})()
 	type job struct {
 		cons   jetstream.Consumer
 		handle func(jetstream.Msg)
@@ -341,7 +364,7 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 	inStream, outStream := b.cfg.name+"_IN", b.cfg.name+"_OUT"
 	ackWait := b.cfg.ackWait
 	for i := range b.cfg.partitions {
-		c, err := b.consumer(ctx, inStream, "in-"+strconv.Itoa(i), b.prefix+"in."+strconv.Itoa(i), ackWait)
+		c, err := b.consumer(setup, inStream, "in-"+strconv.Itoa(i), b.prefix+"in."+strconv.Itoa(i), ackWait)
 		if err != nil {
 			return err
 		}
@@ -355,7 +378,7 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 		}
 		for i := range b.cfg.lanes {
 			name := "out-" + platform + "-" + strconv.Itoa(i)
-			c, err := b.consumer(ctx, outStream, name, b.prefix+"out."+platform+"."+strconv.Itoa(i), ackWait)
+			c, err := b.consumer(setup, outStream, name, b.prefix+"out."+platform+"."+strconv.Itoa(i), ackWait)
 			if err != nil {
 				return err
 			}
@@ -364,6 +387,7 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 	}
 
 	var wg sync.WaitGroup
+	progress := make(chan struct{}, 1) // a message was finished
 	iters := make([]jetstream.MessagesContext, 0, len(jobs))
 	for _, j := range jobs {
 		// Short pull expiry and heartbeat: an iterator that stops pulling
@@ -394,10 +418,17 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 					continue
 				}
 				j.handle(msg)
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
 	<-ctx.Done()
+	if p.Finishing() {
+		b.drain(p.Context(), progress)
+	}
 	for _, it := range iters {
 		it.Drain() // messages already received are still handed out
 	}

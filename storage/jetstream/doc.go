@@ -10,7 +10,9 @@
 //   - an embedded nats-server started in this process by [StartEmbedded],
 //     with JetStream file storage in a data directory: a durable single
 //     machine with nothing to install. It listens on 127.0.0.1 on a random
-//     port, so only local clients can reach it;
+//     port, so only local clients can reach it, and it holds a lock on its
+//     data directory while it runs, so that a second server on the same
+//     directory is refused with a [*DataDirInUseError];
 //   - an existing NATS server or cluster reached by URL with [Connect].
 //
 // [Open] chooses by environment: it connects to $NATS_URL when that is set

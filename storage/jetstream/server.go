@@ -19,7 +19,8 @@ const defaultReadyTimeout = 10 * time.Second
 //
 // Start one with [StartEmbedded] and stop it with [Server.Shutdown].
 type Server struct {
-	ns *server.Server
+	ns   *server.Server
+	lock *dirLock // nil when the options left no data directory
 }
 
 // An EmbeddedOption adjusts the server started by [StartEmbedded].
@@ -51,8 +52,15 @@ func WithServerOptions(fn func(*server.Options)) EmbeddedOption {
 // own logging is off and it installs no signal handlers.
 //
 // Restarting with the same dataDir recovers every stream and KV bucket
-// written before [Server.Shutdown]. Two servers must not share a dataDir at
-// the same time.
+// written before [Server.Shutdown].
+//
+// Two servers must not share a dataDir at the same time: the server holds
+// an exclusive lock on the file "parley.lock" in it until Shutdown (the
+// operating system releases it when the process dies, however it dies),
+// and StartEmbedded refuses a directory another server holds, in this
+// process or another, with a [*DataDirInUseError]. The lock is flock(2) on
+// Linux, macOS, the BSDs and illumos, and a file no one else may open for
+// writing on Windows; on other systems there is none.
 func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Server, error) {
 	if dataDir == "" {
 		return nil, errors.New("jetstream: StartEmbedded: empty data directory")
@@ -74,6 +82,24 @@ func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Server, error) {
 	for _, fn := range eo.tweaks {
 		fn(so)
 	}
+	var lock *dirLock
+	if so.StoreDir != "" {
+		var err error
+		if lock, err = lockDataDir(so.StoreDir); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := startServer(so, eo.readyTimeout)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	srv.lock = lock
+	return srv, nil
+}
+
+// startServer starts and waits for the server of StartEmbedded.
+func startServer(so *server.Options, readyTimeout time.Duration) (*Server, error) {
 	ns, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: StartEmbedded: %w", err)
@@ -82,10 +108,10 @@ func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Server, error) {
 		ns.ConfigureLogger()
 	}
 	ns.Start()
-	if !ns.ReadyForConnections(eo.readyTimeout) {
+	if !ns.ReadyForConnections(readyTimeout) {
 		ns.Shutdown()
 		ns.WaitForShutdown()
-		return nil, fmt.Errorf("jetstream: StartEmbedded: server not ready within %v", eo.readyTimeout)
+		return nil, fmt.Errorf("jetstream: StartEmbedded: server not ready within %v", readyTimeout)
 	}
 	if !ns.JetStreamEnabled() {
 		ns.Shutdown()
@@ -111,14 +137,16 @@ func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
 func (s *Server) NATSServer() *server.Server { return s.ns }
 
 // Shutdown stops the server, flushing JetStream state to the data
-// directory, and returns once it has stopped and its goroutines have ended.
-// It is safe to call more than once.
+// directory, and returns once it has stopped and its goroutines have ended;
+// then it releases the data directory for another server. It is safe to
+// call more than once.
 //
 // Client connections are not closed by Shutdown: close them first, or they
 // keep their own reconnect goroutines running until closed.
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
+	s.lock.release()
 }
 
 // Connect connects to the NATS server or cluster at url (a comma-separated
