@@ -30,3 +30,10 @@ func TestAPIError_Error_noCustomerData(t *testing.T) {
 	assert.NotContains(t, err.Error(), phone)
 	assert.Equal(t, "flowdock: POST /flows/acme/ops/messages: 400 Bad Request (fields: content, tags)", err.Error())
 }
+
+// A refused stream connect keeps the body for callers, out of its text.
+func TestStreamError_Error(t *testing.T) {
+	t.Parallel()
+	e := &flowdock.StreamError{StatusCode: http.StatusForbidden, Body: `{"message":"no access for ana@example.com"}`}
+	assert.Equal(t, "flowdock: stream: 403 Forbidden", e.Error())
+}
