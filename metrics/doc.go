@@ -68,6 +68,8 @@
 //		h := fd.Health()
 //		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent}
 //	}))
+//	// The Go runtime's and the process's metrics (client_golang's collectors package).
+//	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 //	mux := http.NewServeMux()
 //	mux.Handle("GET /metrics", metrics.Handler(reg))
 //	mux.Handle("GET /healthz", metrics.Healthz())
@@ -76,6 +78,7 @@
 //		metrics.ConnectedCheck("flowdock", func() bool { return fd.Health().Connected }),
 //	))
 //
-// Serve these on an internal port or behind authentication if the
-// counters should not be public.
+// Serve these on an internal address, apart from the webhooks, or behind
+// authentication if the counters should not be public; package
+// adapters/fromenv serves them on PARLEY_ADMIN_ADDR when it is set.
 package metrics

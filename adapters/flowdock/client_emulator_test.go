@@ -200,7 +200,7 @@ func TestEmulator_messages(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 400, apiErr.StatusCode)
 	assert.NotEmpty(t, apiErr.Errors["uuid"], "errors: %s", apiErr.Body)
-	assert.Contains(t, err.Error(), "uuid:")
+	assert.Contains(t, err.Error(), "(fields: uuid)")
 }
 
 // TestEmulator_threads is the seed's "Reply Message onto a Thread" and

@@ -150,14 +150,14 @@ func TestClient_apiErrors(t *testing.T) {
 			body:       `{"message":"Validation error","errors":{"content":["can't be blank"],"tags":["is invalid","too long"]}}`,
 			wantMsg:    "Validation error",
 			wantFields: map[string][]string{"content": {"can't be blank"}, "tags": {"is invalid", "too long"}},
-			wantText:   "flowdock: POST /flows/acme/ops/messages: 400 Validation error (content: can't be blank; tags: is invalid, too long)",
+			wantText:   "flowdock: POST /flows/acme/ops/messages: 400 Bad Request (fields: content, tags)",
 		},
 		{
 			name: "single-string field error", status: 400,
 			body:       `{"message":"Validation error","errors":{"external_user_name":"should not contain whitespace"}}`,
 			wantMsg:    "Validation error",
 			wantFields: map[string][]string{"external_user_name": {"should not contain whitespace"}},
-			wantText:   "flowdock: POST /flows/acme/ops/messages: 400 Validation error (external_user_name: should not contain whitespace)",
+			wantText:   "flowdock: POST /flows/acme/ops/messages: 400 Bad Request (fields: external_user_name)",
 		},
 		{
 			name: "unauthorized", status: 401, body: `{"message":"Unauthorized"}`, wantMsg: "Unauthorized",
@@ -165,7 +165,7 @@ func TestClient_apiErrors(t *testing.T) {
 		},
 		{
 			name: "forbidden", status: 403, body: `{"message":"forbidden"}`, wantMsg: "forbidden",
-			wantText: "flowdock: POST /flows/acme/ops/messages: 403 forbidden",
+			wantText: "flowdock: POST /flows/acme/ops/messages: 403 Forbidden",
 		},
 		{
 			name: "not JSON", status: 404, body: `<html>Not Found</html>`,
@@ -173,7 +173,7 @@ func TestClient_apiErrors(t *testing.T) {
 		},
 		{
 			name: "gone", status: 410, body: `{"message":"gone"}`, wantMsg: "gone",
-			wantText: "flowdock: POST /flows/acme/ops/messages: 410 gone",
+			wantText: "flowdock: POST /flows/acme/ops/messages: 410 Gone",
 		},
 		{
 			name: "500 empty", status: 500, temporary: true,
@@ -181,7 +181,7 @@ func TestClient_apiErrors(t *testing.T) {
 		},
 		{
 			name: "503", status: 503, body: `{"message":"maintenance"}`, wantMsg: "maintenance", temporary: true,
-			wantText: "flowdock: POST /flows/acme/ops/messages: 503 maintenance",
+			wantText: "flowdock: POST /flows/acme/ops/messages: 503 Service Unavailable",
 		},
 	}
 	for _, tt := range tests {

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/parleybot/parley/bot"
@@ -41,50 +38,30 @@ type APIError struct {
 	// StatusCode is the HTTP status code.
 	StatusCode int
 	// Message is the body's "message", such as "not found"; empty when the
-	// body had none.
+	// body had none. It may quote what was sent, so Error leaves it out.
 	Message string
 	// Errors are the body's field errors, such as {"content": ["can't be
-	// blank"]}; nil when the body had none.
+	// blank"]}; nil when the body had none. Error names the fields only.
 	Errors map[string][]string
-	// Body is the raw response body, capped at 64 KiB.
+	// Body is the raw response body, capped at 64 KiB; not part of Error.
 	Body []byte
 	// Header holds the response headers.
 	Header http.Header
 }
 
 // Error renders the error as
-// "flowdock: POST /flows/acme/ops/messages: 400 Validation error (content: can't be blank)"
-// or "flowdock: DELETE /flows/acme/ops/messages/5: 404 not found".
+// "flowdock: POST /flows/acme/ops/messages: 400 Bad Request (fields: content)"
+// or "flowdock: DELETE /flows/acme/ops/messages/5: 404 Not Found": the
+// method, path, status and the names of the fields in error, never
+// Message, the field problems or Body. They may quote what was sent, such
+// as a customer's details in a bridged message, and error strings end up
+// in logs; read Message, Errors or Body for them.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("flowdock: ")
-	b.WriteString(e.Method)
-	b.WriteByte(' ')
-	b.WriteString(e.Path)
-	b.WriteString(": ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	switch {
-	case e.Message != "":
-		b.WriteString(" " + e.Message)
-	case http.StatusText(e.StatusCode) != "":
-		b.WriteString(" " + http.StatusText(e.StatusCode))
+	fields := make([]string, 0, len(e.Errors))
+	for f := range e.Errors {
+		fields = append(fields, f)
 	}
-	if len(e.Errors) > 0 {
-		fields := make([]string, 0, len(e.Errors))
-		for f := range e.Errors {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
-		b.WriteString(" (")
-		for i, f := range fields {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(f + ": " + strings.Join(e.Errors[f], ", "))
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
+	return apiclient.ErrorText("flowdock", e.Method, e.Path, e.StatusCode, "", fields)
 }
 
 // Temporary reports whether the request may succeed if sent again: true

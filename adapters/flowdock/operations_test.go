@@ -413,7 +413,7 @@ func TestClient_sendEditDelete(t *testing.T) {
 	assert.Equal(t, "not found", apiErr.Message)
 	assert.Equal(t, `{"message":"not found"}`, string(apiErr.Body))
 	assert.Equal(t, 404, resp.StatusCode)
-	assert.Equal(t, "flowdock: GET /flows/acme/ops/messages/"+itoa(file)+": 404 not found", err.Error())
+	assert.Equal(t, "flowdock: GET /flows/acme/ops/messages/"+itoa(file)+": 404 Not Found", err.Error())
 }
 
 func TestClient_ReplyInThread(t *testing.T) {

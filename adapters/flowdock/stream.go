@@ -102,11 +102,13 @@ type Health struct {
 // StreamError is a stream connect the server refused.
 type StreamError struct {
 	StatusCode int
-	Body       string
+	Body       string // the start of the answer's body; not part of Error
 }
 
+// Error renders the error as "flowdock: stream: 401 Unauthorized", without
+// the body, which may quote what the platform holds.
 func (e *StreamError) Error() string {
-	return fmt.Sprintf("flowdock: stream: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Body)
+	return strings.TrimSpace(fmt.Sprintf("flowdock: stream: %d %s", e.StatusCode, http.StatusText(e.StatusCode)))
 }
 
 // permanent reports a refusal that retrying cannot fix: bad credentials.

@@ -8,8 +8,20 @@
 // missing one):
 //
 //	PARLEY_LOG_LEVEL          debug, info, warn (the default) or error
-//	PARLEY_ADDR               where webhooks, /metrics, /healthz and /readyz are
-//	                          served (default 127.0.0.1:8080 when there are webhooks)
+//	PARLEY_ADDR               where webhooks are served, and /metrics, /healthz and
+//	                          /readyz unless PARLEY_ADMIN_ADDR is set (default
+//	                          127.0.0.1:8080 when there are webhooks)
+//	PARLEY_ADMIN_ADDR         where /metrics, /healthz and /readyz are served
+//	                          instead, apart from the webhooks (default: unset)
+//	PARLEY_READ_HEADER_TIMEOUT  a request's headers are read within (default 5s)
+//	PARLEY_READ_TIMEOUT       a whole request, body included, is read within
+//	                          (default 10s); a body sent more slowly is cut off
+//	PARLEY_WRITE_TIMEOUT      a request is answered within, from the end of its
+//	                          headers (default 30s)
+//	PARLEY_IDLE_TIMEOUT       an idle keep-alive connection is closed after
+//	                          (default 30s)
+//	PARLEY_MAX_IN_FLIGHT      webhook requests served at once (default 64); more
+//	                          are answered 503 with Retry-After
 //	SENDBEE_API_KEY           Sendbee: the API key and secret; webhooks at
 //	SENDBEE_API_SECRET        /webhooks/sendbee
 //	SENDBEE_BASE_URL          Sendbee: the API root (default: the real API)
@@ -38,13 +50,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
@@ -76,33 +87,78 @@ type Platforms struct {
 	Checks     []metrics.Check
 }
 
-// Run runs b until ctx is done. When there are webhook routes, or when
-// PARLEY_ADDR is set, it serves beside the Bot, on PARLEY_ADDR (default
-// 127.0.0.1:8080): the webhooks under /webhooks/, Prometheus metrics of the
-// Bot on its own registry at /metrics, /healthz (the process is alive) and
-// /readyz (the store answers and every streaming adapter is connected).
+// Run runs b until ctx is done, beside the HTTP servers its configuration
+// asks for (see [Serve] for the server and the package documentation for
+// the variables).
+//
+// The public address PARLEY_ADDR (default 127.0.0.1:8080) is served when
+// there are webhook routes or when it is set: the webhooks under
+// /webhooks/, at most PARLEY_MAX_IN_FLIGHT requests at once (more are
+// answered 503 with Retry-After, and the platforms deliver them again).
+// The admin routes are Prometheus metrics of the Bot on its own registry
+// at /metrics, /healthz (the process is alive) and /readyz (the store
+// answers and every streaming adapter is connected). They are served on
+// PARLEY_ADMIN_ADDR when it is set, and else on the public address beside
+// the webhooks, which suits a local run. Keep the admin address off the
+// internet.
 //
 // The metrics are p.Metrics when b was built with their hooks, else the
 // Bot's totals (metrics.Register), plus the stream state of a Flowdock
-// adapter (parley_stream_connected, parley_stream_reconnects_total).
+// adapter (parley_stream_connected, parley_stream_reconnects_total) and
+// the Go runtime's and the process's (go_…, process_…).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
-	addr := getenv("PARLEY_ADDR")
-	if p.Webhooks == nil && addr == "" {
-		return b.Run(ctx)
-	}
-	mux, err := p.handler(b, logger)
+	cfg, err := serverConfigFromEnv(getenv)
 	if err != nil {
 		return err
 	}
-	return Serve(ctx, b, mux, addr, logger)
+	if p.Webhooks == nil && cfg.addr == "" && cfg.adminAddr == "" {
+		return b.Run(ctx)
+	}
+	admin, err := p.adminHandler(b, logger)
+	if err != nil {
+		return err
+	}
+	var public http.Handler
+	if p.Webhooks != nil || cfg.addr != "" {
+		public = p.publicHandler(cfg, admin)
+	}
+	return serve(ctx, b, cfg, public, admin, logger)
 }
 
-// handler returns the mux Run serves for b.
+// handler returns the mux Run serves for b on a single address.
 func (p *Platforms) handler(b *bot.Bot, logger *slog.Logger) (http.Handler, error) {
+	admin, err := p.adminHandler(b, logger)
+	if err != nil {
+		return nil, err
+	}
+	return p.publicHandler(defaultServerConfig(), admin), nil
+}
+
+// publicHandler returns the mux of the public address: the webhooks, at
+// most cfg.maxInFlight at once, and admin unless it has an address of its
+// own.
+func (p *Platforms) publicHandler(cfg serverConfig, admin http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if p.Webhooks != nil {
-		mux.Handle("/webhooks/", p.Webhooks)
+		mux.Handle("/webhooks/", limitInFlight(p.Webhooks, cfg.maxInFlight))
 	}
+	if cfg.adminAddr == "" {
+		for _, path := range adminPaths {
+			mux.Handle(path, admin)
+		}
+	}
+	return mux
+}
+
+// adminPaths are the routes of the admin handler that the public address
+// also serves when there is no admin address. A route added to
+// adminHandler is served on the public address only if it is listed here.
+var adminPaths = []string{"/metrics", "/healthz", "/readyz"}
+
+// adminHandler returns the mux of the admin routes for b: metrics and
+// probes.
+func (p *Platforms) adminHandler(b *bot.Bot, logger *slog.Logger) (http.Handler, error) {
+	mux := http.NewServeMux()
 	reg := prometheus.NewRegistry()
 	if err := p.registerMetrics(reg, b, logger); err != nil {
 		return nil, err
@@ -121,7 +177,8 @@ func (p *Platforms) handler(b *bot.Bot, logger *slog.Logger) (http.Handler, erro
 }
 
 // registerMetrics registers p.Metrics, or the Bot's totals when b was
-// built without their hooks, and the streaming adapters' state on reg.
+// built without their hooks, the streaming adapters' state, and the Go
+// runtime's and the process's metrics on reg.
 func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger *slog.Logger) error {
 	err := metrics.ErrHooksNotInstalled
 	if p.Metrics != nil {
@@ -150,36 +207,18 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 			}
 		}
 	}
+	// After the application's collectors, which may include these already.
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			if _, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); !ok {
+				return err
+			}
+		}
+	}
 	return nil
-}
-
-// Serve runs b beside an HTTP server for h on addr (default
-// 127.0.0.1:8080).
-// The server outlives the Bot by its drain (webhooks that arrive then are
-// answered 503, and the platform delivers them again), then shuts down.
-func Serve(ctx context.Context, b *bot.Bot, h http.Handler, addr string, logger *slog.Logger) error {
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("PARLEY_ADDR=%s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("serving HTTP", "addr", ln.Addr().String())
-
-	runErr := b.Run(ctx)
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return errors.Join(runErr, fmt.Errorf("shut down the webhook server: %w", err))
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(runErr, err)
-	}
-	return runErr
 }
 
 // Build returns the adapters of the chat platforms configured in the

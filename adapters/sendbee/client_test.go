@@ -120,29 +120,29 @@ func TestClient_apiErrors(t *testing.T) {
 			name: "object form", status: 400,
 			body:     `{"error": {"detail": "phone is required", "type": "validation_error"}}`,
 			wantType: "validation_error", wantDetail: "phone is required",
-			wantText: "sendbee: POST /conversations/messages/send: 400 validation_error: phone is required",
+			wantText: "sendbee: POST /conversations/messages/send: 400 Bad Request (validation_error)",
 		},
 		{
 			name: "flat form", status: 403,
 			body:     `{"detail": "You do not have permission.", "error": true, "type": "permission_denied"}`,
 			wantType: "permission_denied", wantDetail: "You do not have permission.",
-			wantText: "sendbee: POST /conversations/messages/send: 403 permission_denied: You do not have permission.",
+			wantText: "sendbee: POST /conversations/messages/send: 403 Forbidden (permission_denied)",
 		},
 		{
 			name: "detail only", status: 401,
 			body: `{"detail": "Invalid token."}`, wantDetail: "Invalid token.",
-			wantText: "sendbee: POST /conversations/messages/send: 401: Invalid token.",
+			wantText: "sendbee: POST /conversations/messages/send: 401 Unauthorized",
 		},
 		{
 			name: "404 unparseable", status: 404, body: `<html>Not Found</html>`,
 			wantDetail: "endpoint not found",
-			wantText:   "sendbee: POST /conversations/messages/send: 404: endpoint not found",
+			wantText:   "sendbee: POST /conversations/messages/send: 404 Not Found",
 		},
 		{
 			name: "404 with body", status: 404,
 			body:     `{"error": {"detail": "conversation not found", "type": "not_found"}}`,
 			wantType: "not_found", wantDetail: "conversation not found",
-			wantText: "sendbee: POST /conversations/messages/send: 404 not_found: conversation not found",
+			wantText: "sendbee: POST /conversations/messages/send: 404 Not Found (not_found)",
 		},
 		{
 			name: "500 empty", status: 500, body: ``, temporary: true,
@@ -152,7 +152,7 @@ func TestClient_apiErrors(t *testing.T) {
 			name: "503 object", status: 503, temporary: true,
 			body:     `{"error": {"detail": "maintenance", "type": "unavailable"}}`,
 			wantType: "unavailable", wantDetail: "maintenance",
-			wantText: "sendbee: POST /conversations/messages/send: 503 unavailable: maintenance",
+			wantText: "sendbee: POST /conversations/messages/send: 503 Service Unavailable (unavailable)",
 		},
 	}
 	for _, tt := range tests {

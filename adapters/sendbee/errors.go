@@ -3,8 +3,6 @@ package sendbee
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/parleybot/parley/bot"
@@ -30,36 +28,23 @@ type APIError struct {
 	Type string
 	// Detail is the platform's human-readable explanation, empty when the
 	// body had none. An unparseable 404 has Detail "endpoint not found".
+	// It may quote customer data (a validation error quotes the phone
+	// number), so Error leaves it out: log it only where that is allowed.
 	Detail string
-	// Body is the raw response body, capped at 64 KiB.
+	// Body is the raw response body, capped at 64 KiB. Like Detail, it
+	// may hold customer data and is not part of Error.
 	Body []byte
 	// Header holds the response headers.
 	Header http.Header
 }
 
 // Error renders the error as
-// "sendbee: POST /conversations/messages/send: 400 validation_error: phone is required".
+// "sendbee: POST /conversations/messages/send: 400 Bad Request (validation_error)":
+// the method, path, status and Type, never Detail or Body. Sendbee's
+// details quote what was sent, such as the customer's phone number, and
+// error strings end up in logs; read Detail or Body for them.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("sendbee: ")
-	b.WriteString(e.Method)
-	b.WriteByte(' ')
-	b.WriteString(e.Path)
-	b.WriteString(": ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	switch {
-	case e.Type != "" && e.Detail != "":
-		b.WriteString(" " + e.Type + ": " + e.Detail)
-	case e.Type != "":
-		b.WriteString(" " + e.Type)
-	case e.Detail != "":
-		b.WriteString(": " + e.Detail)
-	default:
-		if t := http.StatusText(e.StatusCode); t != "" {
-			b.WriteString(" " + t)
-		}
-	}
-	return b.String()
+	return apiclient.ErrorText("sendbee", e.Method, e.Path, e.StatusCode, e.Type, nil)
 }
 
 // Temporary reports whether the request may succeed if sent again: true

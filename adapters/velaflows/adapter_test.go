@@ -233,7 +233,14 @@ func TestAdapter_RunNeedsASecret(t *testing.T) {
 func TestAdapter_ServeHTTP(t *testing.T) {
 	valid := `{"eventId":"evt_1","eventType":"conversation.message.received","timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `",` +
 		`"data":{"conversationId":"c1","message":{"_id":"m1","type":"text","text":"hi","sender":{"type":"contact","name":"A","phone":"+1"}}}}`
-	old := strings.Replace(valid, time.Now().UTC().Format(time.RFC3339), "2020-01-01T00:00:00Z", 1)
+	now := time.Now().UTC().Format(time.RFC3339)
+	old := strings.Replace(valid, now, "2020-01-01T00:00:00Z", 1)
+	withTimestamp := func(ts string) string { return strings.Replace(valid, `"timestamp":"`+now+`",`, ts, 1) }
+	future := withTimestamp(`"timestamp":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `",`)
+	skewed := withTimestamp(`"timestamp":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `",`)
+	// The envelope's timestamp is when the event occurred; a recent
+	// createdAt does not make an old event new.
+	oldCreatedNow := strings.Replace(old, `"text":"hi",`, `"text":"hi","createdAt":"`+now+`",`, 1)
 	tests := []struct {
 		name       string
 		method     string
@@ -256,6 +263,11 @@ func TestAdapter_ServeHTTP(t *testing.T) {
 		{name: "malformed json", body: `{"eventId":`, wantStatus: http.StatusBadRequest},
 		{name: "unknown event", body: `{"eventId":"e","eventType":"broadcast.sent","data":{}}`, wantStatus: http.StatusOK},
 		{name: "replayed old event", body: old, wantStatus: http.StatusOK},
+		{name: "old event with a recent createdAt", body: oldCreatedNow, wantStatus: http.StatusOK},
+		{name: "no timestamp", body: withTimestamp(""), wantStatus: http.StatusBadRequest},
+		{name: "unreadable timestamp", body: withTimestamp(`"timestamp":"yesterday",`), wantStatus: http.StatusBadRequest},
+		{name: "dated in the future", body: future, wantStatus: http.StatusBadRequest},
+		{name: "within the clock skew", body: skewed, wantStatus: http.StatusOK, published: true},
 		{name: "too large", body: `{"x":"` + strings.Repeat("y", 2<<20) + `"}`, wantStatus: http.StatusRequestEntityTooLarge},
 		{name: "not running", body: valid, notRunning: true, wantStatus: http.StatusServiceUnavailable},
 	}

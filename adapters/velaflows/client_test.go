@@ -367,7 +367,7 @@ func TestAPIError_details(t *testing.T) {
 		Message: "Request body failed validation",
 		Details: []byte(`{"errors":[{"path":"email","message":"Invalid email"},{"path":"phone","message":"Invalid phone number"}]}`),
 	}
-	assert.Equal(t, "velaflows: POST /crm/leads: 400 VALIDATION_ERROR: Request body failed validation", e.Error())
+	assert.Equal(t, "velaflows: POST /crm/leads: 400 Bad Request (VALIDATION_ERROR; fields: email, phone)", e.Error())
 	assert.Equal(t, []velaflows.FieldError{{Path: "email", Message: "Invalid email"}, {Path: "phone", Message: "Invalid phone number"}}, e.FieldErrors())
 	assert.Empty(t, e.ResourceID())
 	assert.Contains(t, e.DetailsMap(), "errors")
@@ -375,7 +375,7 @@ func TestAPIError_details(t *testing.T) {
 	e = &velaflows.APIError{Method: "GET", Path: "/crm/leads/x", StatusCode: 404, Details: []byte(`{"resourceId":"x"}`)}
 	assert.Equal(t, "x", e.ResourceID())
 	assert.Nil(t, e.FieldErrors())
-	assert.Equal(t, "velaflows: GET /crm/leads/x: 404", e.Error())
+	assert.Equal(t, "velaflows: GET /crm/leads/x: 404 Not Found", e.Error())
 
 	e = &velaflows.APIError{Details: []byte(`["odd"]`)}
 	assert.Nil(t, e.FieldErrors())

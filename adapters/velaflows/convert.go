@@ -75,27 +75,40 @@ var errIgnored = errors.New("velaflows: event ignored")
 
 // deliveryToMessage converts the raw body of a webhook delivery into a
 // bot.Message whose ID is the delivery's eventId (the platform redelivers an
-// event with the same eventId for 24 hours). It returns errIgnored for
-// events the bot does not handle and another error for a malformed body.
-// It does no I/O and reads no clock.
-func deliveryToMessage(raw []byte) (*bot.Message, error) {
+// event with the same eventId for 24 hours), and returns the envelope's
+// timestamp, when the event occurred (zero when it is missing or not
+// ISO-8601). The message's Time is the message's createdAt when it has one,
+// else that timestamp. It returns errIgnored for events the bot does not
+// handle and another error for a malformed body. It does no I/O and reads
+// no clock.
+func deliveryToMessage(raw []byte) (*bot.Message, time.Time, error) {
 	var d delivery
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, fmt.Errorf("velaflows: delivery: %w", err)
+		return nil, time.Time{}, fmt.Errorf("velaflows: delivery: %w", err)
 	}
 	if d.EventType == "" {
-		return nil, errors.New("velaflows: delivery: no eventType")
+		return nil, time.Time{}, errors.New("velaflows: delivery: no eventType")
 	}
 	if d.EventID == "" {
-		return nil, errors.New("velaflows: delivery: no eventId")
+		return nil, time.Time{}, errors.New("velaflows: delivery: no eventId")
 	}
 	event := CanonicalEvent(d.EventType)
 	switch event {
 	case EventConversationMessageReceived, EventConversationCreated, EventConversationAssigned,
 		EventConversationUnassigned, EventConversationClosed, EventConversationReopened, EventLeadStageChanged:
 	default:
-		return nil, errIgnored
+		return nil, time.Time{}, errIgnored
 	}
+	m, err := eventToMessage(raw, &d, event)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return m, parseTime(d.Timestamp), nil
+}
+
+// eventToMessage converts the delivery d of a handled event, whose raw body
+// is raw.
+func eventToMessage(raw []byte, d *delivery, event string) (*bot.Message, error) {
 	if len(d.Data) == 0 || string(d.Data) == "null" {
 		return nil, fmt.Errorf("velaflows: delivery %s: no data", d.EventType)
 	}

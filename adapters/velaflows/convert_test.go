@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of convert tes
 // <case>.golden.json.
 func TestDeliveryToMessage_Golden(t *testing.T) {
 	n := bottest.Golden(t, "testdata/inbound/*.json", *update, func(t *testing.T, raw []byte) *bot.Message {
-		m, err := deliveryToMessage(raw)
+		m, _, err := deliveryToMessage(raw)
 		require.NoError(t, err)
 		return m
 	})
@@ -51,8 +51,9 @@ func TestDeliveryToMessage_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := deliveryToMessage([]byte(tt.body))
+			m, at, err := deliveryToMessage([]byte(tt.body))
 			assert.Nil(t, m)
+			assert.Zero(t, at)
 			require.Error(t, err)
 			if tt.ignored {
 				assert.ErrorIs(t, err, errIgnored)
@@ -75,7 +76,7 @@ func FuzzDeliveryToMessage(f *testing.F) {
 	}
 	f.Add([]byte(`{"eventId":"e","eventType":"conversation.assigned","data":{"conversation":{"_id":"c","assignedAgentId":null}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, err := deliveryToMessage(body)
+		m, _, err := deliveryToMessage(body)
 		if err != nil {
 			if m != nil {
 				t.Fatal("message returned with an error")

@@ -28,8 +28,13 @@
 //	b, err := bot.New(bot.WithAdapters(vf))
 //
 // Deliveries are verified (X-Webhook-Signature, HMAC-SHA256 of the raw
-// body) before anything is parsed, and deduplicated on their eventId, which
-// VelaFlows keeps across its redeliveries for 24 hours. Both spellings of
+// body) before anything is parsed, refused when their signed timestamp is
+// missing, older than the redelivery window or ahead of the clock (see
+// [Adapter.ServeHTTP]), and deduplicated on their eventId, which VelaFlows
+// keeps across its redeliveries for 24 hours. Serve the Adapter from an
+// http.Server with read and idle timeouts, as package adapters/fromenv
+// does: the signature is over the whole body, which must be read before it
+// can be checked. Both spellings of
 // the event names are accepted (the seed's "conversation.message.received",
 // the docs' "inbox.message.received"; see [CanonicalEvent]).
 //

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/apiclient"
@@ -66,35 +64,32 @@ type APIError struct {
 	// code the spec gives the status, or CodeUnknown.
 	Code string
 	// Message is the envelope's error.message; when the body carries none,
-	// the HTTP status text.
+	// the HTTP status text. It may quote customer data, so Error leaves it
+	// out: log it only where that is allowed.
 	Message string
 	// Details is the envelope's error.details as sent, nil when absent.
 	// Its shape varies: {"errors":[{"path","message"}]} for validation
 	// errors (see FieldErrors), {"resourceId":"…"} for 404 (ResourceID).
 	Details json.RawMessage
-	// Body is the raw response body, capped at 64 KiB.
+	// Body is the raw response body, capped at 64 KiB. Like Message, it
+	// may hold customer data and is not part of Error.
 	Body []byte
 	// Header holds the response headers.
 	Header http.Header
 }
 
 // Error renders the error as
-// "velaflows: POST /crm/leads: 400 VALIDATION_ERROR: Request body failed validation".
+// "velaflows: POST /crm/leads: 400 Bad Request (VALIDATION_ERROR; fields: email)":
+// the method, path, status, Code and the paths of the field errors, never
+// Message, the field errors' messages or Body. Error messages may quote
+// what was sent, such as a customer's e-mail address, and error strings
+// end up in logs; read Message, FieldErrors or Body for them.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("velaflows: ")
-	b.WriteString(e.Method)
-	b.WriteByte(' ')
-	b.WriteString(e.Path)
-	b.WriteString(": ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+	var fields []string
+	for _, fe := range e.FieldErrors() {
+		fields = append(fields, fe.Path)
 	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	return b.String()
+	return apiclient.ErrorText("velaflows", e.Method, e.Path, e.StatusCode, e.Code, fields)
 }
 
 // Temporary reports whether the request may succeed if sent again: true

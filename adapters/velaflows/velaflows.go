@@ -29,6 +29,9 @@ const (
 	// DefaultMaxEventAge is how old a delivery's timestamp may be: VelaFlows
 	// redelivers for 24 hours, and an older event is a replay.
 	DefaultMaxEventAge = 25 * time.Hour
+	// DefaultMaxClockSkew is how far ahead of the adapter's clock a
+	// delivery's timestamp may be: clocks kept by NTP agree far better.
+	DefaultMaxClockSkew = 5 * time.Minute
 	// WebhookPath is where the adapter expects to be mounted, relative to
 	// the bot's public URL.
 	WebhookPath = "/webhooks/velaflows"
@@ -60,9 +63,14 @@ type AdapterConfig struct {
 	// RetryAfter is the Retry-After of 503 answers. Default: DefaultRetryAfter.
 	RetryAfter time.Duration
 	// MaxEventAge drops (with 200) deliveries whose timestamp is older:
-	// the signature covers only the body, so this bounds replays.
+	// the signature covers only the body, so this bounds replays. A
+	// delivery without a timestamp, or dated more than MaxClockSkew ahead,
+	// is refused (see [Adapter.ServeHTTP]).
 	// Default: DefaultMaxEventAge; negative disables the check.
 	MaxEventAge time.Duration
+	// MaxClockSkew is how far ahead of the adapter's clock a delivery's
+	// timestamp may be. Default: DefaultMaxClockSkew.
+	MaxClockSkew time.Duration
 	// WritesPer15Min is the write budget the Bot paces replies to.
 	// Default: WriteRateLimit (100 per token per 15 minutes).
 	WritesPer15Min int
@@ -114,6 +122,9 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	}
 	if cfg.MaxEventAge == 0 {
 		cfg.MaxEventAge = DefaultMaxEventAge
+	}
+	if cfg.MaxClockSkew <= 0 {
+		cfg.MaxClockSkew = DefaultMaxClockSkew
 	}
 	if cfg.WritesPer15Min <= 0 {
 		cfg.WritesPer15Min = WriteRateLimit

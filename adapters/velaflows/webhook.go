@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,17 +34,41 @@ func ValidSignature(secret string, body []byte, header string) bool {
 }
 
 // ServeHTTP receives a VelaFlows webhook delivery. It checks the method
-// (POST, else 405) and that the adapter is running (else 503), reads the
-// body up to the cap (else 413), verifies X-Webhook-Signature in constant
-// time before parsing anything (else 401), decodes the event (a malformed
-// one gets 400), converts it and publishes it to the Bot, answering 200 once
-// the Bot has accepted it — well inside VelaFlows' 10 seconds; handlers
-// never run inside the request. A full queue or a stopping Bot gets 503 with
-// Retry-After, so that VelaFlows delivers again and nothing is lost; a
-// redelivery of an event already accepted (same eventId) is answered 200
-// and not handled again. Unknown event types, and events older than
-// MaxEventAge, are answered 200 and dropped. It never answers 410, which
-// would switch the subscription off.
+// (POST, else 405) and that the adapter is running (else 503). It refuses
+// from the headers alone, without waiting for the body and closing the
+// connection, a delivery that cannot be genuine: one without an
+// X-Webhook-Signature of the form "sha256=<64 hex digits>" (401), or whose
+// declared length is over the cap (413). Otherwise it reads the body up to
+// the cap (else 413), verifies the signature in constant time before
+// parsing anything (else 401), decodes the event (a malformed one gets
+// 400), checks its age (below), converts it and publishes it to the Bot,
+// answering 200 once the Bot has accepted it — well inside VelaFlows' 10
+// seconds; handlers never run inside the request. A full queue or a
+// stopping Bot gets 503 with Retry-After, so that VelaFlows delivers again
+// and nothing is lost; a redelivery of an event already accepted (same
+// eventId) is answered 200 and not handled again. Unknown event types are
+// answered 200 and dropped. It never answers 410, which would switch the
+// subscription off.
+//
+// The age check bounds replays: the signature covers the body only, and
+// VelaFlows documents no timestamp header, so a captured delivery could be
+// sent again at any time. The envelope's timestamp, which is signed with
+// the body, says when the event occurred; VelaFlows redelivers an event
+// for up to 24 hours after it. An event older than MaxEventAge is answered
+// 200 and dropped (delivering it again cannot make it younger). An event
+// whose timestamp is missing or not ISO-8601 is answered 400 as
+// malformed, since the envelope always carries one and without it the age
+// cannot be checked. An event dated more than MaxClockSkew ahead of the
+// adapter's clock is answered 400: either clock is wrong, and as VelaFlows
+// retries a failed delivery for 24 hours, a later attempt is accepted once
+// the clocks agree, while an event accepted now could be replayed for a day
+// past its real age. With MaxEventAge negative none of this is checked.
+//
+// A caller without the secret can still make the adapter read up to
+// MaxBodyBytes with a well-formed but wrong signature, because the
+// signature is over the whole body. Serve the adapter from an
+// http.Server with a ReadTimeout (package adapters/fromenv does), so that
+// a body sent slowly is cut off, and bound the requests served at once.
 func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -55,6 +80,17 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.unavailable(w)
 		return
 	}
+	sig := r.Header.Get("X-Webhook-Signature")
+	if !wellFormedSignature(sig) {
+		w.Header().Set("Connection", "close") // the body is not read
+		a.badSignature(w, r)
+		return
+	}
+	if r.ContentLength > a.cfg.MaxBodyBytes {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -64,15 +100,11 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	if !ValidSignature(a.WebhookSecret(), body, r.Header.Get("X-Webhook-Signature")) {
-		a.logger.LogAttrs(r.Context(), slog.LevelWarn, "delivery rejected: bad or missing signature",
-			slog.String("delivery", r.Header.Get("X-Webhook-Delivery-Id")))
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = io.WriteString(w, `{"error":"Invalid signature"}`)
+	if !ValidSignature(a.WebhookSecret(), body, sig) {
+		a.badSignature(w, r)
 		return
 	}
-	m, err := deliveryToMessage(body)
+	m, at, err := deliveryToMessage(body)
 	if errors.Is(err, errIgnored) {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -82,11 +114,24 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed delivery: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if age := a.cfg.MaxEventAge; age > 0 && !m.Time.IsZero() && a.now().Sub(m.Time) > age {
-		a.logger.LogAttrs(r.Context(), slog.LevelWarn, "delivery dropped: event older than the redelivery window",
-			slog.Any("msg", m), slog.Time("timestamp", m.Time))
-		w.WriteHeader(http.StatusOK)
-		return
+	if age := a.cfg.MaxEventAge; age > 0 {
+		now := a.now()
+		switch {
+		case at.IsZero():
+			a.logger.LogAttrs(r.Context(), slog.LevelWarn, "malformed delivery: no ISO-8601 timestamp", slog.Any("msg", m))
+			http.Error(w, "malformed delivery: velaflows: delivery: no ISO-8601 timestamp", http.StatusBadRequest)
+			return
+		case at.Sub(now) > a.cfg.MaxClockSkew:
+			a.logger.LogAttrs(r.Context(), slog.LevelWarn, "delivery refused: timestamp ahead of this clock by more than the allowed skew; check the clocks",
+				slog.Any("msg", m), slog.Time("timestamp", at), slog.Duration("ahead", at.Sub(now)))
+			http.Error(w, "event timestamp is in the future", http.StatusBadRequest)
+			return
+		case now.Sub(at) > age:
+			a.logger.LogAttrs(r.Context(), slog.LevelWarn, "delivery dropped: event older than the redelivery window",
+				slog.Any("msg", m), slog.Time("timestamp", at))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.PublishTimeout)
 	defer cancel()
@@ -97,6 +142,31 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// wellFormedSignature reports whether header has the form of a signature,
+// "sha256=" and 64 lowercase hex digits, whatever its value.
+func wellFormedSignature(header string) bool {
+	hexSum, ok := strings.CutPrefix(header, "sha256=")
+	if !ok || len(hexSum) != 2*sha256.Size {
+		return false
+	}
+	for i := range len(hexSum) {
+		if c := hexSum[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// badSignature answers a delivery whose signature is missing or wrong as
+// the VelaFlows docs do.
+func (a *Adapter) badSignature(w http.ResponseWriter, r *http.Request) {
+	a.logger.LogAttrs(r.Context(), slog.LevelWarn, "delivery rejected: bad or missing signature",
+		slog.String("delivery", r.Header.Get("X-Webhook-Delivery-Id")))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = io.WriteString(w, `{"error":"Invalid signature"}`)
 }
 
 func (a *Adapter) unavailable(w http.ResponseWriter) {

@@ -1,6 +1,6 @@
 // Package apiclient holds what the platform API clients of Parley share:
-// checking a configured base URL, the default User-Agent, and reading a
-// Retry-After header.
+// checking a configured base URL, the default User-Agent, reading a
+// Retry-After header, and the text of an API error.
 package apiclient
 
 import (
@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,4 +106,81 @@ func RetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// ErrorText renders an API error answer for an error string:
+//
+//	<pkg>: <method> <path>: <status> <status text> (<code>; fields: <f1>, <f2>)
+//
+// for example "sendbee: POST /conversations/messages/send: 400 Bad Request
+// (validation_error)". It carries nothing a platform wrote for people:
+// the message of an error body may quote customer data (Sendbee's
+// validation errors quote the phone number), and error strings end up in
+// logs. code and the field names are kept only when they look like
+// identifiers (see [Identifier]); fields are sorted, and at most eight are
+// named.
+func ErrorText(pkg, method, path string, status int, code string, fields []string) string {
+	var b strings.Builder
+	b.WriteString(pkg)
+	b.WriteString(": ")
+	b.WriteString(method)
+	b.WriteByte(' ')
+	b.WriteString(path)
+	b.WriteString(": ")
+	b.WriteString(strconv.Itoa(status))
+	if t := http.StatusText(status); t != "" {
+		b.WriteString(" " + t)
+	}
+	var names []string
+	for _, f := range fields {
+		if Identifier(f) {
+			names = append(names, f)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if !Identifier(code) {
+		code = ""
+	}
+	if code == "" && len(names) == 0 {
+		return b.String()
+	}
+	b.WriteString(" (")
+	b.WriteString(code)
+	if len(names) > 0 {
+		if code != "" {
+			b.WriteString("; ")
+		}
+		const most = 8
+		more := len(names) > most
+		names = names[:min(len(names), most)]
+		b.WriteString("fields: " + strings.Join(names, ", "))
+		if more {
+			b.WriteString(", …")
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// Identifier reports whether s looks like a machine identifier — an error
+// code or a field name such as "validation_error", "VALIDATION_ERROR" or
+// "contacts[0].email" — rather than text for people: 1 to 64 ASCII
+// letters, digits and "_", "-", ".", "[", "]", with at least one letter.
+// A phone number ("+385…", "385…") or an e-mail address ("@") is not one.
+func Identifier(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	letter := false
+	for i := range len(s) {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9', c == '_', c == '-', c == '.', c == '[', c == ']':
+		default:
+			return false
+		}
+	}
+	return letter
 }

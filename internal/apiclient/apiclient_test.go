@@ -79,3 +79,41 @@ func TestRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		code   string
+		fields []string
+		want   string
+	}{
+		{"status only", 502, "", nil, "demo: POST /p: 502 Bad Gateway"},
+		{"code", 400, "validation_error", nil, "demo: POST /p: 400 Bad Request (validation_error)"},
+		{"code and fields", 400, "VALIDATION_ERROR", []string{"phone", "contacts[0].email", "phone"},
+			"demo: POST /p: 400 Bad Request (VALIDATION_ERROR; fields: contacts[0].email, phone)"},
+		{"fields only", 422, "", []string{"content"}, "demo: POST /p: 422 Unprocessable Entity (fields: content)"},
+		{"text for people is left out", 400, "phone +385911234567 is invalid", []string{"ana@example.com", "385911234567", "tags"},
+			"demo: POST /p: 400 Bad Request (fields: tags)"},
+		{"unknown status", 599, "odd", nil, "demo: POST /p: 599 (odd)"},
+		{"many fields", 400, "", []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"},
+			"demo: POST /p: 400 Bad Request (fields: a, b, c, d, e, f, g, h, …)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, ErrorText("demo", "POST", "/p", tt.status, tt.code, tt.fields))
+		})
+	}
+}
+
+func TestIdentifier(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"validation_error", "VALIDATION_ERROR", "contacts[0].email", "x-y", "a1"} {
+		assert.True(t, Identifier(s), s)
+	}
+	for _, s := range []string{"", "+385911234567", "385911234567", "ana@example.com", "Ana Horvat", "a:b", strings.Repeat("a", 65), "é"} {
+		assert.False(t, Identifier(s), s)
+	}
+}
