@@ -92,15 +92,7 @@ func (s *Server) pendingLocked(c *streamConn, cursor uint64) ([]logEntry, uint64
 func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) {
 	w := &statusWriter{ResponseWriter: w0}
 	rq := Request{Host: "stream", Path: p, Stream: true, LastEventID: r.Header.Get("Last-Event-ID")}
-	recorded := false
-	rec := func() {
-		if !recorded {
-			recorded = true
-			rq.Status = w.status
-			s.record(r, rq)
-		}
-	}
-	defer rec()
+	defer s.recordOnce(w, r, &rq)()
 	fail := func(e *apiError) { writeError(w, e) }
 
 	s.mu.Lock()
@@ -200,7 +192,6 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	rec()
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		if _, err := w.Write(b); err != nil {
