@@ -66,7 +66,8 @@
 //	}
 //	reg.MustRegister(metrics.NewStreamCollector("flowdock", func() metrics.StreamState {
 //		h := fd.Health()
-//		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent}
+//		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
+//			Discarded: h.Discarded}
 //	}))
 //	mux := http.NewServeMux()
 //	mux.Handle("GET /metrics", metrics.Handler(reg))

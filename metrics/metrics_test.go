@@ -291,11 +291,14 @@ func TestNewStreamCollector(t *testing.T) {
 		`parley_stream_reconnects_total{platform="other"}`:    "0",
 	}, scrape(t, h), "no last-event time before the first event")
 
-	state = metrics.StreamState{Connected: true, Reconnects: 2, LastEvent: time.Unix(1_700_000_000, 500_000_000)}
+	state = metrics.StreamState{Connected: true, Reconnects: 2, LastEvent: time.Unix(1_700_000_000, 500_000_000),
+		Discarded: map[string]int64{"duplicate": 4, "event_id": 0}}
 	got := scrape(t, h)
 	assert.Equal(t, "1", got[`parley_stream_connected{platform="flowdock"}`])
 	assert.Equal(t, "2", got[`parley_stream_reconnects_total{platform="flowdock"}`])
 	assert.Equal(t, "1.7000000005e+09", got[`parley_stream_last_event_timestamp_seconds{platform="flowdock"}`])
+	assert.Equal(t, "4", got[`parley_stream_discarded_total{platform="flowdock",reason="duplicate"}`])
+	assert.Equal(t, "0", got[`parley_stream_discarded_total{platform="flowdock",reason="event_id"}`])
 
 	err := reg.Register(metrics.NewStreamCollector("flowdock", func() metrics.StreamState { return state }))
 	assert.Error(t, err, "one collector per platform")

@@ -62,7 +62,11 @@ type AdapterConfig struct {
 // with backoff, resumes with Last-Event-ID, fills any gap through the REST
 // API (since_id per flow) so that each flow's messages arrive once and in
 // order, drops its own echoes, and follows the bot being added to or
-// removed from flows. It replies through the REST API, in the message's
+// removed from flows. An event id that cannot be sent back as a header
+// (a control character or NUL, more than 1 KiB) is not kept: the stream
+// resumes from the last good one; a reconnect the server refuses as
+// malformed (400, 413, 414, 431) is retried without Last-Event-ID, and the
+// backfill fills the gap. [Adapter.Health] counts what the stream drops. It replies through the REST API, in the message's
 // thread, with a uuid derived from the outbound key, so that a send whose
 // answer was lost can be looked up instead of sent twice.
 //

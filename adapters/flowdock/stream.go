@@ -97,6 +97,63 @@ type Health struct {
 	LastEvent  time.Time // when the last event (or keep-alive) arrived
 	Reconnects int64     // connects after the first
 	Flows      []string  // the flows the stream follows
+	// Discarded counts, by reason (the Discard constants), what the stream
+	// dropped since Run started instead of publishing or keeping it. Every
+	// reason is present, zero or not.
+	Discarded map[string]int64
+}
+
+// Reasons for which the stream drops something, the keys of
+// [Health.Discarded].
+const (
+	// DiscardEventID: an SSE event id not kept for Last-Event-ID, because
+	// it cannot be sent back (it is not a valid HTTP header value: a
+	// control character or NUL, or it is longer than 1 KiB), or because
+	// the server refused a reconnect that carried it. The stream resumes
+	// from the last id it kept, or without one; the REST backfill fills
+	// the gap.
+	DiscardEventID = "event_id"
+)
+
+type discardReason int
+
+const (
+	discardEventID discardReason = iota
+	numDiscardReasons
+)
+
+var discardNames = [numDiscardReasons]string{DiscardEventID}
+
+// maxEventIDBytes bounds the SSE event id kept for Last-Event-ID: a longer
+// one would be sent back on every reconnect, and servers refuse large
+// headers.
+const maxEventIDBytes = 1024
+
+// validEventID reports whether id can be sent back as Last-Event-ID: a
+// valid HTTP header value (no control character other than tab, so no
+// NUL; net/http refuses to send anything else) of at most maxEventIDBytes.
+func validEventID(id []byte) bool {
+	if len(id) == 0 || len(id) > maxEventIDBytes {
+		return false
+	}
+	for _, b := range id {
+		if (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// refusesEventID reports whether a stream connect refused with status may
+// have been refused for its Last-Event-ID header: a bad request, or a
+// request or header too large.
+func refusesEventID(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
+		http.StatusRequestHeaderFieldsTooLarge:
+		return true
+	}
+	return false
 }
 
 // StreamError is a stream connect the server refused.
@@ -127,7 +184,8 @@ type stream struct {
 	// State of the connection loop; touched only by the supervisor's
 	// goroutine (the library calls the validator and the handler from it).
 	flows       []string
-	lastEventID string
+	lastEventID string           // the id sent as Last-Event-ID: always a valid one
+	badEventID  string           // the last id not kept, counted once
 	lastSeen    map[string]int64 // conversation → highest message id seen
 	resubscribe bool
 
@@ -135,8 +193,27 @@ type stream struct {
 	connected  atomic.Bool
 	lastEvent  atomic.Int64
 	reconnects atomic.Int64
+	discards   [numDiscardReasons]atomic.Int64
 	flowsMu    sync.Mutex
 	flowsCopy  []string
+}
+
+// keepEventID keeps the id of an event for Last-Event-ID if it can be sent
+// back; otherwise it keeps the previous one, as an EventSource ignores an
+// id with NUL, and counts the id once (the library repeats the last id it
+// read on the events that have none).
+func (s *stream) keepEventID(ctx context.Context, id []byte) {
+	if validEventID(id) {
+		s.lastEventID = string(id)
+		return
+	}
+	if string(id) == s.badEventID {
+		return
+	}
+	s.badEventID = string(id)
+	s.discards[discardEventID].Add(1)
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "stream event id not kept for Last-Event-ID: not a valid header value",
+		slog.Int("bytes", len(id)))
 }
 
 // run connects, reconnects and backfills until ctx is done or the server
@@ -258,6 +335,14 @@ func (s *stream) connectOnce(ctx context.Context) error {
 		if resp.StatusCode != http.StatusOK {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
+			if s.lastEventID != "" && refusesEventID(resp.StatusCode) {
+				// The id may be what the server refuses: the next connect
+				// goes without it, and the backfill fills the gap.
+				s.logger.LogAttrs(ctx, slog.LevelWarn, "stream refused a reconnect with Last-Event-ID; dropping the id",
+					slog.Int("status", resp.StatusCode))
+				s.lastEventID = ""
+				s.discards[discardEventID].Add(1)
+			}
 			return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 		}
 		s.connected.Store(true)
@@ -299,7 +384,7 @@ func (s *stream) connectOnce(ctx context.Context) error {
 			return
 		}
 		if len(ev.ID) > 0 {
-			s.lastEventID = string(ev.ID)
+			s.keepEventID(connCtx, ev.ID)
 		}
 		if len(ev.Data) == 0 {
 			return // a keep-alive or an event with no data
@@ -438,7 +523,12 @@ func (s *stream) health() Health {
 	if n := s.lastEvent.Load(); n != 0 {
 		last = time.Unix(0, n)
 	}
-	return Health{Connected: s.connected.Load(), LastEvent: last, Reconnects: s.reconnects.Load(), Flows: flows}
+	discarded := make(map[string]int64, numDiscardReasons)
+	for r, name := range discardNames {
+		discarded[name] = s.discards[r].Load()
+	}
+	return Health{Connected: s.connected.Load(), LastEvent: last, Reconnects: s.reconnects.Load(), Flows: flows,
+		Discarded: discarded}
 }
 
 // transport is an HTTP transport for the stream: dial and header timeouts,
@@ -493,7 +583,9 @@ func (b *activityBody) Read(p []byte) (int, error) {
 // tools.
 //
 // The iterator reconnects by itself when the stream ends or fails (with
-// Last-Event-ID, so nothing is missed), and stops when ctx is done, when
+// Last-Event-ID, so nothing is missed; an event id that is not a valid
+// header value is not kept, and an id the server refuses is dropped, as
+// the adapter does), and stops when ctx is done, when
 // the loop breaks, or after yielding a *StreamError for credentials the
 // server refuses. An event whose data is not JSON is yielded as an error,
 // and the stream goes on. It needs the personal API token.
@@ -536,6 +628,9 @@ func (c *Client) Events(ctx context.Context, streamURL string, private bool, flo
 				if resp.StatusCode != http.StatusOK {
 					body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 					resp.Body.Close()
+					if refusesEventID(resp.StatusCode) {
+						lastID = "" // the next connect goes without it
+					}
 					return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 				}
 				failures = 0
@@ -546,7 +641,7 @@ func (c *Client) Events(ctx context.Context, streamURL string, private bool, flo
 				if stop {
 					return
 				}
-				if len(ev.ID) > 0 {
+				if validEventID(ev.ID) {
 					lastID = string(ev.ID)
 				}
 				if len(ev.Data) == 0 {

@@ -84,7 +84,8 @@ type Platforms struct {
 //
 // The metrics are p.Metrics when b was built with their hooks, else the
 // Bot's totals (metrics.Register), plus the stream state of a Flowdock
-// adapter (parley_stream_connected, parley_stream_reconnects_total).
+// adapter (parley_stream_connected, parley_stream_reconnects_total,
+// parley_stream_discarded_total).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
 	addr := getenv("PARLEY_ADDR")
 	if p.Webhooks == nil && addr == "" {
@@ -143,7 +144,8 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 		if fd, ok := a.(*flowdock.Adapter); ok {
 			err := reg.Register(metrics.NewStreamCollector(fd.Name(), func() metrics.StreamState {
 				h := fd.Health()
-				return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent}
+				return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
+					Discarded: h.Discarded}
 			}))
 			if err != nil {
 				return err
