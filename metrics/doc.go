@@ -67,7 +67,7 @@
 //	reg.MustRegister(metrics.NewStreamCollector("flowdock", func() metrics.StreamState {
 //		h := fd.Health()
 //		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
-//			Discarded: h.Discarded}
+//			Discarded: h.Discarded, IDOutliers: h.IDOutliers}
 //	}))
 //	mux := http.NewServeMux()
 //	mux.Handle("GET /metrics", metrics.Handler(reg))

@@ -19,6 +19,10 @@ type StreamState struct {
 	// that cannot be sent back, …), with the adapter's own reason names,
 	// such as the Flowdock adapter's Health.Discarded.
 	Discarded map[string]int64
+	// IDOutliers counts the messages published whose id was too far
+	// ahead of their conversation's newest to be taken as the stream's
+	// position (a corrupt or hostile id, or a jump not yet confirmed).
+	IDOutliers int64
 }
 
 // NewStreamCollector returns a prometheus.Collector for the connection of
@@ -29,6 +33,7 @@ type StreamState struct {
 //	parley_stream_reconnects_total{platform}            counter  connects after the first
 //	parley_stream_last_event_timestamp_seconds{platform} gauge   Unix time of the last event or keep-alive
 //	parley_stream_discarded_total{platform,reason}      counter  what the stream dropped, by reason
+//	parley_stream_id_outliers_total{platform}           counter  messages published with an id too far ahead to adopt
 //
 // The metrics package imports no adapter, so the application maps the
 // adapter's own health report, as for the Flowdock stream:
@@ -36,7 +41,7 @@ type StreamState struct {
 //	metrics.NewStreamCollector("flowdock", func() metrics.StreamState {
 //		h := fd.Health()
 //		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
-//			Discarded: h.Discarded}
+//			Discarded: h.Discarded, IDOutliers: h.IDOutliers}
 //	})
 //
 // Collectors for several streaming adapters may share one registry, as the
@@ -59,12 +64,15 @@ func NewStreamCollector(platform string, state func() StreamState) prometheus.Co
 		discarded: prometheus.NewDesc("parley_stream_discarded_total",
 			"Events, messages and event ids the stream dropped instead of publishing or keeping, by reason.",
 			[]string{"reason"}, labels),
+		outliers: prometheus.NewDesc("parley_stream_id_outliers_total",
+			"Messages the stream published whose id was too far ahead of their conversation's newest to be taken as its position.",
+			nil, labels),
 	}
 }
 
 type streamCollector struct {
-	state                                       func() StreamState
-	connected, reconnects, lastEvent, discarded *prometheus.Desc
+	state                                                 func() StreamState
+	connected, reconnects, lastEvent, discarded, outliers *prometheus.Desc
 }
 
 // Describe implements prometheus.Collector.
@@ -73,6 +81,7 @@ func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.reconnects
 	ch <- c.lastEvent
 	ch <- c.discarded
+	ch <- c.outliers
 }
 
 // Collect implements prometheus.Collector.
@@ -84,6 +93,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, up)
 	ch <- prometheus.MustNewConstMetric(c.reconnects, prometheus.CounterValue, float64(s.Reconnects))
+	ch <- prometheus.MustNewConstMetric(c.outliers, prometheus.CounterValue, float64(s.IDOutliers))
 	if !s.LastEvent.IsZero() {
 		ch <- prometheus.MustNewConstMetric(c.lastEvent, prometheus.GaugeValue, float64(s.LastEvent.UnixNano())/1e9)
 	}

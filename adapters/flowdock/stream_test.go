@@ -2,6 +2,10 @@ package flowdock_test
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +25,21 @@ func texts(rec *recorder) []string {
 		out = append(out, m.Text)
 	}
 	return out
+}
+
+// withoutText returns texts without those equal to drop, and how many
+// there were.
+func withoutText(texts []string, drop string) ([]string, int) {
+	var out []string
+	n := 0
+	for _, t := range texts {
+		if t == drop {
+			n++
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, n
 }
 
 // validHeaderValue is net/http's rule for a header value: no control
@@ -120,4 +139,142 @@ func TestAdapter_RefusedLastEventIDDropped(t *testing.T) {
 			assert.Empty(t, ids[len(ids)-1], "the next one went without it")
 		})
 	}
+}
+
+// One hostile or corrupt message id cannot silence a flow: a huge id is
+// published but not taken as the flow's position, so the messages after
+// it are published too; zero and negative ids are dropped, an id that goes
+// back to one already published is dropped, and every drop is counted.
+func TestAdapter_HostileMessageIDs(t *testing.T) {
+	emu := flowdocktest.NewServer(t)
+	a := newAdapter(t, emu)
+	rec := newRecorder()
+	runAdapter(t, a, rec)
+	waitConnected(t, a)
+
+	one, err := emu.Post("acme/main", "dana", "one")
+	require.NoError(t, err)
+	rec.wait(t, 1)
+	_, err = emu.InjectMessage("acme/main", "mike", 1<<53+1, "huge")
+	require.NoError(t, err)
+	_, err = emu.Post("acme/main", "dana", "two")
+	require.NoError(t, err)
+	_, err = emu.Post("acme/main", "dana", "three")
+	require.NoError(t, err)
+	rec.wait(t, 4)
+
+	for _, bad := range []struct {
+		id   int64
+		text string
+	}{{-7, "negative"}, {0, "zero"}, {int64(one.ID), "reused"}, {1, "old"}} {
+		_, err = emu.InjectMessage("acme/main", "mike", bad.id, bad.text)
+		require.NoError(t, err)
+	}
+	_, err = emu.Post("acme/main", "dana", "four")
+	require.NoError(t, err)
+	rec.wait(t, 5)
+	emu.DropConnections()
+	_, err = emu.Post("acme/main", "dana", "five")
+	require.NoError(t, err)
+	rec.wait(t, 6)
+	assert.Never(t, func() bool { return len(rec.all()) > 6 }, 100*time.Millisecond, 10*time.Millisecond)
+	// The huge id is published once; where, among the others, depends on
+	// what the REST API already lists when it arrives (it is asked before
+	// the huge id is taken for a corrupt one).
+	legit, huge := withoutText(texts(rec), "huge")
+	assert.Equal(t, []string{"one", "two", "three", "four", "five"}, legit, "in order")
+	assert.Equal(t, 1, huge)
+
+	h := a.Health()
+	assert.Equal(t, int64(1), h.IDOutliers, "the huge id was published, not adopted")
+	assert.Equal(t, int64(2), h.Discarded[flowdock.DiscardInvalidID], "zero and negative")
+	assert.GreaterOrEqual(t, h.Discarded[flowdock.DiscardDuplicate], int64(2), "reused and old (and any replay)")
+}
+
+// A stream server that replays everything it has on every reconnect (here
+// a proxy that asks for it, whatever Last-Event-ID the adapter sends) sends
+// a huge id again and again: it is published once, as is every message.
+func TestAdapter_ReplayedOutlierOnce(t *testing.T) {
+	emu := flowdocktest.NewServer(t, flowdocktest.WithoutDemoData(),
+		flowdocktest.WithUsers(flowdocktest.User{ID: 2, Nick: "dana"}),
+		flowdocktest.WithFlows(flowdocktest.Flow{Org: "acme", Name: "main", Members: []int{flowdocktest.DefaultBotID, 2}}))
+	target, err := url.Parse(emu.StreamURL())
+	require.NoError(t, err)
+	front := httptest.NewServer(&httputil.ReverseProxy{
+		FlushInterval: -1,
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Header.Set("Last-Event-ID", "0")
+		},
+	})
+	t.Cleanup(front.Close)
+	a := newAdapter(t, emu, func(c *flowdock.AdapterConfig) { c.Stream.URL = front.URL })
+	rec := newRecorder()
+	runAdapter(t, a, rec)
+	waitConnected(t, a)
+
+	want := []string{"one", "two"}
+	_, err = emu.Post("acme/main", "dana", "one")
+	require.NoError(t, err)
+	_, err = emu.InjectMessage("acme/main", "dana", 1<<62, "huge")
+	require.NoError(t, err)
+	_, err = emu.InjectMessage("acme/main", "dana", -1, "negative")
+	require.NoError(t, err)
+	_, err = emu.Post("acme/main", "dana", "two")
+	require.NoError(t, err)
+	rec.wait(t, len(want)+1)
+	for i := range 3 {
+		emu.DropConnections()
+		text := "after drop " + strconv.Itoa(i)
+		_, err = emu.Post("acme/main", "dana", text)
+		require.NoError(t, err)
+		want = append(want, text)
+		rec.wait(t, len(want)+1)
+	}
+	assert.Never(t, func() bool { return len(rec.all()) > len(want)+1 }, 200*time.Millisecond, 10*time.Millisecond)
+	legit, huge := withoutText(texts(rec), "huge")
+	assert.Equal(t, want, legit)
+	assert.Equal(t, 1, huge)
+	h := a.Health()
+	assert.Equal(t, int64(1), h.IDOutliers)
+	assert.Positive(t, h.Discarded[flowdock.DiscardDuplicate], "the replays")
+	assert.Positive(t, h.Discarded[flowdock.DiscardInvalidID])
+}
+
+// A flow whose ids really jumped far ahead (more than 8192 ids the REST API
+// does not list, here edits made while the bot was out of the flow) is
+// followed: the backfill sees two listed ids close together beyond the
+// jump, and the messages after it are published in order, none lost.
+func TestAdapter_IDsJumpAhead(t *testing.T) {
+	emu := flowdocktest.NewServer(t)
+	a := newAdapter(t, emu)
+	rec := newRecorder()
+	runAdapter(t, a, rec)
+	waitConnected(t, a)
+	mainID := emu.FlowID("acme/main")
+	following := func() bool { return slices.Contains(a.Health().Flows, mainID) }
+
+	before, err := emu.Post("acme/main", "dana", "before")
+	require.NoError(t, err)
+	rec.wait(t, 1)
+	require.NoError(t, emu.RemoveFromFlow("acme/main"))
+	require.Eventually(t, func() bool { return !following() }, 5*time.Second, time.Millisecond)
+	for i := range 8200 {
+		require.NoError(t, emu.Edit("acme/main", "dana", before.ID, "edit "+strconv.Itoa(i)))
+	}
+	_, err = emu.Post("acme/main", "dana", "jump 1")
+	require.NoError(t, err)
+	_, err = emu.Post("acme/main", "dana", "jump 2")
+	require.NoError(t, err)
+	require.NoError(t, emu.AddToFlow("acme/main"))
+	require.Eventually(t, following, 5*time.Second, time.Millisecond)
+	rec.wait(t, 3)
+	_, err = emu.Post("acme/main", "dana", "live 1")
+	require.NoError(t, err)
+	_, err = emu.Post("acme/main", "dana", "live 2")
+	require.NoError(t, err)
+	rec.wait(t, 5)
+	assert.Never(t, func() bool { return len(rec.all()) > 5 }, 100*time.Millisecond, 10*time.Millisecond)
+	assert.Equal(t, []string{"before", "jump 1", "jump 2", "live 1", "live 2"}, texts(rec))
+	assert.Equal(t, int64(1), a.Health().IDOutliers, "only the first message after the jump, before the second confirmed it")
 }

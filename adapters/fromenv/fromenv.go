@@ -85,7 +85,7 @@ type Platforms struct {
 // The metrics are p.Metrics when b was built with their hooks, else the
 // Bot's totals (metrics.Register), plus the stream state of a Flowdock
 // adapter (parley_stream_connected, parley_stream_reconnects_total,
-// parley_stream_discarded_total).
+// parley_stream_discarded_total, parley_stream_id_outliers_total).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
 	addr := getenv("PARLEY_ADDR")
 	if p.Webhooks == nil && addr == "" {
@@ -145,7 +145,7 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 			err := reg.Register(metrics.NewStreamCollector(fd.Name(), func() metrics.StreamState {
 				h := fd.Health()
 				return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
-					Discarded: h.Discarded}
+					Discarded: h.Discarded, IDOutliers: h.IDOutliers}
 			}))
 			if err != nil {
 				return err
