@@ -79,8 +79,9 @@ type AdapterConfig struct {
 // most 8192 ids: an id further ahead is published but not taken as the
 // position, and a replay of it is dropped (Health.IDOutliers). An id
 // behind the position that was not seen, within 8192 of it, is published
-// when it arrives, so an id that jumped a little ahead hides nothing; one
-// already seen, or older, is a duplicate, and an id of zero or less is
+// when it arrives, from the stream or from the backfill (which starts
+// below the lowest such id), so an id that jumped a little ahead hides
+// nothing; one already seen, or older, is a duplicate, and an id of zero or less is
 // invalid (both counted in Health.Discarded). A private chat seen for the
 // first time starts at its first id unless that id is beyond the newest
 // message the REST API lists for it. A flow's real ids can jump further

@@ -117,6 +117,28 @@ func (w *idWindow) advance(id int64) {
 	})
 }
 
+// since returns the id after which to ask the REST API for missed
+// messages: just below the lowest id of the window not accounted for (a
+// gap the stream left, such as the ids an id a little ahead jumped over),
+// or the mark.
+func (w *idWindow) since() int64 {
+	for id := max(w.floor, w.mark-idSpan) + 1; id <= w.mark; id++ {
+		if !w.has(id) {
+			return id - 1
+		}
+	}
+	return w.mark
+}
+
+// account counts the ids from lo to hi as seen, as far as they lie in the
+// window: the REST API listed none of them between two messages it did
+// list, so they are events it never lists (edits, deleted messages).
+func (w *idWindow) account(lo, hi int64) {
+	for id := max(lo, w.floor+1, w.mark-idSpan+1); id <= min(hi, w.mark); id++ {
+		w.set(id)
+	}
+}
+
 // rebase moves the window to an outlier the REST API has shown to be the
 // conversation's real position: its next listed id follows it closely.
 // Ids below it count as published.

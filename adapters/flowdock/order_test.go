@@ -129,3 +129,32 @@ func TestIDWindow_oneHostileID(t *testing.T) {
 		}
 	}
 }
+
+// The backfill starts below the lowest id of the window not accounted
+// for; the gaps between listed ids are accounted for.
+func TestIDWindow_sinceAndAccount(t *testing.T) {
+	t.Parallel()
+	w := newIDWindow(100)
+	assert.Equal(t, int64(100), w.since())
+	for _, id := range []int64{101, 102} {
+		w.record(id, w.verdict(id))
+	}
+	assert.Equal(t, int64(102), w.since(), "no gap")
+	w.record(150, w.verdict(150)) // a little ahead
+	assert.Equal(t, int64(102), w.since(), "the ids it jumped over are open")
+	w.record(103, w.verdict(103))
+	assert.Equal(t, int64(103), w.since())
+	w.account(104, 120)
+	assert.Equal(t, int64(120), w.since())
+	assert.Equal(t, idDuplicate, w.verdict(110), "accounted for")
+	assert.Equal(t, idLate, w.verdict(121))
+	w.account(121, 1<<40) // bounded by the mark
+	assert.Equal(t, int64(150), w.since())
+	assert.Equal(t, idNew, w.verdict(151))
+
+	w = newIDWindow(0)
+	w.record(idSpan, w.verdict(idSpan))
+	w.record(2*idSpan, w.verdict(2*idSpan))
+	assert.Equal(t, int64(2*idSpan), w.mark)
+	assert.Equal(t, int64(idSpan), w.since(), "only the window is open")
+}

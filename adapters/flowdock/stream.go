@@ -587,17 +587,21 @@ func (s *stream) backfill(ctx context.Context) error {
 }
 
 // backfillConversation publishes, in order, the messages the REST API
-// lists for conv above the newest id of its window w.
+// lists for conv that the window w has not accounted for: those above its
+// newest id, and those in a gap the stream left below it (see
+// idWindow.since).
 //
-// The REST API lists a conversation's messages in id order, all of them,
-// so it shows a jump that the stream alone cannot tell from a corrupt id:
-// when two listed ids follow each other closely, both too far beyond the
-// newest to be adopted, the conversation did move on (the ids between are
-// not listed: deleted messages, edits) and the window moves to the first.
-// A single far id, listed last, stays an outlier.
+// The REST API lists a conversation's messages in id order, all of them.
+// So the ids between two listed ones are events it never lists (edits,
+// deleted messages), which the window counts as seen. And it shows a jump
+// that the stream alone cannot tell from a corrupt id: when two listed ids
+// follow each other closely, both too far beyond the newest to be adopted,
+// the conversation did move on and the window moves to the first. A
+// single far id, listed last, stays an outlier.
 func (s *stream) backfillConversation(ctx context.Context, conv string, w *idWindow) error {
-	since := w.mark
-	var far int64 // the previous listed id, if it was too far ahead to adopt
+	since := w.since()
+	// The previous listed id, and whether it was in the window, or beyond.
+	prev, prevNear, prevFar := since, true, false
 	for {
 		raws, err := s.api.since(ctx, conv, since, 100)
 		if err != nil {
@@ -606,22 +610,24 @@ func (s *stream) backfillConversation(ctx context.Context, conv string, w *idWin
 		next := since
 		for _, raw := range raws {
 			id := rawID(raw)
-			if far > 0 && id > far && id-far <= idSpan && id-w.mark > idSpan {
+			if prevFar && id > prev && id-prev <= idSpan && id-w.mark > idSpan {
 				s.logger.LogAttrs(ctx, slog.LevelInfo, "conversation ids jumped ahead; following them",
-					slog.String("conversation", conv), slog.Int64("from", w.mark), slog.Int64("to", far))
-				w.rebase(far)
+					slog.String("conversation", conv), slog.Int64("from", w.mark), slog.Int64("to", prev))
+				w.rebase(prev)
+				prevNear, prevFar = true, false
 			}
-			far = 0
-			if id-w.mark > idSpan {
-				far = id
-			}
+			near, far := id > 0 && id-w.mark <= idSpan, id-w.mark > idSpan
 			m, _, err := eventToMessage(raw, s.ec)
 			if _, err := s.process(ctx, raw, m, err); err != nil {
 				return err
 			}
+			if near && prevNear {
+				w.account(prev+1, id-1)
+			}
+			prev, prevNear, prevFar = id, near, far
 			next = max(next, id)
 		}
-		if len(raws) < 100 || next == since {
+		if len(raws) < 100 || next <= since {
 			return nil
 		}
 		since = next

@@ -278,3 +278,46 @@ func TestAdapter_IDsJumpAhead(t *testing.T) {
 	assert.Equal(t, []string{"before", "jump 1", "jump 2", "live 1", "live 2"}, texts(rec))
 	assert.Equal(t, int64(1), a.Health().IDOutliers, "only the first message after the jump, before the second confirmed it")
 }
+
+// An id a little ahead of its flow is taken as the flow's position, but the
+// ids it jumped over stay open: messages that take them while the stream is
+// down, from a server that does not replay (here a proxy that strips
+// Last-Event-ID), are fetched by the backfill and published, once.
+func TestAdapter_IDAheadLeavesGapOpen(t *testing.T) {
+	emu := flowdocktest.NewServer(t)
+	target, err := url.Parse(emu.StreamURL())
+	require.NoError(t, err)
+	front := httptest.NewServer(&httputil.ReverseProxy{
+		FlushInterval: -1,
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Header.Del("Last-Event-ID")
+		},
+	})
+	t.Cleanup(front.Close)
+	a := newAdapter(t, emu, func(c *flowdock.AdapterConfig) { c.Stream.URL = front.URL })
+	rec := newRecorder()
+	runAdapter(t, a, rec)
+	waitConnected(t, a)
+
+	one, err := emu.Post("acme/main", "dana", "one")
+	require.NoError(t, err)
+	rec.wait(t, 1)
+	_, err = emu.InjectMessage("acme/main", "mike", int64(one.ID)+50, "ahead")
+	require.NoError(t, err)
+	rec.wait(t, 2)
+	// Posted while the stream delivers nothing, then the stream is dropped.
+	emu.Stall(time.Hour)
+	for _, text := range []string{"two", "three"} {
+		_, err = emu.Post("acme/main", "dana", text)
+		require.NoError(t, err)
+	}
+	emu.DropConnections()
+	rec.wait(t, 4)
+	emu.Stall(0)
+	_, err = emu.Post("acme/main", "dana", "four")
+	require.NoError(t, err)
+	rec.wait(t, 5)
+	assert.Never(t, func() bool { return len(rec.all()) > 5 }, 100*time.Millisecond, 10*time.Millisecond)
+	assert.Equal(t, []string{"one", "ahead", "two", "three", "four"}, texts(rec))
+}
