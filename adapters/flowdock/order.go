@@ -6,19 +6,19 @@ import "slices"
 // (message ids are unique within their flow or chat), and the stream sends
 // them in that order. The stream supervisor publishes each message once and
 // in order by keeping, per conversation, an idWindow: the newest id taken
-// as the conversation's position (the mark, also the since_id of the REST
-// backfill) and which of the ids just below it were seen.
+// as the conversation's position (the mark) and which of the ids just
+// below it were seen. The REST backfill asks for the messages after the
+// lowest id of the window not seen (usually the mark).
 //
 // A corrupt or hostile id must not become the position, or every message
 // after it would look already published. So the mark moves only by steps
 // of at most idSpan: an id further ahead is published but not adopted (an
 // outlier), and remembered so that a replay of it is dropped; only the
 // REST API's listing can move the mark further (see
-// stream.backfillConversation). An id at or
-// below the mark is published if it lies in the window of idSpan ids below
-// the mark and was not seen (a late arrival: nothing legitimate is lost to
-// an id that jumped a little ahead); otherwise it is a duplicate. Ids of
-// zero or less are invalid.
+// stream.backfillConversation). An id at or below the mark is published if
+// it lies in the window of idSpan ids below the mark and was not seen (a
+// late arrival: nothing legitimate is lost to an id that jumped a little
+// ahead); otherwise it is a duplicate. Ids of zero or less are invalid.
 
 // idSpan is how far ahead of a conversation's mark an id may be and still
 // become the mark, and how many ids below the mark are remembered. Between

@@ -100,7 +100,7 @@ type Health struct {
 	Flows      []string  // the flows the stream follows
 	// Discarded counts, by reason (the Discard constants), what the stream
 	// dropped since Run started instead of publishing or keeping it. Every
-	// reason is present, zero or not.
+	// reason is present, zero or not, once Run has started.
 	Discarded map[string]int64
 	// IDOutliers counts the messages published whose id was too far ahead
 	// of their conversation's newest to be taken as its position (see
