@@ -66,7 +66,8 @@
 //	}
 //	reg.MustRegister(metrics.NewStreamCollector("flowdock", func() metrics.StreamState {
 //		h := fd.Health()
-//		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent}
+//		return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
+//			Discarded: h.Discarded, IDOutliers: h.IDOutliers}
 //	}))
 //	// The Go runtime's and the process's metrics (client_golang's collectors package).
 //	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

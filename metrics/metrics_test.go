@@ -285,17 +285,23 @@ func TestNewStreamCollector(t *testing.T) {
 	h := metrics.Handler(reg)
 
 	assert.Equal(t, map[string]string{
-		`parley_stream_connected{platform="flowdock"}`:        "0",
-		`parley_stream_reconnects_total{platform="flowdock"}`: "0",
-		`parley_stream_connected{platform="other"}`:           "1",
-		`parley_stream_reconnects_total{platform="other"}`:    "0",
+		`parley_stream_connected{platform="flowdock"}`:         "0",
+		`parley_stream_reconnects_total{platform="flowdock"}`:  "0",
+		`parley_stream_id_outliers_total{platform="flowdock"}`: "0",
+		`parley_stream_connected{platform="other"}`:            "1",
+		`parley_stream_reconnects_total{platform="other"}`:     "0",
+		`parley_stream_id_outliers_total{platform="other"}`:    "0",
 	}, scrape(t, h), "no last-event time before the first event")
 
-	state = metrics.StreamState{Connected: true, Reconnects: 2, LastEvent: time.Unix(1_700_000_000, 500_000_000)}
+	state = metrics.StreamState{Connected: true, Reconnects: 2, LastEvent: time.Unix(1_700_000_000, 500_000_000),
+		Discarded: map[string]int64{"duplicate": 4, "event_id": 0}, IDOutliers: 1}
 	got := scrape(t, h)
 	assert.Equal(t, "1", got[`parley_stream_connected{platform="flowdock"}`])
 	assert.Equal(t, "2", got[`parley_stream_reconnects_total{platform="flowdock"}`])
 	assert.Equal(t, "1.7000000005e+09", got[`parley_stream_last_event_timestamp_seconds{platform="flowdock"}`])
+	assert.Equal(t, "4", got[`parley_stream_discarded_total{platform="flowdock",reason="duplicate"}`])
+	assert.Equal(t, "0", got[`parley_stream_discarded_total{platform="flowdock",reason="event_id"}`])
+	assert.Equal(t, "1", got[`parley_stream_id_outliers_total{platform="flowdock"}`])
 
 	err := reg.Register(metrics.NewStreamCollector("flowdock", func() metrics.StreamState { return state }))
 	assert.Error(t, err, "one collector per platform")

@@ -31,7 +31,11 @@
 // message id it has already published, and reconnects a stream that stays
 // silent past [StreamConfig].IdleTimeout. Credentials the server refuses
 // (401, 403) end Run with a [*StreamError]. When the bot is added to or
-// removed from a flow, it reloads its flows and resubscribes.
+// removed from a flow, it reloads its flows and resubscribes. A corrupt or
+// hostile event cannot stop it: an event id that cannot be sent back as
+// Last-Event-ID is not kept, and a message id far ahead of its flow is
+// published without becoming the flow's position (see [Adapter]);
+// [Adapter.Health] counts what it drops and why.
 //
 // Conversation is the flow id for flow messages and "private:<user id>"
 // for private chats; Message.ID is "<conversation>/<message id>"; Thread is

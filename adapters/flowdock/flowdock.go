@@ -66,6 +66,30 @@ type AdapterConfig struct {
 // thread, with a uuid derived from the outbound key, so that a send whose
 // answer was lost can be looked up instead of sent twice.
 //
+// A corrupt or hostile event cannot stop the stream or silence a flow;
+// [Adapter.Health] counts what the stream drops, and why. An event id
+// that cannot be sent back as a header (a control character or NUL, more
+// than 1 KiB) is not kept: the stream resumes from the last good one. A
+// reconnect the server refuses as malformed (400, 413, 414, 431) is
+// retried without Last-Event-ID, and the backfill fills the gap.
+//
+// Flowdock numbers the events of each flow and private chat 1, 2, 3, …,
+// and the adapter orders and deduplicates by that id, per conversation.
+// The newest id taken as a conversation's position moves by steps of at
+// most 8192 ids: an id further ahead is published but not taken as the
+// position, and a replay of it is dropped (Health.IDOutliers). An id
+// behind the position that was not seen, within 8192 of it, is published
+// when it arrives, from the stream or from the backfill (which starts
+// below the lowest such id), so an id that jumped a little ahead hides
+// nothing; one already seen, or older, is a duplicate, and an id of zero or less is
+// invalid (both counted in Health.Discarded). A private chat seen for the
+// first time starts at its first id unless that id is beyond the newest
+// message the REST API lists for it. A flow's real ids can jump further
+// (more than 8192 deleted messages or edits while the bot was away): when
+// the REST API lists two ids close together beyond the position, the
+// position moves there. An event that repeats a message's id takes that
+// message's place.
+//
 // Conversation is the flow id for flow messages and "private:<user id>"
 // for private chats; message IDs are "<conversation>/<message id>". A
 // message mentioning the bot (the ":user:<id>" tag) or sent privately is
@@ -224,9 +248,9 @@ func (a *Adapter) chat(ctx context.Context, conversation string) (Chat, error) {
 	return c, nil
 }
 
-// latestID returns the id of a flow's newest message.
-func (a *Adapter) latestID(ctx context.Context, flow string) (int64, error) {
-	c, err := a.chat(ctx, flow)
+// latestID returns the id of the newest message of a flow or private chat.
+func (a *Adapter) latestID(ctx context.Context, conversation string) (int64, error) {
+	c, err := a.chat(ctx, conversation)
 	if err != nil {
 		return 0, err
 	}

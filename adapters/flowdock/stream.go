@@ -40,8 +40,9 @@ type streamAPI interface {
 	// joinedFlows returns the ids of the flows the bot has joined and
 	// the nicks of their users.
 	joinedFlows(ctx context.Context) (flows []string, nicks map[string]string, err error)
-	// latestID returns the id of the newest message of a flow, 0 if none.
-	latestID(ctx context.Context, flow string) (int64, error)
+	// latestID returns the id of the newest message of a flow (a flow
+	// id) or a private chat (privatePrefix + user id), 0 if none.
+	latestID(ctx context.Context, conversation string) (int64, error)
 	// since returns the raw message objects of a flow (a flow id) or a
 	// private chat (privatePrefix + user id) with ids above afterID,
 	// oldest first, at most limit of them.
@@ -97,6 +98,84 @@ type Health struct {
 	LastEvent  time.Time // when the last event (or keep-alive) arrived
 	Reconnects int64     // connects after the first
 	Flows      []string  // the flows the stream follows
+	// Discarded counts, by reason (the Discard constants), what the stream
+	// dropped since Run started instead of publishing or keeping it. Every
+	// reason is present, zero or not, once Run has started.
+	Discarded map[string]int64
+	// IDOutliers counts the messages published whose id was too far ahead
+	// of their conversation's newest to be taken as its position (see
+	// [Adapter]): a corrupt or hostile id, or a jump the REST API had not
+	// shown yet.
+	IDOutliers int64
+}
+
+// Reasons for which the stream drops something, the keys of
+// [Health.Discarded].
+const (
+	// DiscardDuplicate: a message whose id was already published in its
+	// conversation, or is too old to tell (at or below the newest id when
+	// the stream started following the conversation, or more than 8192
+	// ids behind the newest): a replay after a reconnect, the backfill's
+	// overlap with the stream, or an id that went backwards.
+	DiscardDuplicate = "duplicate"
+	// DiscardInvalidID: a message whose id is zero or negative; Flowdock's
+	// ids start at 1.
+	DiscardInvalidID = "invalid_id"
+	// DiscardMalformed: an event that is not a well-formed event: data
+	// that is not JSON, a message without a numeric id or without its
+	// flow, content of the wrong type.
+	DiscardMalformed = "malformed"
+	// DiscardEventID: an SSE event id not kept for Last-Event-ID, because
+	// it cannot be sent back (it is not a valid HTTP header value: a
+	// control character or NUL, or it is longer than 1 KiB), or because
+	// the server refused a reconnect that carried it. The stream resumes
+	// from the last id it kept, or without one; the REST backfill fills
+	// the gap.
+	DiscardEventID = "event_id"
+)
+
+type discardReason int
+
+const (
+	discardDuplicate discardReason = iota
+	discardInvalidID
+	discardMalformed
+	discardEventID
+	numDiscardReasons
+)
+
+var discardNames = [numDiscardReasons]string{DiscardDuplicate, DiscardInvalidID, DiscardMalformed, DiscardEventID}
+
+// maxEventIDBytes bounds the SSE event id kept for Last-Event-ID: a longer
+// one would be sent back on every reconnect, and servers refuse large
+// headers.
+const maxEventIDBytes = 1024
+
+// validEventID reports whether id can be sent back as Last-Event-ID: a
+// valid HTTP header value (no control character other than tab, so no
+// NUL; net/http refuses to send anything else) of at most maxEventIDBytes.
+func validEventID(id []byte) bool {
+	if len(id) == 0 || len(id) > maxEventIDBytes {
+		return false
+	}
+	for _, b := range id {
+		if (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// refusesEventID reports whether a stream connect refused with status may
+// have been refused for its Last-Event-ID header: a bad request, or a
+// request or header too large.
+func refusesEventID(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
+		http.StatusRequestHeaderFieldsTooLarge:
+		return true
+	}
+	return false
 }
 
 // StreamError is a stream connect the server refused.
@@ -129,22 +208,43 @@ type stream struct {
 	// State of the connection loop; touched only by the supervisor's
 	// goroutine (the library calls the validator and the handler from it).
 	flows       []string
-	lastEventID string
-	lastSeen    map[string]int64 // conversation → highest message id seen
+	lastEventID string               // the id sent as Last-Event-ID: always a valid one
+	badEventID  string               // the last id not kept, counted once
+	windows     map[string]*idWindow // conversation → its ids (see order.go)
 	resubscribe bool
 
 	// Health, read concurrently.
 	connected  atomic.Bool
 	lastEvent  atomic.Int64
 	reconnects atomic.Int64
+	discards   [numDiscardReasons]atomic.Int64
+	outliers   atomic.Int64
 	flowsMu    sync.Mutex
 	flowsCopy  []string
+}
+
+// keepEventID keeps the id of an event for Last-Event-ID if it can be sent
+// back; otherwise it keeps the previous one, as an EventSource ignores an
+// id with NUL, and counts the id once (the library repeats the last id it
+// read on the events that have none).
+func (s *stream) keepEventID(ctx context.Context, id []byte) {
+	if validEventID(id) {
+		s.lastEventID = string(id)
+		return
+	}
+	if string(id) == s.badEventID {
+		return
+	}
+	s.badEventID = string(id)
+	s.discards[discardEventID].Add(1)
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "stream event id not kept for Last-Event-ID: not a valid header value",
+		slog.Int("bytes", len(id)))
 }
 
 // run connects, reconnects and backfills until ctx is done or the server
 // refuses the credentials.
 func (s *stream) run(ctx context.Context) error {
-	s.lastSeen = make(map[string]int64)
+	s.windows = make(map[string]*idWindow)
 	if err := s.loadFlows(ctx); err != nil {
 		return err
 	}
@@ -212,7 +312,7 @@ func (s *stream) loadFlows(ctx context.Context) error {
 	}
 	s.flows = flows
 	for _, f := range flows {
-		if _, known := s.lastSeen[f]; known {
+		if _, known := s.windows[f]; known {
 			continue
 		}
 		// Start from the flow's newest message, so that a gap before the
@@ -221,7 +321,7 @@ func (s *stream) loadFlows(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("flowdock: stream: newest message of %s: %w", f, err)
 		}
-		s.lastSeen[f] = id
+		s.windows[f] = newIDWindow(max(id, 0))
 	}
 	if s.ec.nicks == nil {
 		s.ec.nicks = map[string]string{}
@@ -260,6 +360,14 @@ func (s *stream) connectOnce(ctx context.Context) error {
 		if resp.StatusCode != http.StatusOK {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
+			if s.lastEventID != "" && refusesEventID(resp.StatusCode) {
+				// The id may be what the server refuses: the next connect
+				// goes without it, and the backfill fills the gap.
+				s.logger.LogAttrs(ctx, slog.LevelWarn, "stream refused a reconnect with Last-Event-ID; dropping the id",
+					slog.Int("status", resp.StatusCode))
+				s.lastEventID = ""
+				s.discards[discardEventID].Add(1)
+			}
 			return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 		}
 		s.connected.Store(true)
@@ -301,7 +409,7 @@ func (s *stream) connectOnce(ctx context.Context) error {
 			return
 		}
 		if len(ev.ID) > 0 {
-			s.lastEventID = string(ev.ID)
+			s.keepEventID(connCtx, ev.ID)
 		}
 		if len(ev.Data) == 0 {
 			return // a keep-alive or an event with no data
@@ -327,9 +435,9 @@ func (s *stream) connectOnce(ctx context.Context) error {
 	return err
 }
 
-// handle converts and publishes one event in order. An event of a
-// conversation whose message id is not above the last one seen was already
-// published (by the backfill or before a reconnect) and is skipped.
+// handle converts and publishes one event in order (see order.go): a
+// message whose id was already published (by the backfill or before a
+// reconnect) is skipped, and so is one whose id is invalid.
 func (s *stream) handle(ctx context.Context, data []byte, cancel context.CancelFunc) error {
 	m, ctl, err := eventToMessage(data, s.ec)
 	if ctl == controlResubscribe {
@@ -338,27 +446,49 @@ func (s *stream) handle(ctx context.Context, data []byte, cancel context.CancelF
 		cancel()
 		return nil
 	}
-	if errors.Is(err, errIgnored) {
-		s.noteSeen(data)
-		return nil
+	if err == nil {
+		if conv, id, ok := idOf(m.ID); ok {
+			if w := s.windows[conv]; w != nil && w.verdict(id) == idOutlier {
+				// Far ahead of the conversation: before taking it for a
+				// corrupt id, ask the REST API whether the conversation
+				// moved on (see backfillConversation).
+				if err := s.backfillConversation(ctx, conv, w); err != nil {
+					return err
+				}
+			}
+		}
 	}
-	if err != nil {
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "malformed stream event skipped", slog.Any("error", err))
-		return nil
+	_, err = s.process(ctx, data, m, err)
+	return err
+}
+
+// process publishes in order the message m converted from the event data,
+// or, when the conversion failed with convErr, notes the id of an ignored
+// event and counts a malformed one. It returns the verdict on the event's
+// id (idInvalid for an event without one).
+func (s *stream) process(ctx context.Context, data []byte, m *bot.Message, convErr error) (idVerdict, error) {
+	switch {
+	case errors.Is(convErr, errIgnored):
+		return s.noteSeen(ctx, data), nil
+	case convErr != nil:
+		s.discards[discardMalformed].Add(1)
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "malformed stream event skipped", slog.Any("error", convErr))
+		return idInvalid, nil
 	}
 	return s.publishInOrder(ctx, m)
 }
 
-// noteSeen records the id of an ignored event (the bot's own echo, for
-// example) so that the backfill does not fetch it again.
-func (s *stream) noteSeen(data []byte) {
+// noteSeen records the id of an ignored event (the bot's own echo, a
+// status line, an edit of a tag, …) so that the backfill does not fetch it
+// again; nothing is counted.
+func (s *stream) noteSeen(ctx context.Context, data []byte) idVerdict {
 	var ev streamEvent
 	if json.Unmarshal(data, &ev) != nil || ev.ID == "" {
-		return
+		return idInvalid
 	}
 	id, err := ev.ID.Int64()
 	if err != nil {
-		return
+		return idInvalid
 	}
 	conv := ev.Flow
 	if conv == "" {
@@ -367,60 +497,153 @@ func (s *stream) noteSeen(data []byte) {
 			conv = privatePrefix + ev.To
 		}
 	}
-	if id > s.lastSeen[conv] {
-		s.lastSeen[conv] = id
+	w, v, err := s.track(ctx, conv, id)
+	if err == nil && v.publishes() {
+		w.record(id, v)
 	}
+	return v
 }
 
-func (s *stream) publishInOrder(ctx context.Context, m *bot.Message) error {
+// publishInOrder publishes m unless its id says it was published already
+// or is invalid (then it counts why), and records its id.
+func (s *stream) publishInOrder(ctx context.Context, m *bot.Message) (idVerdict, error) {
 	conv, id, ok := idOf(m.ID)
 	if !ok {
-		return nil
+		return idInvalid, nil
 	}
-	if id <= s.lastSeen[conv] {
-		return nil // already published
+	w, v, err := s.track(ctx, conv, id)
+	if err != nil {
+		return v, nil // stopping; the next connect replays it
 	}
-	if m.Author.ID == s.ec.self || s.ownUUID(uuidOf(m.Raw)) {
-		s.lastSeen[conv] = id
-		return nil
+	own := m.Author.ID == s.ec.self || s.ownUUID(uuidOf(m.Raw))
+	switch {
+	case v == idDuplicate:
+		if !own {
+			s.discards[discardDuplicate].Add(1)
+		}
+		return v, nil
+	case v == idInvalid:
+		if !own {
+			s.discards[discardInvalidID].Add(1)
+		}
+		return v, nil
+	case own:
+		w.record(id, v)
+		return v, nil
 	}
 	if err := s.pub.Publish(ctx, m); err != nil {
 		if ctx.Err() != nil {
-			return nil // stopping; the next connect replays it
+			return v, nil // stopping; the next connect replays it
 		}
-		return fmt.Errorf("flowdock: publish: %w", err)
+		return v, fmt.Errorf("flowdock: publish: %w", err)
 	}
-	s.lastSeen[conv] = id
-	return nil
+	w.record(id, v)
+	if v == idOutlier {
+		s.outliers.Add(1)
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "message id far ahead of its conversation: published, not taken as its position",
+			slog.String("conversation", conv), slog.Int64("id", id), slog.Int64("newest", w.mark))
+	}
+	return v, nil
+}
+
+// track returns the window of conv and the verdict on id. A conversation
+// seen for the first time (a private chat) starts just below its first
+// id, unless that id is beyond the newest message the REST API lists for
+// it, which is then the start: a corrupt first id does not become the
+// conversation's position. An id of zero or less starts nothing (the
+// window is nil). The error is ctx's, when it is done before the
+// conversation could start.
+func (s *stream) track(ctx context.Context, conv string, id int64) (*idWindow, idVerdict, error) {
+	if w := s.windows[conv]; w != nil {
+		return w, w.verdict(id), nil
+	}
+	if id <= 0 {
+		return nil, idInvalid, nil
+	}
+	start := id - 1
+	latest, err := s.api.latestID(ctx, conv)
+	switch {
+	case ctx.Err() != nil:
+		return nil, idInvalid, ctx.Err()
+	case err != nil:
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "newest message of a new conversation unknown; starting at its first id",
+			slog.String("conversation", conv), slog.Any("error", err))
+	case id > latest:
+		start = max(latest, 0)
+	}
+	w := newIDWindow(start)
+	s.windows[conv] = w
+	return w, w.verdict(id), nil
 }
 
 // backfill publishes, in order, the messages of every known conversation
-// newer than the last one seen, through the REST API. Conversations never
+// newer than its newest id, through the REST API. Conversations never
 // seen are not backfilled: the stream starts them.
 func (s *stream) backfill(ctx context.Context) error {
-	for conv, last := range s.lastSeen {
-		for {
-			raws, err := s.api.since(ctx, conv, last, 100)
-			if err != nil {
-				return fmt.Errorf("flowdock: backfill %s: %w", conv, err)
-			}
-			for _, raw := range raws {
-				m, _, err := eventToMessage(raw, s.ec)
-				if err != nil {
-					s.noteSeen(raw)
-					continue
-				}
-				if err := s.publishInOrder(ctx, m); err != nil {
-					return err
-				}
-			}
-			if len(raws) < 100 {
-				break
-			}
-			last = s.lastSeen[conv]
+	for conv, w := range s.windows {
+		if err := s.backfillConversation(ctx, conv, w); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// backfillConversation publishes, in order, the messages the REST API
+// lists for conv that the window w has not accounted for: those above its
+// newest id, and those in a gap the stream left below it (see
+// idWindow.since).
+//
+// The REST API lists a conversation's messages in id order, all of them.
+// So the ids between two listed ones are events it never lists (edits,
+// deleted messages), which the window counts as seen. And it shows a jump
+// that the stream alone cannot tell from a corrupt id: when two listed ids
+// follow each other closely, both too far beyond the newest to be adopted,
+// the conversation did move on and the window moves to the first. A
+// single far id, listed last, stays an outlier.
+func (s *stream) backfillConversation(ctx context.Context, conv string, w *idWindow) error {
+	since := w.since()
+	// The previous listed id, and whether it was in the window, or beyond.
+	prev, prevNear, prevFar := since, true, false
+	for {
+		raws, err := s.api.since(ctx, conv, since, 100)
+		if err != nil {
+			return fmt.Errorf("flowdock: backfill %s: %w", conv, err)
+		}
+		next := since
+		for _, raw := range raws {
+			id := rawID(raw)
+			if prevFar && id > prev && id-prev <= idSpan && id-w.mark > idSpan {
+				s.logger.LogAttrs(ctx, slog.LevelInfo, "conversation ids jumped ahead; following them",
+					slog.String("conversation", conv), slog.Int64("from", w.mark), slog.Int64("to", prev))
+				w.rebase(prev)
+				prevNear, prevFar = true, false
+			}
+			near, far := id > 0 && id-w.mark <= idSpan, id-w.mark > idSpan
+			m, _, err := eventToMessage(raw, s.ec)
+			if _, err := s.process(ctx, raw, m, err); err != nil {
+				return err
+			}
+			if near && prevNear {
+				w.account(prev+1, id-1)
+			}
+			prev, prevNear, prevFar = id, near, far
+			next = max(next, id)
+		}
+		if len(raws) < 100 || next <= since {
+			return nil
+		}
+		since = next
+	}
+}
+
+// rawID reads the id of a raw message object; 0 if it has none.
+func rawID(raw json.RawMessage) int64 {
+	var v struct {
+		ID json.Number `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	id, _ := v.ID.Int64()
+	return id
 }
 
 // uuidOf reads the uuid of a raw message object.
@@ -440,7 +663,12 @@ func (s *stream) health() Health {
 	if n := s.lastEvent.Load(); n != 0 {
 		last = time.Unix(0, n)
 	}
-	return Health{Connected: s.connected.Load(), LastEvent: last, Reconnects: s.reconnects.Load(), Flows: flows}
+	discarded := make(map[string]int64, numDiscardReasons)
+	for r, name := range discardNames {
+		discarded[name] = s.discards[r].Load()
+	}
+	return Health{Connected: s.connected.Load(), LastEvent: last, Reconnects: s.reconnects.Load(), Flows: flows,
+		Discarded: discarded, IDOutliers: s.outliers.Load()}
 }
 
 // transport is an HTTP transport for the stream: dial and header timeouts,
@@ -495,7 +723,9 @@ func (b *activityBody) Read(p []byte) (int, error) {
 // tools.
 //
 // The iterator reconnects by itself when the stream ends or fails (with
-// Last-Event-ID, so nothing is missed), and stops when ctx is done, when
+// Last-Event-ID, so nothing is missed; an event id that is not a valid
+// header value is not kept, and an id the server refuses is dropped, as
+// the adapter does), and stops when ctx is done, when
 // the loop breaks, or after yielding a *StreamError for credentials the
 // server refuses. An event whose data is not JSON is yielded as an error,
 // and the stream goes on. It needs the personal API token.
@@ -538,6 +768,9 @@ func (c *Client) Events(ctx context.Context, streamURL string, private bool, flo
 				if resp.StatusCode != http.StatusOK {
 					body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 					resp.Body.Close()
+					if refusesEventID(resp.StatusCode) {
+						lastID = "" // the next connect goes without it
+					}
 					return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 				}
 				failures = 0
@@ -548,7 +781,7 @@ func (c *Client) Events(ctx context.Context, streamURL string, private bool, flo
 				if stop {
 					return
 				}
-				if len(ev.ID) > 0 {
+				if validEventID(ev.ID) {
 					lastID = string(ev.ID)
 				}
 				if len(ev.Data) == 0 {

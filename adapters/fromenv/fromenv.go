@@ -104,8 +104,9 @@ type Platforms struct {
 //
 // The metrics are p.Metrics when b was built with their hooks, else the
 // Bot's totals (metrics.Register), plus the stream state of a Flowdock
-// adapter (parley_stream_connected, parley_stream_reconnects_total) and
-// the Go runtime's and the process's (go_…, process_…).
+// adapter (parley_stream_connected, parley_stream_reconnects_total,
+// parley_stream_discarded_total, parley_stream_id_outliers_total) and the
+// Go runtime's and the process's (go_…, process_…).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
 	cfg, err := serverConfigFromEnv(getenv)
 	if err != nil {
@@ -200,7 +201,8 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 		if fd, ok := a.(*flowdock.Adapter); ok {
 			err := reg.Register(metrics.NewStreamCollector(fd.Name(), func() metrics.StreamState {
 				h := fd.Health()
-				return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent}
+				return metrics.StreamState{Connected: h.Connected, Reconnects: h.Reconnects, LastEvent: h.LastEvent,
+					Discarded: h.Discarded, IDOutliers: h.IDOutliers}
 			}))
 			if err != nil {
 				return err

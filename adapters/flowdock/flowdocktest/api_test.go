@@ -1,6 +1,7 @@
 package flowdocktest_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -525,4 +526,23 @@ func TestServer_Private(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, c.do(http.MethodPut, "/private/1305/messages/1", map[string]any{"content": "x"}).Status)
 	assert.Equal(t, http.StatusForbidden, c.do(http.MethodDelete, "/private/1305/messages/1", nil).Status)
 	assert.Equal(t, []flowdocktest.Message{}, s.PrivateMessages("mike"))
+}
+
+// A request is recorded before its answer goes out: a client that has read
+// an answer (here pages of 100 messages, larger than the server's write
+// buffer, so that they leave before the handler returns) finds the request
+// in Requests at once.
+func TestServer_RequestsRecordedBeforeAnswer(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	for i := range 100 {
+		_, err := s.Post("acme/main", "dana", fmt.Sprintf("message %d with some text to make the page long", i))
+		require.NoError(t, err)
+	}
+	c := botClient(t, s)
+	for i := range 200 {
+		r := c.do(http.MethodGet, "/flows/acme/main/messages?limit=100", nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		require.Equal(t, i+1, len(s.Requests()), "request %d is recorded once its answer is read", i)
+	}
 }

@@ -237,6 +237,9 @@
 //
 // [Server.DropConnections] ends every open stream cleanly;
 // [Server.SendMalformed] writes one event with invalid JSON data;
+// [Server.InjectEvent] writes one event exactly as given, any "id:" line
+// included (control characters, NUL); [Server.InjectMessage] sends a chat
+// message with any message id (huge, negative, reused) without storing it;
 // [Server.Stall] stops all stream writes, keep-alives included, for a
 // while; [Server.FailStreams] fails the next n stream connects with a
 // status; [Server.FailRequests] fails the next n REST requests with a
@@ -267,6 +270,8 @@
 //	GET  /_sim/messages?flow=  stored messages of a flow ([Message] list); ?user= for a private chat
 //	GET  /_sim/requests        the request log
 //	POST /_sim/drop, /_sim/malformed
+//	POST /_sim/inject/event    {"id","data"} → 200 {} (a raw event on every open stream)
+//	POST /_sim/inject/message  {"flow","user","id","text"} → 200 message (any message id, not stored)
 //	POST /_sim/stall           {"seconds"}
 //	POST /_sim/fail-streams    {"status","count"}
 //	POST /_sim/fail-requests   {"status","count"}

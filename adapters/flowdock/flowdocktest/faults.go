@@ -1,7 +1,11 @@
 package flowdocktest
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,6 +29,52 @@ func (s *Server) SendMalformed() {
 	s.mu.Lock()
 	s.appendEventLocked(logEntry{malformed: true})
 	s.mu.Unlock()
+}
+
+// InjectEvent writes one event, exactly as given, to every stream open now,
+// as a broken or hostile server would. On text/event-stream its "id:" line
+// is id byte for byte (any bytes but CR and LF, control characters and NUL
+// included; no "id:" line when id is empty) and its "data:" lines are the
+// lines of data; on the JSON stream it is data followed by "\r\n". The
+// event changes no state, takes no message id and, like
+// [Server.SendMalformed], is not replayed on reconnect; with no open stream
+// it has no effect (use [Server.WaitConnections] first). It fails, sending
+// nothing, for an id with CR or LF or data with CR, which would end the
+// event early.
+func (s *Server) InjectEvent(id string, data []byte) error {
+	if strings.ContainsAny(id, "\r\n") {
+		return fmt.Errorf("flowdocktest: inject event: id %q has CR or LF", id)
+	}
+	if bytes.IndexByte(data, '\r') >= 0 {
+		return errors.New("flowdocktest: inject event: data has CR")
+	}
+	s.mu.Lock()
+	s.appendEventLocked(logEntry{raw: &rawEvent{id: id}, data: bytes.Clone(data)})
+	s.mu.Unlock()
+	return nil
+}
+
+// InjectMessage puts on the streams of the flow ("org/flow" or flow id) a
+// chat message by asUser (nick or id, a member of the flow) whose message
+// id is id, whatever it is: huge, zero, negative, or one the flow has
+// already used, as a corrupt or hostile server would send it. The message
+// is not stored: the REST API never lists it, and the flow's own ids go on
+// from where they were. Streams receive it, and replay it after
+// Last-Event-ID, like any event of the flow. It returns the message as
+// sent; it fails for an unknown flow or user, or a user who is not a
+// member.
+func (s *Server) InjectMessage(flowRef, asUser string, id int64, text string) (Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, u, err := s.actorLocked(flowRef, asUser)
+	if err != nil {
+		return Message{}, err
+	}
+	m := &message{id: int(id), event: "message", flow: f, user: u.id, text: text, app: "chat", sent: s.now(),
+		tags: dedupTags(s.contentTagsLocked(text, f, u.id))}
+	v := s.messageViewLocked(m)
+	s.appendEventLocked(logEntry{flow: f, data: v.JSON})
+	return v, nil
 }
 
 // Stall makes every stream stop writing, keep-alives included, for d, as a

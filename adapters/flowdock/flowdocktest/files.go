@@ -58,10 +58,7 @@ func (s *Server) sign(hash string) string {
 func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	rq := Request{Host: "files", Path: r.URL.Path}
-	defer func() {
-		rq.Status = sw.status
-		s.record(r, rq)
-	}()
+	defer s.recordOnce(sw, r, &rq)()
 	hash, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, s3Prefix), "/")
 	sig := r.URL.Query().Get("signature")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -108,8 +108,9 @@ func (s *Server) addSentLocked(m *message, endpoint string) {
 }
 
 // Requests returns every request received so far (REST, stream, file
-// downloads; not "/_sim/"), in the order they were answered; a stream is
-// recorded when its response headers are sent.
+// downloads; not "/_sim/"), in the order they were answered. A request is
+// recorded before its answer goes out (a stream when its response headers
+// are sent), so a client that has an answer finds its request here.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -32,10 +32,7 @@ type route struct {
 func (s *Server) serveREST(w0 http.ResponseWriter, r *http.Request, p string) {
 	w := &statusWriter{ResponseWriter: w0}
 	rq := Request{Host: "api", Path: p}
-	defer func() {
-		rq.Status = w.status
-		s.record(r, rq)
-	}()
+	defer s.recordOnce(w, r, &rq)()
 	if st := s.popFail(&s.failREST); st != 0 {
 		rq.Fault = "fail " + strconv.Itoa(st)
 		writeError(w, &apiError{status: st, message: statusMessage(st)})

@@ -268,25 +268,48 @@ func (s *Server) now() time.Time { return s.cfg.clock() }
 
 // ---- HTTP plumbing ----
 
-// statusWriter records the status code and passes Flush and Unwrap through
-// so that streams can use http.ResponseController.
+// statusWriter records the status code, calls before just before the
+// header goes out (so that a request is recorded before the client can see
+// its answer), and passes Flush and Unwrap through so that streams can use
+// http.ResponseController.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	before func()
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if w.before != nil {
+			w.before()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// recordOnce sets w to record the request rq as answered when its header is
+// written, and returns a function that records it then if it has not been
+// (for a handler that writes nothing): a client that has an answer finds
+// its request in [Server.Requests].
+func (s *Server) recordOnce(w *statusWriter, r *http.Request, rq *Request) func() {
+	recorded := false
+	rec := func() {
+		if !recorded {
+			recorded = true
+			rq.Status = w.status
+			s.record(r, *rq)
+		}
+	}
+	w.before = rec
+	return rec
 }
 
 func (w *statusWriter) Flush() {

@@ -325,22 +325,24 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 		h      func(params) (int, any, error)
 	}
 	routes := map[string]route{
-		"":               {http.MethodGet, s.simInfo},
-		"/info":          {http.MethodGet, s.simInfo},
-		"/post":          {http.MethodPost, s.simPost},
-		"/private":       {http.MethodPost, s.simPrivate},
-		"/comment":       {http.MethodPost, s.simComment},
-		"/present":       {http.MethodPost, s.simPresent},
-		"/flows/add":     {http.MethodPost, s.simFlow(s.AddToFlow)},
-		"/flows/remove":  {http.MethodPost, s.simFlow(s.RemoveFromFlow)},
-		"/sent":          {http.MethodGet, func(params) (int, any, error) { return http.StatusOK, s.Sent(), nil }},
-		"/requests":      {http.MethodGet, func(params) (int, any, error) { return http.StatusOK, s.Requests(), nil }},
-		"/messages":      {http.MethodGet, s.simMessages},
-		"/drop":          {http.MethodPost, func(params) (int, any, error) { s.DropConnections(); return http.StatusOK, struct{}{}, nil }},
-		"/malformed":     {http.MethodPost, func(params) (int, any, error) { s.SendMalformed(); return http.StatusOK, struct{}{}, nil }},
-		"/stall":         {http.MethodPost, s.simStall},
-		"/fail-streams":  {http.MethodPost, s.simFail(s.FailStreams)},
-		"/fail-requests": {http.MethodPost, s.simFail(s.FailRequests)},
+		"":                {http.MethodGet, s.simInfo},
+		"/info":           {http.MethodGet, s.simInfo},
+		"/post":           {http.MethodPost, s.simPost},
+		"/private":        {http.MethodPost, s.simPrivate},
+		"/comment":        {http.MethodPost, s.simComment},
+		"/present":        {http.MethodPost, s.simPresent},
+		"/flows/add":      {http.MethodPost, s.simFlow(s.AddToFlow)},
+		"/flows/remove":   {http.MethodPost, s.simFlow(s.RemoveFromFlow)},
+		"/sent":           {http.MethodGet, func(params) (int, any, error) { return http.StatusOK, s.Sent(), nil }},
+		"/requests":       {http.MethodGet, func(params) (int, any, error) { return http.StatusOK, s.Requests(), nil }},
+		"/messages":       {http.MethodGet, s.simMessages},
+		"/drop":           {http.MethodPost, func(params) (int, any, error) { s.DropConnections(); return http.StatusOK, struct{}{}, nil }},
+		"/malformed":      {http.MethodPost, func(params) (int, any, error) { s.SendMalformed(); return http.StatusOK, struct{}{}, nil }},
+		"/inject/event":   {http.MethodPost, s.simInjectEvent},
+		"/inject/message": {http.MethodPost, s.simInjectMessage},
+		"/stall":          {http.MethodPost, s.simStall},
+		"/fail-streams":   {http.MethodPost, s.simFail(s.FailStreams)},
+		"/fail-requests":  {http.MethodPost, s.simFail(s.FailRequests)},
 	}
 	rt, ok := routes[p]
 	if !ok {
@@ -525,6 +527,39 @@ func (s *Server) simMessages(p params) (int, any, error) {
 		return http.StatusOK, ms, nil
 	}
 	return http.StatusBadRequest, nil, errors.New("flow or user is required")
+}
+
+func (s *Server) simInjectEvent(p params) (int, any, error) {
+	id, _, err := p.str("id")
+	if err != nil {
+		return http.StatusBadRequest, nil, errors.New("id must be a string")
+	}
+	data, _, err := p.str("data")
+	if err != nil {
+		return http.StatusBadRequest, nil, errors.New("data must be a string")
+	}
+	if err := s.InjectEvent(id, []byte(data)); err != nil {
+		return http.StatusBadRequest, nil, err
+	}
+	return http.StatusOK, struct{}{}, nil
+}
+
+func (s *Server) simInjectMessage(p params) (int, any, error) {
+	if err := required(p, "flow", "user", "text"); err != nil {
+		return http.StatusBadRequest, nil, err
+	}
+	id, ok, err := p.integer("id")
+	if err != nil || !ok {
+		return http.StatusBadRequest, nil, errors.New("id (the message id to send) is required and must be an integer")
+	}
+	flowRef, _, _ := p.str("flow")
+	who, _, _ := p.str("user")
+	text, _, _ := p.str("text")
+	m, err := s.InjectMessage(flowRef, who, int64(id), text)
+	if err != nil {
+		return simBad(err)
+	}
+	return http.StatusOK, m.JSON, nil
 }
 
 func (s *Server) simStall(p params) (int, any, error) {

@@ -181,3 +181,30 @@ func TestSim_GoAPI(t *testing.T) {
 	assert.NotEmpty(t, sent[0].ThreadID)
 	assert.Equal(t, s.FlowID("acme/main"), sent[0].FlowID)
 }
+
+func TestSim_Inject(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	sim := &client{t: t, base: s.RootURL() + "/_sim", hc: newHTTPClient(t)}
+	st, _ := openStream(t, s, "/flows?filter=acme/main", botClient(t, s).auth, sseAccept, "")
+	s.WaitConnections(t, 1)
+
+	r := sim.do(http.MethodPost, "/inject/event", map[string]any{"id": "a\x00b", "data": "x"})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	ev := st.next(t)
+	assert.Equal(t, "a\x00b", ev.ID)
+	assert.Equal(t, "x", ev.Data)
+
+	r = sim.do(http.MethodPost, "/inject/message", map[string]any{"flow": "acme/main", "user": "dana", "id": 9007199254740993, "text": "big"})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	assert.Contains(t, string(r.Raw), `"id":9007199254740993`)
+	assert.Contains(t, st.next(t).Data, `"id":9007199254740993`)
+	r = sim.form(http.MethodPost, "/inject/message", map[string][]string{"flow": {"acme/main"}, "user": {"dana"}, "id": {"-3"}, "text": {"negative"}})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	assert.Contains(t, st.next(t).Data, `"id":-3`)
+
+	assert.Equal(t, http.StatusBadRequest, sim.do(http.MethodPost, "/inject/event", map[string]any{"id": "a\nb"}).Status)
+	assert.Equal(t, http.StatusBadRequest, sim.do(http.MethodPost, "/inject/message", map[string]any{"flow": "acme/main", "user": "dana", "text": "no id"}).Status)
+	assert.Equal(t, http.StatusBadRequest, sim.do(http.MethodPost, "/inject/message", map[string]any{"flow": "acme/main", "user": "dana", "id": "x", "text": "bad id"}).Status)
+	assert.Equal(t, http.StatusNotFound, sim.do(http.MethodPost, "/inject/message", map[string]any{"flow": "acme/nope", "user": "dana", "id": 1, "text": "x"}).Status)
+}

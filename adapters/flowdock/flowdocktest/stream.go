@@ -17,14 +17,21 @@ const maxLog = 100_000
 const malformedData = `{"event":"message","content":"this event is broken`
 
 // A logEntry is one event in the global stream log. Exactly one of flow,
-// chat, toUser and malformed says who receives it.
+// chat, toUser, malformed and raw says who receives it.
 type logEntry struct {
 	seq       uint64
 	flow      *flow // flow events: streams whose filter has the flow, while the user is a member
 	chat      *chat // private messages: user=1 streams of either participant
 	toUser    int   // user-level events (flow-add, flow-remove): every stream of that user
 	malformed bool  // SendMalformed: every stream open at the time
+	raw       *rawEvent
 	data      []byte
+}
+
+// A rawEvent is an event of [Server.InjectEvent], written as given to every
+// stream open at the time.
+type rawEvent struct {
+	id string // the SSE id: line, byte for byte; none when empty
 }
 
 // appendEventLocked gives e the next global event id, stores it and wakes
@@ -55,7 +62,7 @@ type streamConn struct {
 
 func (s *Server) matchLocked(c *streamConn, e *logEntry) bool {
 	switch {
-	case e.malformed:
+	case e.malformed || e.raw != nil:
 		return e.seq > c.liveFrom
 	case e.flow != nil:
 		return c.flows[e.flow] && e.flow.members[c.uid]
@@ -92,15 +99,7 @@ func (s *Server) pendingLocked(c *streamConn, cursor uint64) ([]logEntry, uint64
 func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) {
 	w := &statusWriter{ResponseWriter: w0}
 	rq := Request{Host: "stream", Path: p, Stream: true, LastEventID: r.Header.Get("Last-Event-ID")}
-	recorded := false
-	rec := func() {
-		if !recorded {
-			recorded = true
-			rq.Status = w.status
-			s.record(r, rq)
-		}
-	}
-	defer rec()
+	defer s.recordOnce(w, r, &rq)()
 	fail := func(e *apiError) { writeError(w, e) }
 
 	s.mu.Lock()
@@ -200,7 +199,6 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	rec()
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		if _, err := w.Write(b); err != nil {
@@ -281,6 +279,9 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 //
 //	text/event-stream:  "id: <seq>\ndata: <json>\n\n"
 //	application/json:   "<json>\r\n"
+//
+// An injected raw event has its own id (or none) and one data: line per
+// line of its data.
 func appendEvent(buf []byte, e logEntry, sse bool) []byte {
 	data := e.data
 	if e.malformed {
@@ -289,6 +290,19 @@ func appendEvent(buf []byte, e logEntry, sse bool) []byte {
 	if !sse {
 		buf = append(buf, data...)
 		return append(buf, '\r', '\n')
+	}
+	if e.raw != nil {
+		if e.raw.id != "" {
+			buf = append(buf, "id: "...)
+			buf = append(buf, e.raw.id...)
+			buf = append(buf, '\n')
+		}
+		for line := range strings.SplitSeq(string(data), "\n") {
+			buf = append(buf, "data: "...)
+			buf = append(buf, line...)
+			buf = append(buf, '\n')
+		}
+		return append(buf, '\n')
 	}
 	buf = append(buf, "id: "...)
 	buf = strconv.AppendUint(buf, e.seq, 10)

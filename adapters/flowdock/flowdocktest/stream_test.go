@@ -276,6 +276,112 @@ func TestStream_Malformed(t *testing.T) {
 	}
 }
 
+func TestStream_InjectEvent(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	c := botClient(t, s)
+	st, _ := openStream(t, s, "/flows?filter=acme/main", c.auth, sseAccept, "")
+	js, _ := openStream(t, s, "/flows?filter=acme/main", c.auth, "application/json", "")
+	s.WaitConnections(t, 2)
+	require.NoError(t, s.InjectEvent("7\x00x\x01\x7f", []byte(`{"a":1}`)))
+	require.NoError(t, s.InjectEvent("", []byte("no id")))
+	_, err := s.Post("acme/main", "dana", "after the injected ones")
+	require.NoError(t, err)
+
+	ev := st.next(t)
+	assert.True(t, ev.HasID)
+	assert.Equal(t, "7\x00x\x01\x7f", ev.ID, "the id goes out byte for byte")
+	assert.Equal(t, `{"a":1}`, ev.Data)
+	ev = st.next(t)
+	assert.False(t, ev.HasID)
+	assert.Equal(t, "no id", ev.Data)
+	assert.Equal(t, "after the injected ones", decode(t, st.next(t).Data)["content"])
+
+	assert.Equal(t, `{"a":1}`, js.next(t).Data)
+	assert.Equal(t, "no id", js.next(t).Data)
+	assert.Equal(t, "after the injected ones", decode(t, js.next(t).Data)["content"])
+	js.close()
+
+	require.NoError(t, s.InjectEvent("8", []byte("line 1\nline 2")))
+	ev = st.next(t)
+	assert.Equal(t, "8", ev.ID)
+	assert.Equal(t, "line 1\nline 2", ev.Data, "one data: line per line")
+
+	// Not replayed.
+	st.close()
+	st2, _ := openStream(t, s, "/flows?filter=acme/main", c.auth, sseAccept, "0")
+	for {
+		ev := st2.next(t)
+		require.True(t, json.Valid([]byte(ev.Data)), "data %q", ev.Data)
+		if decode(t, ev.Data)["content"] == "after the injected ones" {
+			break
+		}
+	}
+
+	// What would end the event early is refused.
+	assert.Error(t, s.InjectEvent("1\n", nil))
+	assert.Error(t, s.InjectEvent("1\r", nil))
+	assert.Error(t, s.InjectEvent("1", []byte("a\rb")))
+}
+
+func TestStream_InjectMessage(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	c := botClient(t, s)
+	st, _ := openStream(t, s, "/flows?filter=acme/main", c.auth, sseAccept, "")
+	s.WaitConnections(t, 1)
+	before := s.Messages("acme/main")
+	lastID := before[len(before)-1].ID
+
+	const huge = 1<<53 + 1
+	m, err := s.InjectMessage("acme/main", "dana", huge, "hostile")
+	require.NoError(t, err)
+	assert.Equal(t, huge, m.ID)
+	_, err = s.InjectMessage("acme/main", "mike", -5, "negative")
+	require.NoError(t, err)
+	next, err := s.Post("acme/main", "dana", "legit")
+	require.NoError(t, err)
+	assert.Equal(t, lastID+1, next.ID, "the flow's own ids go on")
+
+	first := st.next(t)
+	ev := decode(t, first.Data)
+	assert.Equal(t, "9007199254740993", string(mustNumber(t, first.Data, "id")))
+	assert.Equal(t, "message", ev["event"])
+	assert.Equal(t, s.FlowID("acme/main"), ev["flow"])
+	assert.Equal(t, "1305", ev["user"])
+	assert.Equal(t, "hostile", ev["content"])
+	assert.Equal(t, "-5", string(mustNumber(t, st.next(t).Data, "id")))
+	assert.Equal(t, "legit", decode(t, st.next(t).Data)["content"])
+
+	assert.Len(t, s.Messages("acme/main"), len(before)+1, "injected messages are not stored")
+	r := c.do(http.MethodGet, "/flows/acme/main/messages/"+strconv.Itoa(huge), nil)
+	assert.Equal(t, http.StatusNotFound, r.Status)
+
+	// Replayed like any event of the flow.
+	st2, _ := openStream(t, s, "/flows?filter=acme/main", c.auth, sseAccept, strconv.Itoa(mustInt(t, first.ID)-1))
+	assert.Equal(t, "hostile", decode(t, st2.next(t).Data)["content"])
+
+	_, err = s.InjectMessage("acme/nope", "dana", 1, "x")
+	assert.Error(t, err)
+	_, err = s.InjectMessage("acme/ops", "Ray_", 1, "not a member")
+	assert.Error(t, err)
+}
+
+// mustNumber returns the JSON number field key of the object data as written.
+func mustNumber(t *testing.T, data, key string) json.Number {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(data), &m))
+	return json.Number(m[key])
+}
+
+func mustInt(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
+}
+
 func TestStream_Stall(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t, flowdocktest.WithKeepAlive(10*time.Millisecond))

@@ -440,3 +440,18 @@ func mustJSON(t *testing.T, data []byte, key string) []byte {
 	require.NoError(t, json.Unmarshal(data, &m))
 	return m[key]
 }
+
+// A request is recorded before its answer goes out: a client that has read
+// an answer (here pages of 100 leads, larger than the server's write
+// buffer, so that they leave before the handler returns) finds the request
+// in Requests at once.
+func TestRequests_recordedBeforeAnswer(t *testing.T) {
+	s := newServer(t, velaflowstest.WithoutDemoData())
+	c := newClient(t, s)
+	s.AddLeads(100)
+	for i := range 200 {
+		r := mustOK(t, c.get("/crm/leads?limit=100"))
+		require.Len(t, r.items(), 100)
+		require.Equal(t, i+1, len(s.Requests()), "request %d is recorded once its answer is read", i)
+	}
+}

@@ -105,7 +105,8 @@ func (s *Server) conversationView(cv *conversation) Conversation {
 }
 
 // Requests returns every API request answered so far (not "/_sim/" ones),
-// in the order they finished.
+// in the order they were answered. A request is recorded before its answer
+// goes out, so a client that has an answer finds its request here.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

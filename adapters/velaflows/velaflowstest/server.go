@@ -220,18 +220,31 @@ type call struct {
 	token  *tokenInfo
 }
 
-// statusWriter remembers the status and error code written.
+// statusWriter remembers the status and error code written, and calls
+// before just before the header goes out, so that a request is recorded
+// before the client can see its answer.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	code   string
+	before func()
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
+		if w.before != nil {
+			w.before()
+		}
 	}
 	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) fail(e *apiError) {
@@ -259,7 +272,15 @@ func (s *Server) serveAPI(raw http.ResponseWriter, r *http.Request, path string,
 	if authErr != nil {
 		rec.AuthError = authErr.message
 	}
-	defer func() {
+	// The request is recorded when its answer's header is written (or, for
+	// a dropped connection, before the drop), never after: a client that
+	// has the answer finds the request in Requests.
+	recorded := false
+	record := func() {
+		if recorded {
+			return
+		}
+		recorded = true
 		rec.Status, rec.ErrorCode = w.status, w.code
 		s.mu.Lock()
 		s.requests = append(s.requests, rec)
@@ -267,7 +288,9 @@ func (s *Server) serveAPI(raw http.ResponseWriter, r *http.Request, path string,
 		s.cfg.logger.LogAttrs(r.Context(), slog.LevelInfo, "velaflowstest: api request",
 			slog.String("method", r.Method), slog.String("path", path), slog.Int("status", rec.Status),
 			slog.String("code", rec.ErrorCode), slog.String("fault", rec.Fault))
-	}()
+	}
+	w.before = record
+	defer record()
 
 	var spec routeSpec
 	var params map[string]string
@@ -277,6 +300,9 @@ func (s *Server) serveAPI(raw http.ResponseWriter, r *http.Request, path string,
 	}
 	if f, ok := s.popFault(); ok {
 		rec.Fault = f.name()
+		if f.kind == faultReset {
+			record() // before the client can see the connection drop
+		}
 		if s.applyFault(raw, w, r, f, tok, spec) {
 			return
 		}
