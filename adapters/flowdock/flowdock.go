@@ -284,9 +284,10 @@ func (a *Adapter) since(ctx context.Context, conversation string, afterID int64,
 
 // Send posts m to its flow (in m.Thread when set) or private chat. An
 // Activity or Discussion payload is posted with the flow token instead.
-// The send carries a uuid derived from m.Key; when the answer is lost, the
-// adapter looks the uuid up, and reports the send as done if it is there
-// and as safe to retry (a *bot.TemporaryError) if it is not.
+// The send carries a uuid derived from m.Key, the same for every attempt
+// of one message: when an answer is lost, the Bot's outbox asks
+// [Adapter.Delivered], which looks the uuid up, and a send that Flowdock
+// refuses because the uuid is taken reports the earlier attempt's success.
 func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
 	c, err := a.chat(ctx, m.Conversation)
 	if err != nil {
@@ -317,15 +318,18 @@ func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, err
 	if err == nil {
 		return bot.SendResult{ID: messageKey(m.Conversation, json.Number(strconv.FormatInt(sent.ID, 10)))}, nil
 	}
-	if _, isAPI := errors.AsType[*APIError](err); isAPI || ctx.Err() != nil {
-		return bot.SendResult{}, err
+	if apiErr, ok := errors.AsType[*APIError](err); ok && len(apiErr.Errors["uuid"]) > 0 {
+		// The uuid is taken: an earlier attempt of this message, whose
+		// answer was lost, is in the flow.
+		res := bot.SendResult{}
+		if found, _, lookErr := a.client.MessageByUUID(ctx, c, nm.UUID); lookErr == nil {
+			res.ID = messageKey(m.Conversation, json.Number(strconv.FormatInt(found.ID, 10)))
+		}
+		a.logger.LogAttrs(ctx, slog.LevelInfo, "flowdock: send refused as a duplicate uuid: an earlier attempt was delivered",
+			slog.String("conversation", m.Conversation))
+		return res, nil
 	}
-	// The request may or may not have reached Flowdock: look for it.
-	found, _, lookErr := a.client.MessageByUUID(ctx, c, nm.UUID)
-	if lookErr == nil && found != nil {
-		return bot.SendResult{ID: messageKey(m.Conversation, json.Number(strconv.FormatInt(found.ID, 10)))}, nil
-	}
-	return bot.SendResult{}, &bot.TemporaryError{Err: fmt.Errorf("flowdock: send (not found by uuid after a lost answer): %w", err)}
+	return bot.SendResult{}, err
 }
 
 func (a *Adapter) postIntegration(ctx context.Context, c Chat, post func() (*Message, *Response, error)) (bot.SendResult, error) {

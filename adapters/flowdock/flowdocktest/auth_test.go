@@ -166,3 +166,50 @@ func TestServer_FailRequests(t *testing.T) {
 	}
 	assert.Equal(t, 2, faults)
 }
+
+// ResetRequests drops a write's connection before it is served, and
+// LoseAnswers after: in both the client gets no answer, and only the
+// second leaves the message in the flow. Reads do not use them up.
+func TestServer_ConnectionFaults(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	c := botClient(t, s)
+	post := func(text string) error {
+		body := strings.NewReader(`{"event":"message","content":"` + text + `"}`)
+		req, err := http.NewRequest(http.MethodPost, s.URL()+"/flows/acme/main/messages", body)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", c.auth)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.hc.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}
+	has := func(text string) bool {
+		for _, m := range s.Messages("acme/main") {
+			if m.Content == text {
+				return true
+			}
+		}
+		return false
+	}
+
+	s.ResetRequests(1)
+	s.LoseAnswers(1)
+	assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/flows", nil).Status, "a read uses no connection fault")
+	require.Error(t, post("reset"))
+	assert.False(t, has("reset"), "a reset request is not served")
+	require.Error(t, post("lost"))
+	assert.True(t, has("lost"), "a request whose answer is lost is served")
+	require.NoError(t, post("fine"))
+	assert.True(t, has("fine"))
+
+	var faults []string
+	for _, rq := range s.Requests() {
+		if rq.Fault != "" {
+			faults = append(faults, rq.Fault)
+		}
+	}
+	assert.Equal(t, []string{"reset", "lose-answer"}, faults)
+}

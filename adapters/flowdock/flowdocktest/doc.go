@@ -243,7 +243,11 @@
 // [Server.Stall] stops all stream writes, keep-alives included, for a
 // while; [Server.FailStreams] fails the next n stream connects with a
 // status; [Server.FailRequests] fails the next n REST requests with a
-// status (e.g. 500, 503). [Server.Connections] and [Server.WaitConnections]
+// status (e.g. 500, 503); [Server.ResetRequests] drops the connections of
+// the next n REST requests that change something before serving them, and
+// [Server.LoseAnswers] after serving them, so that a client cannot tell
+// whether Flowdock acted.
+// [Server.Connections] and [Server.WaitConnections]
 // observe open streams.
 //
 // # Acting as others, and recording

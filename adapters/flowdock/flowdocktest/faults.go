@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -118,6 +120,61 @@ func (s *Server) FailRequests(status, n int) {
 	}
 	s.mu.Unlock()
 }
+
+// Connection faults, queued in dropWrites, apply to requests that change
+// something (any method but GET and HEAD), so that reads the client makes
+// meanwhile (a stream's backfill) do not use them up.
+const (
+	faultReset      = 1 // drop the connection before serving the request
+	faultLoseAnswer = 2 // serve the request, then drop the connection
+)
+
+// ResetRequests makes the server close the connection of each of the next
+// n REST requests that would change something (POST, PUT, DELETE) without
+// serving or answering it (with a TCP reset where possible): the client
+// cannot tell whether Flowdock acted. Calls add up, in turn with
+// LoseAnswers.
+func (s *Server) ResetRequests(n int) { s.pushDrop(faultReset, n) }
+
+// LoseAnswers makes the server serve each of the next n REST requests that
+// change something (POST, PUT, DELETE) in full — a message is posted, an
+// edit applied — and then close its connection without answering: the
+// request reached Flowdock, but the client cannot know. Calls add up, in
+// turn with ResetRequests.
+func (s *Server) LoseAnswers(n int) { s.pushDrop(faultLoseAnswer, n) }
+
+func (s *Server) pushDrop(kind, n int) {
+	s.mu.Lock()
+	for range n {
+		s.dropWrites = append(s.dropWrites, kind)
+	}
+	s.mu.Unlock()
+}
+
+// dropConnection closes the connection of a request without an answer,
+// with a TCP reset where possible.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+// discardWriter keeps nothing: the answer of a request whose answer is to
+// be lost.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 func (s *Server) popFail(q *[]int) int {
 	s.mu.Lock()

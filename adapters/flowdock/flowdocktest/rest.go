@@ -32,11 +32,25 @@ type route struct {
 func (s *Server) serveREST(w0 http.ResponseWriter, r *http.Request, p string) {
 	w := &statusWriter{ResponseWriter: w0}
 	rq := Request{Host: "api", Path: p}
-	defer s.recordOnce(w, r, &rq)()
+	rec := s.recordOnce(w, r, &rq)
+	defer rec()
 	if st := s.popFail(&s.failREST); st != 0 {
 		rq.Fault = "fail " + strconv.Itoa(st)
 		writeError(w, &apiError{status: st, message: statusMessage(st)})
 		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		switch s.popFail(&s.dropWrites) {
+		case faultReset:
+			rq.Fault = "reset"
+			rec() // before the client can see the connection drop
+			dropConnection(w0)
+			return
+		case faultLoseAnswer:
+			rq.Fault = "lose-answer"
+			w.ResponseWriter = discardWriter{header: http.Header{}}
+			defer func() { rec(); dropConnection(w0) }()
+		}
 	}
 	segs := segments(p)
 	if len(segs) > 0 && segs[0] == "v1" {

@@ -63,6 +63,7 @@ type Server struct {
 	stallUntil time.Time
 	failStream []int
 	failREST   []int
+	dropWrites []int // faultReset, faultLoseAnswer
 	lastIDs    []string
 
 	requests []Request
