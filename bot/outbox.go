@@ -33,7 +33,9 @@ import (
 //     a connection refused before anything was sent) wait with exponential
 //     backoff and jitter, or the capped Retry-After, and try again; an error
 //     whose outcome is unknown (a connection broken after the request was
-//     written, a timeout) is not retried blindly;
+//     written, a timeout) is not retried blindly: a Confirmer adapter is
+//     asked whether the platform has the message, after the last attempt
+//     too, and it is sent again only when the platform lacks it;
 //  5. on a permanent failure or too many attempts, release the claim and
 //     move the message to the dead-letter list;
 //  6. on success, apply the ownership change the send caused: a Handoff
@@ -219,15 +221,15 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			if !ok {
 				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 			}
-			if attempts >= o.cfg.MaxAttempts {
-				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
-			}
 			if unsure.IsZero() {
 				unsure = began
 			}
 			// Give the platform time to finish what it may have started,
-			// then ask it.
-			if !o.retrying(ctx, m, err, attempts, d) {
+			// then ask it — after the last attempt too, so that a message
+			// given up is one the platform lacks, safe to replay.
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery of unknown outcome; asking the platform", slog.Any("msg", m),
+				slog.Int("attempts", attempts), slog.Duration("wait", d), slog.Any("error", err))
+			if !sleep(ctx, d) {
 				return fail(attempts, err)
 			}
 			res, there, cerr := o.confirm(ctx, po, c, m, unsure)
@@ -243,7 +245,10 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 				o.afterSend(ctx, po, m, res)
 				return OutcomeSent
 			}
-			continue // the platform does not have it: send again
+			if attempts >= o.cfg.MaxAttempts {
+				return fail(attempts, err) // the platform lacks it
+			}
+			wait = 0 // the platform does not have it: send again now
 		default:
 			return fail(attempts+1, err)
 		}
