@@ -131,3 +131,30 @@ func TestPipeline_DeliverConfirmsInterruptedDeliveries(t *testing.T) {
 		})
 	}
 }
+
+// A delivery that Pipeline.Deliver's ctx cuts short (the shutdown
+// deadline) is left to the Broker, which hands the message out again: it
+// is reported as interrupted and is not a dead letter as well, which a
+// Replay would send once more. The in-memory outbox, whose queue ends with
+// the process, dead-letters it instead.
+func TestPipeline_DeliverInterrupted(t *testing.T) {
+	fa := bottest.NewFakeAdapter("fake")
+	br := pipelineBroker{p: make(chan *bot.Pipeline, 1)}
+	b, err := bot.New(bot.WithAdapters(fa), bot.WithBroker(br), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	bottest.Run(t, b)
+	p := <-br.p
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	m := &bot.Message{Platform: "fake", Conversation: "c", Key: "k1", Text: "hello"}
+	assert.Equal(t, bot.OutcomeInterrupted, p.Deliver(ctx, m, time.Time{}))
+	assert.Empty(t, deadLetters(t, b))
+	assert.Zero(t, b.Stats().DeadLettered)
+	assert.Equal(t, "interrupted", bot.OutcomeInterrupted.String())
+
+	// A refusal by the platform is a failure, and a dead letter.
+	fa.FailNext(errors.New("400 invalid phone"))
+	assert.Equal(t, bot.OutcomeFailed, p.Deliver(t.Context(), m, time.Time{}))
+	assert.Len(t, deadLetters(t, b), 1)
+}

@@ -110,7 +110,7 @@ func (o *outbox) close() {
 // replica fires the job), can arrive twice and need the claim.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	if m.minted != "" && m.minted == m.Key {
-		o.transmit(ctx, po, m, time.Time{}, nil)
+		o.transmit(ctx, po, m, time.Time{}, nil, false)
 		return
 	}
 	b := o.b
@@ -124,17 +124,25 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		b.skipSend(ctx, m)
 		return
 	}
-	o.transmit(ctx, po, m, time.Time{}, func() { _ = claim.delete(context.WithoutCancel(ctx), b.keys) })
+	o.transmit(ctx, po, m, time.Time{}, func() { _ = claim.delete(context.WithoutCancel(ctx), b.keys) }, false)
 }
 
 // transmit re-checks ownership, confirms an in-doubt earlier attempt
 // (since not zero) with a Confirmer adapter, then sends m with pacing and
 // retries. When it gives up it calls release (if not nil) and then moves
 // m to the dead-letter list, in that order, so that a replay of the dead
-// letter finds the claim released.
-func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func()) Outcome {
+// letter finds the claim released. When ctx ends first and kept is true
+// (a Broker holds m and hands it out again), it returns
+// OutcomeInterrupted and does neither; the in-memory outbox (kept false)
+// has no other place for m than the dead letters.
+func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func(), kept bool) Outcome {
 	b := o.b
 	fail := func(attempts int, err error) Outcome {
+		if kept && ctx.Err() != nil {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery interrupted; left to the broker", slog.Any("msg", m),
+				slog.Int("attempts", attempts), slog.Any("error", err))
+			return OutcomeInterrupted
+		}
 		if release != nil {
 			release()
 		}
