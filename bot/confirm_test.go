@@ -120,6 +120,7 @@ func TestPipeline_DeliverConfirmsInterruptedDeliveries(t *testing.T) {
 			if tt.want == bot.OutcomeFailed {
 				require.Len(t, deadLetters(t, b), 1)
 				assert.ErrorIs(t, deadLetters(t, b)[0].Err, errCannotTell)
+				assert.ErrorIs(t, deadLetters(t, b)[0].Err, bot.ErrOutcomeUnknown, "it may be on the platform")
 			} else {
 				assert.Empty(t, deadLetters(t, b))
 			}

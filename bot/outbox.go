@@ -165,7 +165,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 		if c, ok := po.adapter.(Confirmer); ok {
 			res, there, err := o.confirm(ctx, po, c, m, since)
 			if err != nil {
-				return fail(0, fmt.Errorf("bot: confirm an interrupted delivery: %w", err))
+				return fail(0, fmt.Errorf("%w: confirm an interrupted delivery: %w", ErrOutcomeUnknown, err))
 			}
 			if there {
 				b.stats.confirmed.Add(1)
@@ -203,6 +203,11 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			return OutcomeSent
 		}
 		if ctx.Err() != nil {
+			// Cut short: unless the error shows that nothing was sent,
+			// the request may have reached the platform.
+			if k, _ := o.classify(po, err, attempts+1); k == failUnknown || errors.Is(err, ctx.Err()) {
+				err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+			}
 			return fail(attempts+1, err)
 		}
 		var wait time.Duration
@@ -238,11 +243,11 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery of unknown outcome; asking the platform", slog.Any("msg", m),
 				slog.Int("attempts", attempts), slog.Duration("wait", d), slog.Any("error", err))
 			if !sleep(ctx, d) {
-				return fail(attempts, err)
+				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 			}
 			res, there, cerr := o.confirm(ctx, po, c, m, unsure)
 			if cerr != nil {
-				return fail(attempts, fmt.Errorf("bot: confirm a delivery of unknown outcome: %w (after %w)", cerr, err))
+				return fail(attempts, fmt.Errorf("%w: confirm: %w (after %w)", ErrOutcomeUnknown, cerr, err))
 			}
 			if there {
 				b.stats.confirmed.Add(1)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -240,4 +241,58 @@ func TestOutbox_UnknownOutcomeOnLastAttempt(t *testing.T) {
 			})
 		})
 	}
+}
+
+// hangingAdapter is a FakeAdapter whose Send hangs until its ctx ends, as
+// a send to a platform that does not answer does.
+type hangingAdapter struct {
+	*bottest.FakeAdapter
+	hung chan struct{} // closed when a Send hangs
+	once sync.Once
+}
+
+func (a *hangingAdapter) Send(ctx context.Context, _ *bot.Message) (bot.SendResult, error) {
+	a.once.Do(func() { close(a.hung) })
+	<-ctx.Done()
+	return bot.SendResult{}, ctx.Err()
+}
+
+// A dead letter that may be on the platform already says so: its error
+// wraps ErrOutcomeUnknown whenever nobody could tell whether the platform
+// has the message — no Confirmer, a Confirmer that cannot tell, a send cut
+// short by the shutdown deadline — so that whoever replays it knows that
+// it may arrive twice. A letter the platform is known to lack does not.
+func TestOutbox_DeadLetterOfUnknownOutcomeSaysSo(t *testing.T) {
+	t.Run("Confirmer cannot tell", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			fa := bottest.NewFakeAdapter("fake")
+			ca := &confirmingAdapter{FakeAdapter: fa, has: map[string]bool{}, errs: []error{errCannotTell}}
+			b, err := bot.New(bot.WithAdapters(ca), bot.WithLogger(bottest.Logger(t)))
+			require.NoError(t, err)
+			fa.FailNext(errReset)
+			bottest.Run(t, b)
+			require.NoError(t, b.Send(t.Context(), out("c", "k1", "hello")))
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			dl := deadLetters(t, b)
+			require.Len(t, dl, 1)
+			assert.ErrorIs(t, dl[0].Err, bot.ErrOutcomeUnknown)
+			assert.ErrorIs(t, dl[0].Err, errCannotTell)
+			assert.ErrorIs(t, dl[0].Err, syscall.ECONNRESET)
+		})
+	})
+	t.Run("send cut short by the shutdown deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ha := &hangingAdapter{FakeAdapter: bottest.NewFakeAdapter("fake"), hung: make(chan struct{})}
+			b, err := bot.New(bot.WithAdapters(ha), bot.WithLogger(bottest.Logger(t)), bot.WithShutdownTimeout(time.Second))
+			require.NoError(t, err)
+			stop := bottest.Run(t, b)
+			require.NoError(t, b.Send(t.Context(), out("c", "k1", "hello")))
+			<-ha.hung
+			require.NoError(t, stop())
+			dl := deadLetters(t, b)
+			require.Len(t, dl, 1)
+			assert.ErrorIs(t, dl[0].Err, bot.ErrOutcomeUnknown)
+		})
+	})
 }
