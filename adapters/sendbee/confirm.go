@@ -53,19 +53,24 @@ var ErrUnconfirmed = errors.New("sendbee: delivered: too many newer messages to 
 //     never "not there" without having looked back to the cutoff.
 //
 // Delivered returns false and a nil error, without any request, for
-// messages it cannot match: templates (the platform stores the rendered
-// template text, which the adapter does not know) and messages Send would
-// refuse (no conversation, no text and no attachment, several attachments,
-// an unknown payload), which were never sent. A message whose media the
-// platform does not echo back under the same URL is not found either.
-// API errors are returned wrapped, with a false result.
+// messages Send would refuse (no conversation, no text and no attachment,
+// several attachments, an unknown payload), which were never sent. For a
+// template it returns an error wrapping errors.ErrUnsupported, without any
+// request: the platform stores the rendered template text, which the
+// adapter does not know, so it cannot tell (and "not there" would have the
+// template sent twice). A message whose media the platform does not echo
+// back under the same URL is not found. API errors are returned wrapped,
+// with a false result.
 func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time) (bot.SendResult, bool, error) {
 	if m.Conversation == "" {
 		return bot.SendResult{}, false, nil
 	}
 	out, err := fromMessage(m, "") // the recipient is not compared
-	if err != nil || out.text == nil {
+	if err != nil {
 		return bot.SendResult{}, false, nil
+	}
+	if out.text == nil {
+		return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: a template cannot be matched: %w", errors.ErrUnsupported)
 	}
 	want := out.text
 	cutoff := since.Truncate(time.Second)

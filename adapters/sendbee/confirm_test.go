@@ -2,6 +2,7 @@ package sendbee_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -159,8 +160,9 @@ func TestAdapter_Delivered_content(t *testing.T) {
 	}
 }
 
-// Messages Delivered cannot match, or that Send refuses, are not found,
-// and the API is not asked.
+// Messages that Send refuses are not found, and a template, whose
+// rendered text Delivered cannot match, is an error (it cannot tell); the
+// API is not asked.
 func TestAdapter_Delivered_unmatchable(t *testing.T) {
 	t.Parallel()
 	s := newConfirmSetup(t)
@@ -173,7 +175,6 @@ func TestAdapter_Delivered_unmatchable(t *testing.T) {
 		name string
 		m    *bot.Message
 	}{
-		{"a template", tpl},
 		{"no conversation", &bot.Message{Platform: sendbee.Name, Text: "hi"}},
 		{"no text, no attachment", &bot.Message{Platform: sendbee.Name, Conversation: s.conv, Text: "  "}},
 		{"two attachments", &bot.Message{Platform: sendbee.Name, Conversation: s.conv, Text: "hi",
@@ -188,6 +189,12 @@ func TestAdapter_Delivered_unmatchable(t *testing.T) {
 			assert.Zero(t, res)
 		})
 	}
+	t.Run("a template", func(t *testing.T) {
+		res, ok, err := s.sb.Delivered(t.Context(), tpl, since)
+		assert.ErrorIs(t, err, errors.ErrUnsupported)
+		assert.False(t, ok)
+		assert.Zero(t, res)
+	})
 	assert.Len(t, s.listCalls(), before, "no message list was requested")
 }
 
