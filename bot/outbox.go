@@ -313,20 +313,39 @@ func (o *outbox) owner(ctx context.Context, m *Message) (Owner, error) {
 }
 
 // confirm asks a Confirmer whether m reached the platform, retrying
-// rate-limit and temporary failures as sends are retried. An error it
-// returns means nobody can tell: the caller gives m up rather than risk
-// sending it twice.
+// rate-limit and temporary failures as sends are retried: up to
+// MaxAttempts tries, rate-limit answers not counted but bounded by
+// MaxRateLimitWait. An error it returns means nobody can tell: the caller
+// gives m up rather than risk sending it twice.
 func (o *outbox) confirm(ctx context.Context, po *platformOut, c Confirmer, m *Message, since time.Time) (SendResult, bool, error) {
-	for attempt := 1; ; attempt++ {
+	var limited time.Time // when the first rate-limit answer came
+	for attempt := 1; ; {
 		if err := o.pace(ctx, po); err != nil {
 			return SendResult{}, false, err
 		}
+		began := time.Now()
 		res, there, err := c.Delivered(ctx, m, since)
 		if err == nil {
 			return res, there, nil
 		}
 		k, wait := o.classify(po, err, attempt)
-		if k == failPermanent || attempt >= o.cfg.MaxAttempts || !sleep(ctx, wait) {
+		switch k {
+		case failPermanent:
+			return SendResult{}, false, err
+		case failRateLimited:
+			if limited.IsZero() {
+				limited = began
+			}
+			if time.Since(limited)+wait > o.cfg.MaxRateLimitWait {
+				return SendResult{}, false, err
+			}
+		default:
+			if attempt >= o.cfg.MaxAttempts {
+				return SendResult{}, false, err
+			}
+			attempt++
+		}
+		if !sleep(ctx, wait) {
 			return SendResult{}, false, err
 		}
 	}
