@@ -169,3 +169,22 @@ func TestAdapter_ForgedFloodDoesNotRedirectReplies(t *testing.T) {
 	_, ok := s.emu.ConversationByPhone(thief)
 	assert.False(t, ok, "the third party's phone received nothing")
 }
+
+// The Bot's outbox goes on delivering what is queued after the adapters'
+// Run has returned (the shutdown drain); the adapter's lookups then still
+// take their turn in the rate limit of the Pacer its last Run was given.
+func TestAdapter_LookupsPacedAfterRun(t *testing.T) {
+	s := newSetup(t, nil)
+	p := &pacer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.sb.Run(ctx, p) }()
+	waitRunning(t, s.sb)
+	cancel()
+	require.NoError(t, <-done)
+
+	const ana = "5eedc0de-0000-4000-8000-000000000001" // the emulator's demo conversation
+	_, err := s.sb.Send(t.Context(), &bot.Message{Platform: sendbee.Name, Conversation: ana, Text: "drained"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), p.paced.Load(), "the unknown conversation's lookup is paced")
+}

@@ -174,7 +174,8 @@ func (a *Adapter) Limits() bot.Limits {
 
 // Run makes the webhook handler publish to p until ctx is done, then
 // returns nil. When p is a bot.Pacer, the adapter's own lookups are paced
-// with it.
+// with it, also after Run returns (the Bot delivers its queued messages
+// then), until the next Run.
 func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 	if !a.pub.CompareAndSwap(nil, &p) {
 		return errors.New("sendbee: Run called while already running")
@@ -182,7 +183,8 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 	defer a.pub.Store(nil)
 	if pc, ok := p.(bot.Pacer); ok {
 		a.pacer.Store(&pc)
-		defer a.pacer.Store(nil)
+	} else {
+		a.pacer.Store(nil)
 	}
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "receiving webhooks")
 	<-ctx.Done()
