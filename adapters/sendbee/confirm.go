@@ -43,6 +43,8 @@ var ErrUnconfirmed = errors.New("sendbee: delivered: too many newer messages to 
 //   - Direction: only "outbound" messages count, never a customer's. The
 //     API does not tell a bot's message from an identical one a dashboard
 //     agent sent in the same window; both count.
+//   - Pacing: the caller paces the first request (the Bot's outbox does);
+//     Delivered paces the others with the bot.Pacer given to Run.
 //   - Order and bound: the order of GET /conversations/messages is not
 //     documented (the emulator lists newest first). Delivered reads page 1;
 //     if its sent_at values ascend, the list is oldest first and it goes on
@@ -89,7 +91,14 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 	}
 
 	page, step := 1, 1
-	for range confirmPages {
+	for i := range confirmPages {
+		if i > 0 {
+			// The outbox paced the first request; the others take their
+			// turn in the rate limit too.
+			if err := a.pace(ctx); err != nil {
+				return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: %w", err)
+			}
+		}
 		p, _, err := a.client.ConversationMessages(ctx, MessagesOptions{ConversationID: m.Conversation, Page: page})
 		if errors.Is(err, ErrPagination) {
 			return bot.SendResult{}, false, nil // the list is shorter than it was a moment ago: its end

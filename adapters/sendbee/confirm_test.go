@@ -370,3 +370,29 @@ func TestAdapter_Delivered_errors(t *testing.T) {
 		assert.True(t, ok)
 	})
 }
+
+// Delivered's reads of the pages after the first take their turn in the
+// rate limit, as the adapter's lookups do (the outbox paces the first).
+func TestAdapter_Delivered_pagesArePaced(t *testing.T) {
+	s := newConfirmSetup(t, sendbeetest.WithPageSize(2))
+	p := &pacer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.sb.Run(ctx, p) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitRunning(t, s.sb)
+
+	since := s.clock.now()
+	m := &bot.Message{Text: "Thanks, see you soon."}
+	s.send(t, m)
+	for i := range 5 {
+		s.clock.advance(10 * time.Millisecond)
+		s.emu.CustomerMessage(confirmPhone, "Ana", fmt.Sprintf("message %d", i))
+	}
+	before := p.paced.Load()
+	_, ok, err := s.sb.Delivered(t.Context(), m, since)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Len(t, s.listCalls(), 3)
+	assert.Equal(t, int64(2), p.paced.Load()-before, "pages 2 and 3 are paced")
+}

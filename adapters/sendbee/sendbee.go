@@ -177,15 +177,19 @@ func (a *Adapter) Limits() bot.Limits {
 // with it, also after Run returns (the Bot delivers its queued messages
 // then), until the next Run.
 func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
-	if !a.pub.CompareAndSwap(nil, &p) {
+	if a.pub.Load() != nil {
 		return errors.New("sendbee: Run called while already running")
 	}
-	defer a.pub.Store(nil)
+	// The Pacer first, so that it is in place once webhooks are served.
 	if pc, ok := p.(bot.Pacer); ok {
 		a.pacer.Store(&pc)
 	} else {
 		a.pacer.Store(nil)
 	}
+	if !a.pub.CompareAndSwap(nil, &p) {
+		return errors.New("sendbee: Run called while already running")
+	}
+	defer a.pub.Store(nil)
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "receiving webhooks")
 	<-ctx.Done()
 	return nil
