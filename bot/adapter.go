@@ -132,16 +132,21 @@ type OwnerController interface {
 }
 
 // A Confirmer is an Adapter that can tell whether an outbound message
-// reached the platform. The outbox asks it about a message whose earlier
-// delivery attempt was cut short with its outcome unknown — the process died
-// between the request and recording the result — so that a durable outbox
-// (storage/jetstream) sends such a message again only when the platform
-// does not have it. Without a Confirmer, such a message is sent again and
-// may arrive twice.
+// reached the platform. The outbox asks it about a message whose delivery
+// attempt ended with its outcome unknown — the connection broke after the
+// request was written (a reset, a timeout), or the process died between
+// the request and recording the result (a durable outbox,
+// storage/jetstream) — and sends the message again only when the platform
+// does not have it. Without a Confirmer, the outbox gives the first kind to
+// the dead letters (wrapping [ErrOutcomeUnknown]) and sends the second
+// kind again, which may then arrive twice.
 type Confirmer interface {
 	// Delivered reports whether the platform holds an outbound message to
 	// m.Conversation with m's content that was created at or after since,
-	// the time the interrupted attempt began. When it returns true it also
-	// returns what the platform says about that message.
+	// taken on the Bot's clock when (or before) the attempt in doubt began.
+	// When it returns true it also returns what the platform says about
+	// that message. When it cannot tell (the platform's records do not
+	// show such a message as sent, or do not reach back to since), it
+	// returns an error, never false: false makes the outbox send m again.
 	Delivered(ctx context.Context, m *Message, since time.Time) (SendResult, bool, error)
 }

@@ -145,9 +145,15 @@ const (
 	// OutcomeFailed: given up on; the message is on the dead-letter list,
 	// from which [Bot.Replay] sends it again.
 	OutcomeFailed
+	// OutcomeInterrupted: the ctx given to Deliver ended first (the
+	// shutdown deadline). The message is neither delivered for sure nor on
+	// the dead-letter list: the Broker keeps it and hands it out again,
+	// with the since of its interrupted delivery, as an attempt may have
+	// reached the platform.
+	OutcomeInterrupted
 )
 
-// String returns "sent", "suppressed" or "failed".
+// String returns "sent", "suppressed", "failed" or "interrupted".
 func (o Outcome) String() string {
 	switch o {
 	case OutcomeSent:
@@ -156,6 +162,8 @@ func (o Outcome) String() string {
 		return "suppressed"
 	case OutcomeFailed:
 		return "failed"
+	case OutcomeInterrupted:
+		return "interrupted"
 	}
 	return "Outcome(" + strconv.Itoa(int(o)) + ")"
 }
@@ -163,8 +171,10 @@ func (o Outcome) String() string {
 // Deliver delivers m through the adapter of m.Platform with the outbox's
 // rules — ownership re-check, rate limits, retries with backoff, dead
 // letters, ownership changes caused by the send — and returns what became
-// of it. It returns when the message is delivered or given up on; ctx
-// bounds the whole (cancel it to give up at shutdown).
+// of it. It returns when the message is delivered or given up on, or when
+// ctx is done: ctx bounds the whole, and a delivery it cuts short (at the
+// shutdown deadline) returns OutcomeInterrupted and is not dead-lettered,
+// so that the Broker hands the message out again.
 //
 // A non-zero since says that an earlier attempt to deliver m began then and
 // its outcome is unknown (its process died). When the adapter is a
@@ -181,5 +191,5 @@ func (p *Pipeline) Deliver(ctx context.Context, m *Message, since time.Time) Out
 		o.deadLetter(ctx, &platformOut{name: m.Platform}, m, 0, ErrUnknownPlatform)
 		return OutcomeFailed
 	}
-	return p.b.out.transmit(ctx, po, m, since, nil)
+	return p.b.out.transmit(ctx, po, m, since, nil, true)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -120,6 +121,7 @@ func TestPipeline_DeliverConfirmsInterruptedDeliveries(t *testing.T) {
 			if tt.want == bot.OutcomeFailed {
 				require.Len(t, deadLetters(t, b), 1)
 				assert.ErrorIs(t, deadLetters(t, b)[0].Err, errCannotTell)
+				assert.ErrorIs(t, deadLetters(t, b)[0].Err, bot.ErrOutcomeUnknown, "it may be on the platform")
 			} else {
 				assert.Empty(t, deadLetters(t, b))
 			}
@@ -128,6 +130,78 @@ func TestPipeline_DeliverConfirmsInterruptedDeliveries(t *testing.T) {
 				confirmed = 1
 			}
 			assert.Equal(t, confirmed, st.Confirmed)
+		})
+	}
+}
+
+// A delivery that Pipeline.Deliver's ctx cuts short (the shutdown
+// deadline) is left to the Broker, which hands the message out again: it
+// is reported as interrupted and is not a dead letter as well, which a
+// Replay would send once more. The in-memory outbox, whose queue ends with
+// the process, dead-letters it instead.
+func TestPipeline_DeliverInterrupted(t *testing.T) {
+	fa := bottest.NewFakeAdapter("fake")
+	br := pipelineBroker{p: make(chan *bot.Pipeline, 1)}
+	b, err := bot.New(bot.WithAdapters(fa), bot.WithBroker(br), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	bottest.Run(t, b)
+	p := <-br.p
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	m := &bot.Message{Platform: "fake", Conversation: "c", Key: "k1", Text: "hello"}
+	assert.Equal(t, bot.OutcomeInterrupted, p.Deliver(ctx, m, time.Time{}))
+	assert.Empty(t, deadLetters(t, b))
+	assert.Zero(t, b.Stats().DeadLettered)
+	assert.Equal(t, "interrupted", bot.OutcomeInterrupted.String())
+
+	// A refusal by the platform is a failure, and a dead letter.
+	fa.FailNext(errors.New("400 invalid phone"))
+	assert.Equal(t, bot.OutcomeFailed, p.Deliver(t.Context(), m, time.Time{}))
+	assert.Len(t, deadLetters(t, b), 1)
+}
+
+// Asking the platform follows the outbox's rules for rate limits: a 429
+// is not one of the MaxAttempts tries but a wait, bounded by
+// MaxRateLimitWait.
+func TestPipeline_DeliverConfirmRateLimitIsNotAnAttempt(t *testing.T) {
+	rl := &bot.RateLimitError{Platform: "fake", RetryAfter: time.Second}
+	tests := []struct {
+		name     string
+		errs     []error
+		maxWait  time.Duration
+		want     bot.Outcome
+		wantRL   bool // the dead letter is the rate limit's
+		wantAskd int32
+	}{
+		{name: "five 429s, then held", errs: []error{rl, rl, rl, rl, rl}, want: bot.OutcomeSent, wantAskd: 6},
+		{name: "429s past MaxRateLimitWait", errs: []error{rl, rl, rl, rl, rl}, maxWait: 3 * time.Second,
+			want: bot.OutcomeFailed, wantRL: true, wantAskd: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fa := bottest.NewFakeAdapter("fake")
+				ca := &confirmingAdapter{FakeAdapter: fa, has: map[string]bool{"k1": true}, errs: tt.errs}
+				br := pipelineBroker{p: make(chan *bot.Pipeline, 1)}
+				b, err := bot.New(bot.WithAdapters(ca), bot.WithBroker(br), bot.WithLogger(bottest.Logger(t)),
+					bot.WithOutbox(bot.OutboxConfig{MaxAttempts: 3, MaxRateLimitWait: tt.maxWait}))
+				require.NoError(t, err)
+				bottest.Run(t, b)
+				p := <-br.p
+
+				m := &bot.Message{Platform: "fake", Conversation: "c", Key: "k1", Text: "hello"}
+				assert.Equal(t, tt.want, p.Deliver(t.Context(), m, time.Now().Add(-time.Minute)))
+				assert.Equal(t, tt.wantAskd, ca.asked.Load(), "Delivered calls")
+				assert.Empty(t, fa.Sent())
+				if tt.wantRL {
+					dl := deadLetters(t, b)
+					require.Len(t, dl, 1)
+					var got *bot.RateLimitError
+					assert.ErrorAs(t, dl[0].Err, &got)
+					assert.ErrorIs(t, dl[0].Err, bot.ErrOutcomeUnknown)
+				}
+			})
 		})
 	}
 }

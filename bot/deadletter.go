@@ -14,7 +14,7 @@ import (
 type DeadLetter struct {
 	ID       string // for Replay and Discard
 	Message  *Message
-	Err      error // why it was given up; from a DeadLetterStore, only its text survives
+	Err      error // why it was given up; from a DeadLetterStore, its text and whether it wraps ErrOutcomeUnknown
 	Attempts int   // sends tried; rate-limited requests are not counted
 	Time     time.Time
 }
@@ -29,7 +29,9 @@ type DeadLetter struct {
 // Implementations must be safe for concurrent use.
 type DeadLetterStore interface {
 	// AddDeadLetter stores d, whose ID is empty, and returns the ID it was
-	// given. IDs are unique within the store.
+	// given. IDs are unique within the store. The store keeps at least the
+	// text of d.Err and whether it wraps ErrOutcomeUnknown: the error it
+	// gives back wraps ErrOutcomeUnknown if d.Err did.
 	AddDeadLetter(ctx context.Context, d DeadLetter) (id string, err error)
 	// DeadLetters returns up to limit dead letters, oldest first (all of
 	// them when limit is negative), and how many the store holds.

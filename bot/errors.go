@@ -22,11 +22,13 @@ var (
 	// ErrContinue, returned by a handler chosen by a Router, lets routing go
 	// on to the next matching route. It is not an error of the handler.
 	ErrContinue = errors.New("bot: continue routing")
-	// ErrOutcomeUnknown is wrapped by the error of a dead letter whose
-	// delivery broke after the request was written (a connection reset, a
-	// timeout) to an adapter that cannot tell whether the platform got it
-	// (it is not a Confirmer). The outbox does not send such a message
-	// again on its own, since it might arrive twice; Bot.Replay does.
+	// ErrOutcomeUnknown is wrapped by the error of a dead letter that may
+	// be on the platform already: its delivery broke after the request was
+	// written (a connection reset, a timeout, the shutdown deadline), and
+	// nobody could tell whether the platform got it — the adapter is not a
+	// Confirmer, or its Confirmer failed or could not tell. The outbox does
+	// not send such a message again on its own, since it might arrive
+	// twice; Bot.Replay does.
 	ErrOutcomeUnknown = errors.New("bot: outcome of the delivery unknown")
 	// ErrConflict is returned by a RevisionStore when a key changed since
 	// the revision the caller read.

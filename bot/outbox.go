@@ -33,7 +33,9 @@ import (
 //     a connection refused before anything was sent) wait with exponential
 //     backoff and jitter, or the capped Retry-After, and try again; an error
 //     whose outcome is unknown (a connection broken after the request was
-//     written, a timeout) is not retried blindly;
+//     written, a timeout) is not retried blindly: a Confirmer adapter is
+//     asked whether the platform has the message, after the last attempt
+//     too, and it is sent again only when the platform lacks it;
 //  5. on a permanent failure or too many attempts, release the claim and
 //     move the message to the dead-letter list;
 //  6. on success, apply the ownership change the send caused: a Handoff
@@ -108,7 +110,7 @@ func (o *outbox) close() {
 // replica fires the job), can arrive twice and need the claim.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 	if m.minted != "" && m.minted == m.Key {
-		o.transmit(ctx, po, m, time.Time{}, nil)
+		o.transmit(ctx, po, m, time.Time{}, nil, false)
 		return
 	}
 	b := o.b
@@ -122,17 +124,25 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 		b.skipSend(ctx, m)
 		return
 	}
-	o.transmit(ctx, po, m, time.Time{}, func() { _ = claim.delete(context.WithoutCancel(ctx), b.keys) })
+	o.transmit(ctx, po, m, time.Time{}, func() { _ = claim.delete(context.WithoutCancel(ctx), b.keys) }, false)
 }
 
 // transmit re-checks ownership, confirms an in-doubt earlier attempt
 // (since not zero) with a Confirmer adapter, then sends m with pacing and
 // retries. When it gives up it calls release (if not nil) and then moves
 // m to the dead-letter list, in that order, so that a replay of the dead
-// letter finds the claim released.
-func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func()) Outcome {
+// letter finds the claim released. When ctx ends first and kept is true
+// (a Broker holds m and hands it out again), it returns
+// OutcomeInterrupted and does neither; the in-memory outbox (kept false)
+// has no other place for m than the dead letters.
+func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func(), kept bool) Outcome {
 	b := o.b
 	fail := func(attempts int, err error) Outcome {
+		if kept && ctx.Err() != nil {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery interrupted; left to the broker", slog.Any("msg", m),
+				slog.Int("attempts", attempts), slog.Any("error", err))
+			return OutcomeInterrupted
+		}
 		if release != nil {
 			release()
 		}
@@ -155,7 +165,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 		if c, ok := po.adapter.(Confirmer); ok {
 			res, there, err := o.confirm(ctx, po, c, m, since)
 			if err != nil {
-				return fail(0, fmt.Errorf("bot: confirm an interrupted delivery: %w", err))
+				return fail(0, fmt.Errorf("%w: confirm an interrupted delivery: %w", ErrOutcomeUnknown, err))
 			}
 			if there {
 				b.stats.confirmed.Add(1)
@@ -193,6 +203,11 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			return OutcomeSent
 		}
 		if ctx.Err() != nil {
+			// Cut short: unless the error shows that nothing was sent,
+			// the request may have reached the platform.
+			if k, _ := o.classify(po, err, attempts+1); k == failUnknown || errors.Is(err, ctx.Err()) {
+				err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+			}
 			return fail(attempts+1, err)
 		}
 		var wait time.Duration
@@ -219,20 +234,20 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			if !ok {
 				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 			}
-			if attempts >= o.cfg.MaxAttempts {
-				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
-			}
 			if unsure.IsZero() {
 				unsure = began
 			}
 			// Give the platform time to finish what it may have started,
-			// then ask it.
-			if !o.retrying(ctx, m, err, attempts, d) {
-				return fail(attempts, err)
+			// then ask it — after the last attempt too, so that a message
+			// given up is one the platform lacks, safe to replay.
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery of unknown outcome; asking the platform", slog.Any("msg", m),
+				slog.Int("attempts", attempts), slog.Duration("wait", d), slog.Any("error", err))
+			if !sleep(ctx, d) {
+				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 			}
 			res, there, cerr := o.confirm(ctx, po, c, m, unsure)
 			if cerr != nil {
-				return fail(attempts, fmt.Errorf("bot: confirm a delivery of unknown outcome: %w (after %w)", cerr, err))
+				return fail(attempts, fmt.Errorf("%w: confirm: %w (after %w)", ErrOutcomeUnknown, cerr, err))
 			}
 			if there {
 				b.stats.confirmed.Add(1)
@@ -243,7 +258,10 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 				o.afterSend(ctx, po, m, res)
 				return OutcomeSent
 			}
-			continue // the platform does not have it: send again
+			if attempts >= o.cfg.MaxAttempts {
+				return fail(attempts, err) // the platform lacks it
+			}
+			wait = 0 // the platform does not have it: send again now
 		default:
 			return fail(attempts+1, err)
 		}
@@ -295,20 +313,39 @@ func (o *outbox) owner(ctx context.Context, m *Message) (Owner, error) {
 }
 
 // confirm asks a Confirmer whether m reached the platform, retrying
-// rate-limit and temporary failures as sends are retried. An error it
-// returns means nobody can tell: the caller gives m up rather than risk
-// sending it twice.
+// rate-limit and temporary failures as sends are retried: up to
+// MaxAttempts tries, rate-limit answers not counted but bounded by
+// MaxRateLimitWait. An error it returns means nobody can tell: the caller
+// gives m up rather than risk sending it twice.
 func (o *outbox) confirm(ctx context.Context, po *platformOut, c Confirmer, m *Message, since time.Time) (SendResult, bool, error) {
-	for attempt := 1; ; attempt++ {
+	var limited time.Time // when the first rate-limit answer came
+	for attempt := 1; ; {
 		if err := o.pace(ctx, po); err != nil {
 			return SendResult{}, false, err
 		}
+		began := time.Now()
 		res, there, err := c.Delivered(ctx, m, since)
 		if err == nil {
 			return res, there, nil
 		}
 		k, wait := o.classify(po, err, attempt)
-		if k == failPermanent || attempt >= o.cfg.MaxAttempts || !sleep(ctx, wait) {
+		switch k {
+		case failPermanent:
+			return SendResult{}, false, err
+		case failRateLimited:
+			if limited.IsZero() {
+				limited = began
+			}
+			if time.Since(limited)+wait > o.cfg.MaxRateLimitWait {
+				return SendResult{}, false, err
+			}
+		default:
+			if attempt >= o.cfg.MaxAttempts {
+				return SendResult{}, false, err
+			}
+			attempt++
+		}
+		if !sleep(ctx, wait) {
 			return SendResult{}, false, err
 		}
 	}

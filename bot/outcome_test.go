@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -191,5 +192,107 @@ func TestOutbox_FullLaneDeadLettersTheReply(t *testing.T) {
 		assert.Equal(t, []string{"one", "two", "three"}, texts, "each reply once")
 		assert.Equal(t, int64(1), b.Stats().Replayed)
 		assert.Empty(t, deadLetters(t, b))
+	})
+}
+
+// The last attempt can end with its outcome unknown too. A Confirmer is
+// asked before the message is given up: a message the platform has is
+// delivered, not dead-lettered (a Replay of the letter would send it a
+// second time), and one it lacks goes to the dead letters with the
+// transport error, not as of unknown outcome: replaying it is safe.
+func TestOutbox_UnknownOutcomeOnLastAttempt(t *testing.T) {
+	tests := []struct {
+		name        string
+		maxAttempts int
+		errs        []error
+		has         bool
+		wantAsked   int32
+	}{
+		{name: "one attempt, platform has it", maxAttempts: 1, errs: []error{errReset}, has: true, wantAsked: 1},
+		{name: "one attempt, platform lacks it", maxAttempts: 1, errs: []error{errReset}, wantAsked: 1},
+		{name: "three attempts, platform lacks it", maxAttempts: 3, errs: []error{errReset, errReset, errReset}, wantAsked: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fa := bottest.NewFakeAdapter("fake")
+				ca := &confirmingAdapter{FakeAdapter: fa, has: map[string]bool{"k1": tt.has}}
+				b, err := bot.New(bot.WithAdapters(ca), bot.WithLogger(bottest.Logger(t)),
+					bot.WithOutbox(bot.OutboxConfig{MaxAttempts: tt.maxAttempts, BaseBackoff: 100 * time.Millisecond}))
+				require.NoError(t, err)
+				fa.FailNext(tt.errs...)
+				bottest.Run(t, b)
+				require.NoError(t, b.Send(t.Context(), out("c", "k1", "hello")))
+				time.Sleep(time.Minute)
+				synctest.Wait()
+
+				assert.Equal(t, tt.wantAsked, ca.asked.Load(), "Delivered calls")
+				assert.Empty(t, fa.Sent(), "never sent once more than MaxAttempts")
+				dl := deadLetters(t, b)
+				if tt.has {
+					assert.Empty(t, dl)
+					assert.Equal(t, int64(1), b.Stats().Confirmed)
+					return
+				}
+				require.Len(t, dl, 1)
+				assert.NotErrorIs(t, dl[0].Err, bot.ErrOutcomeUnknown, "the platform said it lacks the message")
+				assert.ErrorIs(t, dl[0].Err, syscall.ECONNRESET)
+				assert.Equal(t, tt.maxAttempts, dl[0].Attempts)
+			})
+		})
+	}
+}
+
+// hangingAdapter is a FakeAdapter whose Send hangs until its ctx ends, as
+// a send to a platform that does not answer does.
+type hangingAdapter struct {
+	*bottest.FakeAdapter
+	hung chan struct{} // closed when a Send hangs
+	once sync.Once
+}
+
+func (a *hangingAdapter) Send(ctx context.Context, _ *bot.Message) (bot.SendResult, error) {
+	a.once.Do(func() { close(a.hung) })
+	<-ctx.Done()
+	return bot.SendResult{}, ctx.Err()
+}
+
+// A dead letter that may be on the platform already says so: its error
+// wraps ErrOutcomeUnknown whenever nobody could tell whether the platform
+// has the message — no Confirmer, a Confirmer that cannot tell, a send cut
+// short by the shutdown deadline — so that whoever replays it knows that
+// it may arrive twice. A letter the platform is known to lack does not.
+func TestOutbox_DeadLetterOfUnknownOutcomeSaysSo(t *testing.T) {
+	t.Run("Confirmer cannot tell", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			fa := bottest.NewFakeAdapter("fake")
+			ca := &confirmingAdapter{FakeAdapter: fa, has: map[string]bool{}, errs: []error{errCannotTell}}
+			b, err := bot.New(bot.WithAdapters(ca), bot.WithLogger(bottest.Logger(t)))
+			require.NoError(t, err)
+			fa.FailNext(errReset)
+			bottest.Run(t, b)
+			require.NoError(t, b.Send(t.Context(), out("c", "k1", "hello")))
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			dl := deadLetters(t, b)
+			require.Len(t, dl, 1)
+			assert.ErrorIs(t, dl[0].Err, bot.ErrOutcomeUnknown)
+			assert.ErrorIs(t, dl[0].Err, errCannotTell)
+			assert.ErrorIs(t, dl[0].Err, syscall.ECONNRESET)
+		})
+	})
+	t.Run("send cut short by the shutdown deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ha := &hangingAdapter{FakeAdapter: bottest.NewFakeAdapter("fake"), hung: make(chan struct{})}
+			b, err := bot.New(bot.WithAdapters(ha), bot.WithLogger(bottest.Logger(t)), bot.WithShutdownTimeout(time.Second))
+			require.NoError(t, err)
+			stop := bottest.Run(t, b)
+			require.NoError(t, b.Send(t.Context(), out("c", "k1", "hello")))
+			<-ha.hung
+			require.NoError(t, stop())
+			dl := deadLetters(t, b)
+			require.Len(t, dl, 1)
+			assert.ErrorIs(t, dl[0].Err, bot.ErrOutcomeUnknown)
+		})
 	})
 }

@@ -43,6 +43,8 @@ var ErrUnconfirmed = errors.New("sendbee: delivered: too many newer messages to 
 //   - Direction: only "outbound" messages count, never a customer's. The
 //     API does not tell a bot's message from an identical one a dashboard
 //     agent sent in the same window; both count.
+//   - Pacing: the caller paces the first request (the Bot's outbox does);
+//     Delivered paces the others with the bot.Pacer given to Run.
 //   - Order and bound: the order of GET /conversations/messages is not
 //     documented (the emulator lists newest first). Delivered reads page 1;
 //     if its sent_at values ascend, the list is oldest first and it goes on
@@ -53,19 +55,24 @@ var ErrUnconfirmed = errors.New("sendbee: delivered: too many newer messages to 
 //     never "not there" without having looked back to the cutoff.
 //
 // Delivered returns false and a nil error, without any request, for
-// messages it cannot match: templates (the platform stores the rendered
-// template text, which the adapter does not know) and messages Send would
-// refuse (no conversation, no text and no attachment, several attachments,
-// an unknown payload), which were never sent. A message whose media the
-// platform does not echo back under the same URL is not found either.
-// API errors are returned wrapped, with a false result.
+// messages Send would refuse (no conversation, no text and no attachment,
+// several attachments, an unknown payload), which were never sent. For a
+// template it returns an error wrapping errors.ErrUnsupported, without any
+// request: the platform stores the rendered template text, which the
+// adapter does not know, so it cannot tell (and "not there" would have the
+// template sent twice). A message whose media the platform does not echo
+// back under the same URL is not found. API errors are returned wrapped,
+// with a false result.
 func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time) (bot.SendResult, bool, error) {
 	if m.Conversation == "" {
 		return bot.SendResult{}, false, nil
 	}
 	out, err := fromMessage(m, "") // the recipient is not compared
-	if err != nil || out.text == nil {
+	if err != nil {
 		return bot.SendResult{}, false, nil
+	}
+	if out.text == nil {
+		return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: a template cannot be matched: %w", errors.ErrUnsupported)
 	}
 	want := out.text
 	cutoff := since.Truncate(time.Second)
@@ -84,7 +91,14 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 	}
 
 	page, step := 1, 1
-	for range confirmPages {
+	for i := range confirmPages {
+		if i > 0 {
+			// The outbox paced the first request; the others take their
+			// turn in the rate limit too.
+			if err := a.pace(ctx); err != nil {
+				return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: %w", err)
+			}
+		}
 		p, _, err := a.client.ConversationMessages(ctx, MessagesOptions{ConversationID: m.Conversation, Page: page})
 		if errors.Is(err, ErrPagination) {
 			return bot.SendResult{}, false, nil // the list is shorter than it was a moment ago: its end

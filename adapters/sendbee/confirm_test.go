@@ -2,6 +2,7 @@ package sendbee_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -159,8 +160,9 @@ func TestAdapter_Delivered_content(t *testing.T) {
 	}
 }
 
-// Messages Delivered cannot match, or that Send refuses, are not found,
-// and the API is not asked.
+// Messages that Send refuses are not found, and a template, whose
+// rendered text Delivered cannot match, is an error (it cannot tell); the
+// API is not asked.
 func TestAdapter_Delivered_unmatchable(t *testing.T) {
 	t.Parallel()
 	s := newConfirmSetup(t)
@@ -173,7 +175,6 @@ func TestAdapter_Delivered_unmatchable(t *testing.T) {
 		name string
 		m    *bot.Message
 	}{
-		{"a template", tpl},
 		{"no conversation", &bot.Message{Platform: sendbee.Name, Text: "hi"}},
 		{"no text, no attachment", &bot.Message{Platform: sendbee.Name, Conversation: s.conv, Text: "  "}},
 		{"two attachments", &bot.Message{Platform: sendbee.Name, Conversation: s.conv, Text: "hi",
@@ -188,6 +189,12 @@ func TestAdapter_Delivered_unmatchable(t *testing.T) {
 			assert.Zero(t, res)
 		})
 	}
+	t.Run("a template", func(t *testing.T) {
+		res, ok, err := s.sb.Delivered(t.Context(), tpl, since)
+		assert.ErrorIs(t, err, errors.ErrUnsupported)
+		assert.False(t, ok)
+		assert.Zero(t, res)
+	})
 	assert.Len(t, s.listCalls(), before, "no message list was requested")
 }
 
@@ -362,4 +369,30 @@ func TestAdapter_Delivered_errors(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, ok)
 	})
+}
+
+// Delivered's reads of the pages after the first take their turn in the
+// rate limit, as the adapter's lookups do (the outbox paces the first).
+func TestAdapter_Delivered_pagesArePaced(t *testing.T) {
+	s := newConfirmSetup(t, sendbeetest.WithPageSize(2))
+	p := &pacer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.sb.Run(ctx, p) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitRunning(t, s.sb)
+
+	since := s.clock.now()
+	m := &bot.Message{Text: "Thanks, see you soon."}
+	s.send(t, m)
+	for i := range 5 {
+		s.clock.advance(10 * time.Millisecond)
+		s.emu.CustomerMessage(confirmPhone, "Ana", fmt.Sprintf("message %d", i))
+	}
+	before := p.paced.Load()
+	_, ok, err := s.sb.Delivered(t.Context(), m, since)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Len(t, s.listCalls(), 3)
+	assert.Equal(t, int64(2), p.paced.Load()-before, "pages 2 and 3 are paced")
 }

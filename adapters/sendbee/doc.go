@@ -48,10 +48,12 @@
 // Sendbee names, and a forged webhook neither silences the bot nor makes it
 // talk over an agent.
 //
-// The Adapter is also a bot.Confirmer: after a crash between a send and
-// its record, [Adapter.Delivered] looks for the message among the
-// conversation's newest outbound messages, so that the outbox does not send
-// it twice.
+// The Adapter is also a bot.Confirmer: after a send whose connection broke
+// once the request was written, or a crash between a send and its record,
+// [Adapter.Delivered] looks for the message among the conversation's
+// newest outbound messages, so that the outbox does not send it twice. It
+// cannot tell for a template (Sendbee stores the rendered text), which then
+// goes to the dead letters rather than out a second time.
 //
 // Message.Raw is the webhook's JSON body. Sendbee does not publish its
 // webhook payloads; the shapes this package reads are documented in

@@ -127,3 +127,64 @@ func TestAdapter_LookupsArePaced(t *testing.T) {
 		assert.Equal(t, "+385911234567", m.Phone)
 	}
 }
+
+// Filling the adapter's conversation → phone cache with forged webhooks
+// for made-up conversations does not make it forget the phones it knows:
+// a forged webhook that then names another phone for a known conversation
+// still does not redirect the reply to it.
+func TestAdapter_ForgedFloodDoesNotRedirectReplies(t *testing.T) {
+	s := newSetup(t, []sendbeetest.Option{sendbeetest.WithDocumentedEventsOnly()})
+	sendbee.SetMaxPhones(s.sb, 3)
+	const customer, thief = "+385918888881", "+385918888882"
+	var conv string
+	s.b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		if m.Kind.Or() != bot.KindMessage || m.Conversation != conv {
+			return nil // the made-up conversations get no answer
+		}
+		return w.Send(ctx, m.Reply("echo: "+m.Text))
+	}))
+	forged := func(conversation, phone string, i int) map[string]any {
+		return map[string]any{
+			"id": fmt.Sprintf("flood-%d", i), "type": "message.received", "created_at": time.Now().Unix(),
+			"data": map[string]any{
+				"conversation_id": conversation, "message_id": fmt.Sprintf("flood-m-%d", i), "direction": "inbound",
+				"body": "answer here", "chatbot_active": true,
+				"contact": map[string]any{"id": "k-thief", "name": "Ana", "phone": phone},
+			},
+		}
+	}
+	conv, _ = s.emu.CustomerMessage(customer, "Ana", "hello")
+	bottest.Run(t, s.b)
+	s.emu.WaitSent(t, 1)
+
+	token := captured(s)
+	for i := range 5 {
+		require.Equal(t, http.StatusOK, forge(t, s, token, forged(fmt.Sprintf("made-up-%d", i), thief, i)))
+	}
+	require.Equal(t, http.StatusOK, forge(t, s, token, forged(conv, thief, 99)))
+	sent := s.emu.WaitSent(t, 2)
+	for _, m := range sent {
+		assert.Equal(t, customer, m.Phone, "reply %q", m.Text)
+	}
+	_, ok := s.emu.ConversationByPhone(thief)
+	assert.False(t, ok, "the third party's phone received nothing")
+}
+
+// The Bot's outbox goes on delivering what is queued after the adapters'
+// Run has returned (the shutdown drain); the adapter's lookups then still
+// take their turn in the rate limit of the Pacer its last Run was given.
+func TestAdapter_LookupsPacedAfterRun(t *testing.T) {
+	s := newSetup(t, nil)
+	p := &pacer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.sb.Run(ctx, p) }()
+	waitRunning(t, s.sb)
+	cancel()
+	require.NoError(t, <-done)
+
+	const ana = "5eedc0de-0000-4000-8000-000000000001" // the emulator's demo conversation
+	_, err := s.sb.Send(t.Context(), &bot.Message{Platform: sendbee.Name, Conversation: ana, Text: "drained"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), p.paced.Load(), "the unknown conversation's lookup is paced")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -67,8 +68,8 @@ type AdapterConfig struct {
 // Bot follows.
 //
 // A reply goes to the phone of its conversation's contact. The adapter
-// learns it from the first webhook of a conversation, or else looks the
-// conversation up through the API. A webhook token is valid for any body
+// learns it from the first webhook of a conversation (while its cache of
+// phones has room), or else looks the conversation up through the API. A webhook token is valid for any body
 // for 15 minutes, so a webhook is no proof of the contact: one that names
 // another phone for a known conversation never replaces it, and the
 // conversation is looked up through the API before its next send. These
@@ -84,8 +85,9 @@ type Adapter struct {
 	pub    atomic.Pointer[bot.Publisher]
 	pacer  atomic.Pointer[bot.Pacer]
 
-	mu     sync.Mutex
-	phones map[string]contactPhone // by conversation ID
+	mu        sync.Mutex
+	phones    map[string]contactPhone // by conversation ID
+	maxPhones int                     // bound of phones; maxPhones unless a test sets it
 }
 
 // contactPhone is the phone a conversation's replies go to.
@@ -112,8 +114,12 @@ var (
 	_ http.Handler        = (*Adapter)(nil)
 )
 
-// maxPhones bounds the conversation → phone cache; past it the cache starts
-// over and misses are looked up through the API.
+// maxPhones bounds the conversation → phone cache. A full cache learns
+// nothing more from webhooks (their conversations are looked up through
+// the API at their first send), and a lookup makes room by forgetting the
+// phones webhooks gave, or else one phone; webhooks never make it forget a
+// phone, so that a flood of forged ones for made-up conversations cannot
+// clear the way for one that names another phone for a known one.
 const maxPhones = 100_000
 
 // New returns an Adapter. It fails when a credential is missing, naming
@@ -146,10 +152,11 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 		logger = slog.Default()
 	}
 	return &Adapter{
-		client: c,
-		cfg:    cfg,
-		logger: logger.With("adapter", Name),
-		phones: make(map[string]contactPhone),
+		client:    c,
+		cfg:       cfg,
+		logger:    logger.With("adapter", Name),
+		phones:    make(map[string]contactPhone),
+		maxPhones: maxPhones,
 	}, nil
 }
 
@@ -167,16 +174,22 @@ func (a *Adapter) Limits() bot.Limits {
 
 // Run makes the webhook handler publish to p until ctx is done, then
 // returns nil. When p is a bot.Pacer, the adapter's own lookups are paced
-// with it.
+// with it, also after Run returns (the Bot delivers its queued messages
+// then), until the next Run.
 func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
+	if a.pub.Load() != nil {
+		return errors.New("sendbee: Run called while already running")
+	}
+	// The Pacer first, so that it is in place once webhooks are served.
+	if pc, ok := p.(bot.Pacer); ok {
+		a.pacer.Store(&pc)
+	} else {
+		a.pacer.Store(nil)
+	}
 	if !a.pub.CompareAndSwap(nil, &p) {
 		return errors.New("sendbee: Run called while already running")
 	}
 	defer a.pub.Store(nil)
-	if pc, ok := p.(bot.Pacer); ok {
-		a.pacer.Store(&pc)
-		defer a.pacer.Store(nil)
-	}
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "receiving webhooks")
 	<-ctx.Done()
 	return nil
@@ -272,8 +285,10 @@ func (a *Adapter) learn(conversation, phone string) (mismatch bool) {
 	defer a.mu.Unlock()
 	p, ok := a.phones[conversation]
 	switch {
+	case !ok && len(a.phones) < a.maxPhones:
+		a.phones[conversation] = contactPhone{phone: phone}
 	case !ok:
-		a.storeLocked(conversation, contactPhone{phone: phone})
+		// Full: the first send looks the conversation up.
 	case p.phone != phone:
 		p.disputed = true
 		a.phones[conversation] = p
@@ -282,10 +297,17 @@ func (a *Adapter) learn(conversation, phone string) (mismatch bool) {
 	return false
 }
 
-// storeLocked records p for a conversation; a.mu must be held.
+// storeLocked records p, a phone the API gave, for a conversation, making
+// room if the cache is full (see maxPhones); a.mu must be held.
 func (a *Adapter) storeLocked(conversation string, p contactPhone) {
-	if _, ok := a.phones[conversation]; !ok && len(a.phones) >= maxPhones {
-		clear(a.phones)
+	if _, ok := a.phones[conversation]; !ok && len(a.phones) >= a.maxPhones {
+		maps.DeleteFunc(a.phones, func(_ string, p contactPhone) bool { return p.verified.IsZero() })
+		for c := range a.phones {
+			if len(a.phones) < a.maxPhones {
+				break
+			}
+			delete(a.phones, c)
+		}
 	}
 	a.phones[conversation] = p
 }

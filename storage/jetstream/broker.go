@@ -578,9 +578,10 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 	stop := b.keepLeased(msg, b.cfg.ackWait)
 	out := p.Deliver(ctx, m, since)
 	stop()
-	if ctx.Err() != nil && out == bot.OutcomeFailed {
-		// Cut short by the shutdown deadline: keep the claim, so that the
-		// next try confirms with the platform, and let it be taken again.
+	if out == bot.OutcomeInterrupted {
+		// Cut short by the shutdown deadline (and not dead-lettered): keep
+		// the claim, so that the next try confirms with the platform, and
+		// let it be taken again.
 		_ = msg.Nak()
 		return
 	}

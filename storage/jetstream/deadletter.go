@@ -18,7 +18,8 @@ import (
 // replays and discards the same letters and they survive restarts. A
 // letter's ID is its stream sequence. The stream keeps at most
 // [WithDeadLetterLimit] letters (default DefaultDeadLetterLimit), dropping
-// the oldest beyond that.
+// the oldest beyond that. A letter keeps its error's text, and whether the
+// error wraps bot.ErrOutcomeUnknown: the error read back wraps it too.
 var _ bot.DeadLetterStore = (*Broker)(nil)
 
 // DefaultDeadLetterLimit is how many dead letters a Broker keeps by default.
@@ -30,12 +31,30 @@ const DefaultDeadLetterLimit = 10_000
 func WithDeadLetterLimit(n int) BrokerOption { return func(c *brokerConfig) { c.deadLimit = n } }
 
 // deadRecord is a dead letter as stored: the message in the Broker's
-// message encoding, and the error's text (its type does not survive).
+// message encoding, and the error's text and whether it wraps
+// bot.ErrOutcomeUnknown (its type does not survive).
 type deadRecord struct {
-	Message  json.RawMessage `json:"message"`
-	Err      string          `json:"error"`
-	Attempts int             `json:"attempts"`
-	Time     time.Time       `json:"time"`
+	Message        json.RawMessage `json:"message"`
+	Err            string          `json:"error"`
+	OutcomeUnknown bool            `json:"outcome_unknown,omitempty"`
+	Attempts       int             `json:"attempts"`
+	Time           time.Time       `json:"time"`
+}
+
+// storedError is a dead letter's error read back from the stream: its
+// text, wrapping bot.ErrOutcomeUnknown when the stored error did.
+type storedError struct {
+	text    string
+	unknown bool
+}
+
+func (e *storedError) Error() string { return e.text }
+
+func (e *storedError) Unwrap() error {
+	if e.unknown {
+		return bot.ErrOutcomeUnknown
+	}
+	return nil
 }
 
 // deadStreamName returns the name of the dead-letter stream.
@@ -71,6 +90,7 @@ func (b *Broker) AddDeadLetter(ctx context.Context, d bot.DeadLetter) (string, e
 	rec := deadRecord{Message: msg, Attempts: d.Attempts, Time: d.Time.UTC()}
 	if d.Err != nil {
 		rec.Err = d.Err.Error()
+		rec.OutcomeUnknown = errors.Is(d.Err, bot.ErrOutcomeUnknown)
 	}
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -160,7 +180,7 @@ func decodeDead(raw *jetstream.RawStreamMsg) (bot.DeadLetter, error) {
 	}
 	d := bot.DeadLetter{ID: strconv.FormatUint(raw.Sequence, 10), Message: m, Attempts: rec.Attempts, Time: rec.Time}
 	if rec.Err != "" {
-		d.Err = errors.New(rec.Err)
+		d.Err = &storedError{text: rec.Err, unknown: rec.OutcomeUnknown}
 	}
 	return d, nil
 }

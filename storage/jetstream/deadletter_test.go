@@ -3,7 +3,9 @@ package jetstream_test
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,4 +102,21 @@ func TestBroker_deadLettersSharedAndDurable(t *testing.T) {
 	assert.Len(t, append(a.fa.Sent(), b.fa.Sent()...), 1, "delivered once")
 	assert.Empty(t, deadLetters(t, a.b))
 	assert.ErrorIs(t, a.b.Discard(t.Context(), dl[0].ID), bot.ErrNotFound)
+}
+
+// A letter of unknown outcome (it may be on the platform already) still
+// says so when another replica reads it from the stream, where only the
+// error's text is kept: its error wraps bot.ErrOutcomeUnknown, so that
+// whoever replays it knows it may arrive twice.
+func TestBroker_deadLetterKeepsUnknownOutcome(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	a, b := startPeer(t, srv), startPeer(t, srv)
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	a.fa.FailNext(reset)
+	b.fa.FailNext(reset)
+	require.NoError(t, a.b.Send(t.Context(), &bot.Message{Platform: "fake", Conversation: "c", Key: "k-unsure", Text: "maybe sent"}))
+	require.Eventually(t, func() bool { return len(deadLetters(t, b.b)) == 1 }, 10*time.Second, 5*time.Millisecond)
+	d := deadLetters(t, b.b)[0]
+	assert.ErrorIs(t, d.Err, bot.ErrOutcomeUnknown)
+	assert.Equal(t, "bot: outcome of the delivery unknown: read tcp: connection reset by peer", d.Err.Error())
 }

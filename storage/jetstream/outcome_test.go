@@ -79,3 +79,56 @@ func TestBroker_unknownOutcomeNeitherLostNorDoubled(t *testing.T) {
 		})
 	}
 }
+
+// hangingAdapter is a FakeAdapter whose first Send hangs until its ctx
+// ends, as a send to a platform that does not answer does.
+type hangingAdapter struct {
+	*bottest.FakeAdapter
+	calls atomic.Int32
+	hung  chan struct{} // closed when the first Send hangs
+}
+
+func (a *hangingAdapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
+	if a.calls.Add(1) == 1 {
+		close(a.hung)
+		<-ctx.Done()
+		return bot.SendResult{}, ctx.Err()
+	}
+	return a.FakeAdapter.Send(ctx, m)
+}
+
+// A delivery cut short by the shutdown deadline stays in the outbound
+// stream, to be taken again by the next run; it is not also a dead letter,
+// which a Replay would send once more.
+func TestBroker_deliveryCutShortIsTakenAgainNotDeadLettered(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	_, js := connect(t, srv)
+	ctx := t.Context()
+	br, err := jetstream.NewBroker(ctx, js, jetstream.WithBrokerLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	store, err := jetstream.NewStore(ctx, js, "state")
+	require.NoError(t, err)
+
+	ha := &hangingAdapter{FakeAdapter: bottest.NewFakeAdapter("fake"), hung: make(chan struct{})}
+	b1, err := bot.New(bot.WithAdapters(ha), bot.WithBroker(br), bot.WithStore(store),
+		bot.WithLogger(bottest.Logger(t)), bot.WithShutdownTimeout(200*time.Millisecond))
+	require.NoError(t, err)
+	stop1 := bottest.Run(t, b1)
+	require.NoError(t, b1.Send(ctx, &bot.Message{Platform: "fake", Conversation: "c", Key: "k-cut", Text: "cut short"}))
+	select {
+	case <-ha.hung:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message was not delivered")
+	}
+	require.NoError(t, stop1())
+	assert.Empty(t, deadLetters(t, b1), "still in the outbound stream: not a dead letter")
+
+	fa2 := bottest.NewFakeAdapter("fake")
+	b2, err := bot.New(bot.WithAdapters(fa2), bot.WithBroker(br), bot.WithStore(store), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	stop2 := bottest.Run(t, b2)
+	fa2.WaitSent(t, 1)
+	require.NoError(t, stop2())
+	assert.Len(t, fa2.Sent(), 1, "delivered once by the next run")
+	assert.Empty(t, deadLetters(t, b2))
+}
