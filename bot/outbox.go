@@ -211,7 +211,15 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			return fail(attempts+1, err)
 		}
 		var wait time.Duration
-		switch k, d := o.classify(po, err, attempts+1); k {
+		k, d := o.classify(po, err, attempts+1)
+		if k == failServerError {
+			if _, ok := po.adapter.(Confirmer); ok {
+				k = failUnknown
+			} else {
+				k = failRetryable
+			}
+		}
+		switch k {
 		case failRateLimited:
 			// Not an attempt: the platform asked for time. Bounded by
 			// MaxRateLimitWait from the first refusal.
@@ -405,6 +413,7 @@ const (
 	failRetryable                   // the platform did not act on it: send again
 	failRateLimited                 // the platform asked for time: wait, then send again
 	failUnknown                     // the platform may have acted on it: ask before sending again
+	failServerError                 // the platform answered a server error, perhaps after acting: ask if it can tell, else send again
 )
 
 // classify tells what err, the failure of attempt number attempt, says
@@ -412,12 +421,15 @@ const (
 // pauses every lane of the platform.
 //
 // An error from a platform's answer is typed by the adapter: a
-// RateLimitError, a TemporaryError, or an error with Temporary() true (a
-// 5xx) may be retried; any other answer is permanent. An error without an
-// answer is a transport error: when the connection could not even be made
-// (dial, DNS) nothing was sent; after that — a connection reset or closed
-// before the answer, a timeout — the request may have reached the platform,
-// and its outcome is unknown.
+// RateLimitError is waited for; a TemporaryError says the platform did not
+// act, and is sent again; an error with Temporary() true (a 5xx answer) may
+// come after the platform acted, so a Confirmer is asked first (without
+// one it is sent again); any other answer is permanent. An error without
+// an answer is a transport error (a net.Error, such as the clients'
+// TransportError, or the connection's own errors): when the connection
+// could not even be made (dial, DNS) nothing was sent; after that — a
+// connection reset or closed before the answer, a timeout — the request
+// may have reached the platform, and its outcome is unknown.
 func (o *outbox) classify(po *platformOut, err error, attempt int) (failKind, time.Duration) {
 	if rl, ok := errors.AsType[*RateLimitError](err); ok {
 		wait := rl.RetryAfter
@@ -445,7 +457,9 @@ func (o *outbox) classify(po *platformOut, err error, attempt int) (failKind, ti
 		Temporary() bool
 	}](err); ok && t.Temporary() {
 		if _, isNet := t.(net.Error); !isNet {
-			return failRetryable, o.backoff(attempt)
+			// An answer such as a 5xx: the platform may have acted before
+			// it failed.
+			return failServerError, o.backoff(attempt)
 		}
 	}
 	if _, ok := errors.AsType[net.Error](err); ok ||

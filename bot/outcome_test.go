@@ -44,6 +44,14 @@ func TestOutbox_UnknownOutcome(t *testing.T) {
 		{name: "dial refused: nothing sent, no need to ask", confirmer: true,
 			errs: []error{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, wantSent: 1},
 		{name: "no Confirmer", errs: []error{errReset}, wantDead: bot.ErrOutcomeUnknown},
+		// A 5xx answer to a send may come after the platform acted: a
+		// Confirmer is asked; without one it is retried, as the platform
+		// did not say it acted.
+		{name: "5xx answer, platform has it", confirmer: true, has: true, errs: []error{answer5xx{}}, wantAsked: 1},
+		{name: "5xx answer, platform lacks it", confirmer: true, errs: []error{answer5xx{}}, wantSent: 1, wantAsked: 1},
+		{name: "5xx answer, no Confirmer", errs: []error{answer5xx{}}, wantSent: 1},
+		{name: "TemporaryError: nothing was done, no need to ask", confirmer: true,
+			errs: []error{&bot.TemporaryError{Err: errors.New("refused before acting")}}, wantSent: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +95,13 @@ func TestOutbox_UnknownOutcome(t *testing.T) {
 		})
 	}
 }
+
+// answer5xx is a platform's 5xx answer as an adapter types it: an error
+// whose Temporary method reports true.
+type answer5xx struct{}
+
+func (answer5xx) Error() string   { return "502 bad gateway" }
+func (answer5xx) Temporary() bool { return true }
 
 type timeoutErr struct{}
 

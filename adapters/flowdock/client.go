@@ -324,12 +324,9 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, r request) (*
 	hr, err := c.http.Do(req)
 	if err != nil {
 		c.logRequest(ctx, r, 0, start, -1)
-		// A *url.Error would repeat the full URL, query values included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, nil, fmt.Errorf("flowdock: %s %s: %w", r.method, r.path, ctxErr(ctx, err))
+		// Not the *url.Error: it would repeat the full URL, query values
+		// included.
+		return nil, nil, fmt.Errorf("flowdock: %s %s: %w", r.method, r.path, apiclient.Transport(ctx, err))
 	}
 	resp := newResponse(hr)
 	if hr.StatusCode >= 200 && hr.StatusCode < 300 {

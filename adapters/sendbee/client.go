@@ -198,15 +198,9 @@ func (c *Client) call(ctx context.Context, method, apiPath string, query url.Val
 				slog.String("method", method), slog.String("path", apiPath),
 				slog.String("query", queryNames(query)), slog.Duration("duration", time.Since(start)))
 		}
-		// A *url.Error would repeat the full URL, query values included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (%v)", ctxErr, err)
-		}
-		return nil, nil, fmt.Errorf("sendbee: %s %s: %w", method, apiPath, err)
+		// Not the *url.Error: it would repeat the full URL, query values
+		// included.
+		return nil, nil, fmt.Errorf("sendbee: %s %s: %w", method, apiPath, apiclient.Transport(ctx, err))
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, maxDrainBytes))

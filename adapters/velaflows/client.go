@@ -419,18 +419,9 @@ func (c *Client) once(ctx context.Context, method, apiPath string, query url.Val
 				slog.String("query", queryNames(query)), slog.Int("attempt", attempt),
 				slog.Duration("duration", time.Since(start)))
 		}
-		// A *url.Error would repeat the full URL, query values included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			if !errors.Is(err, ctxErr) {
-				err = fmt.Errorf("%w (%v)", ctxErr, err)
-			}
-			return nil, nil, fmt.Errorf("velaflows: %s %s: %w", method, apiPath, err)
-		}
-		return nil, nil, fmt.Errorf("velaflows: %s %s: %w", method, apiPath, &transportError{err: err})
+		// Not the *url.Error: it would repeat the full URL, query values
+		// included.
+		return nil, nil, fmt.Errorf("velaflows: %s %s: %w", method, apiPath, apiclient.Transport(ctx, err))
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, maxDrainBytes))
@@ -545,13 +536,6 @@ func queryNames(q url.Values) string {
 	sort.Strings(names)
 	return strings.Join(names, ",")
 }
-
-// A transportError is a failure to get an answer: the request may or may
-// not have reached the API. It is retried only for idempotent calls.
-type transportError struct{ err error }
-
-func (e *transportError) Error() string { return e.err.Error() }
-func (e *transportError) Unwrap() error { return e.err }
 
 // isNull reports whether raw is empty or the JSON null.
 func isNull(raw json.RawMessage) bool {

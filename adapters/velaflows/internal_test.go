@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/apiclient"
 )
 
 func TestParseRate(t *testing.T) {
@@ -54,7 +55,7 @@ func TestRetryPolicy_delay(t *testing.T) {
 		{"5xx", &APIError{StatusCode: 502}, true},
 		{"429", &bot.RateLimitError{RetryAfter: 5 * time.Second}, true},
 		{"429 beyond cap", &bot.RateLimitError{RetryAfter: 2 * time.Minute}, false},
-		{"transport", &transportError{err: errors.New("connection reset")}, true},
+		{"transport", &apiclient.TransportError{Err: errors.New("connection reset")}, true},
 		{"4xx", &APIError{StatusCode: 404}, false},
 		{"validation", &ValidationError{}, false},
 		{"other", errors.New("x"), false},

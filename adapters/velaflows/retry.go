@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/apiclient"
 )
 
 // Defaults of [RetryPolicy]. DefaultMaxAttempts and DefaultBaseDelay give
@@ -106,8 +107,8 @@ func (p *RetryPolicy) delay(attempt int, err error) (time.Duration, bool) {
 		}
 		return p.backoff(attempt), true
 	}
-	var te *transportError
-	if errors.As(err, &te) && !errors.Is(err, context.Canceled) {
+	var te *apiclient.TransportError
+	if errors.As(err, &te) {
 		return p.backoff(attempt), true
 	}
 	return 0, false

@@ -1,10 +1,14 @@
 // Package apiclient holds what the platform API clients of Parley share:
 // checking a configured base URL, the default User-Agent, reading a
-// Retry-After header, and the text of an API error.
+// Retry-After header, the text of an API error, and the error of a request
+// that got no answer.
 package apiclient
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -183,4 +187,42 @@ func Identifier(s string) bool {
 		}
 	}
 	return letter
+}
+
+// A TransportError is a request that got no answer: the connection could
+// not be made, broke, or timed out. It stands for net/http's *url.Error
+// without the URL, whose query values must not reach errors and logs, and
+// keeps the cause's chain (a *net.OpError, a timeout). It is a net.Error,
+// which is how the Bot's outbox tells a request without an answer, whose
+// outcome may be unknown, from a platform's answer.
+type TransportError struct{ Err error }
+
+func (e *TransportError) Error() string { return e.Err.Error() }
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the cause was a timeout.
+func (e *TransportError) Timeout() bool {
+	var ne net.Error
+	return errors.As(e.Err, &ne) && ne.Timeout()
+}
+
+// Temporary reports true, as net.Error requires: a request without an
+// answer may succeed later.
+func (e *TransportError) Temporary() bool { return true }
+
+// Transport returns err, the error of an http.Client's Do, without its
+// *url.Error: as a *TransportError, or, when ctx ended, as ctx's error
+// (which the caller caused) with the cause's text.
+func Transport(ctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if ce := ctx.Err(); ce != nil {
+		if errors.Is(err, ce) {
+			return err
+		}
+		return fmt.Errorf("%w (%v)", ce, err)
+	}
+	return &TransportError{Err: err}
 }

@@ -1,8 +1,12 @@
 package apiclient
 
 import (
+	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +120,32 @@ func TestIdentifier(t *testing.T) {
 	for _, s := range []string{"", "+385911234567", "385911234567", "ana@example.com", "Ana Horvat", "a:b", strings.Repeat("a", 65), "é"} {
 		assert.False(t, Identifier(s), s)
 	}
+}
+
+// A request without an answer is a net.Error without the URL (whose query
+// may hold values), keeps its cause, and says so when the caller's context
+// ended instead.
+func TestTransport(t *testing.T) {
+	cause := errors.New("http: server closed idle connection")
+	ue := &url.Error{Op: "Post", URL: "https://api.example.test/send?token=secret", Err: cause}
+
+	err := Transport(context.Background(), ue)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne, "a request without an answer is a net.Error")
+	assert.False(t, ne.Timeout())
+	assert.ErrorIs(t, err, cause)
+	assert.NotContains(t, err.Error(), "secret")
+	assert.NotContains(t, err.Error(), "api.example.test")
+
+	timeout := &url.Error{Op: "Post", URL: "https://x.test/", Err: &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}}
+	require.ErrorAs(t, Transport(context.Background(), timeout), &ne)
+	assert.True(t, ne.Timeout())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = Transport(ctx, ue)
+	assert.ErrorIs(t, err, context.Canceled, "the caller's end comes first")
+	var te *TransportError
+	assert.False(t, errors.As(err, &te), "a request the caller ended is not a transport failure")
+	assert.Contains(t, err.Error(), "server closed idle connection")
 }
