@@ -61,18 +61,21 @@ func newDeadLetters(durable DeadLetterStore, limit int) *deadLetters {
 	return d
 }
 
+// list returns up to limit letters (all when limit is negative): the
+// durable store's, oldest first, then this process's, and how many there
+// are in all.
 func (d *deadLetters) list(ctx context.Context, limit int) ([]DeadLetter, int, error) {
-	local, n, _ := d.mem.DeadLetters(ctx, limit)
 	if d.durable == nil {
-		return local, n, nil
-	}
-	if limit >= 0 {
-		limit = max(limit-len(local), 0)
+		return d.mem.DeadLetters(ctx, limit)
 	}
 	list, total, err := d.durable.DeadLetters(ctx, limit)
 	if err != nil {
 		return nil, 0, err
 	}
+	if limit >= 0 {
+		limit = max(limit-len(list), 0)
+	}
+	local, n, _ := d.mem.DeadLetters(ctx, limit)
 	return append(list, local...), total + n, nil
 }
 
