@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +225,7 @@ func compile(src string, cfg exprConfig, asBool, check bool) (*vm.Program, ast.N
 		options = append(options, expr.AsBool())
 	}
 	options = append(options, exprHelpers...)
+	options = append(options, expr.Patch(newExprPatch()))
 	prog, err := expr.Compile(src, options...)
 	if err != nil {
 		return nil, nil, newExprError(src, err)
@@ -381,12 +383,47 @@ var exprHelpers = append([]expr.Option{
 		}
 		return now >= from || now < to, nil
 	}, new(func(Env, string, string) bool)),
-}, append(limitFunctions, expr.Patch(envArg{}), expr.Patch(limitPatch{}))...)
+}, limitFunctions...)
+
+// exprPatch is the one patch of an expression, since expr-lang checks the
+// types of the whole expression again before each: envArg, then
+// limitPatch. It is made for one compilation: it remembers the types of
+// the calls it made, which their parents need and which only the check
+// after the patch sets.
+type exprPatch struct {
+	types map[ast.Node]reflect.Type
+}
+
+func newExprPatch() *exprPatch { return &exprPatch{types: map[ast.Node]reflect.Type{}} }
+
+func (p *exprPatch) Visit(node *ast.Node) {
+	p.envArg(node)
+	p.limit(node)
+}
+
+// kindOf returns the kind of n's type, as the check before the patch found
+// it; Interface when unknown.
+func (p *exprPatch) kindOf(n ast.Node) reflect.Kind {
+	t, ok := p.types[n]
+	if !ok {
+		t = n.Type()
+	}
+	if t == nil {
+		return reflect.Interface
+	}
+	return t.Kind()
+}
+
+// replace replaces *node with call, whose type is t (nil: unknown).
+func (p *exprPatch) replace(node *ast.Node, call *ast.CallNode, t reflect.Type) {
+	ast.Patch(node, call)
+	if t != nil {
+		p.types[call] = t
+	}
+}
 
 // envArg passes the environment as the first argument to the helpers.
-type envArg struct{}
-
-func (envArg) Visit(node *ast.Node) {
+func (p *exprPatch) envArg(node *ast.Node) {
 	call, ok := (*node).(*ast.CallNode)
 	if !ok {
 		return
@@ -399,7 +436,7 @@ func (envArg) Visit(node *ast.Node) {
 		return
 	}
 	args := append([]ast.Node{&ast.IdentifierNode{Value: "$env"}}, call.Arguments...)
-	ast.Patch(node, &ast.CallNode{Callee: call.Callee, Arguments: args})
+	p.replace(node, &ast.CallNode{Callee: call.Callee, Arguments: args}, call.Type())
 }
 
 // parseClock parses "HH:MM" or "HH:MM:SS" into the time since midnight;

@@ -277,7 +277,8 @@ func mulSize(a, b int) uint {
 // $add for +, $matches for a computed pattern), and the built-ins that
 // build strings, replaced by versions that charge the bytes they build
 // before building them. Each takes the Env as a hidden first argument, as
-// the helpers do.
+// the helpers do; the built-ins also declare their signatures without it,
+// those of the check that runs before envArg inserts it.
 var limitFunctions = []expr.Option{
 	expr.Function("$step", func(p ...any) (any, error) {
 		if r := runOf(p[0]); r != nil {
@@ -341,7 +342,7 @@ var limitFunctions = []expr.Option{
 			return nil, err
 		}
 		return strings.Repeat(s, n), nil
-	}, new(func(Env, string, int) string)),
+	}, new(func(Env, string, int) string), new(func(string, int) string)),
 	expr.Function("replace", func(p ...any) (any, error) {
 		s, old, repl := p[1].(string), p[2].(string), p[3].(string)
 		n := -1
@@ -369,7 +370,9 @@ var limitFunctions = []expr.Option{
 		return strings.Replace(s, old, repl, n), nil
 	},
 		new(func(Env, string, string, string) string),
-		new(func(Env, string, string, string, int) string)),
+		new(func(Env, string, string, string, int) string),
+		new(func(string, string, string) string),
+		new(func(string, string, string, int) string)),
 	expr.Function("join", func(p ...any) (any, error) {
 		glue := ""
 		if len(p) == 3 {
@@ -403,7 +406,11 @@ var limitFunctions = []expr.Option{
 		new(func(Env, []any, string) string),
 		new(func(Env, []any) string),
 		new(func(Env, []string, string) string),
-		new(func(Env, []string) string)),
+		new(func(Env, []string) string),
+		new(func([]any, string) string),
+		new(func([]any) string),
+		new(func([]string, string) string),
+		new(func([]string) string)),
 	expr.Function("string", func(p ...any) (any, error) {
 		if s, ok := p[1].(string); ok {
 			return s, nil
@@ -414,7 +421,7 @@ var limitFunctions = []expr.Option{
 			}
 		}
 		return builtin.String(p[1]), nil
-	}, new(func(Env, any) string)),
+	}, new(func(Env, any) string), new(func(any) string)),
 	expr.Function("toJSON", func(p ...any) (any, error) {
 		if r := runOf(p[0]); r != nil {
 			if err := r.charge(printedSize(reflect.ValueOf(p[1]), 6, r.left())); err != nil {
@@ -426,7 +433,7 @@ var limitFunctions = []expr.Option{
 			return nil, err
 		}
 		return string(b), nil
-	}, new(func(Env, any) string)),
+	}, new(func(Env, any) string), new(func(any) string)),
 }
 
 // envFuncs are the functions that take the Env as a hidden first argument,
@@ -493,15 +500,11 @@ func printedSize(v reflect.Value, esc, limit uint) uint {
 	return size
 }
 
-// limitPatch rewrites an expression so that its evaluation is bounded:
-// every loop body (a predicate of all, any, map, filter, reduce, …) first
-// calls $step with its size, + on strings becomes $concat or $add, and
-// matches with a pattern that is not a literal becomes $matches. It runs
-// after the type check that precedes it, so the types of the operands are
-// known.
-type limitPatch struct{}
-
-func (limitPatch) Visit(node *ast.Node) {
+// limit rewrites an expression so that its evaluation is bounded: every
+// loop body (a predicate of all, any, map, filter, reduce, …) first calls
+// $step with its size, + on strings becomes $concat or $add, and matches
+// with a pattern that is not a literal becomes $matches.
+func (p *exprPatch) limit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.PredicateNode:
 		step := envCall("$step", n.Location(), &ast.IntegerNode{Value: 1 + countNodes(n.Node)})
@@ -516,32 +519,20 @@ func (limitPatch) Visit(node *ast.Node) {
 			if ls && rs {
 				return // folded by the optimizer
 			}
-			lk, rk := kindOf(n.Left), kindOf(n.Right)
+			lk, rk := p.kindOf(n.Left), p.kindOf(n.Right)
 			switch {
 			case lk == reflect.String && rk == reflect.String:
-				call := envCall("$concat", n.Location(), n.Left, n.Right)
-				call.SetType(reflect.TypeFor[string]())
-				ast.Patch(node, call)
+				p.replace(node, envCall("$concat", n.Location(), n.Left, n.Right), reflect.TypeFor[string]())
 			case (lk == reflect.String || lk == reflect.Interface) && (rk == reflect.String || rk == reflect.Interface):
-				ast.Patch(node, envCall("$add", n.Location(), n.Left, n.Right))
+				p.replace(node, envCall("$add", n.Location(), n.Left, n.Right), nil)
 			}
 		case "matches":
 			if _, ok := n.Right.(*ast.StringNode); ok {
 				return // compiled once; checked by checkLimits
 			}
-			call := envCall("$matches", n.Location(), n.Left, n.Right)
-			call.SetType(reflect.TypeFor[bool]())
-			ast.Patch(node, call)
+			p.replace(node, envCall("$matches", n.Location(), n.Left, n.Right), reflect.TypeFor[bool]())
 		}
 	}
-}
-
-func kindOf(n ast.Node) reflect.Kind {
-	t := n.Type()
-	if t == nil {
-		return reflect.Interface
-	}
-	return t.Kind()
 }
 
 // envCall returns a call of the function name with the Env and args.
