@@ -21,6 +21,9 @@ type msgState struct {
 	// It carries its own cache key (message, owner, location), so a reused
 	// msgState never serves a stale Env.
 	env *Env
+	// run is the state of the expression evaluation in progress (expr.go),
+	// held here so that an evaluation allocates none.
+	run exprRun
 }
 
 type stateKey struct{}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +56,7 @@ type Env struct {
 	msg   *Message // the cache key: the message and owner Env was built for
 	owner Owner
 	loc   *time.Location
+	run   *exprRun // the evaluation in progress; nil between evaluations
 }
 
 // envFor returns the Env of m, from the dispatch cache in st when it holds
@@ -142,7 +145,9 @@ func newExprError(src string, err error) *ExprError {
 type ExprOption func(*exprConfig)
 
 type exprConfig struct {
-	maxNodes uint
+	maxNodes  uint
+	budget    uint
+	timeLimit time.Duration
 }
 
 // defaultExprMaxNodes bounds the size of an expression unless ExprMaxNodes
@@ -156,6 +161,14 @@ func ExprMaxNodes(n uint) ExprOption {
 	return func(c *exprConfig) { c.maxNodes = n }
 }
 
+func newExprConfig(opts []ExprOption) exprConfig {
+	cfg := exprConfig{maxNodes: defaultExprMaxNodes, budget: defaultExprBudget, timeLimit: defaultExprTimeLimit}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
 // Expr compiles src, an expr-lang expression (https://expr-lang.org) over
 // [Env], into a Rule. The expression must be boolean: Text contains "help",
 // Platform == "sendbee" && hasTag("vip"), between("09:00", "17:00").
@@ -165,36 +178,74 @@ func ExprMaxNodes(n uint) ExprOption {
 // panic, because rules may come from configuration. The Rule is safe for
 // concurrent use. It evaluates on the worker's VM when routed by a Bot, and
 // on a pooled VM otherwise; an evaluation error is returned as an
-// *ExprError (a Router logs it and treats it as no match).
+// *ExprError (a Router logs it and treats it as no match, unless the
+// evaluation went over a limit: see below).
+//
+// Expressions may come from configuration and are evaluated on messages
+// from anyone, so each evaluation is bounded: by a budget of steps (see
+// [ExprBudget]) that loops, the strings built and the ranges and arrays
+// built spend, by a time limit (see [ExprTimeLimit]), and by the context of
+// the message. The pattern of the matches operator may be at most 64 KiB
+// long, have at most 100 capturing groups and compile to at most 5,000
+// instructions, which is ample for any pattern written by hand and keeps
+// matching within a few megabytes. An evaluation over a limit returns an
+// *ExprError wrapping [ErrExprLimit] for that message, and one stopped by
+// its context an *ExprError wrapping the context's error; a Router reports
+// either as the message's error (see [Router]). What is over a limit
+// whatever the message — a constant pattern too large, also one computed
+// from constants such as repeat("(a*)*", 10000), or a constant part that
+// needs more than the budget — is a compile error wrapping ErrExprLimit,
+// with its position.
 func Expr(src string, opts ...ExprOption) (rule Rule, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rule, err = nil, &ExprError{Source: src, Msg: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
-	cfg := exprConfig{maxNodes: defaultExprMaxNodes}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	options := append([]expr.Option{
-		expr.Env(Env{}),
-		expr.AsBool(),
-		expr.MaxNodes(cfg.maxNodes),
-	}, exprHelpers...)
-	prog, err := expr.Compile(src, options...)
+	cfg := newExprConfig(opts)
+	prog, root, err := compile(src, cfg, true, true)
 	if err != nil {
-		return nil, newExprError(src, err)
+		return nil, err
 	}
-	r := &exprRule{src: src, prog: prog}
-	pc := conf.CreateNew()
-	pc.MaxNodes = cfg.maxNodes
-	if tree, err := parser.ParseWithConfig(src, pc); err == nil {
-		if err := checkConstants(src, tree.Node); err != nil {
-			return nil, err
-		}
-		r.pf = exprPrefilter(tree.Node)
+	r := &exprRule{src: src, prog: prog, budget: cfg.budget, timeLimit: cfg.timeLimit}
+	if root != nil {
+		r.pf = exprPrefilter(root)
 	}
 	return r, nil
+}
+
+// compile compiles src against Env with the helpers and the limits of cfg,
+// as a boolean when asBool. With check, it also checks the constant
+// arguments of helpers and what is over a limit whatever the message (see
+// checkLimits), and returns the parsed tree, nil if it could not be parsed
+// on its own.
+func compile(src string, cfg exprConfig, asBool, check bool) (*vm.Program, ast.Node, error) {
+	options := []expr.Option{expr.Env(Env{}), expr.MaxNodes(cfg.maxNodes)}
+	if asBool {
+		options = append(options, expr.AsBool())
+	}
+	options = append(options, exprHelpers...)
+	options = append(options, expr.Patch(newExprPatch()))
+	prog, err := expr.Compile(src, options...)
+	if err != nil {
+		return nil, nil, newExprError(src, err)
+	}
+	if !check {
+		return prog, nil, nil
+	}
+	pc := conf.CreateNew()
+	pc.MaxNodes = cfg.maxNodes
+	tree, err := parser.ParseWithConfig(src, pc)
+	if err != nil {
+		return prog, nil, nil
+	}
+	if err := checkConstants(src, tree.Node); err != nil {
+		return nil, nil, err
+	}
+	if err := checkLimits(src, tree.Node, cfg); err != nil {
+		return nil, nil, err
+	}
+	return prog, tree.Node, nil
 }
 
 // MustExpr is like [Expr] but panics if src does not compile. It is meant
@@ -208,32 +259,85 @@ func MustExpr(src string, opts ...ExprOption) Rule {
 }
 
 type exprRule struct {
-	src  string
-	prog *vm.Program
-	pf   prefilter
+	src       string
+	prog      *vm.Program
+	pf        prefilter
+	budget    uint
+	timeLimit time.Duration
 }
 
-var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
+// An exprMachine is a VM with the state of the evaluation it runs, pooled
+// for evaluations outside a Bot worker.
+type exprMachine struct {
+	vm  vm.VM
+	run exprRun
+	env Env // a copy of the Env of an EnvExpr's evaluation
+}
+
+var machinePool = sync.Pool{New: func() any { return new(exprMachine) }}
 
 func (r *exprRule) Match(ctx context.Context, m *Message) (bool, error) {
 	st := stateFrom(ctx)
 	env := envFor(st, m)
-	var out any
-	var err error
-	if st != nil && st.vm != nil {
-		out, err = st.vm.Run(r.prog, env)
-	} else {
-		v := vmPool.Get().(*vm.VM)
-		out, err = v.Run(r.prog, env)
-		vmPool.Put(v)
+	var v *vm.VM
+	var run *exprRun
+	var pooled *exprMachine
+	if st != nil {
+		v, run = st.vm, &st.run
+	}
+	if v == nil {
+		pooled = machinePool.Get().(*exprMachine)
+		v = &pooled.vm
+		if run == nil {
+			run = &pooled.run
+		}
+	}
+	out, err := evaluate(ctx, v, run, r.prog, env, r.budget, r.timeLimit)
+	if pooled != nil {
+		machinePool.Put(pooled)
 	}
 	if err != nil {
-		e := newExprError(r.src, err)
-		e.Msg, e.eval = "evaluation failed", true
-		return false, e
+		return false, newEvalError(r.src, err, r.budget)
 	}
 	b, _ := out.(bool)
 	return b, nil
+}
+
+// evaluate runs prog on v against env, bounded by run.
+func evaluate(ctx context.Context, v *vm.VM, run *exprRun, prog *vm.Program, env *Env, budget uint, limit time.Duration) (any, error) {
+	run.begin(ctx, budget, limit)
+	v.MemoryBudget = budget
+	if budget == 0 {
+		v.MemoryBudget = math.MaxUint
+	}
+	env.run = run
+	out, err := v.Run(prog, env)
+	env.run = nil
+	run.end()
+	return out, err
+}
+
+// newEvalError returns the *ExprError of an evaluation of src that failed
+// with err. Its message is expr-lang's only for a limit or an
+// interruption, whose text quotes nothing of the message.
+func newEvalError(src string, err error, budget uint) *ExprError {
+	e := newExprError(src, err)
+	e.eval = true
+	var le *limitError
+	var ie *interruptedError
+	switch {
+	case errors.As(err, &le):
+		e.Msg = le.msg
+	case errors.As(err, &ie):
+		e.Msg = ie.Error()
+	case e.Msg == "memory budget exceeded": // counted by the VM
+		le = overBudget(budget)
+		le.cause = e.Err
+		e.Msg, e.Err = le.msg, le
+	default:
+		e.Msg = "evaluation failed"
+	}
+	return e
 }
 
 func (r *exprRule) String() string       { return "Expr(" + strconv.Quote(r.src) + ")" }
@@ -242,7 +346,7 @@ func (r *exprRule) prefilter() prefilter { return r.pf }
 // The helper functions. Each takes the Env as a hidden first argument, which
 // envArg inserts at compile time, so that expressions can be compiled once
 // and shared while the helpers still see the message being evaluated.
-var exprHelpers = []expr.Option{
+var exprHelpers = append([]expr.Option{
 	expr.Function("hasTag", func(p ...any) (any, error) {
 		e, tag := p[0].(*Env), p[1].(string)
 		for _, t := range e.Tags {
@@ -279,13 +383,47 @@ var exprHelpers = []expr.Option{
 		}
 		return now >= from || now < to, nil
 	}, new(func(Env, string, string) bool)),
-	expr.Patch(envArg{}),
+}, limitFunctions...)
+
+// exprPatch is the one patch of an expression, since expr-lang checks the
+// types of the whole expression again before each: envArg, then
+// limitPatch. It is made for one compilation: it remembers the types of
+// the calls it made, which their parents need and which only the check
+// after the patch sets.
+type exprPatch struct {
+	types map[ast.Node]reflect.Type
+}
+
+func newExprPatch() *exprPatch { return &exprPatch{types: map[ast.Node]reflect.Type{}} }
+
+func (p *exprPatch) Visit(node *ast.Node) {
+	p.envArg(node)
+	p.limit(node)
+}
+
+// kindOf returns the kind of n's type, as the check before the patch found
+// it; Interface when unknown.
+func (p *exprPatch) kindOf(n ast.Node) reflect.Kind {
+	t, ok := p.types[n]
+	if !ok {
+		t = n.Type()
+	}
+	if t == nil {
+		return reflect.Interface
+	}
+	return t.Kind()
+}
+
+// replace replaces *node with call, whose type is t (nil: unknown).
+func (p *exprPatch) replace(node *ast.Node, call *ast.CallNode, t reflect.Type) {
+	ast.Patch(node, call)
+	if t != nil {
+		p.types[call] = t
+	}
 }
 
 // envArg passes the environment as the first argument to the helpers.
-type envArg struct{}
-
-func (envArg) Visit(node *ast.Node) {
+func (p *exprPatch) envArg(node *ast.Node) {
 	call, ok := (*node).(*ast.CallNode)
 	if !ok {
 		return
@@ -294,13 +432,11 @@ func (envArg) Visit(node *ast.Node) {
 	if !ok {
 		return
 	}
-	switch id.Value {
-	case "hasTag", "isCommand", "hour", "weekday", "between":
-	default:
+	if !envFuncs[id.Value] {
 		return
 	}
 	args := append([]ast.Node{&ast.IdentifierNode{Value: "$env"}}, call.Arguments...)
-	ast.Patch(node, &ast.CallNode{Callee: call.Callee, Arguments: args})
+	p.replace(node, &ast.CallNode{Callee: call.Callee, Arguments: args}, call.Type())
 }
 
 // parseClock parses "HH:MM" or "HH:MM:SS" into the time since midnight;

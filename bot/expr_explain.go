@@ -1,12 +1,10 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"time"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/conf"
-	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -28,49 +26,46 @@ func NewEnv(m *Message, owner Owner, loc *time.Location) *Env {
 // rule's && or ||, say, evaluated on its own. It is immutable and safe for
 // concurrent use.
 type EnvExpr struct {
-	src  string
-	prog *vm.Program
+	src       string
+	prog      *vm.Program
+	budget    uint
+	timeLimit time.Duration
 }
 
 // CompileEnvExpr compiles src like [Expr] does, with the same environment,
-// helpers, checks and size limit (see [ExprMaxNodes]), without requiring a
-// boolean result. A bad expression is returned as an *ExprError with its
-// position.
+// helpers, checks and limits (see [ExprMaxNodes], [ExprBudget] and
+// [ExprTimeLimit]), without requiring a boolean result. A bad expression
+// is returned as an *ExprError with its position.
 func CompileEnvExpr(src string, opts ...ExprOption) (x *EnvExpr, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			x, err = nil, &ExprError{Source: src, Msg: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
-	cfg := exprConfig{maxNodes: defaultExprMaxNodes}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	options := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(cfg.maxNodes)}, exprHelpers...)
-	prog, err := expr.Compile(src, options...)
+	cfg := newExprConfig(opts)
+	prog, _, err := compile(src, cfg, false, true)
 	if err != nil {
-		return nil, newExprError(src, err)
+		return nil, err
 	}
-	pc := conf.CreateNew()
-	pc.MaxNodes = cfg.maxNodes
-	if tree, err := parser.ParseWithConfig(src, pc); err == nil {
-		if err := checkConstants(src, tree.Node); err != nil {
-			return nil, err
-		}
-	}
-	return &EnvExpr{src: src, prog: prog}, nil
+	return &EnvExpr{src: src, prog: prog, budget: cfg.budget, timeLimit: cfg.timeLimit}, nil
 }
 
-// Eval evaluates x against env. An evaluation error is an *ExprError whose
-// Unwrap returns expr-lang's error (its text may quote the message).
+// Eval evaluates x against env, within x's limits. An evaluation error is
+// an *ExprError whose Unwrap returns expr-lang's error (its text may quote
+// the message); over a limit, it wraps [ErrExprLimit].
 func (x *EnvExpr) Eval(env *Env) (any, error) {
-	v := vmPool.Get().(*vm.VM)
-	out, err := v.Run(x.prog, env)
-	vmPool.Put(v)
+	return x.eval(context.Background(), env)
+}
+
+// eval evaluates x against a copy of env, which others may be reading.
+func (x *EnvExpr) eval(ctx context.Context, env *Env) (any, error) {
+	m := machinePool.Get().(*exprMachine)
+	m.env = *env
+	out, err := evaluate(ctx, &m.vm, &m.run, x.prog, &m.env, x.budget, x.timeLimit)
+	m.env = Env{}
+	machinePool.Put(m)
 	if err != nil {
-		e := newExprError(x.src, err)
-		e.Msg, e.eval = "evaluation failed", true
-		return nil, e
+		return nil, newEvalError(x.src, err, x.budget)
 	}
 	return out, nil
 }

@@ -21,7 +21,13 @@ import (
 // matches; any other result is returned. If no route handles the message,
 // the [Router.NotFound] handler does. While a human owns the conversation
 // (see [OwnerOf]) only [Observer] routes are tried, and the NotFound handler
-// does not run. A rule that fails is logged at Warn and counts as no match.
+// does not run. A rule that fails is logged at Warn and counts as no match,
+// so that one broken rule does not stop the others; but a rule that went
+// over its limits (an expression's error wrapping [ErrExprLimit]) fails the
+// message: routing goes on, and its error is returned, joined with the
+// handler's result, for the Bot to report like a handler error. A rule that
+// fails once ctx is done, such as an expression stopped at the handler
+// timeout, ends the routing with its error.
 //
 // With many rules, the Router does not ask every rule: when it starts
 // routing it indexes the built-in rules by platform, kind and the literal
@@ -335,6 +341,7 @@ func (c *stateCtx) Value(key any) any {
 func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 	human := OwnerOf(ctx) == OwnerHuman
 	needState := t.needState // until ctx has a msgState
+	var limitErr error       // of the first rule over its limits
 	cand, s := t.index.candidates(m, human)
 	for i, word := range cand {
 		for word != 0 {
@@ -349,7 +356,15 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 			}
 			ok, err := rt.rule.Match(ctx, m)
 			if err != nil {
-				t.logRuleError(ctx, n, m, err)
+				if ctx.Err() != nil {
+					t.index.put(s)
+					return err
+				}
+				if errors.Is(err, ErrExprLimit) {
+					limitErr = cmp.Or(limitErr, err)
+				} else {
+					t.logRuleError(ctx, n, m, err)
+				}
 				continue
 			}
 			if !ok {
@@ -360,14 +375,26 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 				continue
 			}
 			t.index.put(s)
-			return err
+			return joinErrors(err, limitErr)
 		}
 	}
 	t.index.put(s)
 	if human || t.notFound == nil {
-		return nil
+		return limitErr
 	}
-	return t.notFound.HandleMessage(ctx, w, m)
+	return joinErrors(t.notFound.HandleMessage(ctx, w, m), limitErr)
+}
+
+// joinErrors returns the error of a message's handler joined with the
+// first rule that went over its limits, either of which may be nil.
+func joinErrors(handler, limit error) error {
+	switch {
+	case limit == nil:
+		return handler
+	case handler == nil:
+		return limit
+	}
+	return errors.Join(handler, limit)
 }
 
 func (t *routeTable) logRuleError(ctx context.Context, n int, m *Message, err error) {

@@ -17,8 +17,9 @@ import (
 // many goroutines at once, so it must be safe for concurrent use; it must
 // not modify m. A non-nil error means the rule could not decide (for
 // example an expression failed at run time): the router logs it and treats
-// it as no match. Rules should be fast and should not block; ctx carries
-// the handler's deadline.
+// it as no match, except an error wrapping [ErrExprLimit], which fails the
+// message (see [Router]). Rules should be fast and should not block; ctx
+// carries the handler's deadline.
 //
 // The built-in rules implement [fmt.Stringer] (used by [RouteInfo]) and
 // describe themselves to the router's prefilter, which skips rules that

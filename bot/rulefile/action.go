@@ -449,6 +449,9 @@ func (a *setAction) run(ctx context.Context, x *execution) error {
 		if vals[i], err = t.exec(d); err != nil {
 			return fmt.Errorf("%s: %w", a.names[i], err)
 		}
+		if len(vals[i]) > MaxVarSize {
+			return fmt.Errorf("%s: %d bytes, more than the %d a variable may hold", a.names[i], len(vals[i]), MaxVarSize)
+		}
 	}
 	own := maps.Clone(x.own)
 	if own == nil {

@@ -125,6 +125,26 @@
 // update one conversation's variables at once. Variables can be used in
 // templates, not in when.
 //
+// # Limits
+//
+// Rules run on messages from anyone, so what one message can cost is
+// bounded, and a message that would cost more fails with an error, which
+// the Bot logs and reports as a handler error, instead of slowing or
+// killing the process. A when expression has the limits of [bot.Expr]: a
+// budget of steps and a time limit per evaluation, and patterns of matches
+// of bounded size; a condition over its limits counts as not matching, the
+// other rules still run, and the message fails. A template renders at most
+// [MaxTextSize] bytes, a variable holds at most [MaxVarSize] bytes (so that
+// a variable set from itself, v: "{{.Vars.v}}{{.Vars.v}}", stops growing
+// with an error rather than doubling with every message), and the ranges
+// of a rule's templates run at most [MaxTemplateSteps] iterations per
+// message. What is over a limit whatever the message is a load error with
+// its position: a constant pattern too large, also one computed from
+// constants such as repeat("(a*)*", 10000), a constant part of an
+// expression over the budget such as all(1..100000000, # > 0), a range
+// over a number larger than MaxTemplateSteps, a default larger than
+// MaxVarSize.
+//
 // # Errors
 //
 // [Parse] and [Load] check the whole file and return a [*LoadError] that

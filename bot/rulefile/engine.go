@@ -258,7 +258,10 @@ func (e *Engine) reload(path string, data []byte) ([sha256.Size]byte, error) {
 // file order. If no rule handled m (none matched, or every matching rule
 // ended with continue) it returns bot.ErrContinue, so that a Router goes
 // on to its next route; otherwise it returns the result of the rule that
-// stopped routing: nil, or the error of its failing action.
+// stopped routing: nil, or the error of its failing action. A condition
+// that went over its limits (an error wrapping bot.ErrExprLimit) counts as
+// not matching, and fails the message: its error is returned, joined with
+// the result of the rule that handled m, if any.
 func (e *Engine) HandleMessage(ctx context.Context, w bot.Sender, m *bot.Message) error {
 	s := e.cur.Load()
 	d := &dispatch{Context: ctx, eng: e, set: s}

@@ -29,7 +29,8 @@ const (
 	// Matched: the rule applies to the message.
 	Matched
 	// Failed: evaluating the expression failed; the router logs the error
-	// and treats the rule as not matching.
+	// and treats the rule as not matching, or, when the evaluation went
+	// over its limits (bot.ErrExprLimit), fails the message.
 	Failed
 	// Skipped: a human owns the conversation and the rule is not an
 	// observer, so it is not tried.

@@ -278,6 +278,10 @@ func (l *loader) defaults(s *Set, n *yaml.Node) {
 			continue
 		}
 		if val, ok := l.str(v, "vars: "+k.Value, true); ok {
+			if len(val) > MaxVarSize {
+				l.errf(v, "vars: %s: %d bytes, more than the %d a variable may hold", k.Value, len(val), MaxVarSize)
+				continue
+			}
 			s.vars[k.Value] = val
 		}
 	}

@@ -1,6 +1,7 @@
 package rulefile
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -29,6 +30,8 @@ type messageData struct {
 	// Captures are the command name and arguments when the rule has a
 	// command.
 	Captures bot.Captures
+
+	steps int // loop iterations run by the rule's templates; see loopGuard
 }
 
 // scheduleData is the data of the templates of schedule actions.
@@ -39,6 +42,8 @@ type scheduleData struct {
 	Now time.Time
 	// Schedule is the schedule's name.
 	Schedule string
+
+	steps int // loop iterations run by the action's template; see loopGuard
 }
 
 var (
@@ -62,6 +67,106 @@ var funcs = template.FuncMap{
 	},
 	// join joins elems with sep: {{join ", " .Tags}}.
 	"join": func(sep string, elems []string) string { return strings.Join(elems, sep) },
+	// _loop is called by every range (see guardLoops).
+	"_loop": loopGuard,
+}
+
+const (
+	// MaxTextSize is the most bytes a template of a rules file may render:
+	// the text of a reply, a handoff, a forward or a send, a placeholder
+	// of a message template or the value of a variable. An action whose
+	// template renders more fails, and sends or sets nothing.
+	MaxTextSize = 64 << 10
+	// MaxVarSize is the most bytes a conversation variable may hold, as a
+	// default or as set by a rule: a set action that would store more
+	// fails and changes nothing, so that a variable set from itself, such
+	// as v: "{{.Vars.v}}{{.Vars.v}}", cannot grow from message to message.
+	MaxVarSize = 16 << 10
+	// MaxTemplateSteps is the most loop iterations ({{range}}) the
+	// templates of a rule may run for one message, together (and those of
+	// a schedule's send action for one fire). A range over a number larger
+	// than that is a load error; a range that would go past it as it runs
+	// fails its action.
+	MaxTemplateSteps = 100_000
+)
+
+// A tmplLimitError is a template over one of its limits.
+type tmplLimitError struct{ msg string }
+
+func (e *tmplLimitError) Error() string { return e.msg }
+
+var errTextTooLong = &tmplLimitError{msg: fmt.Sprintf("the rendered text is longer than %d bytes", MaxTextSize)}
+
+// loopGuard is called with the value of every range's pipeline and the
+// template's data, and counts the iterations the range will run against
+// the data's budget; it returns the value.
+func loopGuard(data, v any) (any, error) {
+	n := 1
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map, reflect.String:
+		n = rv.Len()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n = int(min(max(rv.Int(), 0), MaxTemplateSteps+1))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n = int(min(rv.Uint(), MaxTemplateSteps+1))
+	}
+	steps := &n
+	switch d := data.(type) {
+	case *messageData:
+		steps = &d.steps
+		d.steps += n
+	case *scheduleData:
+		steps = &d.steps
+		d.steps += n
+	}
+	if *steps > MaxTemplateSteps {
+		return nil, &tmplLimitError{msg: fmt.Sprintf("range: more than the %d iterations the templates of a rule may run per message", MaxTemplateSteps)}
+	}
+	return v, nil
+}
+
+// guardLoops makes every range of t call _loop on its value with $, the
+// data, so that loopGuard counts its iterations.
+func guardLoops(t *template.Template) {
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, x := range n.Nodes {
+				walk(x)
+			}
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			guard := parse.NewIdentifier("_loop").SetPos(n.Pos)
+			dollar := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: n.Pos, Ident: []string{"$"}}
+			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{guard, dollar}})
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	for _, x := range t.Templates() {
+		if x.Tree != nil {
+			walk(x.Tree.Root)
+		}
+	}
+}
+
+// A limitedWriter collects a rendered text up to MaxTextSize bytes.
+type limitedWriter struct{ b strings.Builder }
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > MaxTextSize {
+		return 0, errTextTooLong
+	}
+	return w.b.Write(p)
 }
 
 // A tmpl is a compiled text template of an action.
@@ -70,13 +175,17 @@ type tmpl struct {
 	t   *template.Template
 }
 
-// exec executes the template with data.
+// exec executes the template with data, within the limits.
 func (t *tmpl) exec(data any) (string, error) {
-	var b strings.Builder
-	if err := t.t.Execute(&b, data); err != nil {
+	var w limitedWriter
+	if err := t.t.Execute(&w, data); err != nil {
+		var le *tmplLimitError
+		if errors.As(err, &le) {
+			return "", le // text/template's context adds nothing to it
+		}
 		return "", err
 	}
-	return b.String(), nil
+	return w.b.String(), nil
 }
 
 // tmplErr matches text/template's parse errors, "template: t:LINE: msg".
@@ -116,11 +225,13 @@ func (l *loader) template(n *yaml.Node, what string, data reflect.Type, allowEmp
 		l.errAt(fl, fc, nil, "%s: bad template: %s", what, c.msg)
 		return nil
 	}
+	guardLoops(t)
 	return &tmpl{src: src, t: t}
 }
 
 // A fieldChecker finds the first field reference of a template that the
-// data type cannot have: {{.Txt}} or {{.Author.Nmae}}. It follows the data
+// data type cannot have: {{.Txt}} or {{.Author.Nmae}}; and a range over a
+// number larger than MaxTemplateSteps. It follows the data
 // only where dot is the data itself (and through $); inside range and with,
 // where dot changes, fields are not checked.
 type fieldChecker struct {
@@ -148,6 +259,10 @@ func (c *fieldChecker) walk(n parse.Node, rootDot bool) {
 		c.walk(n.List, rootDot)
 		c.walk(n.ElseList, rootDot)
 	case *parse.RangeNode:
+		if num := rangeNumber(n); num != nil && num.Int64 > MaxTemplateSteps {
+			c.bad, c.msg = num, fmt.Sprintf("range over %d is more than the %d iterations the templates of a rule may run per message", num.Int64, MaxTemplateSteps)
+			return
+		}
 		c.walk(n.Pipe, rootDot)
 		c.walk(n.List, false)
 		c.walk(n.ElseList, rootDot)
@@ -179,6 +294,18 @@ func (c *fieldChecker) walk(n parse.Node, rootDot bool) {
 	case *parse.ChainNode:
 		c.walk(n.Node, rootDot)
 	}
+}
+
+// rangeNumber returns the integer a range runs over when it is written as
+// a number, {{range 10}}; nil otherwise.
+func rangeNumber(n *parse.RangeNode) *parse.NumberNode {
+	if n.Pipe == nil || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
+		return nil
+	}
+	if num, ok := n.Pipe.Cmds[0].Args[0].(*parse.NumberNode); ok && num.IsInt {
+		return num
+	}
+	return nil
 }
 
 // check follows the field names idents from the data type.

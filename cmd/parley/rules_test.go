@@ -88,3 +88,28 @@ func TestRun_rulesOnConsole(t *testing.T) {
 	err := run(t.Context(), []string{"run", "-rules", filepath.Join(t.TempDir(), "missing.yaml")}, strings.NewReader(""), &out, &errOut, env())
 	assert.ErrorContains(t, err, "missing.yaml")
 }
+
+// rules check reports, with their positions, the conditions and templates
+// that are too costly whatever the message.
+func TestRulesCheck_limits(t *testing.T) {
+	var out, errOut strings.Builder
+	p := writeRules(t, `rules:
+  - name: regexp
+    when: Text matches repeat("(a*)*", 10000)
+    actions: [reply: hi]
+  - name: loop
+    when: 'Text == "x" || all(1..100000000, # > 0)'
+    actions: [reply: hi]
+  - name: template
+    when: Text == "y"
+    actions: [reply: "{{range 1000000}}.{{end}}"]
+`)
+	err := run(t.Context(), []string{"rules", "check", p}, strings.NewReader(""), &out, &errOut, env())
+	require.Error(t, err)
+	assert.Empty(t, out.String())
+	msg := err.Error()
+	assert.Contains(t, msg, "3 problems")
+	assert.Contains(t, msg, p+`:3:24: rule "regexp": when: regular expression too large: 10000 capturing groups, the limit is 100 (column 14 of the expression)`)
+	assert.Contains(t, msg, p+`:6:27: rule "loop": when: over the budget of 1000000 steps on every message (column 16 of the expression)`)
+	assert.Contains(t, msg, p+`:10:31: rule "template": action 1 (reply): bad template: range over 1000000 is more than the 100000 iterations the templates of a rule may run per message`)
+}
