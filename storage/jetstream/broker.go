@@ -121,9 +121,12 @@ const (
 // records and acknowledgements of the messages in hand are retried until
 // NATS is back (or the shutdown deadline passes), so that a restart of the
 // NATS server loses no reply and causes no duplicate work. A request in
-// flight when the connection breaks is never answered; a try is cut short
-// then and made again, and an outbound message carries the same
-// Nats-Msg-Id in every try, so the stream keeps it once.
+// flight when the connection breaks is never answered, and the Broker does
+// not wait for its answer: it tries again (a record, an acknowledgement,
+// an outbound message, which carries the same Nats-Msg-Id in every try, so
+// that the stream keeps it once), gives the message in hand back to be
+// taken again (a consumer's deduplication record or claim), or fails (an
+// inbound message, which the platform delivers again).
 type Broker struct {
 	js     jetstream.JetStream
 	keys   *Store
@@ -307,7 +310,7 @@ func busy(op string, err error) error {
 // Inbound implements bot.Broker.
 func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	if m.ID != "" {
-		_, err := b.keys.Get(ctx, dedupKey(m))
+		_, err := b.get(ctx, dedupKey(m))
 		if err == nil {
 			return true, nil
 		}
@@ -324,7 +327,12 @@ func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	if m.ID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, m.Platform+":"+m.ID)
 	}
-	ack, err := b.js.PublishMsg(ctx, msg)
+	var ack *jetstream.PubAck
+	_, err = b.try(ctx, func(ctx context.Context) error {
+		var err error
+		ack, err = b.js.PublishMsg(ctx, msg)
+		return err
+	})
 	if err != nil {
 		return false, busy("store inbound", err)
 	}
@@ -527,13 +535,13 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 	}
 	seq := strconv.FormatUint(meta.Sequence.Stream, 10)
 	if m.ID != "" {
-		fresh, err := b.keys.SetIfAbsent(ctx, dedupKey(m), []byte(seq), p.DedupTTL())
+		fresh, err := b.setIfAbsent(ctx, dedupKey(m), []byte(seq), p.DedupTTL())
 		if err != nil {
 			b.retryLater(msg, "dedup record", err)
 			return
 		}
 		if !fresh {
-			v, err := b.keys.Get(ctx, dedupKey(m))
+			v, err := b.get(ctx, dedupKey(m))
 			if err != nil && !errors.Is(err, bot.ErrNotFound) {
 				b.retryLater(msg, "dedup lookup", err)
 				return
@@ -581,14 +589,14 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 	}
 	claim := "out:" + m.Platform + ":" + m.Key
 	rec := strconv.FormatUint(meta.Sequence.Stream, 10) + "/" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	fresh, err := b.keys.SetIfAbsent(ctx, claim, []byte(rec), p.DedupTTL())
+	fresh, err := b.setIfAbsent(ctx, claim, []byte(rec), p.DedupTTL())
 	if err != nil {
 		b.retryLater(msg, "outbound claim", err)
 		return
 	}
 	var since time.Time
 	if !fresh {
-		v, err := b.keys.Get(ctx, claim)
+		v, err := b.get(ctx, claim)
 		switch {
 		case err != nil:
 			// Unreadable, or released since (a failed delivery): take the
@@ -717,6 +725,7 @@ func (b *Broker) retry(ctx context.Context, what string, again func(error) bool,
 func (b *Broker) try(ctx context.Context, fn func(context.Context) error) (cut bool, err error) {
 	tctx, cancel := context.WithTimeout(ctx, tryTimeout)
 	defer cancel()
+	var lost atomic.Bool
 	if nc := b.js.Conn(); nc != nil {
 		broken := nc.StatusChanged(nats.RECONNECTING, nats.DISCONNECTED, nats.CLOSED)
 		defer nc.RemoveStatusListener(broken)
@@ -725,6 +734,7 @@ func (b *Broker) try(ctx context.Context, fn func(context.Context) error) (cut b
 		wg.Go(func() {
 			select {
 			case <-broken:
+				lost.Store(true)
 				cancel()
 			case <-done:
 			}
@@ -733,7 +743,34 @@ func (b *Broker) try(ctx context.Context, fn func(context.Context) error) (cut b
 		defer close(done)
 	}
 	err = fn(tctx)
-	return err != nil && tctx.Err() != nil && ctx.Err() == nil, err
+	cut = err != nil && tctx.Err() != nil && ctx.Err() == nil
+	if cut && lost.Load() {
+		err = fmt.Errorf("connection to NATS lost: %w", err)
+	}
+	return cut, err
+}
+
+// get and setIfAbsent are the key bucket's Get and SetIfAbsent in one try
+// (see try): a caller whose request is lost with the connection learns so
+// at once, not when the request times out.
+func (b *Broker) get(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	_, err := b.try(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = b.keys.Get(ctx, key)
+		return err
+	})
+	return v, err
+}
+
+func (b *Broker) setIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	var fresh bool
+	_, err := b.try(ctx, func(ctx context.Context) error {
+		var err error
+		fresh, err = b.keys.SetIfAbsent(ctx, key, value, ttl)
+		return err
+	})
+	return fresh, err
 }
 
 // retryLater gives msg back to be taken again after a short delay.
