@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,12 +27,36 @@ func velaflowsEnv(emu *velaflowstest.Server) func(string) string {
 
 // The export of 10,000 leads through a rate limit that answers 429 many
 // times produces a complete CSV, newest first, with the seed's columns.
+//
+// The emulator's clock stands still, so every 26th read of a window meets
+// the limit however fast the export runs, with Retry-After 1s; a proxy in
+// front of it ends the window when it passes that 429 on, which is what
+// the second the export then waits does to a real window.
 func TestExportLeads_complete(t *testing.T) {
-	emu := velaflowstest.NewServer(t, velaflowstest.WithRateLimits(25, 10, 10, time.Second))
+	now := time.Now()
+	emu := velaflowstest.NewServer(t, velaflowstest.WithRateLimits(25, 10, 10, time.Second),
+		velaflowstest.WithClock(func() time.Time { return now }))
 	emu.AddLeads(10_000)
+	target, err := url.Parse(emu.URL())
+	require.NoError(t, err)
+	tr := &http.Transport{}
+	front := httptest.NewServer(&httputil.ReverseProxy{
+		Transport: tr,
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(&url.URL{Scheme: target.Scheme, Host: target.Host}) },
+		ModifyResponse: func(resp *http.Response) error {
+			if resp.StatusCode == http.StatusTooManyRequests {
+				emu.ResetRateLimits()
+			}
+			return nil
+		},
+	})
+	t.Cleanup(tr.CloseIdleConnections)
+	t.Cleanup(front.Close)
 	path := filepath.Join(t.TempDir(), "leads.csv")
 	var stdout, stderr strings.Builder
-	require.NoError(t, run(t.Context(), []string{"velaflows", "export-leads", "-o", path}, strings.NewReader(""), &stdout, &stderr, velaflowsEnv(emu)))
+	getenv := env("VELAFLOWS_API_TOKEN", emu.Token(), "VELAFLOWS_WORKSPACE_ID", emu.WorkspaceID(),
+		"VELAFLOWS_BASE_URL", front.URL+target.Path)
+	require.NoError(t, run(t.Context(), []string{"velaflows", "export-leads", "-o", path}, strings.NewReader(""), &stdout, &stderr, getenv))
 
 	leads := emu.Leads()
 	assert.Equal(t, "Exported "+strconv.Itoa(len(leads))+" leads to "+path+"\n", stdout.String())

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -113,10 +115,18 @@ const (
 // as with its in-memory queues. A handler or delivery cut
 // short by the shutdown deadline is not acknowledged, so it is taken again
 // later. Lost connections to NATS are retried by the client: while
-// disconnected, Publish fails (the platform delivers again later), the
-// consumers wait, and the records and acknowledgements of the messages in
-// hand are retried until NATS is back (or the shutdown deadline passes), so
-// that a restart of the NATS server causes no duplicate work.
+// disconnected, Publish fails (the platform delivers again later), Send
+// tries again until NATS has stored the outbound message or Send's context
+// ends (for a handler, the handler timeout), the consumers wait, and the
+// records and acknowledgements of the messages in hand are retried until
+// NATS is back (or the shutdown deadline passes), so that a restart of the
+// NATS server loses no reply and causes no duplicate work. A request in
+// flight when the connection breaks is never answered, and the Broker does
+// not wait for its answer: it tries again (a record, an acknowledgement,
+// an outbound message, which carries the same Nats-Msg-Id in every try, so
+// that the stream keeps it once), gives the message in hand back to be
+// taken again (a consumer's deduplication record or claim), or fails (an
+// inbound message, which the platform delivers again).
 type Broker struct {
 	js     jetstream.JetStream
 	keys   *Store
@@ -124,6 +134,10 @@ type Broker struct {
 	prefix string // "parley.<name>."
 	logger *slog.Logger
 	stored storedMarks // what Inbound and Outbound stored, for a finishing Consume
+
+	// Outbound's Nats-Msg-Id: idPrefix, random per Broker, then a count.
+	idPrefix string
+	idSeq    atomic.Uint64
 }
 
 var _ bot.Broker = (*Broker)(nil)
@@ -224,7 +238,7 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 		cfg.logger = slog.Default()
 	}
 	b := &Broker{js: js, cfg: cfg, prefix: "parley." + cfg.name + ".",
-		logger: cfg.logger.With("component", "jetstream-broker")}
+		logger: cfg.logger.With("component", "jetstream-broker"), idPrefix: "out-" + rand.Text() + "-"}
 	for _, s := range []struct{ stream, subjects string }{
 		{cfg.name + "_IN", b.prefix + "in.*"},
 		{cfg.name + "_OUT", b.prefix + "out.>"},
@@ -296,7 +310,7 @@ func busy(op string, err error) error {
 // Inbound implements bot.Broker.
 func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	if m.ID != "" {
-		_, err := b.keys.Get(ctx, dedupKey(m))
+		_, err := b.get(ctx, dedupKey(m))
 		if err == nil {
 			return true, nil
 		}
@@ -313,7 +327,12 @@ func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	if m.ID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, m.Platform+":"+m.ID)
 	}
-	ack, err := b.js.PublishMsg(ctx, msg)
+	var ack *jetstream.PubAck
+	_, err = b.try(ctx, func(ctx context.Context) error {
+		var err error
+		ack, err = b.js.PublishMsg(ctx, msg)
+		return err
+	})
 	if err != nil {
 		return false, busy("store inbound", err)
 	}
@@ -321,7 +340,12 @@ func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	return ack.Duplicate, nil
 }
 
-// Outbound implements bot.Broker.
+// Outbound implements bot.Broker. While NATS cannot be reached (the
+// connection is lost, the server restarts) it tries again until ctx is
+// done, so that a handler's reply waits for NATS within the handler
+// timeout. Every try of one call carries the same Nats-Msg-Id, unique to
+// the call: a try that was stored but whose answer was lost is not stored
+// again by the next.
 func (b *Broker) Outbound(ctx context.Context, m *bot.Message) error {
 	if !validName.MatchString(m.Platform) {
 		return fmt.Errorf("jetstream: platform name %q cannot be a subject token", m.Platform)
@@ -331,12 +355,28 @@ func (b *Broker) Outbound(ctx context.Context, m *bot.Message) error {
 		return err
 	}
 	subj := b.prefix + "out." + m.Platform + "." + strconv.Itoa(partition(m.Platform, m.Conversation, b.cfg.lanes))
-	ack, err := b.js.Publish(ctx, subj, data)
+	msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, b.idPrefix+strconv.FormatUint(b.idSeq.Add(1), 10))
+	var ack *jetstream.PubAck
+	err = b.retry(ctx, "store outbound", unreachable, func(ctx context.Context) error {
+		var err error
+		ack, err = b.js.PublishMsg(ctx, msg)
+		return err
+	})
 	if err != nil {
 		return busy("store outbound", err)
 	}
 	b.stored.add(subj, ack.Sequence)
 	return nil
+}
+
+// unreachable reports whether err, from a request to JetStream, means that
+// NATS could not be reached or is not ready yet, as while the server
+// restarts: worth trying again.
+func unreachable(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrReconnectBufExceeded) ||
+		errors.Is(err, nats.ErrConnectionReconnecting)
 }
 
 // Consume implements bot.Broker: one consumer goroutine per inbound
@@ -495,13 +535,13 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 	}
 	seq := strconv.FormatUint(meta.Sequence.Stream, 10)
 	if m.ID != "" {
-		fresh, err := b.keys.SetIfAbsent(ctx, dedupKey(m), []byte(seq), p.DedupTTL())
+		fresh, err := b.setIfAbsent(ctx, dedupKey(m), []byte(seq), p.DedupTTL())
 		if err != nil {
 			b.retryLater(msg, "dedup record", err)
 			return
 		}
 		if !fresh {
-			v, err := b.keys.Get(ctx, dedupKey(m))
+			v, err := b.get(ctx, dedupKey(m))
 			if err != nil && !errors.Is(err, bot.ErrNotFound) {
 				b.retryLater(msg, "dedup lookup", err)
 				return
@@ -549,14 +589,14 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 	}
 	claim := "out:" + m.Platform + ":" + m.Key
 	rec := strconv.FormatUint(meta.Sequence.Stream, 10) + "/" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	fresh, err := b.keys.SetIfAbsent(ctx, claim, []byte(rec), p.DedupTTL())
+	fresh, err := b.setIfAbsent(ctx, claim, []byte(rec), p.DedupTTL())
 	if err != nil {
 		b.retryLater(msg, "outbound claim", err)
 		return
 	}
 	var since time.Time
 	if !fresh {
-		v, err := b.keys.Get(ctx, claim)
+		v, err := b.get(ctx, claim)
 		switch {
 		case err != nil:
 			// Unreadable, or released since (a failed delivery): take the
@@ -632,25 +672,38 @@ func (b *Broker) ack(ctx context.Context, msg jetstream.Msg) {
 	_ = b.persist(ctx, "acknowledgement", func(ctx context.Context) error { return msg.DoubleAck(ctx) })
 }
 
-// persist calls fn until it succeeds or ctx is done, with a backoff from
-// 50ms to 2s between tries, each try bounded by 10s; it returns the last
-// error when ctx ends first. It is how the Broker writes what must not be
-// lost to a NATS that is restarting or briefly unreachable.
+// persist calls fn until it succeeds or ctx is done (see retry), and
+// returns the last error when ctx ends first. It is how the Broker writes
+// what must not be lost to a NATS that is restarting or briefly
+// unreachable.
 func (b *Broker) persist(ctx context.Context, what string, fn func(context.Context) error) error {
+	err := b.retry(ctx, what, nil, fn)
+	if err != nil {
+		b.logger.LogAttrs(context.Background(), slog.LevelWarn, what+" failed at shutdown", slog.Any("error", err))
+	}
+	return err
+}
+
+// tryTimeout bounds one try of a request to NATS.
+const tryTimeout = 10 * time.Second
+
+// retry calls fn until it succeeds, ctx is done, or fn fails with an error
+// that again does not accept (nil accepts every error), with a backoff
+// from 50ms to 2s between tries. Each try is bounded by tryTimeout and is
+// cut short when the connection to NATS breaks (see try); a try cut short
+// is always tried again. It returns the last error.
+func (b *Broker) retry(ctx context.Context, what string, again func(error) bool, fn func(context.Context) error) error {
 	wait := 50 * time.Millisecond
-	for try := 1; ; try++ {
-		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := fn(tctx)
-		cancel()
+	for n := 1; ; n++ {
+		cut, err := b.try(ctx, fn)
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil {
-			b.logger.LogAttrs(context.Background(), slog.LevelWarn, what+" failed at shutdown", slog.Any("error", err))
+		if ctx.Err() != nil || (!cut && again != nil && !again(err)) {
 			return err
 		}
-		if try == 1 || try%20 == 0 {
-			b.logger.LogAttrs(ctx, slog.LevelWarn, what+" failed; trying again", slog.Int("try", try), slog.Any("error", err))
+		if n == 1 || n%20 == 0 {
+			b.logger.LogAttrs(ctx, slog.LevelWarn, what+" failed; trying again", slog.Int("try", n), slog.Any("error", err))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -661,6 +714,64 @@ func (b *Broker) persist(ctx context.Context, what string, fn func(context.Conte
 		}
 		wait = min(wait*2, 2*time.Second)
 	}
+}
+
+// try calls fn once with a context that ends after tryTimeout, or as soon
+// as the client's connection to NATS breaks: NATS delivers a request at
+// most once, and one already written when the connection breaks is never
+// answered, so waiting for its answer would only hold the caller until the
+// timeout. A request made while the client is reconnecting is held by the
+// client and sent once it is back. cut reports that fn failed because its
+// context ended while ctx had not.
+func (b *Broker) try(ctx context.Context, fn func(context.Context) error) (cut bool, err error) {
+	tctx, cancel := context.WithTimeout(ctx, tryTimeout)
+	defer cancel()
+	var lost atomic.Bool
+	if nc := b.js.Conn(); nc != nil {
+		broken := nc.StatusChanged(nats.RECONNECTING, nats.DISCONNECTED, nats.CLOSED)
+		defer nc.RemoveStatusListener(broken)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			select {
+			case <-broken:
+				lost.Store(true)
+				cancel()
+			case <-done:
+			}
+		})
+		defer wg.Wait()
+		defer close(done)
+	}
+	err = fn(tctx)
+	cut = err != nil && tctx.Err() != nil && ctx.Err() == nil
+	if cut && lost.Load() {
+		err = fmt.Errorf("connection to NATS lost: %w", err)
+	}
+	return cut, err
+}
+
+// get and setIfAbsent are the key bucket's Get and SetIfAbsent in one try
+// (see try): a caller whose request is lost with the connection learns so
+// at once, not when the request times out.
+func (b *Broker) get(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	_, err := b.try(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = b.keys.Get(ctx, key)
+		return err
+	})
+	return v, err
+}
+
+func (b *Broker) setIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	var fresh bool
+	_, err := b.try(ctx, func(ctx context.Context) error {
+		var err error
+		fresh, err = b.keys.SetIfAbsent(ctx, key, value, ttl)
+		return err
+	})
+	return fresh, err
 }
 
 // retryLater gives msg back to be taken again after a short delay.
