@@ -207,6 +207,30 @@ func (c *Client) CloseIdleConnections() {
 	c.http.CloseIdleConnections()
 }
 
+// withoutKeepAlive returns a copy of c whose connections are not kept for
+// reuse, when its transport is an *http.Transport (a custom RoundTripper
+// is kept as it is). net/http finishes a dial whose request was cancelled
+// and pools the new connection, which then outlives its caller: the
+// adapter's Run makes its few REST calls (identity, flows, backfills)
+// through such a copy, so that none of its connections outlives Run.
+func (c *Client) withoutKeepAlive() *Client {
+	var t *http.Transport
+	switch rt := c.http.Transport.(type) {
+	case nil:
+		t = http.DefaultTransport.(*http.Transport).Clone()
+	case *http.Transport:
+		t = rt.Clone()
+	default:
+		return c
+	}
+	t.DisableKeepAlives = true
+	hc := *c.http
+	hc.Transport = t
+	cc := *c
+	cc.http = &hc
+	return &cc
+}
+
 // Do sends a request with the personal token to an API path that this
 // package does not wrap (sources, organizations, invitations…) and decodes
 // the JSON answer into v when v is non-nil and the body is not empty. path

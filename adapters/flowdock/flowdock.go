@@ -98,6 +98,7 @@ type AdapterConfig struct {
 // An Adapter is safe for concurrent use; Run is called once at a time.
 type Adapter struct {
 	client  *Client
+	run     *Client // client without keep-alive, for Run's own REST calls
 	cfg     AdapterConfig
 	logger  *slog.Logger
 	running atomic.Pointer[stream]
@@ -131,7 +132,7 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Adapter{client: c, cfg: cfg, logger: logger.With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
+	return &Adapter{client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: logger.With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
 }
 
 // Name returns "flowdock".
@@ -184,7 +185,7 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 
 // whoami returns the bot's user id (GET /user).
 func (a *Adapter) whoami(ctx context.Context) (string, error) {
-	u, _, err := a.client.CurrentUser(ctx)
+	u, _, err := a.run.CurrentUser(ctx)
 	if err != nil {
 		return "", fmt.Errorf("flowdock: who am I: %w", err)
 	}
@@ -197,7 +198,7 @@ func (a *Adapter) whoami(ctx context.Context) (string, error) {
 
 // joinedFlows lists the flows the bot has joined and keeps their names.
 func (a *Adapter) joinedFlows(ctx context.Context) ([]string, map[string]string, error) {
-	flows, _, err := a.client.Flows(ctx, FlowsOptions{Users: true})
+	flows, _, err := a.run.Flows(ctx, FlowsOptions{Users: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -254,7 +255,7 @@ func (a *Adapter) latestID(ctx context.Context, conversation string) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	msgs, _, err := a.client.ListMessages(ctx, c, ListOptions{Limit: 1})
+	msgs, _, err := a.run.ListMessages(ctx, c, ListOptions{Limit: 1})
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
@@ -267,7 +268,7 @@ func (a *Adapter) since(ctx context.Context, conversation string, afterID int64,
 	if err != nil {
 		return nil, err
 	}
-	msgs, _, err := a.client.ListMessages(ctx, c, ListOptions{SinceID: afterID, Sort: SortAsc, Limit: limit})
+	msgs, _, err := a.run.ListMessages(ctx, c, ListOptions{SinceID: afterID, Sort: SortAsc, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
