@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,27 @@ type ownership struct {
 	logger *slog.Logger
 	stats  *stats
 	checks *ownerChecks // nil: no adapter can read its platform's switch
+
+	// writes serialises, per conversation (striped), the writes to a Store
+	// without revisions: an update's read, decision and write, and a set,
+	// so that a decision taken on a read is never written over a newer
+	// record of this process. A RevisionStore checks the revision instead.
+	writes [64]sync.Mutex
+}
+
+// lock locks the write stripe of a conversation and returns its unlock.
+func (o *ownership) lock(platform, conversation string) func() {
+	h := uint32(2166136261) // FNV-1a over platform, a zero byte, conversation
+	for i := 0; i < len(platform); i++ {
+		h = (h ^ uint32(platform[i])) * 16777619
+	}
+	h *= 16777619
+	for i := 0; i < len(conversation); i++ {
+		h = (h ^ uint32(conversation[i])) * 16777619
+	}
+	mu := &o.writes[h%uint32(len(o.writes))]
+	mu.Lock()
+	return mu.Unlock
 }
 
 func ownerKey(platform, conversation string) joinedKey {
@@ -42,6 +64,14 @@ func (o *ownership) get(ctx context.Context, platform, conversation string) (Own
 // set records the owner of a conversation; for humans it also stamps the
 // activity time.
 func (o *ownership) set(ctx context.Context, platform, conversation string, who Owner, now time.Time) error {
+	if _, ok := o.store.(RevisionStore); !ok {
+		defer o.lock(platform, conversation)()
+	}
+	return o.write(ctx, platform, conversation, who, now)
+}
+
+// write is set without the lock.
+func (o *ownership) write(ctx context.Context, platform, conversation string, who Owner, now time.Time) error {
 	key := ownerKey(platform, conversation).String()
 	var err error
 	if who == OwnerHuman {
@@ -87,10 +117,18 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 			return OwnerUnset, OwnerUnset, err
 		}
 		next, write := decide(cur, last)
-		if write {
-			err = o.set(ctx, platform, conversation, next, now())
+		if !write {
+			return cur, next, nil // the common case takes no lock
 		}
-		return cur, next, err // set tracked the write
+		// Decide again on a read under the lock, which a set waits for.
+		defer o.lock(platform, conversation)()
+		if cur, last, err = o.get(ctx, platform, conversation); err != nil {
+			return OwnerUnset, OwnerUnset, err
+		}
+		if next, write = decide(cur, last); write {
+			err = o.write(ctx, platform, conversation, next, now())
+		}
+		return cur, next, err // write tracked the change
 	}
 	key := ownerKey(platform, conversation).String()
 	for range maxOwnerRetries {
