@@ -168,10 +168,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 				return fail(0, fmt.Errorf("%w: confirm an interrupted delivery: %w", ErrOutcomeUnknown, err))
 			}
 			if there {
-				b.stats.confirmed.Add(1)
-				b.logger.LogAttrs(ctx, slog.LevelInfo, "interrupted delivery confirmed by the platform; not sent again", slog.Any("msg", m))
-				o.afterSend(ctx, po, m, res)
-				return OutcomeSent
+				return o.confirmed(ctx, po, m, res)
 			}
 		} else {
 			b.logger.LogAttrs(ctx, slog.LevelWarn, "sending again a message whose earlier delivery was interrupted; it may arrive twice", slog.Any("msg", m))
@@ -258,13 +255,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 				return fail(attempts, fmt.Errorf("%w: confirm: %w (after %w)", ErrOutcomeUnknown, cerr, err))
 			}
 			if there {
-				b.stats.confirmed.Add(1)
-				b.logger.LogAttrs(ctx, slog.LevelInfo, "delivery of unknown outcome confirmed by the platform; not sent again", slog.Any("msg", m))
-				if hooks.Sent != nil {
-					hooks.Sent(m, time.Since(start))
-				}
-				o.afterSend(ctx, po, m, res)
-				return OutcomeSent
+				return o.confirmed(ctx, po, m, res)
 			}
 			if attempts >= o.cfg.MaxAttempts {
 				return fail(attempts, err) // the platform lacks it
@@ -277,6 +268,16 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			return fail(attempts, err)
 		}
 	}
+}
+
+// confirmed records m, which the platform says it holds from an attempt
+// whose outcome was unknown: counted in Stats.Confirmed (not as a send,
+// nor in the Sent hook), and the ownership change a send causes applied.
+func (o *outbox) confirmed(ctx context.Context, po *platformOut, m *Message, res SendResult) Outcome {
+	o.b.stats.confirmed.Add(1)
+	o.b.logger.LogAttrs(ctx, slog.LevelInfo, "delivery of unknown outcome confirmed by the platform; not sent again", slog.Any("msg", m))
+	o.afterSend(ctx, po, m, res)
+	return OutcomeSent
 }
 
 // retrying counts and reports a retry of m after err, then waits d. It
