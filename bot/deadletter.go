@@ -66,7 +66,8 @@ func newDeadLetters(durable DeadLetterStore, limit int) *deadLetters {
 // are in all.
 func (d *deadLetters) list(ctx context.Context, limit int) ([]DeadLetter, int, error) {
 	if d.durable == nil {
-		return d.mem.DeadLetters(ctx, limit)
+		list, n := d.mem.letters(limit)
+		return list, n, nil
 	}
 	list, total, err := d.durable.DeadLetters(ctx, limit)
 	if err != nil {
@@ -75,18 +76,18 @@ func (d *deadLetters) list(ctx context.Context, limit int) ([]DeadLetter, int, e
 	if limit >= 0 {
 		limit = max(limit-len(list), 0)
 	}
-	local, n, _ := d.mem.DeadLetters(ctx, limit)
+	local, n := d.mem.letters(limit)
 	return append(list, local...), total + n, nil
 }
 
 func (d *deadLetters) take(ctx context.Context, id string) (DeadLetter, error) {
 	if d.durable == nil || d.mem.owns(id) {
-		return d.mem.TakeDeadLetter(ctx, id)
+		return d.mem.take(id)
 	}
 	return d.durable.TakeDeadLetter(ctx, id)
 }
 
-// memDeadLetters is the in-memory DeadLetterStore: a list capped at limit,
+// memDeadLetters is the dead-letter list in memory: capped at limit,
 // dropping the oldest beyond it.
 type memDeadLetters struct {
 	limit  int
@@ -114,22 +115,20 @@ func (s *memDeadLetters) add(d DeadLetter) (string, *DeadLetter) {
 	return d.ID, &dropped
 }
 
-func (s *memDeadLetters) AddDeadLetter(_ context.Context, d DeadLetter) (string, error) {
-	id, _ := s.add(d)
-	return id, nil
-}
-
-func (s *memDeadLetters) DeadLetters(_ context.Context, limit int) ([]DeadLetter, int, error) {
+// letters returns up to limit letters, oldest first (all when limit is
+// negative), and how many there are.
+func (s *memDeadLetters) letters(limit int) ([]DeadLetter, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.list)
 	if limit < 0 || limit > n {
 		limit = n
 	}
-	return append([]DeadLetter(nil), s.list[:limit]...), n, nil
+	return append([]DeadLetter(nil), s.list[:limit]...), n
 }
 
-func (s *memDeadLetters) TakeDeadLetter(_ context.Context, id string) (DeadLetter, error) {
+// take removes the letter id and returns it.
+func (s *memDeadLetters) take(id string) (DeadLetter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, d := range s.list {
