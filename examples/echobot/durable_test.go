@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/testbin"
 	"github.com/parleybot/parley/storage/jetstream"
 )
 
@@ -29,7 +26,7 @@ import (
 // which never asked: the next run prints only the answers to its own
 // lines, and leaves nothing behind.
 func TestEchobot_durableConsole(t *testing.T) {
-	bin := buildEchobot(t)
+	bin := testbin.Build(t, "github.com/parleybot/parley/examples/echobot")
 	dir := t.TempDir()
 
 	for _, line := range []string{"hello 1", "hello 2"} {
@@ -65,7 +62,7 @@ func TestEchobot_durableConsole(t *testing.T) {
 // directory and the process that holds it, and changes nothing; the first
 // goes on answering. Once the first has exited, the directory is free.
 func TestEchobot_dataDirInUse(t *testing.T) {
-	bin := buildEchobot(t)
+	bin := testbin.Build(t, "github.com/parleybot/parley/examples/echobot")
 	dir := t.TempDir()
 
 	first := startEchobot(t, bin, dir)
@@ -147,41 +144,6 @@ func streamMessages(t *testing.T, dir string) map[string]uint64 {
 		n[name] = info.State.Msgs
 	}
 	return n
-}
-
-// buildEchobot builds this program, with the race detector when the test
-// has it, and returns the binary's path.
-func buildEchobot(t *testing.T) string {
-	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		if goTool, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go tool to build the bot with")
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "echobot")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	args = append(args, ".")
-	out, err := exec.CommandContext(t.Context(), goTool, args...).CombinedOutput()
-	require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
-	return bin
-}
-
-// raceEnabled reports whether this test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // echobotProcess is a running echobot with its standard streams.

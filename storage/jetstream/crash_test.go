@@ -9,9 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
+	"github.com/parleybot/parley/internal/testbin"
 	"github.com/parleybot/parley/storage/jetstream"
 )
 
@@ -93,7 +91,7 @@ func TestCrash(t *testing.T) {
 		t.Skip("the crash test builds and kills a bot process; skipped with -short")
 	}
 	started := time.Now()
-	bin := buildCrashBot(t)
+	bin := testbin.Build(t, "github.com/parleybot/parley/examples/echobot")
 	t.Logf("built the bot in %v", time.Since(started).Round(time.Millisecond))
 
 	seed := uint64(time.Now().UnixNano())
@@ -456,45 +454,6 @@ func logSends(t *testing.T, sent []sendbeetest.SentMessage, text string) {
 			t.Logf("sent %q to %s at %s (message %s)", m.Text, m.ConversationID, m.Time.Format(time.RFC3339Nano), m.MessageID)
 		}
 	}
-}
-
-// buildCrashBot builds examples/echobot with the go tool, with the race
-// detector when this test binary has it, and returns the binary's path.
-func buildCrashBot(t *testing.T) string {
-	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		if goTool, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go tool to build the bot with")
-		}
-	}
-	gomod, err := exec.Command(goTool, "env", "GOMOD").Output()
-	require.NoError(t, err, "go env GOMOD")
-	bin := filepath.Join(t.TempDir(), "echobot")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	args = append(args, "github.com/parleybot/parley/examples/echobot")
-	cmd := exec.CommandContext(t.Context(), goTool, args...)
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
-	return bin
-}
-
-// raceEnabled reports whether this test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // freeLoopbackAddr returns a loopback address that was free a moment ago.
