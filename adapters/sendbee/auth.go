@@ -38,7 +38,7 @@ var (
 )
 
 // Token returns the authentication token Sendbee expects for time t and
-// the API secret (spec §2): standard Base64 of "<unix>.<hex>", where unix
+// the API secret: standard Base64 of "<unix>.<hex>", where unix
 // is t in whole Unix seconds and hex the lowercase hex HMAC-SHA256 of unix
 // keyed with secret. The client sends a fresh one in X-Auth-Token with
 // every request; Sendbee signs webhooks with the same scheme in
@@ -56,7 +56,7 @@ func sign(secret, ts string) string {
 }
 
 // CheckToken verifies a token made by [Token], such as the X-Authorization
-// header of a Sendbee webhook request (spec §8.2). It returns nil if token
+// header of a Sendbee webhook request. It returns nil if token
 // is standard Base64 of exactly "<unix>.<hex>", with a decimal timestamp
 // no older than window before now and no more than [TokenFutureSkew] after
 // it, and hex equal to the HMAC-SHA256 of the timestamp keyed with secret

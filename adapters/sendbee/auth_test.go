@@ -12,7 +12,8 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee"
 )
 
-// The spec's test vector (spec §2).
+// A test vector for the token scheme: HMAC-SHA256 of "1700000000" keyed
+// with "test-secret", hex-encoded, joined to the timestamp and Base64-encoded.
 const (
 	vectorSecret = "test-secret"
 	vectorUnix   = 1700000000

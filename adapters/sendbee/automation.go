@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// ChatbotStatus is the platform chatbot's state for one conversation
-// (spec §6.4).
+// ChatbotStatus is the platform chatbot's state for one conversation, as
+// GET /automation/chatbot/activity/status returns it.
 type ChatbotStatus struct {
 	ConversationID string `json:"conversation_id"`
 	// ChatbotActive is true while the platform's automation answers the

@@ -33,7 +33,7 @@ const (
 	emulatorPrefix = "/api"
 )
 
-// apiPaths are the routes of the API (spec §4–§6), as the emulator
+// apiPaths are the routes of Sendbee's public API, as the emulator
 // records them: without its path prefix.
 var apiPaths = []string{
 	"GET /contacts", "PUT /contacts", "POST /contacts/subscribe",
@@ -361,7 +361,7 @@ func TestEmulator_templatesAndSending(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, srv.ChatbotActive(demoAnaConv))
 
-	// Without the flag, Sendbee switches the chatbot off (spec §7).
+	// Without the flag, Sendbee switches the chatbot off.
 	sent, _, err = c.SendMessage(ctx, sendbee.SendMessageRequest{Phone: anaPhone, Text: "An agent will take over."})
 	require.NoError(t, err)
 	assert.Equal(t, demoAnaConv, sent.ConversationID)

@@ -13,8 +13,8 @@ var _ bot.Confirmer = (*Adapter)(nil)
 
 // confirmPages bounds Delivered: it reads at most this many pages of
 // GET /conversations/messages, the newest ones (the emulator's page size
-// is 10; the API's default is not documented, spec §3.2, and the endpoint
-// takes no page size).
+// is 10; Sendbee does not document the API's default page size, and the
+// endpoint takes no page size).
 const confirmPages = 50
 
 // ErrUnconfirmed is returned by Delivered when it read confirmPages pages
@@ -33,8 +33,8 @@ var ErrUnconfirmed = errors.New("sendbee: delivered: too many newer messages to 
 // chatbot off). It implements bot.Confirmer and is safe for concurrent use.
 //
 // Matching rules:
-//   - Timestamps: sent_at is a float of Unix seconds whose precision the
-//     spec does not state (the emulator sends milliseconds; a platform
+//   - Timestamps: sent_at is a float of Unix seconds whose precision
+//     Sendbee does not document (the emulator sends milliseconds; a platform
 //     that keeps whole seconds is possible), so a message counts when
 //     sent_at is at or after since truncated to the whole second. The
 //     window is thus up to a second wider than since: an identical message

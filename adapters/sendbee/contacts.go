@@ -18,7 +18,7 @@ const (
 	ContactUnsubscribed ContactStatus = "unsubscribed"
 )
 
-// A Contact is a person the business chats with on WhatsApp (spec §4.1).
+// A Contact is a person the business chats with on WhatsApp.
 type Contact struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
@@ -102,7 +102,7 @@ func (c *Client) AllContacts(ctx context.Context, opts ContactsOptions) iter.Seq
 }
 
 // SubscribeContactRequest is the body of [Client.SubscribeContact]
-// (spec §4.2).
+// (POST /contacts/subscribe).
 type SubscribeContactRequest struct {
 	// Phone is the contact's number in international format, "+…".
 	// Required.
@@ -143,7 +143,7 @@ func (c *Client) SubscribeContact(ctx context.Context, r SubscribeContactRequest
 	return getOne[Contact](ctx, c, http.MethodPost, "/contacts/subscribe", nil, r)
 }
 
-// UpdateContactRequest is the body of [Client.UpdateContact] (spec §4.3).
+// UpdateContactRequest is the body of [Client.UpdateContact] (PUT /contacts).
 // Zero fields are not sent and leave the contact's value unchanged.
 type UpdateContactRequest struct {
 	// ID identifies the contact. Required.

@@ -10,14 +10,13 @@ import (
 	"time"
 )
 
-// A Conversation is the thread between the business and one contact
-// (spec §5.1).
+// A Conversation is the thread between the business and one contact.
 type Conversation struct {
 	ID     string `json:"id"`
 	Folder Folder `json:"folder"`
 	// ChatbotActive is the platform chatbot's state for the conversation:
 	// false once an agent, or an API send without prevent_bot_off, took
-	// over (spec §7).
+	// over.
 	ChatbotActive bool                `json:"chatbot_active"`
 	Platform      string              `json:"platform"` // "whatsapp"
 	CreatedAt     Timestamp           `json:"created_at"`

@@ -17,7 +17,7 @@ func init() {
 	bot.RegisterPayload[Template]("sendbee.Template")
 }
 
-// Sendbee does not publish its webhook payloads (spec §8.3). The shapes
+// Sendbee does not publish its webhook event names or payloads. The shapes
 // below are the ones this package and its emulator agree on; everything that
 // depends on them is in this file, behind webhookToMessage, so that the
 // real format replaces them in one place.
@@ -145,7 +145,7 @@ func webhookToMessage(raw []byte) (*bot.Message, error) {
 		}
 		m.Kind = bot.KindMessage
 		m.Text = d.Body
-		// An agent's reply switches the chatbot off (spec §7); the Bot
+		// An agent's reply switches the chatbot off; the Bot
 		// checks the chatbot activity status before it goes silent.
 		m.Owner = bot.OwnerHuman
 		m.Author = bot.User{Agent: true}

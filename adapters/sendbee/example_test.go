@@ -28,7 +28,7 @@ func ExampleNewClient() {
 
 func ExampleToken() {
 	// The token the client sends in X-Auth-Token, and Sendbee in the
-	// X-Authorization header of webhooks (the spec's test vector).
+	// X-Authorization header of webhooks (a fixed test vector).
 	fmt.Println(sendbee.Token("test-secret", time.Unix(1700000000, 0)))
 	// Output:
 	// MTcwMDAwMDAwMC4xYjc0ZWFmODdkYTQ2ODc3YmE2NTFhYzgxMmIyNGEzYmYwMTk5MGU5ZWQwMTAxYjg4MjY4ZjYwZjk2NTcyOWUy

@@ -11,7 +11,7 @@ import (
 // A FieldType is the type of a contact field's values.
 type FieldType string
 
-// Contact field types (spec §4.5).
+// Contact field types, as Sendbee documents them.
 const (
 	FieldText    FieldType = "text"
 	FieldNumber  FieldType = "number"
@@ -29,7 +29,7 @@ func (t FieldType) Valid() bool {
 	return false
 }
 
-// A ContactField is a custom field defined for contacts (spec §4.5).
+// A ContactField is a custom field defined for contacts (/contacts/fields).
 type ContactField struct {
 	ID   string    `json:"id"`
 	Name string    `json:"name"`

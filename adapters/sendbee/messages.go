@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// A Message is one message of a conversation (spec §5.4).
+// A Message is one message of a conversation.
 type Message struct {
 	ID   string `json:"id"`
 	Body string `json:"body"` // the text, or a media message's caption
@@ -59,7 +59,7 @@ func (c *Client) AllConversationMessages(ctx context.Context, opts MessagesOptio
 	})
 }
 
-// SentMessage is what the send endpoints return (spec §5.6).
+// SentMessage is what the send endpoints return.
 type SentMessage struct {
 	// ConversationID is the conversation the message went to (the API's
 	// "id" field).
@@ -70,7 +70,8 @@ type SentMessage struct {
 	Status             string `json:"status"` // initial delivery status
 }
 
-// SendMessageRequest is the body of [Client.SendMessage] (spec §5.7).
+// SendMessageRequest is the body of [Client.SendMessage]
+// (POST /conversations/messages/send).
 // Zero fields are not sent.
 type SendMessageRequest struct {
 	// Phone is the recipient in international format, "+…". Phone or
@@ -86,7 +87,7 @@ type SendMessageRequest struct {
 	// PreventBotOff, when true, keeps the conversation's platform chatbot
 	// as it is. nil does not send the field, and false sends false: in
 	// both cases Sendbee switches the chatbot off, as after an agent's
-	// reply (spec §7). A bot replying as the automation sets Bool(true).
+	// reply. A bot replying as the automation sets Bool(true).
 	PreventBotOff *bool `json:"prevent_bot_off,omitempty"`
 	// AgentID is the agent to assign the conversation to.
 	AgentID string `json:"agent_id,omitempty"`

@@ -94,7 +94,7 @@ type ServerMessage struct {
 // A Folder is the inbox folder of a contact's conversation.
 type Folder string
 
-// Folders (spec §5.1). Only FolderOpen and FolderDone can be set with
+// Folders of a conversation. Only FolderOpen and FolderDone can be set with
 // [Client.UpdateConversation].
 const (
 	FolderOpen     Folder = "open"

@@ -37,8 +37,7 @@ func (e *PaginationError) Error() string {
 // Unwrap returns [ErrPagination].
 func (e *PaginationError) Unwrap() error { return ErrPagination }
 
-// Meta is the pagination metadata of a list answer (spec §3.2). Pages are
-// 1-based.
+// Meta is the pagination metadata of a list answer. Pages are 1-based.
 type Meta struct {
 	CurrentPage int `json:"current_page"`
 	LastPage    int `json:"last_page"`

@@ -57,7 +57,7 @@ func TestPage_hasNextLoop(t *testing.T) {
 	c := f.newClient(t)
 	ctx := t.Context()
 
-	// The seed's second loop style: while has_next().
+	// The Python SDK's second loop style: while has_next().
 	var ids []string
 	opts := sendbee.MessagesOptions{ConversationID: "c1"}
 	for {
@@ -82,7 +82,7 @@ func TestPage_pastTheEnd(t *testing.T) {
 	c := f.newClient(t)
 	ctx := t.Context()
 
-	// The seed's first loop style: next_page() until PaginationException.
+	// The Python SDK's first loop style: next_page() until PaginationException.
 	p, _, err := c.ConversationMessages(ctx, sendbee.MessagesOptions{ConversationID: "c1"})
 	require.NoError(t, err)
 	n := len(p.Items)

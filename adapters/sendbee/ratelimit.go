@@ -15,8 +15,9 @@ import (
 const DefaultRateLimit = 60
 
 // Rate is the rate-limit state reported by a response's X-RateLimit-*
-// headers (spec §3.4). Each field is zero when its header is absent or
-// malformed; Limit > 0 tells that the headers were sent.
+// headers, which Sendbee may send on any response. Each field is zero
+// when its header is absent or malformed; Limit > 0 tells that the
+// headers were sent.
 type Rate struct {
 	// Limit is X-RateLimit-Limit: requests allowed per minute.
 	Limit int

@@ -218,7 +218,7 @@ func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, err
 	}
 	res := bot.SendResult{ID: sent.MessageID}
 	if !out.keepsBot {
-		res.Owner = bot.OwnerHuman // Sendbee switched its chatbot off (spec §7)
+		res.Owner = bot.OwnerHuman // without prevent_bot_off, Sendbee switched its chatbot off
 	}
 	return res, nil
 }

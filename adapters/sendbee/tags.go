@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// A ContactTag is a label on contacts (spec §4.4, §9.5).
+// A ContactTag is a label on contacts.
 type ContactTag struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`

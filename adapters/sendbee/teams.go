@@ -7,7 +7,7 @@ import (
 	"net/url"
 )
 
-// A Team is a team of agents (spec §6.1).
+// A Team is a team of agents.
 type Team struct {
 	ID      string       `json:"id"`
 	Name    string       `json:"name"`
@@ -34,7 +34,7 @@ func (m *TeamMember) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// A Member is an agent, with the teams it belongs to (spec §6.2).
+// A Member is an agent, with the teams it belongs to.
 type Member struct {
 	ID        string       `json:"id"`
 	Name      string       `json:"name"`

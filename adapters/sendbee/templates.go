@@ -31,7 +31,7 @@ const (
 	AttachmentDocument AttachmentKind = "document" // PDF, DOC(X), PPT(X), XLS(X)
 )
 
-// A MessageTemplate is a pre-approved WhatsApp message (spec §5.5).
+// A MessageTemplate is a pre-approved WhatsApp message.
 type MessageTemplate struct {
 	ID     string         `json:"id"`
 	Status TemplateStatus `json:"status"`
@@ -154,7 +154,7 @@ func (c *Client) AllMessageTemplates(ctx context.Context, opts MessageTemplatesO
 }
 
 // SendTemplateMessageRequest is the body of [Client.SendTemplateMessage]
-// (spec §5.6). Zero fields are not sent.
+// (POST /conversations/messages/templates/send). Zero fields are not sent.
 type SendTemplateMessageRequest struct {
 	// Phone is the recipient in international format, "+…". Phone or
 	// WhatsAppUserID is required; Phone wins when both are set.
@@ -173,7 +173,7 @@ type SendTemplateMessageRequest struct {
 	Attachment string `json:"attachment,omitempty"`
 	// PreventBotOff, when true, keeps the conversation's platform chatbot
 	// as it is. nil does not send the field, and false sends false: in
-	// both cases Sendbee switches the chatbot off (spec §7).
+	// both cases Sendbee switches the chatbot off.
 	PreventBotOff *bool `json:"prevent_bot_off,omitempty"`
 	// AgentID is the agent to assign the conversation to.
 	AgentID string `json:"agent_id,omitempty"`

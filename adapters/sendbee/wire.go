@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// envelope is the top level of every JSON answer (spec §3.1):
+// envelope is the top level of every JSON answer from Sendbee:
 // {data, meta, links, warning, error}. Error is kept raw because it is an
 // object {detail, type} in the standard form and a boolean in the flat
-// form, where detail and type sit at the top level instead (spec §3.3).
+// form, where detail and type sit at the top level instead (the form the
+// Sendbee SDKs parse for rate-limit errors).
 type envelope struct {
 	Data    json.RawMessage `json:"data"`
 	Meta    *Meta           `json:"meta"`
@@ -60,7 +61,7 @@ func (e *envelope) errorFields() (detail, typ string, ok bool) {
 		typ = jsonText(e.Type)
 	}
 	if detail == "" && typ == "" && isJSONString(e.Error) {
-		// {"error": "text"}: not in the spec, but plainly an error text.
+		// {"error": "text"}: not a documented form, but plainly an error text.
 		detail = jsonText(e.Error)
 	}
 	return detail, typ, detail != "" || typ != ""
@@ -100,7 +101,7 @@ func isJSONNull(raw json.RawMessage) bool {
 }
 
 // decodeOne decodes the data of a single-item endpoint. Both SDKs accept a
-// bare object or a one-element array (spec §3.1). Absent, null or empty
+// bare object or a one-element array. Absent, null or empty
 // data gives the zero value, never nil: a 2xx answer means the operation
 // happened, and the raw body is still on the Response.
 func decodeOne[T any](raw json.RawMessage) (*T, error) {
@@ -158,8 +159,8 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 
 // flexBool decodes a JSON boolean, or its common string and number
 // spellings ("true", "1", 1, …), as a bool. The PHP Member model reads
-// online/available as booleans and the Python models as strings (spec
-// §6.2); both are accepted.
+// online/available as booleans and the Python models as strings; which
+// one the API sends is not documented, so both are accepted.
 type flexBool bool
 
 var errFlexBool = errors.New("not a boolean")

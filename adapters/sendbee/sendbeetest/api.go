@@ -483,7 +483,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string
 	s.writeJSON(sw, http.StatusOK, env)
 }
 
-// authenticate checks X-Api-Key and X-Auth-Token (spec §2).
+// authenticate checks X-Api-Key and X-Auth-Token.
 func (s *Server) authenticate(r *http.Request) error {
 	key := r.Header.Get("X-Api-Key")
 	if key == "" {

@@ -10,9 +10,11 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 )
 
-// TestServer_ChatbotStateMachine checks spec §7 row by row, from both
-// initial states, through the status endpoint, the conversation object,
-// the Go accessor and the chatbot.status events.
+// TestServer_ChatbotStateMachine checks the chatbot_active rules (API send
+// with and without prevent_bot_off, agent reply, activity switch, inbound
+// message) one by one, from both initial states, through the status
+// endpoint, the conversation object, the Go accessor and the
+// chatbot.status events.
 func TestServer_ChatbotStateMachine(t *testing.T) {
 	const phone = "+385955555555"
 	yes, no := true, false

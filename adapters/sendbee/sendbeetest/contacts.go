@@ -9,7 +9,8 @@ import (
 )
 
 // normalizePhone checks that p is an international number with a leading
-// "+" (spec §1) and removes spaces, dashes, dots and parentheses.
+// "+" (the format Sendbee documents) and removes spaces, dashes, dots and
+// parentheses.
 func normalizePhone(p string) (string, error) {
 	p = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(strings.TrimSpace(p))
 	digits, ok := strings.CutPrefix(p, "+")
@@ -20,7 +21,7 @@ func normalizePhone(p string) (string, error) {
 }
 
 // checkFieldValue validates v for the type of f and returns it normalised.
-// The checks are the emulator's assumption (spec §4.5 lists the types only).
+// The checks are the emulator's assumption (Sendbee documents the types only).
 func checkFieldValue(f *field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	switch f.typ {
@@ -422,8 +423,8 @@ func (s *Server) createField(c *call) (*result, error) {
 	return one(wireFieldOf(f))
 }
 
-// updateField serves PUT /contacts/fields. Only id is required (the seed
-// README marks name and type optional; the PHP client sends all three).
+// updateField serves PUT /contacts/fields. Only id is required (the Python
+// client treats name and type as optional; the PHP client sends all three).
 func (s *Server) updateField(c *call) (*result, error) {
 	if err := c.parseBody("id", "name", "type", "options"); err != nil {
 		return nil, err

@@ -13,7 +13,8 @@ import (
 // maxText is WhatsApp's limit on the text of one message.
 const maxText = 4096
 
-// mediaExt maps file extensions to media types (spec §5.7, §5.5).
+// mediaExt maps file extensions to media types, after the formats Sendbee
+// documents for sends and template attachments.
 var mediaExt = map[string]string{
 	".aac": "audio", ".m4a": "audio", ".amr": "audio", ".mp3": "audio", ".ogg": "audio", ".opus": "audio",
 	".mp4": "video", ".3gp": "video", ".3gpp": "video",
@@ -190,7 +191,7 @@ func (s *Server) listTemplates(c *call) (*result, error) {
 }
 
 // recipient reads phone / whatsapp_user_id. phone wins when both are given
-// (spec §5.6).
+// (as the PHP SDK documents).
 func readRecipient(c *call) (phone, bsuid string, err error) {
 	phone, hasPhone, err := c.str("phone", false)
 	if err != nil {
@@ -406,7 +407,7 @@ func render(text string, tags map[string]string) string {
 
 // recipientLocked finds or creates the contact (and its conversation) for
 // phone or, without a phone, whatsapp_user_id. When both are given the
-// phone wins (spec §5.6): an unknown phone gets a new contact, which takes
+// phone wins: an unknown phone gets a new contact, which takes
 // the whatsapp_user_id only if no other contact has it.
 func (s *Server) recipientLocked(phone, bsuid string, now time.Time) *conversation {
 	if phone != "" {
@@ -424,10 +425,11 @@ func (s *Server) recipientLocked(phone, bsuid string, now time.Time) *conversati
 	return s.st.newContact("", bsuid, "", now, s.cfg.chatbotDefault).conv
 }
 
-// sendLocked stores an accepted API message, applies the chatbot rule of
-// spec §7, records it, and emits its events: message.sent, chatbot.status
-// (if the state changed), then message.status sent and delivered (or
-// failed). s.mu must be held.
+// sendLocked stores an accepted API message, applies the chatbot rule (a
+// send without prevent_bot_off: true switches the chatbot off), records
+// it, and emits its events: message.sent, chatbot.status (if the state
+// changed), then message.status sent and delivered (or failed). s.mu must
+// be held.
 func (s *Server) sendLocked(o outbound) wireSentMessage {
 	now := s.now()
 	cv := s.recipientLocked(o.phone, o.bsuid, now)

@@ -1,7 +1,8 @@
 // Package sendbeetest is an emulator of the Sendbee (AI Number) public API
 // v2 and of its webhooks, for testing Sendbee clients and bots without the
-// network. It was written from the Parley Sendbee spec (spec/sendbee.md),
-// not from any client, and it imports only the standard library.
+// network. It was written from the API as Sendbee's public Python and PHP
+// client libraries and their READMEs show it, shares no code with any
+// client, and imports only the standard library.
 //
 //	s := sendbeetest.NewServer(t, sendbeetest.WithWebhook(bot.URL))
 //	// point the client at s.URL() with s.APIKey() and s.APISecret()
@@ -16,7 +17,7 @@
 //
 // # Endpoints
 //
-// Every path of spec §4–§6, under [Server.URL]:
+// Every path of the public API, under [Server.URL]:
 //
 //	GET    /contacts                          tags, status, search_query, page, limit
 //	PUT    /contacts                          id; phone, whatsapp_user_id, name, tags, notes, contact_fields, block_notifications
@@ -43,23 +44,24 @@
 //	GET    /rate-limit/error-test             always 429
 //	GET    /rate-limit/request-test           a normal, counted request
 //
-// Request and response field names are the spec's, literally. GET
+// Request and response field names are Sendbee's, literally. GET
 // parameters are read from the query string; POST, PUT and DELETE
 // parameters from a JSON object body (Content-Type application/json, at most
 // 1 MiB). Every send to a phone number without a contact creates the
 // contact and its conversation, as does [Server.CustomerMessage].
 //
-// # Faithful to the spec
+// # Faithful to Sendbee
 //
-//   - Authentication (spec §2): X-Api-Key must be the key, X-Auth-Token must be
+//   - Authentication: X-Api-Key must be the key, X-Auth-Token must be
 //     standard, canonical Base64 of "<decimal unix seconds>.<lowercase hex
 //     HMAC-SHA256(secret, seconds)>", not older than the token window (15
 //     minutes) nor more than 60 seconds in the future, compared in constant
 //     time. Any failure is 401 {"error":{"detail":"…","type":"authentication_error"}}
-//     (the type string is the spec's invention). The order of checks is: 404
-//     for an unknown path, 401, 405 (with Allow), 429, 415, then the
-//     endpoint.
-//   - Envelope (spec §3): {"data","meta","links","warning"}; single-item
+//     (the type string is invented: Sendbee documents neither its error
+//     types nor the status of an authentication failure). The order of
+//     checks is: 404 for an unknown path, 401, 405 (with Allow), 429, 415,
+//     then the endpoint.
+//   - Envelope: {"data","meta","links","warning"}; single-item
 //     endpoints return data as an object, deletes and the chatbot switch
 //     data {"message"}; warning is absent unless there is one.
 //   - Pagination: 1-based page, limit capped at 100 (with a warning), default
@@ -72,22 +74,22 @@
 //     not_found (404: unknown IDs, unknown paths), method_not_allowed (405),
 //     unsupported_media_type (415), request_too_large (413) and
 //     server_error (injected faults).
-//   - Rate limiting (spec §3.4): 60 requests per minute for the business,
-//     whatever the key ([WithRateLimit]), counted in a fixed window that
-//     starts with the first counted request. Every API response carries
-//     X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix
-//     time); 429 carries Retry-After in whole seconds and the flat body
+//   - Rate limiting, as Sendbee documents it: 60 requests per minute for
+//     the business, whatever the key ([WithRateLimit]), counted in a fixed
+//     window that starts with the first counted request. Every API
+//     response carries X-RateLimit-Limit, X-RateLimit-Remaining and
+//     X-RateLimit-Reset (Unix time); 429 carries Retry-After in whole seconds and the flat body
 //     {"detail":"Request was throttled. Expected available in N seconds.","error":true,"type":"throttled"}.
 //     Only authenticated requests count.
-//   - Chatbot ownership (spec §7), per conversation: an API send with
-//     "prevent_bot_off": true leaves chatbot_active unchanged; a send
-//     without it, or with false, sets it false; an agent's reply from the
-//     dashboard ([Server.AgentReply]) sets it false; PUT
-//     /automation/chatbot/activity sets it to "active"; an inbound customer
-//     message leaves it unchanged. The state shows on every conversation
-//     object, on the status endpoint and in webhooks. Conversations created
-//     while the server runs start with chatbot_active true
-//     ([WithChatbotDefault]).
+//   - Chatbot ownership, per conversation, as Sendbee documents it: an API
+//     send with "prevent_bot_off": true leaves chatbot_active unchanged; a
+//     send without it, or with false, sets it false; an agent's reply from
+//     the dashboard ([Server.AgentReply]) sets it false; PUT
+//     /automation/chatbot/activity sets it to "active". An inbound customer
+//     message leaves it unchanged (not documented; assumed). The state
+//     shows on every conversation object, on the status endpoint and in
+//     webhooks. Conversations created while the server runs start with
+//     chatbot_active true ([WithChatbotDefault]).
 //   - Templates can be sent only when approved, in an existing language,
 //     with a value for every body placeholder in "tags" and every button
 //     placeholder in "button_tags", and with an attachment URL of the
@@ -95,8 +97,8 @@
 //
 // # Lenient query parsing
 //
-// The Python client does not URL-encode GET values and always appends "?"
-// (spec §1). The emulator therefore parses the raw query itself: a trailing
+// Sendbee's Python client does not URL-encode GET values and always
+// appends "?". The emulator therefore parses the raw query itself: a trailing
 // "?" is fine; "%XX" escapes are decoded, a "%" that starts no escape is kept;
 // a "+" is kept as a plus, so "search_query=+385911234567" finds the phone
 // number. Text filters (search_query, name, tags) also try the
@@ -120,16 +122,16 @@
 //
 // # Webhooks
 //
-// Sendbee's webhook event names and payloads are not public (spec §8.3).
+// Sendbee's webhook event names and payloads are not public.
 // THE FOUR EVENT TYPES AND THEIR PAYLOADS BELOW ARE INVENTED by this
 // emulator; they live in events.go, one function per type, and reuse the
 // field names of the API's Message, Contact and Conversation objects.
 //
 // Each event is a POST of a JSON body to the webhook URL ([WithWebhook],
 // [Server.SetWebhook]) with Content-Type application/json and
-// X-Authorization set to the §2 token signed with the webhook secret
-// ([WithWebhookSecret], by default the API secret) at the server's clock,
-// generated fresh for every attempt. The envelope is:
+// X-Authorization set to a token of the X-Auth-Token scheme, signed with
+// the webhook secret ([WithWebhookSecret], by default the API secret) at
+// the server's clock, generated fresh for every attempt. The envelope is:
 //
 //	{"id": "<event UUID, the same on every redelivery and duplicate>",
 //	 "type": "message.received", "business_id": "<UUID>",
@@ -271,7 +273,8 @@
 //
 // # Assumptions and inventions
 //
-// Where the spec marks a gap, the emulator chooses, and says so here:
+// Where Sendbee's public material leaves a gap, the emulator chooses, and
+// says so here:
 // the webhook payloads (above); the error type strings other than
 // validation_error; 404 for unknown IDs and 400 for malformed UUIDs;
 // subscribing an existing phone updates that contact; PUT /contacts
@@ -294,8 +297,9 @@
 // approval, automated messages triggered by subscription (block_automation
 // is stored, not acted on), notifications to agents, live_inbox real-time
 // events, agent assignment beyond recording agent_id, the webhook
-// registration API (spec §8.4), User-Agent-dependent payloads, several
-// businesses or several API keys, TLS, and HTTP/2.
+// registration API (POST /webhooks/subscribe, which appears only in a
+// Python client version outside its published history), User-Agent-dependent
+// payloads, several businesses or several API keys, TLS, and HTTP/2.
 //
 // # Concurrency
 //

@@ -6,7 +6,7 @@ import (
 )
 
 // Webhook event types. Sendbee's real event names and payloads are not
-// public (spec §8.3): these four, and every payload below, are the
+// public: these four, and every payload below, are the
 // emulator's invention, kept in this one file so that they are easy to
 // replace. The field names inside "data" reuse the names of the API's own
 // Message, Contact and Conversation objects.

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// signToken is the spec §2 token, written independently of the package:
+// signToken is Sendbee's auth token, written independently of the package:
 // base64(ts + "." + lowercase hex HMAC-SHA256(secret, ts)).
 func signToken(secret string, ts int64) string {
 	t := strconv.FormatInt(ts, 10)
@@ -37,7 +37,8 @@ func signToken(secret string, ts int64) string {
 }
 
 // verifyToken checks a webhook X-Authorization value the way a receiver
-// would (spec §8.2).
+// would, as the PHP SDK does: decode, split on ".", rebuild the token from
+// the timestamp and compare.
 func verifyToken(secret, token string, now time.Time) error {
 	plain, err := base64.StdEncoding.DecodeString(token)
 	if err != nil {

@@ -159,8 +159,7 @@ func WithWebhook(url string) Option {
 }
 
 // WithWebhookSecret sets the secret that signs X-Authorization on webhook
-// requests. The default is the API secret, as the Sendbee READMEs describe
-// (spec §8.2).
+// requests. The default is the API secret, as the Sendbee READMEs describe.
 func WithWebhookSecret(secret string) Option {
 	return func(c *config) { c.webhookSecret, c.webhookSecretSet = secret, true }
 }
@@ -187,7 +186,8 @@ func WithDocumentedEventsOnly() Option {
 
 // WithRateLimit sets the API rate limit to n requests per period, counted for
 // the whole business (every API key) in a fixed window that starts with the
-// first counted request. The default is 60 per minute (spec §3.4). n = 0
+// first counted request. The default is 60 per minute, Sendbee's
+// documented limit. n = 0
 // disables limiting and the X-RateLimit-* headers.
 func WithRateLimit(n int, per time.Duration) Option {
 	return func(c *config) { c.rateN, c.ratePer = n, per }
@@ -217,7 +217,8 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithTokenWindow sets how old an X-Auth-Token timestamp may be. The
-// default is 15 minutes (spec §8.2). Timestamps more than one minute in the
+// default is 15 minutes, the tolerance of Sendbee's SDKs. Timestamps more
+// than one minute in the
 // future are always rejected.
 func WithTokenWindow(d time.Duration) Option {
 	return func(c *config) { c.tokenWindow = d }

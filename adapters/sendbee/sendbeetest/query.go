@@ -7,7 +7,7 @@ import (
 
 // query is a leniently parsed query string.
 //
-// The Python client does not URL-encode GET values (spec §1): a phone number
+// Sendbee's Python client does not URL-encode GET values: a phone number
 // arrives as "search_query=+385911234567" and must keep its "+". A
 // form-encoding client (Go's url.Values, PHP's Guzzle) sends "+" as "%2B" and
 // a space as "+". So every value is kept in two readings: lit, where only

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// rateWindow is a fixed-window counter for the whole business (spec §3.4:
-// the limit is per business number, whatever the API key). Guarded by
-// Server.mu.
+// rateWindow is a fixed-window counter for the whole business (Sendbee
+// documents the limit as per business number, whatever the API key).
+// Guarded by Server.mu.
 type rateWindow struct {
 	start time.Time // zero until the first counted request
 	count int
@@ -59,8 +59,9 @@ func ceilUnix(t time.Time) int64 {
 	return t.Unix()
 }
 
-// throttled is the 429 answer, with the Django REST framework wording the
-// spec expects (§3.3) and the flat body {"detail","error":true,"type"}.
+// throttled is the 429 answer, with the Django REST framework wording
+// (Sendbee's backend is Django; the wording is assumed) and the flat body
+// {"detail","error":true,"type"} of the SDKs' RateLimitError model.
 func throttled(wait time.Duration) *apiError {
 	return &apiError{
 		status: http.StatusTooManyRequests, typ: "throttled", retryAfter: wait,
@@ -87,7 +88,7 @@ func (s *Server) rateLimitErrorTest(c *call) (*result, error) {
 
 // rateLimitRequestTest serves GET /rate-limit/request-test: a normal request
 // that counts toward the limit. The body uses the RateLimitError model
-// fields (spec §3.4) with error false; the wording is invented.
+// fields (detail, error, type) with error false; the wording is invented.
 func (s *Server) rateLimitRequestTest(c *call) (*result, error) {
 	c.allowQuery()
 	return one(wireThrottle{Detail: "Request was not throttled.", Error: false, Type: "not_throttled"})

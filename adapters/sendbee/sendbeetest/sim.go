@@ -69,7 +69,8 @@ func (s *Server) customer(phone, name, text, mediaType, mediaURL string) (string
 // text to the business. On first contact it creates the contact (named
 // name) and its conversation, with chatbot_active as set by
 // [WithChatbotDefault]. It stores the inbound message, moves a "done"
-// conversation back to "open", leaves chatbot_active unchanged (spec §7)
+// conversation back to "open", leaves chatbot_active unchanged (assumed:
+// Sendbee does not document it)
 // and emits message.received. It panics if phone is not an international
 // number or text is empty, as these are mistakes in the test.
 func (s *Server) CustomerMessage(phone, name, text string) (conversationID, messageID string) {
@@ -104,7 +105,8 @@ func agentIDFor(name string) string {
 }
 
 // AgentReply acts as a human agent answering from the Sendbee dashboard:
-// it stores an outbound message, switches the chatbot off (spec §7), and
+// it stores an outbound message, switches the chatbot off (as Sendbee
+// documents for any agent reply), and
 // emits message.sent with "source":"agent" and then chatbot.status if the
 // state changed. agentName selects a team member by name; "" means the
 // first member; an unknown name gets a stable invented ID. It returns the

@@ -14,8 +14,8 @@ import (
 )
 
 // Token returns the Sendbee authentication token for secret at time t, as
-// sent in X-Auth-Token on API requests and in X-Authorization on webhooks
-// (spec §2): standard Base64 of "<unix seconds>.<lowercase hex
+// sent in X-Auth-Token on API requests and in X-Authorization on
+// webhooks: standard Base64 of "<unix seconds>.<lowercase hex
 // HMAC-SHA256(secret, unix seconds)>". It is safe for concurrent use.
 func Token(secret string, t time.Time) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
@@ -28,9 +28,10 @@ func signTimestamp(secret, ts string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// checkToken verifies token against secret at now, following spec §8.2:
-// canonical standard Base64, exactly "<decimal ts>.<hex>", a signature that
-// matches in constant time, and now-window <= ts <= now+skew.
+// checkToken verifies token against secret at now, like the PHP SDK's
+// webhook check but stricter: canonical standard Base64, exactly
+// "<decimal ts>.<hex>", a signature that matches in constant time, and
+// now-window <= ts <= now+skew.
 func checkToken(secret, token string, now time.Time, window, skew time.Duration) error {
 	if token == "" {
 		return errors.New("missing X-Auth-Token header")

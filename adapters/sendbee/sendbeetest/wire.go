@@ -4,16 +4,17 @@ import (
 	"time"
 )
 
-// Response bodies, with field names copied literally from spec §4–§6 and
-// §9.5. These structs are the emulator's own; it never shares wire types
-// with a client.
+// Response bodies, with field names copied literally from Sendbee's API
+// and its SDKs' models. These structs are the emulator's own; it never
+// shares wire types with a client.
 
 const timeLayout = "2006-01-02 15:04:05"
 
 func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // unixFloat renders t as Unix seconds with millisecond precision, the
-// number form of Message.sent_at (spec §5.4).
+// number form of Message.sent_at (a float, as Sendbee's Python client
+// has parsed it since 2021).
 func unixFloat(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 func strOrNil(s string) *string {
