@@ -480,7 +480,7 @@ func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, erro
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if r.auth == authUser {
-		// The token is the user name; the password is ignored (spec §2.1).
+		// The token is the user name; Flowdock ignores the password.
 		req.SetBasicAuth(c.token, "")
 	}
 	return req, nil

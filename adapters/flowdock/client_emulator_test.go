@@ -113,8 +113,8 @@ func TestEmulator_usersAndFlows(t *testing.T) {
 	assert.NotEmpty(t, orgs)
 }
 
-// TestEmulator_messages is the seed's "Send, Edit, and Delete" and "Tag a
-// Message" in a flow and a private chat.
+// TestEmulator_messages is the Python wrapper's "Send, Edit, and Delete"
+// and "Tag a Message" walk-throughs in a flow and a private chat.
 func TestEmulator_messages(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t)
@@ -203,8 +203,8 @@ func TestEmulator_messages(t *testing.T) {
 	assert.Contains(t, err.Error(), "(fields: uuid)")
 }
 
-// TestEmulator_threads is the seed's "Reply Message onto a Thread" and
-// "List Threads".
+// TestEmulator_threads is the Python wrapper's "Reply Message onto a
+// Thread" and "List Threads" walk-throughs.
 func TestEmulator_threads(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t)
@@ -266,7 +266,8 @@ func TestEmulator_threads(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// TestEmulator_files is the seed's "Upload and Download a File".
+// TestEmulator_files is the Python wrapper's "Upload and Download a File"
+// walk-through.
 func TestEmulator_files(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t)
@@ -330,8 +331,8 @@ func ids(ms []flowdock.Message) []int64 {
 	return out
 }
 
-// TestEmulator_listPatterns runs the seed's "List Messages" examples on a
-// flow of their own.
+// TestEmulator_listPatterns runs the Python wrapper's "List Messages"
+// examples on a flow of their own.
 func TestEmulator_listPatterns(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t, flowdocktest.WithFlows(flowdocktest.Flow{Org: "hpe", Name: "apua-flow"}))
@@ -410,7 +411,8 @@ func TestEmulator_listPatterns(t *testing.T) {
 	assert.Equal(t, []string{"3", "2", "1"}, found, "newest first")
 }
 
-// TestEmulator_integration is the seed's "Flowdock Inbox overview":
+// TestEmulator_integration is the Python wrapper's "Flowdock Inbox
+// overview":
 // present, check, tag, reply and delete an external item.
 func TestEmulator_integration(t *testing.T) {
 	t.Parallel()

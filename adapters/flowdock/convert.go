@@ -12,8 +12,8 @@ import (
 	"github.com/parleybot/parley/bot"
 )
 
-// streamEvent is one event of the streaming API (spec §4): a message object
-// whose content depends on the event type.
+// streamEvent is one event of the streaming API: a message object whose
+// content depends on the event type.
 type streamEvent struct {
 	Event    string          `json:"event"`
 	ID       json.Number     `json:"id"`

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of convert tes
 var testContext = eventContext{self: "1201", nicks: map[string]string{"1305": "dana"}}
 
 // TestEventToMessage_Golden converts each testdata/events/<case>.json (the
-// event types of spec §4 that become messages) and compares the message,
+// Flowdock event types that become messages) and compares the message,
 // without Raw, with <case>.golden.json.
 func TestEventToMessage_Golden(t *testing.T) {
 	n := bottest.Golden(t, "testdata/events/*.json", *update, func(t *testing.T, raw []byte) *bot.Message {
@@ -31,7 +31,7 @@ func TestEventToMessage_Golden(t *testing.T) {
 	require.GreaterOrEqual(t, n, 7)
 }
 
-// The other event types of spec §4 are ignored, or control the stream.
+// The other Flowdock event types are ignored, or control the stream.
 func TestEventToMessage_IgnoredAndControl(t *testing.T) {
 	tests := []struct {
 		name string

@@ -24,7 +24,8 @@ func ExampleNewClient() {
 	_ = c
 }
 
-// The seed's send, show, edit and delete, in a flow and in a private chat.
+// Send, show, edit and delete, in a flow and in a private chat, as in the
+// Python wrapper's walk-through.
 func ExampleClient_SendMessage() {
 	c, err := flowdock.NewClient(flowdock.Config{Token: os.Getenv("FLOWDOCK_API_TOKEN")})
 	if err != nil {
@@ -154,7 +155,8 @@ func ExampleClient_MessageByUUID() {
 	}
 }
 
-// Upload a file and download it again, as the seed's upload/download.
+// Upload a file and download it again, as the Python wrapper's
+// upload/download.
 func ExampleClient_UploadFile() {
 	c, err := flowdock.NewClient(flowdock.Config{Token: os.Getenv("FLOWDOCK_API_TOKEN")})
 	if err != nil {
@@ -181,8 +183,8 @@ func ExampleClient_UploadFile() {
 	}
 }
 
-// Present an external-service item with the flow token, as the seed's
-// external_service.present.
+// Present an external-service item with the flow token, as the Python
+// wrapper's external_service.present.
 func ExampleClient_PostDiscussion() {
 	c, err := flowdock.NewClient(flowdock.Config{FlowToken: os.Getenv("FLOWDOCK_FLOW_TOKEN")})
 	if err != nil {

@@ -157,7 +157,7 @@ func TestClient_UploadFile_variants(t *testing.T) {
 	assert.Equal(t, "text/plain; charset=utf-8", thread()[0].FileType)
 	assert.Equal(t, "line\n", string(thread()[0].Data))
 
-	// From a file, as the seed's flow.upload(file_path), with the
+	// From a file, as the Python wrapper's flow.upload(file_path), with the
 	// remaining length of a partly read file.
 	path := filepath.Join(t.TempDir(), "README.rst")
 	require.NoError(t, os.WriteFile(path, []byte("0123456789"), 0o600))
@@ -242,7 +242,7 @@ func TestClient_DownloadFile(t *testing.T) {
 	assert.Nil(t, resp.Raw)
 	assert.NotEmpty(t, f.last(t).Header.Get("Authorization"), "the API hop is authenticated")
 
-	// Into a writer; the seed wrapper's "//files/…" and a full URL below
+	// Into a writer; the Python wrapper's "//files/…" and a full URL below
 	// the base URL work too.
 	for _, p := range []string{"/files/7/ab12cd/README.rst", "//files/7/ab12cd/README.rst", f.baseURL() + "/files/7/ab12cd/README.rst"} {
 		var buf bytes.Buffer

@@ -45,7 +45,7 @@ const (
 // ascending id order (oldest first).
 //
 // The API combines the parameters in one of two ways, found by trial
-// against the live service (the Python wrapper's README and spec §3.5):
+// against the live service (the Python wrapper's README records them):
 //
 //  1. With Search and/or Tags: (messages matching Search) ∪ (messages
 //     matching Tags under TagMode) → skip the newest Skip → keep the

@@ -33,8 +33,8 @@ type miniMsg struct {
 }
 
 // A miniFlow is a stateful flow or private chat on a fakeAPI that applies
-// the list semantics of spec §3.5 (the seed's two patterns), so that the
-// seed's examples can run end to end.
+// the two list patterns the Python wrapper's doctests observed on the live
+// service, so that the wrapper's examples can run end to end.
 type miniFlow struct {
 	mu   sync.Mutex
 	next int64
@@ -146,7 +146,9 @@ func (m *miniFlow) byID(h func(http.ResponseWriter, *http.Request, *miniMsg)) ht
 	}
 }
 
-// list applies the two list patterns of spec §3.5.
+// list applies the two observed list patterns: with search and/or tags,
+// (search ∪ tags) → skip from the newest → limit; otherwise event ∩
+// (since_id, until_id) → the newest (or, with sort=asc, oldest) limit.
 func (m *miniFlow) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 30
@@ -231,9 +233,10 @@ func matchesTags(msg miniMsg, tags []string, mode string) bool {
 	return true
 }
 
-// TestListOptions_seedPatterns runs the seed's list examples: each options
-// value must produce the query the seed's keyword arguments mean, and,
-// against a flow applying the documented semantics, the seed's result.
+// TestListOptions_seedPatterns runs the Python wrapper's list examples:
+// each options value must produce the query the wrapper's keyword
+// arguments mean, and, against a flow applying the observed semantics, the
+// result the wrapper's doctests got from the live service.
 func TestListOptions_seedPatterns(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)

@@ -12,8 +12,8 @@ import (
 )
 
 // MaxContentLength is the longest content, in characters, of a chat or
-// private message (spec §1). Longer content is rejected before sending;
-// cut it yourself if you want it sent.
+// private message, as Flowdock documents. Longer content is rejected before
+// sending; cut it yourself if you want it sent.
 const MaxContentLength = 8096
 
 // NewUUID returns a random (version 4) UUID such as
@@ -63,7 +63,7 @@ type NewMessage struct {
 	UUID string
 }
 
-// sendBody is the JSON body of a message post (spec §3.4).
+// sendBody is the JSON body of a message post.
 type sendBody struct {
 	Event            string   `json:"event"`
 	Content          string   `json:"content"`

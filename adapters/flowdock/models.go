@@ -14,9 +14,10 @@ import (
 func Ptr[T any](v T) *T { return &v }
 
 // An ID is a user id as messages carry it: a string such as "1305" since
-// 2014, a number before (spec §9.11). Both decode into an ID, and null
-// into "". "0" means no authenticated user: an integration (flow token)
-// or an anonymous post. It encodes as a JSON string.
+// 2014, a number before (Flowdock's changelog of 2014-01-14). Both decode
+// into an ID, and null into "". "0" means no authenticated user: an
+// integration (flow token) or an anonymous post. It encodes as a JSON
+// string.
 type ID string
 
 // UnmarshalJSON implements [json.Unmarshaler].
@@ -123,7 +124,7 @@ type User struct {
 	// InFlow is false for a user who left the flow but is still listed.
 	InFlow bool `json:"in_flow,omitempty"`
 	// LastActivity and LastPing are as sent; the docs' sample looks like
-	// microseconds, real clients read milliseconds (spec §1).
+	// microseconds, real clients read milliseconds; the unit is uncertain.
 	LastActivity int64 `json:"last_activity,omitempty"`
 	LastPing     int64 `json:"last_ping,omitempty"`
 	Admin        bool  `json:"admin,omitempty"`
@@ -198,9 +199,9 @@ func (p *PrivateConversation) Chat() (Chat, error) {
 }
 
 // A Thread is a Flowdock thread: the conversation started by a chat
-// message, or the item an integration presents (spec §5). When posting an
-// [Activity] or a [Discussion], only Title, Body, ExternalURL, Status,
-// Fields and Actions are sent; build one with [NewThread].
+// message, or the item an integration presents. When posting an [Activity]
+// or a [Discussion], only Title, Body, ExternalURL, Status, Fields and
+// Actions are sent; build one with [NewThread].
 type Thread struct {
 	ID    string `json:"id,omitempty"`
 	Title string `json:"title"`
@@ -212,7 +213,8 @@ type Thread struct {
 	// Actions are schema.org actions; see [ViewAction] and [UpdateAction].
 	Actions []Action `json:"actions,omitempty"`
 	// Source is the integration source as sent; its shape differs between
-	// the docs and real payloads (spec §9.7).
+	// the docs (application is a string) and real payloads (application
+	// is an object {id, name, …}).
 	Source json.RawMessage `json:"source,omitempty"`
 	// Activities counts activity messages, InternalComments chat
 	// messages and ExternalComments discussion messages.
@@ -282,7 +284,7 @@ type Thumbnail struct {
 }
 
 // Event types of messages (the "event" field). Clients must ignore event
-// types they do not know (spec §4.1).
+// types they do not know, as Flowdock's documentation requires.
 const (
 	EventMessage     = "message"
 	EventStatus      = "status"

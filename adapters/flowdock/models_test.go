@@ -18,7 +18,7 @@ func decodeMessage(t *testing.T, s string) flowdock.Message {
 	return m
 }
 
-// TestMessage_events decodes the event samples of spec §4.
+// TestMessage_events decodes samples of each Flowdock event type.
 func TestMessage_events(t *testing.T) {
 	t.Parallel()
 

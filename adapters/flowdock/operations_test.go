@@ -15,7 +15,8 @@ import (
 	"github.com/parleybot/parley/adapters/flowdock"
 )
 
-// Payloads in the shape of spec §3–§5.
+// Payloads in the shape of Flowdock's flow, user, message and thread
+// objects.
 const (
 	flowJSON = `{"id":"7f3c2a10-5b1e-4c8e-9d2f-0a6b3c4d5e6f","name":"Ops","parameterized_name":"ops",
  "organization":{"id":7,"name":"Acme","parameterized_name":"acme","user_limit":0,"user_count":3,
@@ -374,8 +375,8 @@ func TestClient_DeleteMessage(t *testing.T) {
 	}
 }
 
-// TestClient_sendEditDelete runs the seed's first walk-through against a
-// stateful flow: send, edit, show, delete a file, show → 404.
+// TestClient_sendEditDelete runs the Python wrapper's first walk-through
+// against a stateful flow: send, edit, show, delete a file, show → 404.
 func TestClient_sendEditDelete(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)
@@ -488,7 +489,7 @@ func TestClient_ListThreads(t *testing.T) {
 	assert.Equal(t, time.Date(2019, 11, 1, 10, 0, 0, 0, time.UTC), th.UpdatedAt.Time)
 	assert.Equal(t, "https://api.flowdock.com/flows/acme/ops/threads?until=2019-11-01T10%3A00%3A00.000Z", resp.NextURL)
 
-	// The seed's lookup of an item's thread by its external URL.
+	// The Python wrapper's lookup of an item's thread by its external URL.
 	uri := "https://external.service/item/ITEM-01"
 	var found *flowdock.Thread
 	for i := range threads {

@@ -117,10 +117,11 @@ func ViewAction(name, url string) Action {
 	return Action{"@type": "ViewAction", "name": name, "url": url}
 }
 
-// UpdateAction returns a schema.org "UpdateAction": a button named name
-// on which Flowdock sends an httpMethod request to urlTemplate, signed
-// with a FLOWDOCK-TOKEN header (spec §5.1). It does not work when the URL
-// is on a private network; use a [ViewAction] there.
+// UpdateAction returns a schema.org "UpdateAction": a button named name on
+// which Flowdock sends an httpMethod request to urlTemplate, signed with a
+// FLOWDOCK-TOKEN header (a JWT signed with the OAuth client secret). It
+// does not work when the URL is on a private network; use a [ViewAction]
+// there.
 func UpdateAction(name, urlTemplate, httpMethod string) Action {
 	return Action{
 		"@type": "UpdateAction",
@@ -173,7 +174,7 @@ type Discussion struct {
 	UUID   string
 }
 
-// itemBody is the JSON body of an activity or discussion post (spec §4.3).
+// itemBody is the JSON body of an activity or discussion post.
 type itemBody struct {
 	Event            string      `json:"event"`
 	ExternalThreadID string      `json:"external_thread_id,omitempty"`

@@ -68,8 +68,9 @@ func TestStatusColors(t *testing.T) {
 	assert.Equal(t, flowdock.ColorBlack, flowdock.StatusColors()[0], "the caller's copy")
 }
 
-// TestNewThread_seed builds the seed's item with the constructors: the
-// posted thread must equal the seed's hand-written data.
+// TestNewThread_seed builds the Python wrapper README's example item with
+// the constructors: the posted thread must equal the README's hand-written
+// data.
 func TestNewThread_seed(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)

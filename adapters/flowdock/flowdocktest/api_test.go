@@ -125,8 +125,8 @@ func TestServer_PutUser(t *testing.T) {
 	assert.Equal(t, []string{"has already been taken"}, r.err(t).Errors["nick"])
 }
 
-// TestServer_SendEditDelete follows the seed's "Send, Edit, and Delete a
-// Message" for flows and private chats.
+// TestServer_SendEditDelete follows the Python wrapper's "Send, Edit, and
+// Delete a Message" walk-through for flows and private chats.
 func TestServer_SendEditDelete(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t)
@@ -214,7 +214,8 @@ func TestServer_EditPermissions(t *testing.T) {
 	assert.Equal(t, before, c.do(http.MethodGet, path, nil).obj(t)["thread_id"])
 }
 
-// TestServer_Tags follows the seed's "Tag a Message".
+// TestServer_Tags follows the Python wrapper's "Tag a Message"
+// walk-through.
 func TestServer_Tags(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t)
@@ -284,8 +285,8 @@ func TestServer_Tags(t *testing.T) {
 	}
 }
 
-// TestServer_Threads follows the seed's "Reply Message onto a Thread" and
-// "List Threads".
+// TestServer_Threads follows the Python wrapper's "Reply Message onto a
+// Thread" and "List Threads" walk-throughs.
 func TestServer_Threads(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t, flowdocktest.WithoutDemoData(),

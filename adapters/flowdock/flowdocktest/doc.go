@@ -1,8 +1,9 @@
 // Package flowdocktest is an emulator of the Flowdock REST API and of its
 // streaming API, for testing Flowdock clients and bots without the network.
-// It was written from the Parley Flowdock spec (spec/flowdock.md) and the
-// Flowdock API wrapper README (the "seed"), not from any client, and it
-// imports only the standard library.
+// It was written from Flowdock's API documentation, the behaviour real
+// clients recorded against the live service, and the README of the Python
+// Flowdock API wrapper (whose doctests ran against the live API), not from
+// any client, and it imports only the standard library.
 //
 //	s := flowdocktest.NewServer(t)
 //	// REST client: base URL s.URL(), HTTP Basic with s.Token() as username
@@ -19,7 +20,7 @@
 // tests; [Start] runs the same server on a real address (parley sim
 // flowdock).
 //
-// # Authentication (spec §2)
+// # Authentication
 //
 // Every user has a personal API token ([Server.Token] for the bot,
 // [Server.UserToken] for the others). It is accepted as the username of
@@ -74,12 +75,13 @@
 //	GET    /private/:a/:b/files/:hash/:name        download → 302 to a signed URL
 //
 // Parameters come from the query string, a JSON object body, a form body
-// or a multipart form (spec §1); GET parameters may also be a JSON body, as
-// the Python wrapper sends them. A body without Content-Type is 415. An
-// unknown path, flow, thread or message is 404 {"message":"not found"}
-// (literally these bytes); a flow the caller has not joined is 404 too.
-// Validation failures are 400 {"message":"Validation error","errors":
-// {"<field>":["<problem>"]}}; nested fields are named like
+// or a multipart form (the body forms Flowdock documents); GET parameters
+// may also be a JSON body, as the Python wrapper sends them. A body without
+// Content-Type is 415. An unknown path, flow, thread or message is 404
+// {"message":"not found"} (literally these bytes); a flow the caller has
+// not joined is 404 too. Validation failures are 400
+// {"message":"Validation error","errors":{"<field>":["<problem>"]}};
+// nested fields are named like
 // "thread.status.color". Everything else the caller may not do is 403
 // {"message":"forbidden: …"}. Unsupported methods are 405 with Allow.
 // OPTIONS on any API path answers the CORS preflight.
@@ -106,7 +108,7 @@
 //     must be unique within the flow or chat (400 "has already been
 //     taken"). tags is a JSON list or a comma-separated string.
 //     external_user_name makes the post anonymous (user "0").
-//   - Tags (spec §3.8): "#x" is stored as "x"; "@nick" as ":user:<id>" (an
+//   - Tags: "#x" is stored as "x"; "@nick" as ":user:<id>" (an
 //     unknown handle such as "@team" as ":user:team"; "@all" and friends as
 //     ":user:everyone"). Then the server appends, in this order, hashtags
 //     found in the content, for each @mention in the content ":user:<id>"
@@ -117,7 +119,8 @@
 //     private message starts with ":unread:<recipient id>". Duplicates are
 //     dropped case-insensitively, keeping the order: sending
 //     "@team, ref here: http://docs.python.org" with tags ["ref"] stores
-//     ["ref", ":user:team", ":url"], as in the seed.
+//     ["ref", ":user:team", ":url"], as the live service did for the
+//     Python wrapper.
 //   - Edit (PUT): {content?, tags?} → 200 {}. Only the author may change
 //     content, and only of a message or comment (403 otherwise); anyone in
 //     the flow may replace tags, which become exactly the given list
@@ -139,7 +142,7 @@
 //     empty body and Location on "/_s3/…?signature=…", which serves the
 //     bytes with no credentials.
 //
-// # Listing messages (spec §3.5, seed "List Messages")
+// # Listing messages
 //
 // Parameters: event (comma list), limit (1–100, default 30), sort
 // (desc|asc), since_id, until_id, tags (comma list or JSON list), tag_mode
@@ -150,7 +153,8 @@
 //   - with search and/or tags: (search matches ∪ tag matches under
 //     tag_mode) ∩ event → drop the newest skip → the newest limit (oldest
 //     with sort=asc); since_id and until_id are ignored, and deleted
-//     (truncated) messages never match (the seed's cleanup relies on it);
+//     (truncated) messages never match (the Python wrapper's doctest
+//     cleanup relies on it);
 //   - otherwise: event ∩ (since_id, until_id) exclusive → the newest limit
 //     (oldest with sort=asc); skip is ignored.
 //
@@ -161,9 +165,10 @@
 //
 // Threads list newest first by updated_at, with limit (default 30), since
 // and until (ISO-8601, exclusive); application and empty are ignored, as
-// the seed observed. A full page carries Link: <…?until=…>; rel="next".
+// they had no effect on the live service. A full page carries Link:
+// <…?until=…>; rel="next".
 //
-// # Integrations (spec §4.3, §5)
+// # Integrations
 //
 // A flow_token post of an "activity" needs author {name, avatar?, email?}
 // and title; a "discussion" also needs body. Either thread_id (an existing
@@ -183,7 +188,7 @@
 // threads have source null. Every thread has external_url (null when
 // unset).
 //
-// # Streaming (spec §6)
+// # Streaming
 //
 //	GET {StreamURL}/flows?filter=<ref>,<ref>&user=1&active=idle
 //	GET {StreamURL}/flows/:org/:flow
@@ -298,25 +303,25 @@
 //
 // Faithful to documented or observed behaviour: the auth forms, the
 // Flowdock-User header, 201 + message for user-token posts and 202 {} for
-// flow-token posts, per-flow message ids, threads on every message, the
-// tag rules and the seed's tag examples, edit → 200 {}, the three delete
-// outcomes, 404 {"message":"not found"}, both list patterns with their
-// quirks (ascending results, union of search and tags, skip from the
-// newest, sort only choosing the end), threads newest first with
-// limit/since/until, private message tags/edit/delete/files, the ten
+// flow-token posts, per-flow message ids, threads on every message, the tag
+// rules and the tag examples observed on the live service, edit → 200 {},
+// the three delete outcomes, 404 {"message":"not found"}, both list
+// patterns with their quirks (ascending results, union of search and tags,
+// skip from the newest, sort only choosing the end), threads newest first
+// with limit/since/until, private message tags/edit/delete/files, the ten
 // status colours, files by multipart or JSON with 302 downloads, the SSE
 // and \r\n JSON formats, Last-Event-ID replay, echo of the bot's own
 // messages, and flow-add/flow-remove.
 //
-// Assumptions (the spec leaves these open): the SSE id scheme above; SSE
-// keep-alives as comment lines; 404 (not 403) for a flow the user has not
-// joined, on REST and on the stream; 400 (not 422) for validation, and the
-// wording of all error messages other than "not found"; a duplicate uuid
-// is rejected; status events have no thread; deletes emit no stream event;
-// user-token posts of activity or discussion are refused; a comment on a
-// comment is refused; search also matches titles, bodies and file names;
-// filters apply event to the search pattern too; last_activity and
-// last_ping are milliseconds.
+// Assumptions (Flowdock's documentation and the observed behaviour leave
+// these open): the SSE id scheme above; SSE keep-alives as comment lines;
+// 404 (not 403) for a flow the user has not joined, on REST and on the
+// stream; 400 (not 422) for validation, and the wording of all error
+// messages other than "not found"; a duplicate uuid is rejected; status
+// events have no thread; deletes emit no stream event; user-token posts of
+// activity or discussion are refused; a comment on a comment is refused;
+// search also matches titles, bodies and file names; filters apply event to
+// the search pattern too; last_activity and last_ping are milliseconds.
 //
 // Simplified: every user can see every organization and user; there is no
 // OAuth server (a personal token also works as a Bearer token); the

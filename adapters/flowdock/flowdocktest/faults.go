@@ -187,9 +187,9 @@ func (s *Server) popFail(q *[]int) int {
 	return st
 }
 
-// RevokeFlowToken removes the integration source of the flow ("org/flow"
-// or flow id): later posts with its flow_token get 410 Gone (spec §2.4). It
-// reports whether the flow exists.
+// RevokeFlowToken removes the integration source of the flow ("org/flow" or
+// flow id): later posts with its flow_token get 410 Gone, as Flowdock
+// documents for a removed source. It reports whether the flow exists.
 func (s *Server) RevokeFlowToken(flowRef string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

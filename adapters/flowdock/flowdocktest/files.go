@@ -11,9 +11,9 @@ import (
 )
 
 // getFile serves GET /files/<org id>/<hash>/<name> and
-// GET /private/<a>/<b>/files/<hash>/<name> (spec §3.9): 302 with an empty
-// body and a Location on the emulator's stand-in for S3, which needs no
-// credentials.
+// GET /private/<a>/<b>/files/<hash>/<name>: 302 with an empty body and a
+// Location on the emulator's stand-in for S3, which needs no credentials,
+// as Flowdock documents the download (a short-lived Location on S3).
 func (s *Server) getFile(c *call) (int, any, *apiError) {
 	segs := c.segs
 	var hash, name string

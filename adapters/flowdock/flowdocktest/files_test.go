@@ -14,9 +14,10 @@ import (
 	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 )
 
-// TestServer_Files follows the seed's "Upload and Download a File" for a
-// flow and a private chat: multipart upload, show, download through
-// "API + '/' + path" (a double slash) with exactly one 302, delete, 404.
+// TestServer_Files follows the Python wrapper's "Upload and Download a
+// File" walk-through for a flow and a private chat: multipart upload, show,
+// download through "API + '/' + path" (a double slash) with exactly one
+// 302, delete, 404.
 func TestServer_Files(t *testing.T) {
 	t.Parallel()
 	s := flowdocktest.NewServer(t)

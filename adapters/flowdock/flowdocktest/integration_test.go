@@ -30,9 +30,9 @@ func present(t *testing.T, s *flowdocktest.Server, flowRef, id string, author ma
 
 func ptr(s string) *string { return &s }
 
-// TestServer_PresentItems follows the seed's "Present an External Service
-// Item", "Check Presented Items" and "Tag, Reply, and Delete a Presented
-// Item".
+// TestServer_PresentItems follows the Python wrapper's "Present an
+// External Service Item", "Check Presented Items" and "Tag, Reply, and
+// Delete a Presented Item" walk-throughs.
 func TestServer_PresentItems(t *testing.T) {
 	t.Parallel()
 	s := emptyFlowServer(t)

@@ -13,7 +13,8 @@ const (
 	maxLimit     = 100
 )
 
-// listQuery holds the documented list parameters (spec §3.5).
+// listQuery holds the list parameters Flowdock documents: event, limit,
+// sort, since_id, until_id, tags, tag_mode, search and skip.
 type listQuery struct {
 	events  []string
 	limit   int
@@ -103,8 +104,8 @@ func listedByDefault(event string) bool {
 	return event != "message-edit" && event != "tag-change"
 }
 
-// filterLocked applies the observed list semantics (spec §3.5, seed "List
-// Messages"):
+// filterLocked applies the list semantics the Python wrapper's doctests
+// observed on the live service:
 //
 //   - with search and/or tags: (search matches ∪ tag matches under
 //     tag_mode) ∩ event, then skip N from the newest end, then the newest
@@ -210,11 +211,10 @@ func (s *Server) renderListLocked(ms []*message) []wireMessage {
 	return out
 }
 
-// threadListLocked lists a flow's threads newest first by updated_at
-// (spec §3.6): limit (default 30, at most 100), since and until (ISO-8601,
-// exclusive, on updated_at). application and empty are accepted and
-// ignored, as observed. A full page carries Link rel="next" with
-// until=<oldest updated_at>.
+// threadListLocked lists a flow's threads newest first by updated_at: limit
+// (default 30, at most 100), since and until (ISO-8601, exclusive, on
+// updated_at). application and empty are accepted and ignored, as observed.
+// A full page carries Link rel="next" with until=<oldest updated_at>.
 func (s *Server) threadListLocked(c *call, f *flow) (int, any, *apiError) {
 	v := validation{}
 	limit := defaultLimit

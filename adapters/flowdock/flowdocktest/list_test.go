@@ -18,7 +18,8 @@ func emptyFlowServer(t *testing.T) *flowdocktest.Server {
 		flowdocktest.WithFlows(flowdocktest.Flow{Org: "hpe", Name: "apua-flow"}))
 }
 
-// TestServer_ListSearchAndTags is the seed's pattern 1:
+// TestServer_ListSearchAndTags is the first list pattern the Python
+// wrapper observed on the live service:
 // (search keywords) ∪ (match tags in mode) → skip N → limit N.
 func TestServer_ListSearchAndTags(t *testing.T) {
 	t.Parallel()
@@ -68,13 +69,15 @@ func TestServer_ListSearchAndTags(t *testing.T) {
 	}
 	// The same as a query string.
 	assert.Equal(t, "1 2", verify(t, c.do(http.MethodGet, "/flows/hpe/apua-flow/messages?search=keyword&tags=A,B&tag_mode=or&skip=1", nil)))
-	// The seed's basic example: results ascending, [-1] is the newest match.
+	// The Python wrapper's basic example: results ascending, [-1] is the
+	// newest match.
 	send("a keyword here", nil)
 	list := c.do(http.MethodGet, "/flows/hpe/apua-flow/messages", map[string]any{"search": "keyword"}).list(t)
 	assert.Equal(t, "a keyword here", list[len(list)-1]["content"])
 }
 
-// TestServer_ListEventsAndIDs is the seed's pattern 2:
+// TestServer_ListEventsAndIDs is the second list pattern the Python
+// wrapper observed on the live service:
 // (event type) ∩ (since ID - until ID) → sort [desc|asc] → limit N.
 func TestServer_ListEventsAndIDs(t *testing.T) {
 	t.Parallel()
@@ -189,9 +192,9 @@ func TestServer_ListEditEvents(t *testing.T) {
 	assert.Equal(t, float64(4), next["id"])
 }
 
-// TestServer_ListAfterCleanup replays the seed's doctest cleanup: deleted
-// (truncated) messages no longer match search or tags, so a second run of
-// the pattern-1 examples sees only the new messages.
+// TestServer_ListAfterCleanup replays the Python wrapper's doctest cleanup:
+// deleted (truncated) messages no longer match search or tags, so a second
+// run of the pattern-1 examples sees only the new messages.
 func TestServer_ListAfterCleanup(t *testing.T) {
 	t.Parallel()
 	s := emptyFlowServer(t)

@@ -12,10 +12,11 @@ import (
 	"unicode/utf8"
 )
 
-// maxContent is the documented content limit (spec §1).
+// maxContent is the content limit Flowdock documents for chat and private
+// messages, in characters.
 const maxContent = 8096
 
-// statusColors are the ten supported thread status colours (spec §5).
+// statusColors are the ten thread status colours Flowdock documents.
 var statusColors = []string{"black", "blue", "cyan", "green", "grey", "lime", "orange", "purple", "red", "yellow"}
 
 // A draft is a validated message about to be stored.
@@ -171,8 +172,9 @@ type target struct {
 
 var chatEvents = map[string]bool{"message": true, "status": true, "file": true}
 
-// postLocked handles a user-token post to any send endpoint (spec §3.4):
-// 201 and the message (200 with X-flowdock-wait-for-message).
+// postLocked handles a user-token post to any send endpoint: 201 and the
+// message, as real clients saw (the docs say 202), or 200 with
+// X-flowdock-wait-for-message.
 func (s *Server) postLocked(c *call, t target, endpoint string) (int, any, *apiError) {
 	m, e := s.createLocked(c, t, endpoint)
 	if e != nil {
@@ -316,7 +318,8 @@ func (s *Server) commonParamsLocked(c *call, d *draft, t target, v validation) {
 }
 
 // fileFromPostLocked reads an upload: multipart "content" file part, or
-// JSON content {data (base64), content_type, file_name} (spec §3.9).
+// JSON content {data (base64), content_type, file_name}, the two upload
+// encodings Flowdock documents.
 func (s *Server) fileFromPostLocked(c *call, t target) (*file, *apiError) {
 	var name, ctype string
 	var data []byte
@@ -372,9 +375,9 @@ func (s *Server) fileFromPostLocked(c *call, t target) (*file, *apiError) {
 	return fl, nil
 }
 
-// integrationPostLocked handles a flow_token post (spec §2.4, §4.3, §5):
-// activity, discussion, or an anonymous chat message. The answer is 202 {}
-// (200 with the message when X-flowdock-wait-for-message is set).
+// integrationPostLocked handles a flow_token post: activity, discussion, or
+// an anonymous chat message. The answer is 202 {} (200 with the message
+// when X-flowdock-wait-for-message is set).
 func (s *Server) integrationPostLocked(c *call, f *flow, pathThread *thread) (int, any, *apiError) {
 	m, e := s.integrationCreateLocked(c, f, pathThread)
 	if e != nil {
@@ -508,8 +511,9 @@ func (t *threadSpec) apply(th *thread) {
 	th.status, th.fields, th.actions = t.status, t.fields, t.actions
 }
 
-// validateThread checks a posted thread object (spec §5, §5.1); problems
-// go to v under "thread.<field>".
+// validateThread checks a posted thread object (title required; status
+// colour, fields and ViewAction/UpdateAction actions as documented);
+// problems go to v under "thread.<field>".
 func validateThread(obj map[string]any, v validation) *threadSpec {
 	t := &threadSpec{}
 	title, _ := obj["title"].(string)
@@ -616,8 +620,8 @@ func checkAction(x any) string {
 	return ""
 }
 
-// editLocked updates content and/or tags (spec §3.5) and emits
-// message-edit and tag-change events with their own ids.
+// editLocked updates content and/or tags and emits message-edit and
+// tag-change events with their own ids.
 func (s *Server) editLocked(c *call, m *message) (int, any, *apiError) {
 	hasContent, hasTags := c.p.present("content"), c.p.present("tags")
 	if !hasContent && !hasTags {
@@ -711,7 +715,7 @@ func (s *Server) emitEditEventLocked(m *message, editor int, event string, conte
 	s.publishMessageLocked(e)
 }
 
-// deleteLocked applies the documented delete rules (spec §3.5): integration
+// deleteLocked applies Flowdock's documented delete rules: integration
 // items are removed by anyone (204), own files are removed (204), own chat
 // messages are truncated to "" (200 {}), anything else is 403.
 func (s *Server) deleteLocked(c *call, m *message) (int, any, *apiError) {

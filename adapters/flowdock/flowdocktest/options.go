@@ -19,7 +19,7 @@ type User struct {
 	Name     string // full name
 	Email    string
 	Token    string // personal API token: HTTP Basic username, Bearer token or ?access_token=
-	Password string // when set, HTTP Basic "email:password" also logs in (spec §2.2)
+	Password string // when set, HTTP Basic "email:password" also logs in, as on Flowdock
 	Avatar   string
 }
 

@@ -31,7 +31,7 @@ type upload struct {
 
 // readParams parses the request body (JSON, form or multipart) on top of
 // the query string; body values win. A body without Content-Type is 415, as
-// Flowdock requires the header whenever there is a body (spec §1).
+// Flowdock documents that the header must be set whenever there is a body.
 func readParams(w http.ResponseWriter, r *http.Request) (params, []upload, []byte, *apiError) {
 	p := params{}
 	addForm(p, r.URL.Query())

@@ -269,7 +269,8 @@ func (s *Server) Present(flowRef string, body map[string]any) (Message, error) {
 
 // AddToFlow makes the bot a member of the flow and sends flow-add to the
 // bot's open streams, so that the client reloads its flows and reconnects
-// with a new filter (spec §4.4, §6.4). Adding a member again does nothing.
+// with a new filter, as Hubot does on a flow-add for itself (flow-add is an
+// undocumented stream event). Adding a member again does nothing.
 func (s *Server) AddToFlow(flowRef string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

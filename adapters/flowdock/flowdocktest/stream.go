@@ -93,9 +93,9 @@ func (s *Server) pendingLocked(c *streamConn, cursor uint64) ([]logEntry, uint64
 	return out, s.seq
 }
 
-// serveStream serves the streaming API (spec §6): GET /flows?filter=…,
-// GET /flows/:org/:flow, as text/event-stream or as the \r\n-delimited
-// JSON stream.
+// serveStream serves the streaming API: GET /flows?filter=…, GET
+// /flows/:org/:flow, as text/event-stream or as the \r\n-delimited JSON
+// stream.
 func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) {
 	w := &statusWriter{ResponseWriter: w0}
 	rq := Request{Host: "stream", Path: p, Stream: true, LastEventID: r.Header.Get("Last-Event-ID")}
@@ -312,7 +312,7 @@ func appendEvent(buf []byte, e logEntry, sse bool) []byte {
 }
 
 // wantsSSE picks the format: the accept query parameter overrides the
-// Accept header; the default is the JSON stream (spec §6.2).
+// Accept header; the default is the JSON stream, as Flowdock documents.
 func wantsSSE(r *http.Request) bool {
 	accept := r.URL.Query().Get("accept")
 	if accept == "" {

@@ -6,9 +6,9 @@ import (
 	"unicode"
 )
 
-// Tags (spec §3.8): hashtags lose their "#", "@nick" becomes ":user:<id>",
-// and the server adds meta tags. Duplicates are dropped case-insensitively
-// and the order is kept.
+// Tags: hashtags lose their "#", "@nick" becomes ":user:<id>", and the
+// server adds meta tags. Duplicates are dropped case-insensitively and the
+// order is kept.
 
 var (
 	mentionRE = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_.+\-@])@([\p{L}\p{N}_][\p{L}\p{N}_.\-]*)`)

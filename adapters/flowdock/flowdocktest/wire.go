@@ -6,8 +6,8 @@ import (
 	"slices"
 )
 
-// Wire shapes, with the spec's field names (spec §3, §4, §5). Callers hold
-// s.mu while building them.
+// Wire shapes, with Flowdock's JSON field names for messages, threads,
+// flows, users and attachments. Callers hold s.mu while building them.
 
 type wireAttachment struct {
 	FileName    string `json:"file_name"`
