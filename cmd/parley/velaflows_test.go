@@ -26,7 +26,8 @@ func velaflowsEnv(emu *velaflowstest.Server) func(string) string {
 }
 
 // The export of 10,000 leads through a rate limit that answers 429 many
-// times produces a complete CSV, newest first, with the seed's columns.
+// times produces a complete CSV, newest first, with the columns _id,
+// firstName, lastName, email, phone, status and createdAt.
 //
 // The emulator's clock stands still, so every 26th read of a window meets
 // the limit however fast the export runs, with Retry-After 1s; a proxy in

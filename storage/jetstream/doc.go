@@ -1,7 +1,7 @@
 // Package jetstream is Parley's NATS JetStream backend: the storage used when
-// a bot must survive restarts on one machine or run as several replicas (see
-// DESIGN.md §4). NATS is an existing distributed engine; this package only
-// maps Parley's needs onto its streams and key/value buckets.
+// a bot must survive restarts on one machine or run as several replicas.
+// NATS is an existing distributed engine; this package only maps Parley's
+// needs onto its streams and key/value buckets.
 //
 // # Embedded server or NATS system
 //
