@@ -128,7 +128,8 @@ func TestAdapter_OwnershipStory(t *testing.T) {
 }
 
 // The same story with the docs' event spelling: the subscription is made
-// for the seed's names, and the emulator sends the docs' names.
+// for the names of VelaFlows' Python examples, and the emulator sends the
+// docs' names.
 func TestAdapter_DocsEventSpelling(t *testing.T) {
 	s := newSetup(t, []velaflowstest.Option{velaflowstest.WithEventNaming(velaflowstest.NamingDocs)})
 	echoRoutes(s.b)

@@ -88,10 +88,10 @@ type Config struct {
 	// automatically. Default (nil): no retries, every call is sent once.
 	Retry *RetryPolicy
 	// SubscriptionsPath selects the webhook subscriptions API:
-	// SubscriptionsPathSeed ("/webhooks/subscriptions", the path of the
-	// VelaFlows guide's examples) or SubscriptionsPathIntegrations
+	// SubscriptionsPathSeed ("/webhooks/subscriptions", the path of
+	// VelaFlows' Python examples) or SubscriptionsPathIntegrations
 	// ("/integrations/webhooks", the path of the docs pages). Default
-	// (""): the seed path, falling back to the integrations path when the
+	// (""): the examples' path, falling back to the integrations path when the
 	// gateway answers 404 for the route; see [Client.CreateWebhookSubscription].
 	SubscriptionsPath string
 }
@@ -233,7 +233,9 @@ func NewClient(cfg Config) (*Client, error) {
 }
 
 // checkToken accepts API tokens by their prefix and JWTs by their shape
-// (spec §2.2). The error never contains the token.
+// (sk_live_ or sk_test_, or a JWT's eyJ). The length is not checked:
+// VelaFlows documents 48 or more characters. The error never contains the
+// token.
 func checkToken(token string) error {
 	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return &ConfigError{Field: "Token", Env: EnvToken, Problem: "invalid API token (contains spaces or control characters)"}
@@ -248,7 +250,8 @@ func checkToken(token string) error {
 		Problem: `invalid API token (want an API token starting with "sk_live_" or "sk_test_", or a JWT)`}
 }
 
-// checkWorkspaceID requires a 24-hex-digit ObjectId (spec §2.3).
+// checkWorkspaceID requires a 24-hex-digit ObjectId, the documented form
+// of a workspace ID.
 func checkWorkspaceID(id string) error {
 	if isObjectID(id) {
 		return nil
@@ -328,7 +331,8 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	return resp, nil
 }
 
-// apiEnvelope is the response envelope of spec §4.
+// apiEnvelope is the response envelope: {"success", "data"} or
+// {"success": false, "error"}.
 type apiEnvelope struct {
 	Success *bool           `json:"success"`
 	Data    json.RawMessage `json:"data"`
@@ -478,7 +482,7 @@ func (c *Client) once(ctx context.Context, method, apiPath string, query url.Val
 	}
 	if env.Success == nil || !*env.Success {
 		// The helpers of the docs treat success != true as an error
-		// whatever the status (spec §4.4).
+		// whatever the status.
 		return resp, nil, c.checkResponse(method, apiPath, hr, raw)
 	}
 	var meta struct {

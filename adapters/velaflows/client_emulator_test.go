@@ -22,7 +22,8 @@ import (
 )
 
 // These tests run every operation of the client against the emulator,
-// which was written from the spec independently of this package.
+// which was written from VelaFlows' documentation and Python examples,
+// independently of this package.
 
 const emulatorPrefix = "/api/v1"
 
@@ -66,7 +67,7 @@ func TestEmulator_conversations(t *testing.T) {
 	srv, c := newEmulator(t)
 	ctx := t.Context()
 
-	// The guide's "List Conversations".
+	// "List Conversations" of VelaFlows' Python examples.
 	page, resp, err := c.Conversations(ctx, velaflows.ConversationsOptions{ListOptions: velaflows.ListOptions{Page: 1, Limit: 20}, Status: velaflows.StatusOpen})
 	require.NoError(t, err)
 	assert.Equal(t, 4, page.Pagination.Total)
@@ -103,7 +104,7 @@ func TestEmulator_messages(t *testing.T) {
 	srv, c := newEmulator(t)
 	ctx := t.Context()
 
-	// The guide's "Send a Message".
+	// "Send a Message" of VelaFlows' Python examples.
 	msg, resp, err := c.SendMessage(ctx, velaflowstest.SeedConversationID, velaflows.MessageRequest{Content: "Hello! How can I help you today?", Type: "text"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -182,7 +183,7 @@ func TestEmulator_leads(t *testing.T) {
 	srv, c := newEmulator(t)
 	ctx := t.Context()
 
-	// The guide's "Create a CRM Lead".
+	// "Create a CRM Lead" of VelaFlows' Python examples.
 	lead, resp, err := c.CreateLead(ctx, velaflows.LeadRequest{
 		FirstName: "Jane", LastName: "Smith", Email: "jane.smith@example.com", Phone: "+1234567890",
 		PipelineID: velaflowstest.SeedPipelineID, StageID: velaflowstest.SeedStageID,
@@ -221,7 +222,8 @@ func TestEmulator_leads(t *testing.T) {
 	assert.True(t, velaflows.IsCode(err, velaflows.CodeNotFound))
 }
 
-// TestEmulator_validationError is the guide's error handling: the API's
+// TestEmulator_validationError is the error handling of VelaFlows' Python
+// examples: the API's
 // VALIDATION_ERROR with details, at either documented status.
 func TestEmulator_validationError(t *testing.T) {
 	t.Parallel()
@@ -254,7 +256,8 @@ func TestEmulator_customers(t *testing.T) {
 	srv, c := newEmulator(t)
 	ctx := t.Context()
 
-	// The guide's "Update a Customer" (it reads data.lead._id).
+	// "Update a Customer" of VelaFlows' Python examples (it reads
+	// data.lead._id).
 	cust, _, err := c.UpdateCustomer(ctx, velaflowstest.SeedCustomerID, velaflows.CustomerUpdate{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@newcompany.com"})
 	require.NoError(t, err)
 	assert.Equal(t, velaflowstest.SeedCustomerID, cust.ID)
@@ -324,7 +327,7 @@ func TestEmulator_webhookSubscriptions(t *testing.T) {
 			secret, err := velaflows.NewWebhookSecret()
 			require.NoError(t, err)
 
-			// The guide's "Subscribe to Webhooks".
+			// "Subscribe to Webhooks" of VelaFlows' Python examples.
 			sub, _, err := c.CreateWebhookSubscription(ctx, "https://your-app.com/webhooks/velaflows",
 				[]string{"conversation.created", "conversation.message.received", "lead.stage_changed"}, secret)
 			require.NoError(t, err)
@@ -619,7 +622,8 @@ func TestEmulator_exportLeads(t *testing.T) {
 	}))
 }
 
-// TestEmulator_requestsAreStrict: the emulator saw the seed's headers and
+// TestEmulator_requestsAreStrict: the emulator saw the headers of
+// VelaFlows' Python examples and
 // paths under its prefix for every call.
 func TestEmulator_requestsAreStrict(t *testing.T) {
 	t.Parallel()

@@ -33,7 +33,8 @@ var ErrUnconfirmed = errors.New("velaflows: delivered: too many newer messages t
 // and is safe for concurrent use.
 //
 // Matching rules:
-//   - Timestamps: createdAt has millisecond resolution (spec §1), so a
+//   - Timestamps: createdAt has millisecond resolution (VelaFlows sends
+//     ISO-8601 UTC with milliseconds), so a
 //     message counts when createdAt is at or after since truncated to the
 //     millisecond.
 //   - Direction: a message counts when the API marks it outbound, or as
@@ -44,8 +45,8 @@ var ErrUnconfirmed = errors.New("velaflows: delivered: too many newer messages t
 //   - Type: only text messages (no type, or "text"), whose content (or
 //     text) is compared.
 //   - Order and bound: GET /inbox/conversations/{id}/messages is asked for
-//     sortBy=createdAt, sortOrder=desc (the documented default, spec §5 and
-//     §8.4, sent explicitly) and limit=100. Delivered stops at the last
+//     sortBy=createdAt, sortOrder=desc (the documented defaults of list
+//     endpoints, sent explicitly) and limit=100. Delivered stops at the last
 //     page or at a page that reaches back before since, and then reports
 //     false; after confirmPages (20) pages without either it returns
 //     ErrUnconfirmed: never "not there" without having looked back to

@@ -105,7 +105,7 @@ func (u ConversationUpdate) MarshalJSON() ([]byte, error) {
 // inbox.conversation.closed.
 //
 // Unverified: the docs name the events and the fields, not this endpoint
-// (spec §8.5); the path and body are the spec's assumption.
+// (VelaFlows does not document it); the path and body are assumptions.
 func (c *Client) UpdateConversation(ctx context.Context, id string, u ConversationUpdate) (*Conversation, *Response, error) {
 	const op = "update conversation"
 	seg, err := escapeID(op, "id", id)

@@ -10,7 +10,7 @@ import (
 	"github.com/parleybot/parley/bot"
 )
 
-// VelaFlows documents its delivery envelope and a few payloads (spec §9.3);
+// VelaFlows documents its delivery envelope and a few payloads;
 // the rest is assumed. Everything that depends on the payload shapes is in
 // this file, behind deliveryToMessage.
 //
@@ -20,9 +20,9 @@ import (
 //	          "text": "Hi", "sender": {"type": "contact", "name": "Ada",
 //	          "phone": "+44…"}, "channel": "whatsapp", "createdAt": "…"}}}
 //
-// Both spellings of each event name are accepted (the seed's
-// "conversation.message.received" and the docs' "inbox.message.received");
-// see CanonicalEvent.
+// Both spellings of each event name are accepted
+// ("conversation.message.received" in VelaFlows' Python examples and
+// "inbox.message.received" in the docs); see CanonicalEvent.
 
 // delivery is the envelope of a webhook delivery.
 type delivery struct {

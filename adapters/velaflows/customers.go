@@ -6,8 +6,9 @@ import (
 	"net/http"
 )
 
-// The customer endpoints other than PATCH /customers/{id} (which the
-// guide shows) are the spec's assumption (§8.8): GET /customers,
+// The customer endpoints other than PATCH /customers/{id} (which
+// VelaFlows' Python examples show) are not documented and are assumed:
+// GET /customers,
 // GET /customers/{id} and POST /customers with the standard envelope.
 
 // CustomersOptions pages and searches [Client.Customers].
@@ -62,8 +63,8 @@ func (c *Client) CreateCustomer(ctx context.Context, r CustomerRequest) (*Custom
 	return getOne[Customer](ctx, c, http.MethodPost, "/customers", nil, r, "customer", "lead")
 }
 
-// CustomerUpdate is the body of [Client.UpdateCustomer], the guide's
-// {firstName, lastName, email}. Empty fields are not sent and leave the
+// CustomerUpdate is the body of [Client.UpdateCustomer], the
+// {firstName, lastName, email} of VelaFlows' Python examples. Empty fields are not sent and leave the
 // customer's value unchanged; at least one must be set.
 type CustomerUpdate struct {
 	FirstName string `json:"firstName,omitempty"`
@@ -73,8 +74,8 @@ type CustomerUpdate struct {
 }
 
 // UpdateCustomer changes a customer: PATCH /customers/{id}. The updated
-// record is read from data.customer, or from data.lead, where the guide
-// reads it.
+// record is read from data.customer, or from data.lead, where VelaFlows'
+// Python examples read it.
 func (c *Client) UpdateCustomer(ctx context.Context, id string, u CustomerUpdate) (*Customer, *Response, error) {
 	const op = "update customer"
 	seg, err := escapeID(op, "id", id)

@@ -3,7 +3,7 @@
 //
 // # The API client
 //
-// [Client] covers the operations of the VelaFlows API guide: conversations
+// [Client] covers the operations of the VelaFlows API: conversations
 // (list, get, update, assign, send and list messages), CRM leads (list,
 // get, create, update, delete, and [Client.ExportLeadsCSV]), customers,
 // tags and webhook subscriptions. Every request carries the Bearer token and
@@ -34,9 +34,9 @@
 // keeps across its redeliveries for 24 hours. Serve the Adapter from an
 // http.Server with read and idle timeouts, as package adapters/fromenv
 // does: the signature is over the whole body, which must be read before it
-// can be checked. Both spellings of
-// the event names are accepted (the seed's "conversation.message.received",
-// the docs' "inbox.message.received"; see [CanonicalEvent]).
+// can be checked. Both spellings of the event names are accepted
+// ("conversation.message.received" in VelaFlows' Python examples,
+// "inbox.message.received" in the docs; see [CanonicalEvent]).
 //
 // Customer messages become KindMessage with the conversation ID as
 // Conversation and the sender (name, phone or email) as Author; messages

@@ -13,7 +13,7 @@ import (
 // platformName is the platform name put in [bot.RateLimitError.Platform].
 const platformName = "velaflows"
 
-// Error codes of the envelope's error.code (spec §6). Compare them with
+// Error codes of the envelope's error.code, as VelaFlows documents them. Compare them with
 // [APIError.Code] or use [IsCode].
 const (
 	CodeBadRequest      = "BAD_REQUEST"       // 400: malformed body, missing fields, bad parameters
@@ -29,7 +29,7 @@ const (
 	CodeUnknown = "UNKNOWN"
 )
 
-// statusCodes are the codes the spec's status table gives each status. They
+// statusCodes are the codes VelaFlows documents for each status. They
 // fill APIError.Code when an error body carries no code.
 var statusCodes = map[int]string{
 	http.StatusBadRequest:          CodeBadRequest,
@@ -61,7 +61,7 @@ type APIError struct {
 	StatusCode int
 	// Code is the envelope's error.code, such as CodeValidation. When the
 	// body carries none (a gateway's HTML 502, an empty 401), it is the
-	// code the spec gives the status, or CodeUnknown.
+	// code VelaFlows documents for the status, or CodeUnknown.
 	Code string
 	// Message is the envelope's error.message; when the body carries none,
 	// the HTTP status text. It may quote customer data, so Error leaves it
@@ -150,7 +150,7 @@ func IsCode(err error, code string) bool {
 // IsValidation reports whether err says the input was invalid: a
 // client-side [*ValidationError] (nothing was sent), or an [*APIError]
 // with CodeValidation or CodeBadRequest, or status 400 or 422 (the docs
-// file validation failures under both, spec §6). Sending the same input
+// file validation failures under both). Sending the same input
 // again cannot succeed.
 func IsValidation(err error) bool {
 	var ve *ValidationError

@@ -42,7 +42,7 @@ func ExampleConfigFromEnv() {
 	_ = c
 }
 
-// The guide's "List Conversations".
+// "List Conversations" of VelaFlows' Python examples.
 func ExampleClient_Conversations() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -73,7 +73,8 @@ func ExampleClient_Conversations() {
 	// [email] open
 }
 
-// The guide's "Create a CRM Lead" and its error handling.
+// "Create a CRM Lead" of VelaFlows' Python examples, and its error
+// handling.
 func ExampleClient_CreateLead() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -123,7 +124,7 @@ func ExampleClient_CreateLead() {
 	// Invalid data: email
 }
 
-// The guide's "Send a Message".
+// "Send a Message" of VelaFlows' Python examples.
 func ExampleClient_SendMessage() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -151,7 +152,7 @@ func ExampleClient_SendMessage() {
 	// Sent message: true text Hello! How can I help you today?
 }
 
-// The guide's "Update a Customer".
+// "Update a Customer" of VelaFlows' Python examples.
 func ExampleClient_UpdateCustomer() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -176,7 +177,7 @@ func ExampleClient_UpdateCustomer() {
 	// Updated customer: 65a1b2c3d4e5f6a7b8c9d0e1 jane.doe@newcompany.com
 }
 
-// The guide's "Subscribe to Webhooks".
+// "Subscribe to Webhooks" of VelaFlows' Python examples.
 func ExampleClient_CreateWebhookSubscription() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -206,7 +207,7 @@ func ExampleClient_CreateWebhookSubscription() {
 	// Webhook subscription: true true conversation.created conversation.message.received lead.stage_changed
 }
 
-// The guide's "Pagination Helper": every open conversation, 100 per
+// "Pagination Helper" of VelaFlows' Python examples: every open conversation, 100 per
 // request.
 func ExampleClient_AllConversations() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
@@ -231,8 +232,8 @@ func ExampleClient_AllConversations() {
 	// Fetched 4 conversations
 }
 
-// Collect gathers an iterator into a slice, like the guide's
-// fetch_all_pages; the full export script is Client.ExportLeadsCSV.
+// Collect gathers an iterator into a slice, like fetch_all_pages
+// of VelaFlows' Python examples; the full export script is Client.ExportLeadsCSV.
 func ExampleCollect() {
 	srv, err := velaflowstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -256,7 +257,7 @@ func ExampleCollect() {
 	// 256 leads, newest: Lead 00256
 }
 
-// The guide's "Retry with Exponential Backoff": WithRetry retries any call
+// "Retry with Exponential Backoff" of VelaFlows' Python examples: WithRetry retries any call
 // on 5xx, 429 and connection errors. Config.Retry does the same
 // automatically for reads and deletes.
 func ExampleWithRetry() {

@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// LeadsOptions pages and sorts [Client.Leads]. The guide's lead export
-// sorts with SortBy "createdAt" and SortOrder SortDesc.
+// LeadsOptions pages and sorts [Client.Leads]. The lead export of
+// VelaFlows' Python examples sorts with SortBy "createdAt" and SortOrder SortDesc.
 type LeadsOptions struct {
 	ListOptions
 }
@@ -26,8 +26,8 @@ func (c *Client) Leads(ctx context.Context, opts LeadsOptions) (*Page[Lead], *Re
 }
 
 // AllLeads iterates over the leads of every page from opts.Page on,
-// MaxLimit (100) leads per request unless opts.Limit says otherwise: the
-// guide's fetch_all_pages for /crm/leads. It stops after the last page,
+// MaxLimit (100) leads per request unless opts.Limit says otherwise, like
+// fetch_all_pages of VelaFlows' Python examples for /crm/leads. It stops after the last page,
 // when the caller stops, and at the first error (a done ctx included),
 // which it yields once. Gather the leads with [Collect].
 func (c *Client) AllLeads(ctx context.Context, opts LeadsOptions) iter.Seq2[Lead, error] {
@@ -65,9 +65,9 @@ type LeadRequest struct {
 }
 
 // CreateLead creates a CRM lead: POST /crm/leads, answered with data.lead
-// (the guide reads data.lead._id). FirstName, PipelineID and StageID are
-// required here, as the spec assumes of the API (§8.6); the API validates
-// the rest.
+// (VelaFlows' Python examples read data.lead._id). FirstName, PipelineID
+// and StageID are required here: VelaFlows does not document the required
+// fields, and these are assumed; the API validates the rest.
 func (c *Client) CreateLead(ctx context.Context, r LeadRequest) (*Lead, *Response, error) {
 	const op = "create lead"
 	for _, f := range []struct{ name, v string }{{"firstName", r.FirstName}, {"pipelineId", r.PipelineID}, {"stageId", r.StageID}} {
@@ -93,7 +93,8 @@ type LeadUpdate struct {
 }
 
 // UpdateLead changes a lead: PATCH /crm/leads/{id}, answered with
-// data.lead. Unverified: the path is the spec's assumption (§8.6).
+// data.lead. Unverified: VelaFlows does not document this
+// endpoint; the path is an assumption.
 func (c *Client) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead, *Response, error) {
 	const op = "update lead"
 	seg, err := escapeID(op, "id", id)
@@ -106,8 +107,8 @@ func (c *Client) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead
 	return getOne[Lead](ctx, c, http.MethodPatch, "/crm/leads/"+seg, nil, u, "lead")
 }
 
-// DeleteLead deletes a lead: DELETE /crm/leads/{id}. Unverified: the path
-// is the spec's assumption (§8.6).
+// DeleteLead deletes a lead: DELETE /crm/leads/{id}. Unverified: VelaFlows
+// does not document this endpoint; the path is an assumption.
 func (c *Client) DeleteLead(ctx context.Context, id string) (*Response, error) {
 	seg, err := escapeID("delete lead", "id", id)
 	if err != nil {
@@ -117,11 +118,11 @@ func (c *Client) DeleteLead(ctx context.Context, id string) (*Response, error) {
 }
 
 // LeadCSVHeader is the header row of [Client.ExportLeadsCSV]: the fields
-// the guide's export script writes.
+// the export script of VelaFlows' Python examples writes.
 var LeadCSVHeader = []string{"_id", "firstName", "lastName", "email", "phone", "status", "createdAt"}
 
-// ExportLeadsCSV writes every CRM lead to w as CSV, newest first: the
-// guide's export script. It reads the leads 100 at a time
+// ExportLeadsCSV writes every CRM lead to w as CSV, newest first, like
+// the export script of VelaFlows' Python examples. It reads the leads 100 at a time
 // (GET /crm/leads?sortBy=createdAt&sortOrder=desc), writes the
 // LeadCSVHeader row and one row per lead (createdAt in the API's form,
 // "" when absent), with CRLF line ends like Python's csv module, and

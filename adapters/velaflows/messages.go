@@ -8,7 +8,7 @@ import (
 )
 
 // MessageRequest is the body of [Client.SendMessage]:
-// {"content": "…", "type": "text"}, as the VelaFlows guide sends it.
+// {"content": "…", "type": "text"}, as VelaFlows' Python examples send it.
 type MessageRequest struct {
 	// Content is the message text. Required for text messages.
 	Content string `json:"content"`
@@ -19,7 +19,7 @@ type MessageRequest struct {
 
 // SendMessage sends a message into a conversation, the bot's reply:
 // POST /inbox/conversations/{id}/messages, answered with data.message
-// (whose ID the guide reads as data.message._id). Scope: inbox:write
+// (whose ID VelaFlows' Python examples read as data.message._id). Scope: inbox:write
 // (assumed).
 //
 // The call is never retried automatically: VelaFlows documents no
@@ -49,8 +49,8 @@ type MessagesOptions struct {
 // ConversationMessages lists one page of a conversation's messages:
 // GET /inbox/conversations/{id}/messages.
 //
-// Unverified: the docs do not show this endpoint (spec §8.4); the path
-// and the paginated answer are the spec's assumption.
+// Unverified: VelaFlows does not document this endpoint; the path and the
+// paginated answer are assumptions.
 func (c *Client) ConversationMessages(ctx context.Context, conversationID string, opts MessagesOptions) (*Page[Message], *Response, error) {
 	const op = "list messages"
 	seg, err := escapeID(op, "conversationId", conversationID)

@@ -9,7 +9,7 @@ import (
 )
 
 // A Timestamp is a time sent by the API: ISO-8601 UTC with milliseconds,
-// such as "2026-03-24T14:30:00.000Z" (spec §1). Other RFC 3339 forms, a
+// such as "2026-03-24T14:30:00.000Z", as VelaFlows documents. Other RFC 3339 forms, a
 // date, Unix seconds or milliseconds, "" and null are accepted as well; a
 // value in no known format leaves the zero time, so that one odd field
 // never fails a whole answer.
@@ -72,8 +72,8 @@ func unixTime(f float64) time.Time {
 	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC()
 }
 
-// Conversation statuses (spec §8.1): StatusOpen is documented, StatusClosed
-// is implied by the "conversation closed" event. The API may know others
+// Conversation statuses: StatusOpen is documented, StatusClosed is implied
+// by the "conversation closed" event. The API may know others
 // (pending, snoozed); [Conversation.Status] holds whatever it sent.
 const (
 	StatusOpen   = "open"
@@ -82,7 +82,7 @@ const (
 
 // Channel types of [ConversationsOptions.ChannelType] and
 // [Conversation.ChannelType]. Only ChannelWhatsApp is documented; the
-// others are the spec's assumption (§8.1).
+// others are not in VelaFlows' documentation and are assumed.
 const (
 	ChannelWhatsApp  = "whatsapp"
 	ChannelInstagram = "instagram"
@@ -93,8 +93,8 @@ const (
 	ChannelSMS       = "sms"
 )
 
-// Priorities of [Conversation.Priority] (spec §8.5, an assumption beyond
-// "normal").
+// Priorities of [Conversation.Priority]. Only "normal" appears in VelaFlows'
+// documentation; the others are assumed.
 const (
 	PriorityLow    = "low"
 	PriorityNormal = "normal"
@@ -102,7 +102,7 @@ const (
 	PriorityUrgent = "urgent"
 )
 
-// A Conversation is an omnichannel inbox conversation (spec §8.1). Fields
+// A Conversation is an omnichannel inbox conversation. Fields
 // the API did not send are zero. The REST API names the channel
 // channelType and webhook payloads name it channel; use
 // [Conversation.ChannelName] to read either.
@@ -139,7 +139,8 @@ func (c *Conversation) ChannelName() string {
 }
 
 // Sender types of [MessageSender.Type]: SenderContact (the customer) is
-// documented; the others are the spec's assumption (§9.3).
+// documented; the others are not in VelaFlows' documentation and are
+// assumed.
 const (
 	SenderContact = "contact"
 	SenderAgent   = "agent"
@@ -151,8 +152,8 @@ const (
 // docs show and the default of [MessageRequest.Type].
 const MessageTypeText = "text"
 
-// A Message is a message of a conversation (spec §8.3, §9.3). The guide
-// sends message text as content and the docs' payloads carry it as text;
+// A Message is a message of a conversation. VelaFlows' Python examples
+// send message text as content and the docs' payloads carry it as text;
 // [Message.Body] reads either.
 type Message struct {
 	ID             string        `json:"_id"`
@@ -200,7 +201,8 @@ func (s *MessageSender) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(s))
 }
 
-// A Lead is a CRM lead (spec §8.6). The guide's lead export writes the
+// A Lead is a CRM lead. The lead export of VelaFlows' Python examples
+// writes the
 // fields _id, firstName, lastName, email, phone, status and createdAt.
 type Lead struct {
 	ID         string    `json:"_id"`
@@ -217,7 +219,8 @@ type Lead struct {
 	UpdatedAt  Timestamp `json:"updatedAt"`
 }
 
-// A Customer is a customer record (spec §8.8).
+// A Customer is a customer record. VelaFlows documents only the customer
+// events; the fields are assumed.
 type Customer struct {
 	ID        string    `json:"_id"`
 	FirstName string    `json:"firstName,omitempty"`
@@ -261,15 +264,16 @@ func (t *TagNames) UnmarshalJSON(b []byte) error {
 }
 
 // Tag entity types of [TagsOptions.EntityType] and [TagRequest.EntityType].
-// TagEntityConversation is documented; the others are the spec's
-// assumption (§8.7).
+// TagEntityConversation is documented; the others are not in VelaFlows'
+// documentation and are assumed.
 const (
 	TagEntityConversation = "conversation"
 	TagEntityCustomer     = "customer"
 	TagEntityLead         = "lead"
 )
 
-// A Tag is a label for conversations, customers or leads (spec §8.7).
+// A Tag is a label for conversations, customers or leads. Only its name
+// is documented.
 type Tag struct {
 	ID         string    `json:"_id"`
 	Name       string    `json:"name"`
@@ -278,7 +282,8 @@ type Tag struct {
 	CreatedAt  Timestamp `json:"createdAt"`
 }
 
-// A WebhookSubscription subscribes a URL to webhook events (spec §8.9).
+// A WebhookSubscription subscribes a URL to webhook events. Only its ID is
+// documented; the other fields are assumed.
 // The API does not send the signing secret back: keep your own copy.
 type WebhookSubscription struct {
 	ID     string   `json:"_id"`

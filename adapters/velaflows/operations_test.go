@@ -110,7 +110,7 @@ func TestClient_SendMessage(t *testing.T) {
 		"createdAt":"2026-03-24T09:00:05.000Z"}}`))
 	c := f.newClient(t)
 
-	// The guide's example.
+	// The "Send a Message" example of VelaFlows' Python examples.
 	msg, resp, err := c.SendMessage(t.Context(), conv, velaflows.MessageRequest{Content: "Hello! How can I help you today?", Type: "text"})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"content":"Hello! How can I help you today?","type":"text"}`, string(f.last(t).Body))
@@ -197,7 +197,7 @@ func TestClient_Leads(t *testing.T) {
 	f.reply("GET", "/crm/leads/65f0c0ffee0000000000d001", 200, ok(`{"lead":`+leadJSON+`}`))
 	c := f.newClient(t)
 
-	// The guide's export query.
+	// The export query of VelaFlows' Python examples.
 	page, _, err := c.Leads(t.Context(), velaflows.LeadsOptions{ListOptions: velaflows.ListOptions{Page: 1, Limit: 100, SortBy: "createdAt", SortOrder: velaflows.SortDesc}})
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"page": {"1"}, "limit": {"100"}, "sortBy": {"createdAt"}, "sortOrder": {"desc"}}, f.last(t).Query)
@@ -215,7 +215,7 @@ func TestClient_CreateLead(t *testing.T) {
 	f.reply("POST", "/crm/leads", 201, ok(`{"lead":`+leadJSON+`}`))
 	c := f.newClient(t)
 
-	// The guide's example, field names literally.
+	// The Python example's lead, field names literally.
 	lead, resp, err := c.CreateLead(t.Context(), velaflows.LeadRequest{
 		FirstName: "Jane", LastName: "Smith", Email: "jane.smith@example.com", Phone: "+1234567890",
 		PipelineID: "65a1b2c3d4e5f6a7b8c9d0e1", StageID: "65a1b2c3d4e5f6a7b8c9d0e2",
@@ -231,8 +231,8 @@ func TestClient_CreateLead(t *testing.T) {
 	assert.JSONEq(t, `{"firstName":"Grace","pipelineId":"p1","stageId":"s1"}`, string(f.last(t).Body))
 }
 
-// TestClient_CreateLead_validationError is the guide's error-handling
-// example: the API's VALIDATION_ERROR with details.
+// TestClient_CreateLead_validationError is the error-handling
+// example of VelaFlows' Python examples: the API's VALIDATION_ERROR with details.
 func TestClient_CreateLead_validationError(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)
@@ -278,7 +278,8 @@ func TestClient_customers(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)
 	const id = "65a1b2c3d4e5f6a7b8c9d0e1"
-	// The guide reads data.lead; the spec returns the record under both.
+	// VelaFlows' Python examples read data.lead; the emulator returns the
+	// record under both data.customer and data.lead.
 	f.reply("PATCH", "/customers/"+id, 200, ok(`{"lead":{"_id":"`+id+`","firstName":"Jane","lastName":"Doe","email":"jane.doe@newcompany.com"}}`))
 	f.reply("PATCH", "/customers/both", 200, ok(`{"customer":{"_id":"both","email":"c@x"},"lead":{"_id":"both","email":"l@x"}}`))
 	f.reply("GET", "/customers/"+id, 200, ok(`{"customer":{"_id":"`+id+`","firstName":"Jane","phone":"+1234567890","createdAt":"2026-03-24T14:30:00.000Z"}}`))
@@ -286,7 +287,7 @@ func TestClient_customers(t *testing.T) {
 	f.reply("POST", "/customers", 201, ok(`{"customer":{"_id":"k3","email":"new@x"}}`))
 	c := f.newClient(t)
 
-	// The guide's example.
+	// The Python example's update.
 	cust, _, err := c.UpdateCustomer(t.Context(), id, velaflows.CustomerUpdate{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@newcompany.com"})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"firstName":"Jane","lastName":"Doe","email":"jane.doe@newcompany.com"}`, string(f.last(t).Body))

@@ -10,7 +10,8 @@ import (
 	"strconv"
 )
 
-// MaxLimit is the largest page size (limit) the API accepts (spec §5).
+// MaxLimit is the largest page size (limit) the API accepts (documented
+// by VelaFlows).
 const MaxLimit = 100
 
 // Sort orders for [ListOptions.SortOrder].
@@ -19,8 +20,9 @@ const (
 	SortDesc = "desc" // the API's default
 )
 
-// Pagination is the data.pagination metadata of a list answer (spec §5).
-// Pages are 1-based; TotalPages is 0 when Total is 0.
+// Pagination is the data.pagination metadata of a list answer: page, limit,
+// total and totalPages. Pages are 1-based; TotalPages is 0 when Total is 0
+// (not documented; assumed).
 type Pagination struct {
 	Page       int `json:"page"`
 	Limit      int `json:"limit"`
@@ -53,8 +55,10 @@ func (p *Page[T]) NextPage() int {
 	return p.Pagination.Page + 1
 }
 
-// ListOptions are the query parameters every list endpoint takes (spec
-// §5). Zero fields are not sent, and the API applies its defaults.
+// ListOptions are the query parameters every list endpoint takes: page
+// (default 1), limit (default 20, at most 100), search, sortBy (default
+// createdAt) and sortOrder (default desc). Zero fields are not sent, and
+// the API applies its defaults.
 type ListOptions struct {
 	// Page is the 1-based page; 0 means the first.
 	Page int
@@ -159,7 +163,8 @@ func GetPage[T any](ctx context.Context, c *Client, path string, query url.Value
 }
 
 // Paginate iterates over every item of the paginated endpoint at path, page
-// by page: the Go form of the VelaFlows guide's fetch_all_pages helper. It
+// by page: the Go form of the fetch_all_pages helper of VelaFlows'
+// Python examples. It
 // sends query with limit (default MaxLimit, the helper's 100) and page
 // 1, 2, … and stops after the page whose number reaches totalPages, after
 // an empty page, when the caller stops, or at the first error (a done ctx
@@ -209,7 +214,7 @@ func allPages[T any](ctx context.Context, opts ListOptions, fetch func(context.C
 }
 
 // paginate yields the items of page start, start+1, … fetched by fetch.
-// Like the guide's helper it counts pages itself and stops once its page
+// Like fetch_all_pages it counts pages itself and stops once its page
 // number reaches totalPages (so a server whose metadata does not advance
 // cannot make it loop), and also after an empty page.
 func paginate[T any](ctx context.Context, start int, fetch func(ctx context.Context, page int) (*Page[T], error)) iter.Seq2[T, error] {
@@ -242,7 +247,8 @@ func paginate[T any](ctx context.Context, start int, fetch func(ctx context.Cont
 }
 
 // Collect gathers the items of an iterator such as [Client.AllLeads] into
-// a slice, the way the guide's fetch_all_pages returns a list. On error it
+// a slice, the way fetch_all_pages of VelaFlows' Python examples
+// returns a list. On error it
 // returns the items gathered so far and the error.
 func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 	var items []T

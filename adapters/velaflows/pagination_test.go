@@ -251,8 +251,8 @@ func TestPaginate_stuckMetadata(t *testing.T) {
 	assert.Len(t, f.requests(), 5)
 }
 
-// TestPaginate is the guide's fetch_all_pages("/inbox/conversations",
-// params={"status": "open"}).
+// TestPaginate is VelaFlows' Python example
+// fetch_all_pages("/inbox/conversations", params={"status": "open"}).
 func TestPaginate(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)

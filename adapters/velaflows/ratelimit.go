@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Documented rate limits (spec §7): requests per token, per endpoint, per
+// Rate limits documented by VelaFlows: requests per token, per endpoint, per
 // RateLimitWindow. A bot's replies are writes: about 6.7 per minute.
 const (
 	RateLimitWindow = 15 * time.Minute
@@ -17,7 +17,7 @@ const (
 )
 
 // Rate is the rate-limit state reported by a response's X-RateLimit-*
-// headers (spec §7), which VelaFlows sends on every response. Each field is
+// headers, which VelaFlows documents on every response. Each field is
 // zero when its header is absent or malformed.
 type Rate struct {
 	// Limit is X-RateLimit-Limit: requests allowed in the window.

@@ -12,7 +12,7 @@ import (
 )
 
 // Defaults of [RetryPolicy]. DefaultMaxAttempts and DefaultBaseDelay give
-// the schedule of the VelaFlows guide's with_retry helper: three retries,
+// the schedule of the with_retry helper of VelaFlows' Python examples: three retries,
 // waiting 2^attempt seconds plus up to one second of jitter.
 const (
 	DefaultMaxAttempts   = 4
@@ -129,8 +129,8 @@ func (p *RetryPolicy) backoff(attempt int) time.Duration {
 
 // WithRetry calls fn until it succeeds, fails with an error the policy
 // does not retry, or has been called p.MaxAttempts times; it returns fn's
-// last error. It is the Go form of the VelaFlows guide's with_retry
-// helper: retry on 5xx, 429 and transport errors of this package's
+// last error. It is the Go form of the with_retry helper of
+// VelaFlows' Python examples: retry on 5xx, 429 and transport errors of this package's
 // [Client], with exponential backoff and jitter; any other error is
 // returned at once. Unlike [Config.Retry] it retries whatever fn does,
 // POST included: use it only where a duplicate is acceptable.

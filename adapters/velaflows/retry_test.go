@@ -75,7 +75,7 @@ func TestRetry_serverErrorsOnGET(t *testing.T) {
 		assert.Equal(t, 200, resp.StatusCode)
 		reqs := f.requests()
 		require.Len(t, reqs, 3)
-		// The guide's schedule: 2^attempt seconds plus up to 1s of jitter.
+		// The schedule of VelaFlows' Python examples: 2^attempt seconds plus up to 1s of jitter.
 		assertBackoff(t, time.Second, gaps(reqs))
 	})
 }

@@ -54,7 +54,8 @@ type TagRequest struct {
 }
 
 // CreateTag creates a tag: POST /tags, answered with data.tag.
-// Unverified: only the list is documented (spec §8.7).
+// Unverified: VelaFlows documents only the list; this endpoint is
+// assumed.
 func (c *Client) CreateTag(ctx context.Context, r TagRequest) (*Tag, *Response, error) {
 	if strings.TrimSpace(r.Name) == "" {
 		return nil, nil, invalid("create tag", "name", "is required")
@@ -63,7 +64,7 @@ func (c *Client) CreateTag(ctx context.Context, r TagRequest) (*Tag, *Response, 
 }
 
 // DeleteTag deletes a tag: DELETE /tags/{id}. Unverified: only the list
-// is documented (spec §8.7).
+// is documented; this endpoint is assumed.
 func (c *Client) DeleteTag(ctx context.Context, id string) (*Response, error) {
 	seg, err := escapeID("delete tag", "id", id)
 	if err != nil {

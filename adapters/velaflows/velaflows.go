@@ -193,8 +193,8 @@ func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, err
 	return bot.SendResult{ID: msg.ID}, nil
 }
 
-// webhookEvents are the events the adapter subscribes to, in the seed's
-// spelling.
+// webhookEvents are the events the adapter subscribes to, in the spelling
+// of VelaFlows' Python examples (conversation.*, not inbox.*).
 var webhookEvents = []string{
 	EventConversationMessageReceived, EventConversationCreated, EventConversationAssigned,
 	EventConversationUnassigned, EventConversationClosed, EventConversationReopened,

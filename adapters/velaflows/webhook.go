@@ -16,7 +16,7 @@ import (
 
 // Sign returns the X-Webhook-Signature value of a delivery body:
 // "sha256=" and the lowercase hex HMAC-SHA256 of the raw body keyed with
-// the subscription secret, "whsec_" prefix included (spec §9.4).
+// the subscription secret, "whsec_" prefix included, as VelaFlows documents.
 func Sign(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)

@@ -14,7 +14,7 @@ import (
 )
 
 // Paths of the webhook subscriptions API, for [Config.SubscriptionsPath].
-// The VelaFlows guide subscribes with POST /webhooks/subscriptions; the
+// VelaFlows' Python examples subscribe with POST /webhooks/subscriptions; the
 // docs pages with POST /integrations/webhooks. Both take {url, events,
 // secret} and answer with data.subscription.
 const (
@@ -22,10 +22,10 @@ const (
 	SubscriptionsPathIntegrations = "/integrations/webhooks"
 )
 
-// Webhook event names as the VelaFlows guide spells them. The guide's
+// Webhook event names as VelaFlows' Python examples spell them. That
 // spelling is the canonical one of this package: [CanonicalEvent] maps
-// the docs' spelling to it. Names marked "derived" follow the guide's
-// pattern for a docs event the guide does not show.
+// the docs' spelling to it. Names marked "derived" follow the examples'
+// pattern for a docs event the examples do not show.
 const (
 	EventConversationCreated         = "conversation.created"
 	EventConversationAssigned        = "conversation.assigned"       // derived
@@ -42,24 +42,25 @@ const (
 	EventCustomerMerged              = "customer.merged"  // the same in both spellings
 )
 
-// Webhook event names as the docs pages spell them (spec §9.2). VelaFlows
+// Webhook event names as the docs pages spell them. Names marked "assumed"
+// are not in VelaFlows' documentation. VelaFlows
 // may deliver either spelling; compare names through [CanonicalEvent].
 const (
 	EventInboxConversationCreated       = "inbox.conversation.created"
 	EventInboxConversationAssigned      = "inbox.conversation.assigned"
-	EventInboxConversationUnassigned    = "inbox.conversation.unassigned"     // assumed by the spec
-	EventInboxConversationStatusChanged = "inbox.conversation.status_changed" // assumed by the spec
-	EventInboxConversationClosed        = "inbox.conversation.closed"         // assumed by the spec
-	EventInboxConversationReopened      = "inbox.conversation.reopened"       // assumed by the spec
+	EventInboxConversationUnassigned    = "inbox.conversation.unassigned"     // not documented; assumed
+	EventInboxConversationStatusChanged = "inbox.conversation.status_changed" // not documented; assumed
+	EventInboxConversationClosed        = "inbox.conversation.closed"         // not documented; assumed
+	EventInboxConversationReopened      = "inbox.conversation.reopened"       // not documented; assumed
 	EventInboxMessageReceived           = "inbox.message.received"
-	EventInboxMessageSent               = "inbox.message.sent" // assumed by the spec
+	EventInboxMessageSent               = "inbox.message.sent" // not documented; assumed
 	EventCRMLeadCreated                 = "crm.lead.created"
 	EventCRMLeadStageChanged            = "crm.lead.stage_changed"
 	EventChannelsMessageStatusChanged   = "channels.message.status_changed"
 )
 
-// eventSpellings maps a docs prefix to the guide's prefix. The guide's
-// three names (conversation.created, conversation.message.received,
+// eventSpellings maps a docs prefix to the prefix of VelaFlows' Python
+// examples. The examples' three names (conversation.created, conversation.message.received,
 // lead.stage_changed) are the docs' names with these prefixes rewritten;
 // the same rewrite is applied to the other events of those entities.
 var eventSpellings = []struct{ docs, seed string }{
@@ -68,12 +69,13 @@ var eventSpellings = []struct{ docs, seed string }{
 	{"crm.lead.", "lead."},
 }
 
-// CanonicalEvent returns the guide's spelling of an event name:
+// CanonicalEvent returns the spelling of VelaFlows' Python examples for an
+// event name:
 // "inbox.message.received" → "conversation.message.received",
 // "inbox.conversation.created" → "conversation.created",
 // "crm.lead.stage_changed" → "lead.stage_changed", and likewise for the
 // other inbox.conversation.*, inbox.message.* and crm.lead.* events. Any
-// other name, the guide's spellings included, is returned unchanged, so
+// other name, the examples' spellings included, is returned unchanged, so
 // two names denote the same event exactly when their canonical forms are
 // equal. Event names are opaque: unknown ones pass through.
 func CanonicalEvent(name string) string {
@@ -129,7 +131,8 @@ type webhookSubscriptionRequest struct {
 
 // CreateWebhookSubscription subscribes target to events: POST
 // /webhooks/subscriptions {url, events, secret}, answered with
-// data.subscription (the guide reads data.subscription._id).
+// data.subscription (VelaFlows' Python examples read
+// data.subscription._id).
 //
 // target must be an absolute http or https URL (VelaFlows requires https
 // for anything but local addresses). events are event names in either
@@ -137,8 +140,8 @@ type webhookSubscriptionRequest struct {
 // signing secret of the deliveries (see [NewWebhookSecret]); without one
 // deliveries carry no X-Webhook-Signature, so always send one.
 //
-// The path follows [Config.SubscriptionsPath]. By default the guide's
-// path is tried first; if the gateway answers 404 for the route (a 404
+// The path follows [Config.SubscriptionsPath]. By default the path of
+// VelaFlows' Python examples is tried first; if the gateway answers 404 for the route (a 404
 // without details.resourceId), the call is sent to the docs' POST
 // /integrations/webhooks instead, with the event names in the docs'
 // spelling ([DocsEvent]), and the path that worked is remembered for the
@@ -171,7 +174,8 @@ func (c *Client) CreateWebhookSubscription(ctx context.Context, target string, e
 // it is chosen). The items are read from data.items, or from
 // data.subscriptions.
 //
-// Unverified: the docs show only the create call (spec §8.9).
+// Unverified: the docs show only the create call; the list endpoint is
+// assumed.
 func (c *Client) ListWebhookSubscriptions(ctx context.Context, opts ListOptions) (*Page[WebhookSubscription], *Response, error) {
 	q, err := opts.values("list webhook subscriptions")
 	if err != nil {
@@ -220,7 +224,7 @@ func (c *Client) AllWebhookSubscriptions(ctx context.Context, opts ListOptions) 
 
 // WebhookSubscription gets one webhook subscription: GET on the
 // subscriptions path + "/{id}", answered with data.subscription.
-// Unverified: the spec assumes this endpoint (§8.9).
+// Unverified: VelaFlows does not document this endpoint; it is assumed.
 func (c *Client) WebhookSubscription(ctx context.Context, id string) (*WebhookSubscription, *Response, error) {
 	seg, err := escapeID("get webhook subscription", "id", id)
 	if err != nil {
@@ -252,8 +256,8 @@ type WebhookSubscriptionUpdate struct {
 
 // UpdateWebhookSubscription changes a webhook subscription: PATCH on the
 // subscriptions path + "/{id}", answered with data.subscription.
-// Unverified: the spec assumes this endpoint, and reactivation through
-// active (§8.9).
+// Unverified: VelaFlows documents neither this endpoint nor
+// reactivation; both, reactivation through active, are assumed.
 func (c *Client) UpdateWebhookSubscription(ctx context.Context, id string, u WebhookSubscriptionUpdate) (*WebhookSubscription, *Response, error) {
 	const op = "update webhook subscription"
 	seg, err := escapeID(op, "id", id)
@@ -290,8 +294,8 @@ func (c *Client) UpdateWebhookSubscription(ctx context.Context, id string, u Web
 }
 
 // DeleteWebhookSubscription deletes a webhook subscription: DELETE on the
-// subscriptions path + "/{id}". Unverified: the spec assumes this endpoint
-// (§8.9).
+// subscriptions path + "/{id}". Unverified: VelaFlows does not document
+// this endpoint; it is assumed.
 func (c *Client) DeleteWebhookSubscription(ctx context.Context, id string) (*Response, error) {
 	seg, err := escapeID("delete webhook subscription", "id", id)
 	if err != nil {
@@ -316,9 +320,9 @@ func (c *Client) SubscriptionsPath() string {
 }
 
 // withSubscriptionsPath runs call with the subscriptions path: the
-// configured or remembered one, or else the guide's path, then the docs'
-// path when the guide's route is missing. When both routes are missing,
-// the guide's answer is returned.
+// configured or remembered one, or else the path of VelaFlows' Python
+// examples, then the docs' path when the examples' route is missing. When
+// both routes are missing, the answer for the examples' path is returned.
 func (c *Client) withSubscriptionsPath(call func(base string) (*Response, error)) (*Response, error) {
 	if p := c.SubscriptionsPath(); p != "" {
 		return call(p)
@@ -351,7 +355,7 @@ func routeMissing(err error) bool {
 }
 
 // eventsFor spells events for the subscriptions path base: the docs'
-// spelling on the docs' path, as given on the guide's path.
+// spelling on the docs' path, as given on the examples' path.
 func eventsFor(base string, events []string) []string {
 	if base != SubscriptionsPathIntegrations {
 		return events

@@ -15,7 +15,8 @@ import (
 func TestCanonicalEvent(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
-		// The spec's table: each pair is the same event.
+		// Each pair is the same event: the docs' spelling and that of
+		// VelaFlows' Python examples.
 		{velaflows.EventInboxConversationCreated, velaflows.EventConversationCreated},
 		{velaflows.EventInboxMessageReceived, velaflows.EventConversationMessageReceived},
 		{velaflows.EventCRMLeadStageChanged, velaflows.EventLeadStageChanged},
@@ -75,7 +76,8 @@ func TestNewWebhookSecret(t *testing.T) {
 
 const subscriptionJSON = `{"_id":"65f0c0ffee0000000000f001","url":"https://your-app.com/webhooks/velaflows","events":["conversation.created","conversation.message.received","lead.stage_changed"],"active":true,"createdAt":"2026-03-24T08:59:00.000Z"}`
 
-// TestClient_CreateWebhookSubscription is the guide's example.
+// TestClient_CreateWebhookSubscription is the subscription example of
+// VelaFlows' Python examples.
 func TestClient_CreateWebhookSubscription(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)
@@ -99,9 +101,9 @@ func TestClient_CreateWebhookSubscription(t *testing.T) {
 	assert.JSONEq(t, `{"url":"http://127.0.0.1:8080/hook","events":["conversation.created"]}`, string(f.last(t).Body))
 }
 
-// TestClient_webhookSubscriptions_fallback: where the guide's route is
-// missing, the docs' /integrations/webhooks is used, with the docs' event
-// names, and remembered.
+// TestClient_webhookSubscriptions_fallback: where the route of
+// VelaFlows' Python examples is missing, the docs' /integrations/webhooks
+// is used, with the docs' event names, and remembered.
 func TestClient_webhookSubscriptions_fallback(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t)

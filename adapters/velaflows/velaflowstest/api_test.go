@@ -42,7 +42,7 @@ func TestConversations_List(t *testing.T) {
 		{"status=open", 4},
 		{"status=closed", 2},
 		{"status=pending", 1},
-		{"status=bogus", 0}, // unknown filter value: empty list (spec §8.1)
+		{"status=bogus", 0}, // unknown filter value: empty list (assumed; the API may answer 400)
 		{"channelType=whatsapp", 1},
 		{"channelType=whatsapp&status=closed", 0},
 		{"search=lovelace", 1},
@@ -253,7 +253,8 @@ func TestLeads(t *testing.T) {
 	assert.Equal(t, "new", r.obj("lead")["status"])
 	mustOK(t, c.get("/crm/leads/"+id))
 
-	// The seed's error example, and other validation failures.
+	// The error example of VelaFlows' Python examples, and other
+	// validation failures.
 	r = mustFail(t, c.post("/crm/leads", map[string]any{"email": "invalid-email"}), http.StatusUnprocessableEntity, "VALIDATION_ERROR")
 	assert.Equal(t, []string{"firstName", "pipelineId", "stageId", "email"}, r.errPaths())
 	r = mustFail(t, c.post("/crm/leads", map[string]any{

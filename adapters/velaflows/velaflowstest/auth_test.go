@@ -120,7 +120,7 @@ func TestRouting_NotFoundAndMethodNotAllowed(t *testing.T) {
 	r = mustFail(t, root.get("/inbox/conversations"), http.StatusNotFound, "NOT_FOUND")
 	assert.Equal(t, "/inbox/conversations", s.Requests()[len(s.Requests())-1].Path)
 
-	// Unknown IDs are 404 with details.resourceId (spec §4.3).
+	// Unknown IDs are 404 with details.resourceId, as documented.
 	r = mustFail(t, c.get("/inbox/conversations/000000000000000000000000"), http.StatusNotFound, "NOT_FOUND")
 	assert.Equal(t, "000000000000000000000000", r.errDetails()["resourceId"])
 }

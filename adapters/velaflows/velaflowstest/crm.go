@@ -103,7 +103,7 @@ type leadInput struct {
 }
 
 // readLead reads the lead fields of b; create makes firstName, pipelineId
-// and stageId required (spec §8.6 assumes so).
+// and stageId required (not documented; assumed).
 func readLead(b *body, create bool) leadInput {
 	b.only(leadFields...)
 	var in leadInput

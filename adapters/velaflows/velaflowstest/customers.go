@@ -118,8 +118,8 @@ func (s *Server) createCustomer(c *call) (int, any, *apiError) {
 	return http.StatusCreated, map[string]any{"customer": customerWire(cu)}, nil
 }
 
-// patchCustomer is the seed's PATCH /customers/{id}
-// {firstName, lastName, email}. The seed reads data.lead._id, so the
+// patchCustomer is the PATCH /customers/{id} {firstName, lastName, email}
+// of VelaFlows' Python examples. They read data.lead._id, so the
 // record is returned under both data.customer and data.lead.
 func (s *Server) patchCustomer(c *call) (int, any, *apiError) {
 	applyCustomer(c.body, nil, false)

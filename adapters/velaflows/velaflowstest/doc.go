@@ -1,10 +1,10 @@
 // Package velaflowstest is an emulator of the VelaFlows public HTTP API
 // (https://api.velaflows.com/api/v1) and of its webhook deliveries, for
 // testing VelaFlows clients and bots without the network. It was written
-// from the Parley VelaFlows spec (spec/velaflows.md) and the VelaFlows
-// Python guide (the "seed"), not from any client, and it imports only the
-// standard library. Where the spec and the seed differ, the seed wins and
-// the emulator accepts both.
+// from VelaFlows' documentation (https://doc.velaflows.com) and VelaFlows'
+// Python examples (transcribed in testdata), not from any client, and it
+// imports only the standard library. Where the docs pages and the Python
+// examples differ, the examples win and the emulator accepts both.
 //
 //	s := velaflowstest.NewServer(t, velaflowstest.WithSubscription(bot.URL, "whsec_x", "conversation.message.received"))
 //	// point the client at s.URL() with s.Token() and s.WorkspaceID()
@@ -15,7 +15,7 @@
 // URL; a client that builds absolute paths fails loudly) and closes itself
 // when the test ends. [Start] runs the emulator on a real address for
 // trying a bot by hand (parley sim velaflows), with the same prefix, so
-// VELAFLOWS_BASE_URL=[Server.URL] works. The seed's Python examples, with
+// VELAFLOWS_BASE_URL=[Server.URL] works. VelaFlows' Python examples, with
 // their base URL pointed at [Server.URL], run unchanged (see
 // testdata/seed_examples.py and TestSeedPythonExamples).
 //
@@ -44,43 +44,43 @@
 //	GET    /customers                           page, limit, sortBy, sortOrder, search
 //	POST   /customers                           {firstName, lastName, email, phone, tags} → 201 data.customer
 //	GET    /customers/{id}                      → data.customer
-//	PATCH  /customers/{id}                      {firstName, lastName, email, phone, tags} → data.customer AND data.lead (the seed reads data.lead._id)
+//	PATCH  /customers/{id}                      {firstName, lastName, email, phone, tags} → data.customer AND data.lead (the Python examples read data.lead._id)
 //	GET    /tags                                entityType (conversation|customer|lead), search, page, limit
 //	POST   /tags                                {name, color, entityType} → 201 data.tag; same name and entityType → 409 CONFLICT
 //	GET    /tags/{id}, PATCH /tags/{id}, DELETE /tags/{id}
-//	POST   /webhooks/subscriptions              {url, events, secret} → 201 data.subscription (the seed's path)
+//	POST   /webhooks/subscriptions              {url, events, secret} → 201 data.subscription (the Python examples' path)
 //	POST   /integrations/webhooks               the same (the docs' path); both paths also have
 //	GET    …, GET …/{id}, PATCH …/{id} {url?, events?, secret?, active?}, DELETE …/{id}, sharing one set of subscriptions
 //	POST   /workflows/{id}/execute              {input: {...}} or a bare object → 201 data.execution
 //
-// # Faithful to the spec
+// # Faithful to the documentation
 //
-//   - Auth (spec §2): a missing, malformed (not "Bearer <token>") or
+//   - Auth: a missing, malformed (not "Bearer <token>") or
 //     unknown token is 401 UNAUTHORIZED; tokens are compared in constant
-//     time. x-workspace-id missing is 400 BAD_REQUEST (the spec's
-//     assumption); not 24 hex characters or another workspace is 403
+//     time. x-workspace-id missing is 400 BAD_REQUEST (not
+//     documented; assumed); not 24 hex characters or another workspace is 403
 //     FORBIDDEN. A token without the route's scope is 403 FORBIDDEN with
 //     details.requiredScope. The default token ([WithCredentials]) has
 //     every scope; [WithToken] adds tokens with chosen scopes.
-//   - Envelope (spec §4): {"success":true,"data":{…}}, single resources
+//   - Envelope: {"success":true,"data":{…}}, single resources
 //     under a named key (conversation, message, lead, customer, tag,
 //     subscription, pipeline, execution); lists as data.items plus
 //     data.pagination {page, limit, total, totalPages}; errors as
 //     {"success":false,"error":{"code","message","details"?}}, with
 //     details.errors [{path, message}] for field problems and
 //     details.resourceId for 404s.
-//   - Pagination (spec §5): page from 1, limit default 20 ([WithPageSize]),
-//     at most 100 — a larger limit is 400 BAD_REQUEST, as the spec asks of
-//     the fake; sortBy default createdAt, sortOrder default desc. A page
+//   - Pagination: page from 1, limit default 20 ([WithPageSize]),
+//     at most 100 — a larger limit is 400 BAD_REQUEST (the API may
+//     clamp instead; not documented), so that tests catch the mistake; sortBy default createdAt, sortOrder default desc. A page
 //     past the end has no items and the true totals; totalPages is 0 when
 //     total is 0. Ties are broken by _id, so paging is stable.
-//   - Errors (spec §6): BAD_REQUEST 400 (malformed JSON, a body that is
+//   - Errors: BAD_REQUEST 400 (malformed JSON, a body that is
 //     not an object, a non-JSON Content-Type, bad query parameters, missing
 //     x-workspace-id), UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404
 //     (unknown IDs and unknown routes, inside or outside the prefix),
 //     CONFLICT 409, VALIDATION_ERROR 422 ([WithValidationStatus] makes it
-//     400; spec §12 item 7), TOO_MANY_REQUESTS 429, INTERNAL_ERROR 500.
-//   - Rate limits (spec §7): per token, in fixed windows of 15 minutes
+//     400: the docs pages list validation failures under both), TOO_MANY_REQUESTS 429, INTERNAL_ERROR 500.
+//   - Rate limits: per token, in fixed windows of 15 minutes
 //     that start with a category's first counted request: 300 reads (GET),
 //     100 writes (POST, PATCH, PUT), 50 deletes, counted separately
 //     ([WithRateLimits]; per route with [WithPerEndpointRateLimits]). Every
@@ -90,7 +90,7 @@
 //     message "Rate limit exceeded. Try again in N seconds.".
 //   - Timestamps are ISO-8601 UTC with milliseconds
 //     (2026-03-24T14:30:00.000Z); IDs are 24-hex ObjectIds.
-//   - Strictness: request bodies are read field by field with the spec's
+//   - Strictness: request bodies are read field by field with the documented
 //     names; an unknown field (a typo such as "first_name") is a
 //     VALIDATION_ERROR naming it. Bodies are capped at 1 MiB (413
 //     PAYLOAD_TOO_LARGE).
@@ -102,7 +102,8 @@
 // # Webhooks
 //
 // Every event is delivered to each active subscription that lists it. An
-// event has two names, the seed's and the docs' (conversation.created /
+// event has two names, that of VelaFlows' Python examples and the docs'
+// (conversation.created /
 // inbox.conversation.created, conversation.message.received /
 // inbox.message.received, lead.stage_changed / crm.lead.stage_changed, and
 // the same pattern for the others, see the Event constants); a
@@ -143,7 +144,7 @@
 //
 // where conversation, message, lead and customer are the REST objects.
 // Only the envelope, conversation.created and the message.received fields
-// up to "channel" are documented; the rest is assumed (spec §9.3). With
+// up to "channel" are documented; the rest is assumed. With
 // [WithPrefixedIDs] payloads use the docs' example style: eventId "evt_…",
 // workspaceId "ws_…", conversation IDs "conv_…", message IDs "msg_…".
 //
@@ -225,7 +226,7 @@
 //   - workflows 65f0c0ffee0000000000f0a1 "Hand off to a human agent"
 //     (assigns input.conversationId to Maya Patel) and …f0a2.
 //
-// The seed's examples use 65a1b2c3d4e5f6a7b8c9d0e1 as pipeline,
+// VelaFlows' Python examples use 65a1b2c3d4e5f6a7b8c9d0e1 as pipeline,
 // conversation and customer, and 65a1b2c3d4e5f6a7b8c9d0e2 as stage; these
 // exist, so the examples run as written.
 //
@@ -236,8 +237,7 @@
 // send-message body and POST /crm/leads, /inbox/conversations/{id},
 // /integrations/webhooks and /workflows/{id}/execute (whose paths are
 // documented); the response of a delete ({_id, deleted}); 201 for
-// creates; required lead fields firstName, pipelineId and stageId (spec
-// §8.6); lead statuses new|contacted|qualified|won|lost; conversation
+// creates; required lead fields firstName, pipelineId and stageId; lead statuses new|contacted|qualified|won|lost; conversation
 // statuses open|pending|snoozed|closed and priorities
 // low|normal|high|urgent; channel types whatsapp, instagram, messenger,
 // telegram, email, webchat, sms; only "text" messages of at most 4096

@@ -15,11 +15,11 @@ import (
 
 const (
 	maxBody    = 1 << 20 // request body cap
-	maxLimit   = 100     // largest page size (spec §5)
-	maxTextLen = 4096    // message text limit (spec §8.3 assumption)
+	maxLimit   = 100     // largest page size (documented)
+	maxTextLen = 4096    // message text limit (not documented; WhatsApp's)
 )
 
-// Error codes (spec §6). The last three are not documented.
+// Error codes. The last three are not documented.
 const (
 	codeBadRequest       = "BAD_REQUEST"
 	codeUnauthorized     = "UNAUTHORIZED"
@@ -62,7 +62,7 @@ func conflict(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusConflict, code: codeConflict, message: fmt.Sprintf(format, args...)}
 }
 
-// A fieldError is one entry of details.errors (spec §4.3).
+// A fieldError is one entry of details.errors (documented).
 type fieldError struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
@@ -76,7 +76,7 @@ func (s *Server) validationError(errs []fieldError) *apiError {
 	}
 }
 
-// Wire envelopes (spec §4).
+// Wire envelopes, as documented.
 type wireSuccess struct {
 	Success bool `json:"success"`
 	Data    any  `json:"data"`
@@ -138,9 +138,11 @@ type pageReq struct {
 	desc        bool
 }
 
-// parsePage reads the §5 parameters. Invalid values are 400 BAD_REQUEST,
-// including a limit above 100 (spec §5: the fake answers 400 so that tests
-// catch a client that asks for too much).
+// parsePage reads the pagination parameters (page, limit, sortBy,
+// sortOrder). Invalid values are 400 BAD_REQUEST,
+// including a limit above 100 (the API may clamp instead, which is not
+// documented; the fake answers 400 so that tests catch a client that asks
+// for too much).
 func (s *Server) parsePage(q url.Values, sortable []string, defaultDesc bool) (pageReq, *apiError) {
 	p := pageReq{page: 1, limit: s.cfg.pageSize, sortBy: "createdAt", desc: defaultDesc}
 	var errs []fieldError

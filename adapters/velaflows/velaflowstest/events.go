@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// Event names in the seed's spelling. Each has a docs spelling (see
+// Event names in the spelling of VelaFlows' Python examples. Each has a docs spelling (see
 // [DocsEventName]); a subscription to either receives the event. The
-// seed and the docs name conversation.created, conversation.message.received,
+// examples and the docs name conversation.created, conversation.message.received,
 // lead.stage_changed (and their docs twins), inbox.conversation.assigned,
 // crm.lead.created, customer.created; every other name here is an
-// assumption (spec §9.2).
+// assumption, not in VelaFlows' documentation.
 const (
 	EventConversationCreated       = "conversation.created"          // inbox.conversation.created
 	EventMessageReceived           = "conversation.message.received" // inbox.message.received
@@ -32,7 +32,8 @@ const (
 	EventWorkflowCompleted         = "workflow.execution.completed"  // same in both spellings (assumed)
 )
 
-// docsNames maps each seed spelling to the docs spelling.
+// docsNames maps each spelling of the Python examples to the docs
+// spelling.
 var docsNames = map[string]string{
 	EventConversationCreated:       "inbox.conversation.created",
 	EventMessageReceived:           "inbox.message.received",
@@ -62,7 +63,7 @@ func DocsEventName(name string) string {
 	return name
 }
 
-// SeedEventName returns the seed's spelling of an event name given in
+// SeedEventName returns the Python examples' spelling of an event name given in
 // either spelling. A name the emulator does not emit is returned
 // unchanged.
 func SeedEventName(name string) string {
@@ -78,7 +79,7 @@ func SeedEventName(name string) string {
 // subscription received it.
 type Event struct {
 	ID             string          `json:"eventId"`        // 24 hex; "evt_" is added in payloads under WithPrefixedIDs
-	Type           string          `json:"type"`           // seed spelling
+	Type           string          `json:"type"`           // Python examples' spelling
 	DocsType       string          `json:"docsType"`       // docs spelling
 	ConversationID string          `json:"conversationId"` // "" for lead and customer events
 	Timestamp      time.Time       `json:"timestamp"`      // when it occurred, by the server clock
@@ -91,7 +92,7 @@ func (e Event) clone() Event {
 	return e
 }
 
-// wireEvent is the delivery body (spec §9.3).
+// wireEvent is the delivery body, as documented.
 type wireEvent struct {
 	EventID     string          `json:"eventId"`
 	EventType   string          `json:"eventType"`
@@ -134,7 +135,7 @@ func (s *Server) emitLocked(typ, convID, lane string, data any) {
 	s.wh.dispatch(ev)
 }
 
-// Payload builders, one per event type. Documented shapes (spec §9.3):
+// Payload builders, one per event type. Documented shapes:
 // conversation.created carries data.conversation; message.received
 // carries data.conversationId and data.message. The rest are assumptions
 // that follow the same "{<entity>: {...}}" pattern.

@@ -61,7 +61,8 @@ func (s *Server) popFault() (fault, bool) {
 	return f, true
 }
 
-// defaultCodes maps statuses to the error codes of spec §6.
+// defaultCodes maps statuses to the error codes VelaFlows documents for
+// them.
 var defaultCodes = map[int]string{
 	http.StatusBadRequest:            codeBadRequest,
 	http.StatusUnauthorized:          codeUnauthorized,
@@ -81,7 +82,7 @@ var defaultCodes = map[int]string{
 // derived from the status (500 INTERNAL_ERROR, 409 CONFLICT, …) and an
 // empty message is the status text. Exception: 502, 503 and 504 with an
 // empty code answer with an HTML body and no envelope, as a gateway might
-// (spec §6). It is safe for concurrent use.
+// (the documented code for the status). It is safe for concurrent use.
 func (s *Server) FailNext(status int, code, message string) {
 	s.pushFault(fault{kind: faultFail, status: status, code: code, message: message})
 }

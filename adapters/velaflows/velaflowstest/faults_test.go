@@ -26,7 +26,8 @@ func TestFaults(t *testing.T) {
 	r = mustFail(t, c.post("/crm/leads", map[string]any{}), http.StatusConflict, "CONFLICT")
 	assert.Equal(t, "Lead already exists", r.Body["error"].(map[string]any)["message"])
 
-	// A gateway error without the JSON envelope (spec §6).
+	// A gateway error without the JSON envelope (502-504 are not
+	// documented; assumed).
 	r = c.get("/inbox/conversations")
 	assert.Equal(t, http.StatusBadGateway, r.Status)
 	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "text/html"))

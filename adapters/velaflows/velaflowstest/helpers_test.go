@@ -175,7 +175,7 @@ func mustFail(t *testing.T, r response, status int, code string) response {
 }
 
 // verifySignature checks X-Webhook-Signature the way the docs say a
-// receiver must (spec §9.4), written independently of the package.
+// receiver must (as VelaFlows documents it), written independently of the package.
 func verifySignature(secret string, body []byte, header string) bool {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)

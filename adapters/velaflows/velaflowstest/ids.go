@@ -10,7 +10,7 @@ import (
 )
 
 // timeLayout is the documented timestamp format: ISO-8601 UTC with
-// milliseconds, such as 2026-03-24T14:30:00.000Z (spec §1).
+// milliseconds, such as 2026-03-24T14:30:00.000Z, as VelaFlows documents.
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
@@ -77,7 +77,8 @@ func (g *idGen) next(now time.Time) string {
 	return hex.EncodeToString(b[:])
 }
 
-// ID prefixes of the docs' webhook examples (spec §12 item 2).
+// ID prefixes of the docs' webhook examples, whose REST examples use bare
+// ObjectIds instead.
 const (
 	prefixEvent        = "evt_"
 	prefixWorkspace    = "ws_"

@@ -103,8 +103,8 @@ func (s *Server) getConversation(c *call) (int, any, *apiError) {
 	return http.StatusOK, map[string]any{"conversation": s.conversationWire(cv, false)}, nil
 }
 
-// patchConversation applies {status, assignedAgentId, priority} (spec
-// §8.5, assumed) and emits the matching events.
+// patchConversation applies {status, assignedAgentId, priority} (not
+// documented; assumed) and emits the matching events.
 func (s *Server) patchConversation(c *call) (int, any, *apiError) {
 	b := c.body
 	b.only("status", "assignedAgentId", "priority")
@@ -248,8 +248,9 @@ func (s *Server) listMessages(c *call) (int, any, *apiError) {
 }
 
 // sendMessage is POST /inbox/conversations/{id}/messages. The body is the
-// seed's {"content","type"}; "text" is accepted as an alias of "content"
-// (spec, "Seed facts come first").
+// {"content","type"} of VelaFlows' Python examples; "text" is accepted as
+// an alias of "content" (the docs pages' form, assumed; the examples'
+// form comes first).
 func (s *Server) sendMessage(c *call) (int, any, *apiError) {
 	b := c.body
 	b.only("content", "text", "type")

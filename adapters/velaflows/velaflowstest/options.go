@@ -15,7 +15,8 @@ type Option func(*config)
 
 // EventNaming selects which spelling of an event name a webhook delivery
 // carries in "eventType" and X-Webhook-Event. Every event has two
-// spellings, the seed's ("conversation.message.received") and the docs'
+// spellings, that of VelaFlows' Python examples
+// ("conversation.message.received") and the docs'
 // ("inbox.message.received"); a subscription to either receives the event.
 type EventNaming int
 
@@ -23,7 +24,8 @@ const (
 	// NamingAsSubscribed sends the spelling the subscription listed (the
 	// first listed when it names both). It is the default.
 	NamingAsSubscribed EventNaming = iota
-	// NamingSeed always sends the seed's spelling, such as
+	// NamingSeed always sends the spelling of VelaFlows' Python examples,
+	// such as
 	// "conversation.message.received".
 	NamingSeed
 	// NamingDocs always sends the docs' spelling, such as
@@ -188,7 +190,7 @@ func WithPrefix(p string) Option {
 // <token>" and the workspace ID required in x-workspace-id (24 hex
 // characters). This token has every scope. An empty value keeps the
 // default: a random token in the documented format, "sk_test_" plus 40
-// alphanumerics (spec §2.2), and a random workspace ID. Read them with
+// alphanumerics (the documented format), and a random workspace ID. Read them with
 // [Server.Token] and [Server.WorkspaceID].
 func WithCredentials(token, workspaceID string) Option {
 	return func(c *config) {
@@ -225,7 +227,8 @@ func WithScopes(table map[string]string) Option {
 // WithRateLimits sets how many requests each token may make per window:
 // reads (GET), writes (POST, PATCH, PUT) and deletes (DELETE) are counted
 // separately in fixed windows that start with a category's first counted
-// request. The defaults are 300, 100 and 50 per 15 minutes (spec §7). A
+// request. The defaults are 300, 100 and 50 per 15 minutes, as
+// documented. A
 // limit of 0 turns limiting (and the X-RateLimit-* headers) off for that
 // category.
 func WithRateLimits(reads, writes, deletes int, window time.Duration) Option {
@@ -235,7 +238,7 @@ func WithRateLimits(reads, writes, deletes int, window time.Duration) Option {
 }
 
 // WithPerEndpointRateLimits counts each token's requests per route and
-// method ("per API token, per endpoint", spec §7) instead of per category.
+// method ("per API token, per endpoint", in VelaFlows' words) instead of per category.
 // The limits of [WithRateLimits] then apply to each route separately.
 func WithPerEndpointRateLimits() Option {
 	return func(c *config) { c.perEndpoint = true }
@@ -250,15 +253,14 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithPageSize sets the page size of list endpoints called without limit.
-// The default is 20 (spec §5); the maximum is 100.
+// The default is 20, as documented; the maximum is 100.
 func WithPageSize(n int) Option {
 	return func(c *config) { c.pageSize = n }
 }
 
 // WithValidationStatus sets the HTTP status of VALIDATION_ERROR answers:
 // 422 (the default, as the API reference lists it) or 400 (as the
-// rate-limits page files validation errors). Spec §6 and §12 item 7
-// document both.
+// rate-limits page files validation errors). The docs pages show both.
 func WithValidationStatus(status int) Option {
 	return func(c *config) { c.validationStatus = status }
 }
@@ -266,7 +268,7 @@ func WithValidationStatus(status int) Option {
 // WithRetrySchedule sets the waits between the fast delivery attempts of a
 // webhook event: after a failed first attempt the server waits delays[0],
 // and so on, making len(delays)+1 fast attempts. The default is the
-// documented 1s, 2s, 4s, 8s (5 attempts in about 15 seconds, spec §9.5);
+// documented 1s, 2s, 4s, 8s (5 attempts in about 15 seconds);
 // tests compress it, for example to 1ms, 2ms, 4ms, 8ms. After the fast
 // attempts the event is retried in the background until the redelivery
 // window ([WithRedeliveryWindow]) ends.
@@ -276,7 +278,8 @@ func WithRetrySchedule(delays ...time.Duration) Option {
 
 // WithRedeliveryWindow sets how long after its first attempt a failing
 // webhook event keeps being retried with longer waits before it is marked
-// permanently failed. The default is 24 hours (spec §9.5); 0 stops after
+// permanently failed. The default is 24 hours, VelaFlows' documented retry
+// window; 0 stops after
 // the fast attempts of [WithRetrySchedule]. The waits of this slow phase
 // start at twice the last fast delay and double up to a cap of window/24
 // (one hour for 24 hours).
@@ -291,8 +294,8 @@ func WithDeliveryTimeout(d time.Duration) Option {
 }
 
 // WithAutoDeactivate sets after how many consecutive permanently failed
-// events a subscription is deactivated (spec §9.5; the real threshold is
-// not documented). The default is 10; 0 never deactivates for failures. A
+// events a subscription is deactivated (VelaFlows documents that it
+// deactivates, not the threshold). The default is 10; 0 never deactivates for failures. A
 // 410 answer always deactivates at once.
 func WithAutoDeactivate(n int) Option {
 	return func(c *config) { c.autoDeactivate = n }
@@ -313,7 +316,8 @@ func WithEventNaming(n EventNaming) Option {
 }
 
 // WithPrefixedIDs makes webhook payloads use the prefixed IDs of the docs'
-// webhook examples ("evt_…", "ws_…", "conv_…", "msg_…", spec §12 item 2)
+// webhook examples ("evt_…", "ws_…", "conv_…", "msg_…"; its REST examples use bare
+// ObjectIDs)
 // instead of bare 24-hex ObjectIDs. The REST API then also accepts a
 // "conv_" prefix on conversation IDs in paths, so that a bot can pass the
 // webhook's conversationId back unchanged.

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Rate limiting (spec §7): fixed windows per token and category (read,
+// Rate limiting as VelaFlows documents it: fixed windows per token and category (read,
 // write, delete), or per token and route with WithPerEndpointRateLimits.
 // A window starts with its first counted request and X-RateLimit-Reset is
 // its end. Only requests that pass authentication and the workspace check

@@ -10,7 +10,7 @@ import (
 
 // A Request is one API request as the server received it. The token is
 // never stored: only whether authentication passed, why it failed, and
-// the token's 16-character "visible prefix" (spec §2.2, the part the
+// the token's 16-character "visible prefix" (the part the
 // dashboard shows) when the token was valid.
 type Request struct {
 	Method        string     `json:"method"`
@@ -47,7 +47,7 @@ type SentMessage struct {
 	MessageID      string    `json:"messageId"`
 	Content        string    `json:"content"`
 	Type           string    `json:"type"`
-	Field          string    `json:"field"` // the body field that carried the text: "content" (seed) or "text" (alias)
+	Field          string    `json:"field"` // the body field that carried the text: "content" (Python examples) or "text" (alias)
 	ChannelType    string    `json:"channelType"`
 	TokenPrefix    string    `json:"tokenPrefix"`
 	Time           time.Time `json:"time"`

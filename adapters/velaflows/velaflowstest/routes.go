@@ -14,8 +14,8 @@ type routeSpec struct {
 
 func (r routeSpec) key() string { return r.method + " " + r.pattern }
 
-// routeSpecs lists every endpoint. Scope names follow the spec §3
-// assumption "<service>:<read|write>"; only inbox:read is documented.
+// routeSpecs lists every endpoint. Scope names follow the assumed
+// (undocumented) pattern "<service>:<read|write>"; only inbox:read is documented.
 var routeSpecs = []routeSpec{
 	{http.MethodGet, "/inbox/conversations", "inbox:read"},
 	{http.MethodGet, "/inbox/conversations/{id}", "inbox:read"},
@@ -71,8 +71,8 @@ var routeKeys = func() map[string]routeSpec {
 
 // DefaultScopes returns the scope every route needs by default, keyed by
 // route ("GET /inbox/conversations", "POST /inbox/conversations/{id}/messages",
-// …). Only inbox:read for GET /inbox/conversations is documented (spec
-// §3); the rest follow the assumed "<service>:<read|write>" pattern, with
+// …). Only inbox:read for GET /inbox/conversations is documented;
+// the rest follow the assumed "<service>:<read|write>" pattern, with
 // deletes needing the write scope and webhook subscriptions (both
 // spellings) needing integrations:read/integrations:write. The map is a
 // fresh copy; change it and pass it to [WithScopes].

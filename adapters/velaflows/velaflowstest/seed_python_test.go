@@ -57,9 +57,9 @@ func runPython(t *testing.T, s *velaflowstest.Server, dir, script string) string
 	return string(out)
 }
 
-// TestSeedPythonExamples runs the seed's Python examples, as written, with
+// TestSeedPythonExamples runs VelaFlows' Python examples, as written, with
 // only the base URL taken from VELAFLOWS_BASE_URL, against the emulator,
-// and then the seed's full lead-export script against 10,000 extra leads.
+// and then their full lead-export script against 10,000 extra leads.
 func TestSeedPythonExamples(t *testing.T) {
 	requirePythonRequests(t)
 	s := velaflowstest.NewServer(t) // default, random credentials in the documented format

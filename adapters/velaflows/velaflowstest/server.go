@@ -386,7 +386,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	return data, nil
 }
 
-// authenticate checks "Authorization: Bearer <token>" (spec §2.1). It
+// authenticate checks "Authorization: Bearer <token>", as documented. It
 // returns the token's record, or a 401 error.
 func (s *Server) authenticate(r *http.Request) (*tokenInfo, *apiError) {
 	h := r.Header.Get("Authorization")
@@ -408,7 +408,8 @@ func (s *Server) authenticate(r *http.Request) (*tokenInfo, *apiError) {
 	return nil, unauthorized("Invalid API token")
 }
 
-// checkWorkspace checks x-workspace-id (spec §2.1, §2.4).
+// checkWorkspace checks x-workspace-id (documented); its failure statuses
+// are assumed.
 func (s *Server) checkWorkspace(r *http.Request) *apiError {
 	vs := r.Header.Values("X-Workspace-Id")
 	if len(vs) == 0 || strings.TrimSpace(vs[0]) == "" {
@@ -428,7 +429,8 @@ func hasScope(t *tokenInfo, scope string) bool {
 	return slices.Contains(t.scopes, "*") || slices.Contains(t.scopes, scope)
 }
 
-// visiblePrefix is the part of a token the dashboard shows (spec §2.2).
+// visiblePrefix is the part of a token the dashboard shows, its first 16
+// characters.
 func visiblePrefix(token string) string {
 	if len(token) <= 16 {
 		return ""

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Channel types the emulator knows (spec §8.1 assumption; only whatsapp is
+// Channel types the emulator knows (assumed; only whatsapp is
 // documented).
 var channelTypes = []string{"whatsapp", "instagram", "messenger", "telegram", "email", "webchat", "sms"}
 
@@ -242,19 +242,19 @@ func (st *state) customerByContact(contact string) *customer {
 	return nil
 }
 
-// Demo data IDs. The seed's Python examples use 65a1b2c3d4e5f6a7b8c9d0e1
+// Demo data IDs. VelaFlows' Python examples use 65a1b2c3d4e5f6a7b8c9d0e1
 // as a pipeline, a conversation and a customer, and
-// 65a1b2c3d4e5f6a7b8c9d0e2 as a stage; the other IDs follow the spec's
-// example IDs (65f0c0ffee…).
+// 65a1b2c3d4e5f6a7b8c9d0e2 as a stage; the other IDs follow the pattern
+// 65f0c0ffee….
 const (
 	// SeedConversationID is the open WhatsApp demo conversation that the
-	// seed's "Send a Message" example posts to.
+	// "Send a Message" example of VelaFlows' Python examples posts to.
 	SeedConversationID = "65a1b2c3d4e5f6a7b8c9d0e1"
-	// SeedCustomerID is the demo customer that the seed's "Update a
-	// Customer" example patches.
+	// SeedCustomerID is the demo customer that the "Update a Customer"
+	// example of VelaFlows' Python examples patches.
 	SeedCustomerID = "65a1b2c3d4e5f6a7b8c9d0e1"
-	// SeedPipelineID is the demo "Sales" pipeline of the seed's "Create a
-	// CRM Lead" example.
+	// SeedPipelineID is the demo "Sales" pipeline of the "Create a CRM
+	// Lead" example of VelaFlows' Python examples.
 	SeedPipelineID = "65a1b2c3d4e5f6a7b8c9d0e1"
 	// SeedStageID is the first stage ("New") of the Sales pipeline.
 	SeedStageID = "65a1b2c3d4e5f6a7b8c9d0e2"

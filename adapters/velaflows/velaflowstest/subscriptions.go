@@ -6,7 +6,7 @@ import (
 )
 
 // Webhook subscription endpoints. Both spellings share one set of
-// subscriptions: POST /webhooks/subscriptions (seed) and POST
+// subscriptions: POST /webhooks/subscriptions (Python examples) and POST
 // /integrations/webhooks (docs), each with list, get, patch and delete.
 
 func (s *Server) createSubscription(c *call) (int, any, *apiError) {
@@ -53,7 +53,7 @@ func (s *Server) getSubscription(c *call) (int, any, *apiError) {
 }
 
 // patchSubscription applies {url?, events?, secret?, active?} (assumed,
-// spec §8.9); "active": true reactivates a deactivated subscription.
+// not documented, assumed); "active": true reactivates a deactivated subscription.
 func (s *Server) patchSubscription(c *call) (int, any, *apiError) {
 	b := c.body
 	b.only("url", "events", "secret", "active")

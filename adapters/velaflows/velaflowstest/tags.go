@@ -18,7 +18,7 @@ func (s *Server) tagLocked(c *call) (*tag, *apiError) {
 	return t, nil
 }
 
-// listTags is GET /tags (spec §8.7); entityType filters by conversation,
+// listTags is GET /tags (documented); entityType filters by conversation,
 // customer or lead, and an unknown value gives an empty list.
 func (s *Server) listTags(c *call) (int, any, *apiError) {
 	p, e := s.parsePage(c.query, []string{"createdAt", "name"}, true)

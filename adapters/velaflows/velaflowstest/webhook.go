@@ -128,7 +128,7 @@ func newDeliverer(s *Server) *deliverer {
 	d.client = &http.Client{
 		Transport: d.transport,
 		Timeout:   s.cfg.deliveryTimeout,
-		// Redirects are not followed; a 3xx is a failed attempt (spec §9.5).
+		// Redirects are not followed; a 3xx is a failed attempt, as documented.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return d
@@ -465,7 +465,7 @@ func (d *deliverer) post(target, eventType, deliveryID, signature string, body [
 
 // Sign returns the X-Webhook-Signature value for body: "sha256=" and the
 // lowercase hex HMAC-SHA256 of the raw body, keyed with the secret's bytes
-// exactly as configured ("whsec_" prefix included, spec §9.4).
+// exactly as configured ("whsec_" prefix included), as VelaFlows documents.
 func Sign(secret string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
@@ -659,7 +659,7 @@ func (s *Server) Subscribe(url, secret string, events ...string) (string, error)
 
 // SetSubscriptionActive activates or deactivates a subscription, as the
 // dashboard would (reactivation after automatic deactivation is not
-// documented, spec §8.9). It returns an error for an unknown ID.
+// documented; assumed). It returns an error for an unknown ID.
 func (s *Server) SetSubscriptionActive(id string, active bool) error {
 	d := s.wh
 	d.mu.Lock()

@@ -250,7 +250,7 @@ func TestWebhook_410DisablesTheSubscription(t *testing.T) {
 	s.WaitEvents(t, 4)
 	assert.Len(t, s.Deliveries(), 1)
 
-	// Reactivation through PATCH (assumed, spec §8.9).
+	// Reactivation through PATCH (not documented; assumed).
 	rc.setAnswer(nil)
 	mustOK(t, c.patch("/webhooks/subscriptions/"+id, map[string]any{"active": true}))
 	s.CustomerMessage("sms", "A", "+15550123456", "three")

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Wire objects. Field names are the spec's, literally; keys are always
+// Wire objects. Field names are the documented ones, literally; keys are always
 // present (null when there is no value), so a client can index them
 // without a default.
 

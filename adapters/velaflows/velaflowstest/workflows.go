@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// executeWorkflow is POST /workflows/{id}/execute (spec §8.10: the path is
+// executeWorkflow is POST /workflows/{id}/execute (the path is
 // documented, the body and response are not). The input is the body's
 // "input" object when that is the only member, else the whole body. The
 // demo workflow "Hand off to a human agent" assigns the conversation named
