@@ -214,7 +214,7 @@ func TestMessages_SendAndList(t *testing.T) {
 	r = mustOK(t, c.get("/inbox/conversations/"+convID+"/messages"))
 	assert.Equal(t, 4.0, r.pagination()["total"])
 	newest := r.items()[0].(map[string]any)
-	assert.Equal(t, "x", newest["text"], "newest first by default (spec §8.4)")
+	assert.Equal(t, "x", newest["text"], "newest first by default")
 	r = mustOK(t, c.get("/inbox/conversations/"+convID+"/messages?sortOrder=asc"))
 	oldest := r.items()[0].(map[string]any)
 	assert.Equal(t, "inbound", oldest["direction"])

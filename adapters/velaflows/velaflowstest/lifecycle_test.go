@@ -22,7 +22,7 @@ func TestNewServer_URLAndDefaults(t *testing.T) {
 	s := velaflowstest.NewServer(t)
 	assert.True(t, strings.HasPrefix(s.URL(), "http://127.0.0.1:"))
 	assert.Equal(t, s.RootURL()+"/api/v1", s.URL())
-	assert.Regexp(t, `^sk_test_[A-Za-z0-9]{40}$`, s.Token(), "the documented format (spec §2.2)")
+	assert.Regexp(t, `^sk_test_[A-Za-z0-9]{40}$`, s.Token(), "the documented format")
 	assert.Regexp(t, hex24RE, s.WorkspaceID())
 }
 

@@ -23,7 +23,7 @@ func requirePythonRequests(t *testing.T) {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 not found: the seed's Python examples cannot run (install python3 and requests)")
+		t.Skip("python3 not found: VelaFlows' Python examples cannot run (install python3 and requests)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -110,7 +110,7 @@ func TestWebhook_SpellingsAndSecrets(t *testing.T) {
 	b := both.wait(t, 1)
 	assert.Equal(t, "inbox.message.received", b[0].eventType(), "the first spelling the subscription listed")
 	u := unsigned.wait(t, 1)[0]
-	assert.Empty(t, u.Header.Values("X-Webhook-Signature"), "no secret, no signature (spec §9.3)")
+	assert.Empty(t, u.Header.Values("X-Webhook-Signature"), "no secret, no signature")
 
 	s.WaitDeliveries(t, 4)
 	assert.Len(t, both.all(), 1, "one delivery per event even when both spellings are subscribed")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Export all CRM leads to a CSV file."""
-# The "Full Script Example" of the VelaFlows Python guide, transcribed from
-# the seed (seeds/000_1f2b6706112f40de.txt) as written; only this comment
-# block is added and the lost indentation restored. It imports the seed's
+# The "Full Script Example" of the VelaFlows Python guide, transcribed as
+# written; only this comment block is added and the indentation restored.
+# It imports the guide's
 # client helper (velaflows.py, next to this file), which reads the base URL
 # and credentials from the environment.
 import csv

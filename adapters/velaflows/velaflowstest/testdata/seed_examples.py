@@ -1,8 +1,7 @@
 # The "Common Operations", "Error Handling", "Pagination Helper" and "Retry
 # with Exponential Backoff" examples of the VelaFlows Python guide,
-# transcribed from the seed (seeds/000_1f2b6706112f40de.txt) as written,
-# in the seed's order. The stored seed text lost its indentation, which is
-# restored here. The seed runs these snippets in the scope of velaflows.py
+# transcribed as written, in the guide's order,
+# with its indentation restored. The guide runs these snippets in the scope of velaflows.py
 # (its client helper); the import block below is the only addition, and it
 # adds no behaviour. Base URL and credentials come from the environment via
 # velaflows.py (VELAFLOWS_BASE_URL, VELAFLOWS_API_TOKEN,

@@ -1,13 +1,12 @@
 # velaflows.py
 #
 # The "Setup: API Client Helper" of the VelaFlows Python guide, transcribed
-# from the seed (seeds/000_1f2b6706112f40de.txt) as written. The stored
-# seed text lost its indentation, which is restored here; nothing else is
-# changed except ONE line: the seed hardcodes
+# as written, with its indentation restored; nothing else is changed
+# except ONE line: the guide hardcodes
 #     BASE_URL = "https://api.velaflows.com/api/v1"
 # and here the base URL comes from VELAFLOWS_BASE_URL (falling back to the
-# seed's value), so that the examples can be pointed at the emulator. The
-# token and workspace ID already come from the environment in the seed
+# guide's value), so that the examples can be pointed at the emulator. The
+# token and workspace ID already come from the environment in the guide
 # (VELAFLOWS_API_TOKEN, VELAFLOWS_WORKSPACE_ID).
 import os
 import time
@@ -26,7 +25,7 @@ class VelaFlowsError(Exception):
 
 
 class VelaFlowsClient:
-    # Changed from the seed: BASE_URL = "https://api.velaflows.com/api/v1"
+    # Changed from the guide: BASE_URL = "https://api.velaflows.com/api/v1"
     BASE_URL = os.environ.get("VELAFLOWS_BASE_URL", "https://api.velaflows.com/api/v1")
 
     def __init__(self, token: str = None, workspace_id: str = None):
