@@ -60,6 +60,7 @@ func newRunCmd(s *streams) *cobra.Command {
 			return runRules(c.Context(), path, s.stdin, s.stdout, s.stderr, s.getenv)
 		},
 	}
+	c.ValidArgsFunction = rulesFileArg
 	c.Flags().StringVar(&path, "rules", "", "the rules `FILE` (or give it as the argument)")
 	c.MarkFlagFilename("rules", "yaml", "yml")
 	return c
@@ -182,16 +183,17 @@ JSON with --json (the fields of bot.Message).`,
 	f.BoolVar(&o.direct, "direct", false, "a one-to-one conversation with the bot")
 	f.BoolVar(&o.human, "human", false, "a human owns the conversation")
 	f.StringVar(&o.raw, "json", "", "the message as JSON (the fields of bot.Message), instead of the flags above")
-	for _, sub := range []*cobra.Command{check, explain} {
-		sub.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			if len(args) > 0 {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return []cobra.Completion{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
-		}
-	}
+	check.ValidArgsFunction, explain.ValidArgsFunction = rulesFileArg, rulesFileArg
 	c.AddCommand(check, explain)
 	return c
+}
+
+// rulesFileArg completes the one argument of a command, a rules file.
+func rulesFileArg(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return []cobra.Completion{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 }
 
 // explainOptions are the flags of "parley rules explain".

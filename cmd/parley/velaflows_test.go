@@ -136,6 +136,15 @@ func TestExportLeads_errors(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"velaflows", "export-leads", "-o", path}, strings.NewReader(""), &stdout, &out, velaflowsEnv(emu)))
 	assert.Equal(t, "No leads found\n", stdout.String())
 	assert.NoFileExists(t, path)
+	for _, o := range []string{"--o", "--output", "-output", "-o=" + path} {
+		stdout.Reset()
+		args := []string{"velaflows", "export-leads", o, path}
+		if strings.Contains(o, "=") {
+			args = args[:3]
+		}
+		require.NoError(t, run(t.Context(), args, strings.NewReader(""), &stdout, &out, velaflowsEnv(emu)), "%s", args)
+		assert.Equal(t, "No leads found\n", stdout.String())
+	}
 }
 
 // The CSV is readable by whoever may read a file created anew (0644 less
