@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -49,26 +47,6 @@ func env(kv ...string) func(string) string {
 		m[kv[i]] = kv[i+1]
 	}
 	return func(k string) string { return m[k] }
-}
-
-func TestRun_usage(t *testing.T) {
-	var out, errOut strings.Builder
-	err := run(t.Context(), nil, strings.NewReader(""), &out, &errOut, env())
-	var ue usageError
-	assert.ErrorAs(t, err, &ue, "no command is a usage error (exit 2)")
-	assert.Contains(t, errOut.String(), "usage: parley")
-	err = run(t.Context(), []string{"fly"}, strings.NewReader(""), &out, &errOut, env())
-	assert.ErrorContains(t, err, `unknown command "fly"`)
-	err = run(t.Context(), []string{"sim", "myspace"}, strings.NewReader(""), &out, &errOut, env())
-	assert.ErrorContains(t, err, `unknown platform "myspace"`)
-	assert.ErrorAs(t, err, &ue)
-	err = run(t.Context(), []string{"sim", "sendbee", "-sendbee-addr", "256.0.0.1:1"}, strings.NewReader(""), &out, &errOut, env())
-	assert.Error(t, err)
-	assert.False(t, errors.As(err, &ue), "a bad address is not a usage error")
-	err = run(t.Context(), []string{"sim", "-h"}, strings.NewReader(""), &out, &errOut, env())
-	assert.ErrorIs(t, err, flag.ErrHelp, "-h prints the help")
-	err = run(t.Context(), []string{"sim", "-nope"}, strings.NewReader(""), &out, &errOut, env())
-	assert.ErrorAs(t, err, &ue)
 }
 
 // The local walk-through: the simulator plays Sendbee and the customer, a

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/parleybot/parley/adapters/console"
 	"github.com/parleybot/parley/adapters/fromenv"
@@ -21,39 +20,61 @@ import (
 	"github.com/parleybot/parley/storage/jetstream"
 )
 
-const runUsage = `usage: parley run -rules FILE
-
-Runs a bot whose behaviour is the rules file FILE (see the package
+const runLong = `Runs a bot whose behaviour is the rules file FILE (see the package
 documentation of github.com/parleybot/parley/bot/rulefile for the format).
 Its platforms come from the environment, as for the example bots
 (SENDBEE_API_KEY…, VELAFLOWS_API_TOKEN…, FLOWDOCK_API_TOKEN…); with none
 configured it chats on the terminal. The file is reloaded when it changes
 and on SIGHUP; a broken edit is reported and the last good rules keep
-running. "help" lists the rules that have help.
+running. "help" lists the rules that have help. PARLEY_LOG_LEVEL sets the
+level of the log (debug, info, warn or error; warn by default).
 
-flags:
-`
+The file may be given as the argument or with --rules, as before.`
 
-// runRules runs "parley run".
-func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("parley run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("rules", "", "the rules file (required)")
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+const runExample = `  parley run examples/supportbot/rules.yaml
+  parley run --rules examples/supportbot/rules.yaml
+  PARLEY_LOG_LEVEL=debug parley run rules.yaml`
+
+func newRunCmd(s *streams) *cobra.Command {
+	var path string
+	c := &cobra.Command{
+		Use:     "run FILE",
+		Short:   "run a bot from a rules file (platforms from the environment)",
+		Long:    runLong,
+		Example: runExample,
+		Args: func(c *cobra.Command, args []string) error {
+			switch {
+			case len(args) > 1:
+				return usageErrorf(c, "unexpected argument %q", args[1])
+			case len(args) == 1 && path != "" && path != args[0]:
+				return usageErrorf(c, "two rules files: %q and --rules %q", args[0], path)
+			case len(args) == 0 && path == "":
+				return usageErrorf(c, "missing the rules FILE")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runRules(c.Context(), path, s.stdin, s.stdout, s.stderr, s.getenv)
+		},
 	}
-	if *path == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return usageError{errors.New("run: give the rules file with -rules FILE")}
-	}
+	c.ValidArgsFunction = rulesFileArg
+	c.Flags().StringVar(&path, "rules", "", "the rules `FILE` (or give it as the argument)")
+	c.MarkFlagFilename("rules", "yaml", "yml")
+	return c
+}
+
+// runRules runs the bot of the rules file path until ctx is done.
+func runRules(ctx context.Context, path string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	logger, err := fromenv.Logger(stderr, getenv("PARLEY_LOG_LEVEL"))
 	if err != nil {
 		return err
 	}
-	set, err := rulefile.Load(*path)
+	set, err := rulefile.Load(path)
 	if err != nil {
-		return fmt.Errorf("%w\n(fix the file and run again; parley rules check %s lists every problem)", err, *path)
+		return fmt.Errorf("%w\n(fix the file and run again; parley rules check %s lists every problem)", err, path)
 	}
 	platforms, err := fromenv.Build(ctx, getenv, logger)
 	if err != nil {
@@ -85,10 +106,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	engine := rulefile.NewEngine(set, rulefile.WithLogger(logger), rulefile.WithStore(b.Store()),
 		rulefile.WithReloadHook(func(err error) {
 			if err != nil {
-				fmt.Fprintf(stderr, "parley: %s not reloaded, the previous rules keep running:\n%v\n", *path, err)
+				fmt.Fprintf(stderr, "parley: %s not reloaded, the previous rules keep running:\n%v\n", path, err)
 				return
 			}
-			fmt.Fprintf(stderr, "parley: %s reloaded\n", *path)
+			fmt.Fprintf(stderr, "parley: %s reloaded\n", path)
 		}))
 	if err := engine.Install(b); err != nil {
 		return err
@@ -100,70 +121,108 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	defer signal.Stop(hup)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan error, 1)
-	go func() { watched <- engine.Watch(watchCtx, *path, hup) }()
+	go func() { watched <- engine.Watch(watchCtx, path, hup) }()
 	defer func() { stopWatch(); <-watched }()
 	return fromenv.Run(ctx, b, platforms, getenv, logger)
 }
 
-const rulesUsage = `usage:
-  parley rules check FILE
-      loads FILE and reports every problem with its line and column
-  parley rules explain FILE -text TEXT [-platform P] [-conversation C] [-kind K] [-direct] [-human]
-  parley rules explain FILE -json MESSAGE
-      shows, for one message, each rule in order: matched, not matched or
-      failed, and the part of its condition that decided it
+const rulesLong = `The rules commands check a rules file (see the package documentation of
+github.com/parleybot/parley/bot/rulefile for the format) and show how its
+rules decide on a message.`
 
-flags of explain:
-`
+func newRulesCmd(s *streams) *cobra.Command {
+	c := &cobra.Command{
+		Use:         "rules",
+		Short:       "check a rules file, or show how its rules decide on a message",
+		Long:        rulesLong,
+		Example:     "  parley rules check rules.yaml\n  parley rules explain rules.yaml --text \"I want a refund\"",
+		Annotations: map[string]string{group: "true"},
+		Args:        commandArgs("command"),
+		RunE:        func(*cobra.Command, []string) error { return nil }, // commandArgs refuses every call
+	}
+	check := &cobra.Command{
+		Use:   "check FILE",
+		Short: "check a rules file and report every problem",
+		Long: `Loads FILE and reports every problem with its line and column: syntax,
+unknown fields, conditions and templates that do not compile, and those
+too costly to run on any message. It exits with status 1 when there is
+a problem.`,
+		Example: "  parley rules check examples/supportbot/rules.yaml",
+		Args:    exactArgs("FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			set, err := rulefile.Load(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.stdout, "%s: ok, %d rules, %d schedules\n", args[0], len(set.Rules()), len(set.Schedules()))
+			return nil
+		},
+	}
+	var o explainOptions
+	explain := &cobra.Command{
+		Use:   "explain FILE (--text TEXT [flags] | --json MESSAGE)",
+		Short: "show how each rule decides on a message",
+		Long: `Shows, for one message, each rule of FILE in order: matched, not matched
+or failed, and the part of its condition that decided it. Describe the
+message with --text and the flags that go with it, or give it whole as
+JSON with --json (the fields of bot.Message).`,
+		Example: `  parley rules explain rules.yaml --text "where is my order" --platform sendbee
+  parley rules explain --text thanks --direct rules.yaml
+  parley rules explain rules.yaml --json '{"Platform":"console","Text":"/order 7","Direct":true}'`,
+		DisableFlagsInUseLine: true,
+		Args:                  exactArgs("FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return explainRules(c, args[0], o, s.stdout)
+		},
+	}
+	f := explain.Flags()
+	f.StringVar(&o.text, "text", "", "the message `TEXT`")
+	f.StringVar(&o.platform, "platform", "console", "the message's platform")
+	f.StringVar(&o.conv, "conversation", "explain", "the message's conversation")
+	f.StringVar(&o.kind, "kind", "message", "the message's kind")
+	f.BoolVar(&o.direct, "direct", false, "a one-to-one conversation with the bot")
+	f.BoolVar(&o.human, "human", false, "a human owns the conversation")
+	f.StringVar(&o.raw, "json", "", "the message as JSON (the fields of bot.Message), instead of the flags above")
+	check.ValidArgsFunction, explain.ValidArgsFunction = rulesFileArg, rulesFileArg
+	c.AddCommand(check, explain)
+	return c
+}
 
-// runRulesCmd runs "parley rules ...".
-func runRulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("parley rules explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	text := fs.String("text", "", "the message text")
-	platform := fs.String("platform", "console", "the message's platform")
-	conv := fs.String("conversation", "explain", "the message's conversation")
-	kind := fs.String("kind", "message", "the message's kind")
-	direct := fs.Bool("direct", false, "a one-to-one conversation with the bot")
-	human := fs.Bool("human", false, "a human owns the conversation")
-	raw := fs.String("json", "", "the message as JSON (the fields of bot.Message), instead of the flags above")
-	fs.Usage = func() { fmt.Fprint(stderr, rulesUsage); fs.PrintDefaults() }
-	if len(args) < 2 || (args[0] != "check" && args[0] != "explain") {
-		fs.Usage()
-		if len(args) == 0 {
-			return usageError{errors.New("rules: give a command: check or explain")}
+// rulesFileArg completes the one argument of a command, a rules file.
+func rulesFileArg(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return []cobra.Completion{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+}
+
+// explainOptions are the flags of "parley rules explain".
+type explainOptions struct {
+	text, platform, conv, kind, raw string
+	direct, human                   bool
+}
+
+// explainRules runs "parley rules explain".
+func explainRules(c *cobra.Command, path string, o explainOptions, stdout io.Writer) error {
+	var m *bot.Message
+	switch {
+	case o.raw != "":
+		m = &bot.Message{}
+		if err := json.Unmarshal([]byte(o.raw), m); err != nil {
+			return usageErrorf(c, "--json: %w", err)
 		}
-		return usageError{fmt.Errorf("rules: want check FILE or explain FILE, got %q", strings.Join(args, " "))}
+	case o.text == "":
+		return usageErrorf(c, "give the message with --text or --json")
+	default:
+		m = &bot.Message{ID: "explain", Platform: o.platform, Conversation: o.conv, Text: o.text, Kind: bot.Kind(o.kind),
+			Direct: o.direct, Time: time.Now(), Author: bot.User{ID: "someone", Name: "Someone"}}
 	}
-	cmd, path := args[0], args[1]
-	if err := fs.Parse(args[2:]); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return usageError{fmt.Errorf("rules: unexpected argument %q", fs.Arg(0))}
+	if o.human {
+		m.Owner = bot.OwnerHuman
 	}
 	set, err := rulefile.Load(path)
 	if err != nil {
 		return err
 	}
-	if cmd == "check" {
-		fmt.Fprintf(stdout, "%s: ok, %d rules, %d schedules\n", path, len(set.Rules()), len(set.Schedules()))
-		return nil
-	}
-	m := &bot.Message{ID: "explain", Platform: *platform, Conversation: *conv, Text: *text, Kind: bot.Kind(*kind),
-		Direct: *direct, Time: time.Now(), Author: bot.User{ID: "someone", Name: "Someone"}}
-	if *raw != "" {
-		m = &bot.Message{}
-		if err := json.Unmarshal([]byte(*raw), m); err != nil {
-			return usageError{fmt.Errorf("rules explain: -json: %w", err)}
-		}
-	} else if *text == "" {
-		fs.Usage()
-		return usageError{errors.New("rules explain: give the message with -text or -json")}
-	}
-	if *human {
-		m.Owner = bot.OwnerHuman
-	}
-	return rulefile.Format(stdout, set.Explain(ctx, m))
+	return rulefile.Format(stdout, set.Explain(c.Context(), m))
 }

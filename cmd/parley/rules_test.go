@@ -42,7 +42,7 @@ func TestRulesCheck(t *testing.T) {
 	assert.Contains(t, err.Error(), bad+":3:")
 	assert.Contains(t, err.Error(), "column 13 of the expression")
 
-	var ue usageError
+	var ue *usageError
 	assert.ErrorAs(t, run(t.Context(), []string{"rules", "lint", good}, strings.NewReader(""), &out, &errOut, env()), &ue)
 	assert.ErrorAs(t, run(t.Context(), []string{"rules", "explain", good}, strings.NewReader(""), &out, &errOut, env()), &ue,
 		"explain needs a message")
@@ -83,7 +83,7 @@ func TestRun_rulesOnConsole(t *testing.T) {
 	assert.Contains(t, out.String(), "order 42 is on its way")
 	assert.Contains(t, out.String(), "order <n>")
 
-	var ue usageError
+	var ue *usageError
 	assert.ErrorAs(t, run(t.Context(), []string{"run"}, strings.NewReader(""), &out, &errOut, env()), &ue)
 	err := run(t.Context(), []string{"run", "-rules", filepath.Join(t.TempDir(), "missing.yaml")}, strings.NewReader(""), &out, &errOut, env())
 	assert.ErrorContains(t, err, "missing.yaml")

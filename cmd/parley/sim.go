@@ -6,23 +6,28 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 )
 
-const simUsage = `usage: parley sim [sendbee|velaflows|flowdock] [flags]
-
-With no platform, parley sim runs all three emulators at once; type
+const simLong = `With no platform, parley sim runs all three emulators at once; type
 "/use sendbee", "/use velaflows" or "/use flowdock" to choose whom your
 lines play (Sendbee first).
 
-parley sim sendbee runs the Sendbee emulator on loopback until interrupted. It takes its
+` + simSendbeeLong + `
+
+` + simVelaflowsLong + `
+
+` + simFlowdockLong
+
+const simSendbeeLong = `parley sim sendbee runs the Sendbee emulator on loopback until interrupted. It takes its
 credentials from SENDBEE_API_KEY and SENDBEE_API_SECRET (or invents them),
 delivers webhooks to SENDBEE_WEBHOOK_URL (default
 http://127.0.0.1:8080/webhooks/sendbee), and prints the export lines that
@@ -33,54 +38,88 @@ Commands:
   /agent <text>   answer as a human agent from the dashboard (switches the chatbot off)
   /bot on|off     switch the conversation's chatbot from the dashboard
   /as <phone>     write as another customer (default +385911234567)
-What the bot sends back is printed as it arrives.
+What the bot sends back is printed as it arrives.`
 
-parley sim velaflows runs the VelaFlows emulator the same way. Its
+const simVelaflowsLong = `parley sim velaflows runs the VelaFlows emulator the same way. Its
 credentials come from VELAFLOWS_API_TOKEN and VELAFLOWS_WORKSPACE_ID (or are
 invented); the bot registers its own webhook subscription at
 $PARLEY_PUBLIC_URL/webhooks/velaflows. Typed lines are a customer's messages;
-commands: /assign [agent], /unassign, /close, /as <phone or email>.
+commands: /assign [agent], /unassign, /close, /as <phone or email>.`
 
-parley sim flowdock runs the Flowdock emulator (REST and streaming API).
+const simFlowdockLong = `parley sim flowdock runs the Flowdock emulator (REST and streaming API).
 Its token comes from FLOWDOCK_API_TOKEN (or is invented). Typed lines are
 posted by another member of the flow; commands: /as <nick>, /private <text>,
-/reply <text> (in the thread of the bot's latest post), /flow <org/flow>, /drop.
+/reply <text> (in the thread of the bot's latest post), /flow <org/flow>, /drop.`
 
-flags:
-`
+// simAddrs are the addresses the emulators listen on.
+type simAddrs struct {
+	sendbee, velaflows, flowdock string
+}
 
-// runSim runs "parley sim <platform>".
-func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("parley sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("sendbee-addr", "127.0.0.1:8701", "address of the Sendbee emulator")
-	vfAddr := fs.String("velaflows-addr", "127.0.0.1:8702", "address of the VelaFlows emulator")
-	fdAddr := fs.String("flowdock-addr", "127.0.0.1:8703", "address of the Flowdock emulator")
-	fs.Usage = func() { fmt.Fprint(stderr, simUsage); fs.PrintDefaults() }
-	platform := "all"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		platform, args = args[0], args[1:]
+// addSimFlags adds the address flags of the emulators to c, those of the
+// platforms other than shown hidden (they are accepted, as they always
+// were, and do nothing); shown "" shows them all.
+func addSimFlags(c *cobra.Command, a *simAddrs, shown string) {
+	f := c.Flags()
+	f.StringVar(&a.sendbee, "sendbee-addr", "127.0.0.1:8701", "address of the Sendbee emulator")
+	f.StringVar(&a.velaflows, "velaflows-addr", "127.0.0.1:8702", "address of the VelaFlows emulator")
+	f.StringVar(&a.flowdock, "flowdock-addr", "127.0.0.1:8703", "address of the Flowdock emulator")
+	for _, p := range []string{"sendbee", "velaflows", "flowdock"} {
+		if shown != "" && p != shown {
+			_ = f.MarkHidden(p + "-addr") // the flag exists: cannot fail
+		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+}
+
+func newSimCmd(s *streams) *cobra.Command {
+	var addrs simAddrs
+	c := &cobra.Command{
+		Use:   "sim",
+		Short: "run the Sendbee, VelaFlows and Flowdock emulators on loopback",
+		Long:  simLong,
+		Example: `  parley sim
+  parley sim sendbee
+  parley sim --sendbee-addr 127.0.0.1:9701 --velaflows-addr 127.0.0.1:9702 --flowdock-addr 127.0.0.1:9703`,
+		Args: commandArgs("platform"),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runSim(c.Context(), "", addrs, s.stdin, s.stdout, s.getenv)
+		},
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return usageError{fmt.Errorf("sim: unexpected argument %q", fs.Arg(0))}
+	addSimFlags(c, &addrs, "")
+	for _, p := range []struct{ name, short, long string }{
+		{"sendbee", "run the Sendbee emulator on loopback", simSendbeeLong},
+		{"velaflows", "run the VelaFlows emulator on loopback", simVelaflowsLong},
+		{"flowdock", "run the Flowdock emulator on loopback", simFlowdockLong},
+	} {
+		var addrs simAddrs
+		sub := &cobra.Command{
+			Use:     p.name,
+			Short:   p.short,
+			Long:    p.long,
+			Example: fmt.Sprintf("  parley sim %[1]s\n  parley sim %[1]s --%[1]s-addr 127.0.0.1:0", p.name),
+			Args:    exactArgs(),
+			RunE: func(c *cobra.Command, _ []string) error {
+				return runSim(c.Context(), p.name, addrs, s.stdin, s.stdout, s.getenv)
+			},
+		}
+		addSimFlags(sub, &addrs, p.name)
+		c.AddCommand(sub)
 	}
+	return c
+}
+
+// runSim runs the emulator of platform with its console, or all three for
+// platform "", until ctx is done.
+func runSim(ctx context.Context, platform string, addrs simAddrs, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
 	starts := map[string]func(*lockedWriter) (*simPlatform, error){
-		"sendbee":   func(out *lockedWriter) (*simPlatform, error) { return startSendbee(*addr, getenv, out) },
-		"velaflows": func(out *lockedWriter) (*simPlatform, error) { return startVelaflows(*vfAddr, getenv, out) },
-		"flowdock":  func(out *lockedWriter) (*simPlatform, error) { return startFlowdock(*fdAddr, getenv, out) },
+		"sendbee":   func(out *lockedWriter) (*simPlatform, error) { return startSendbee(addrs.sendbee, getenv, out) },
+		"velaflows": func(out *lockedWriter) (*simPlatform, error) { return startVelaflows(addrs.velaflows, getenv, out) },
+		"flowdock":  func(out *lockedWriter) (*simPlatform, error) { return startFlowdock(addrs.flowdock, getenv, out) },
 	}
-	if platform == "all" {
+	if platform == "" {
 		return simAll(ctx, []func(*lockedWriter) (*simPlatform, error){starts["sendbee"], starts["velaflows"], starts["flowdock"]}, stdin, stdout)
 	}
-	if start, ok := starts[platform]; ok {
-		return simOne(ctx, start, stdin, stdout)
-	}
-	fs.Usage()
-	return usageError{fmt.Errorf("sim: unknown platform %q (known: sendbee, velaflows, flowdock, or none for all three)", platform)}
+	return simOne(ctx, starts[platform], stdin, stdout)
 }
 
 // A simPlatform is one running emulator with its console: do handles a

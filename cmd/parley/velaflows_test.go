@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/adapters/velaflows/velaflowstest"
+	"github.com/parleybot/parley/bot"
 )
 
 func velaflowsEnv(emu *velaflowstest.Server) func(string) string {
@@ -133,4 +136,158 @@ func TestExportLeads_errors(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"velaflows", "export-leads", "-o", path}, strings.NewReader(""), &stdout, &out, velaflowsEnv(emu)))
 	assert.Equal(t, "No leads found\n", stdout.String())
 	assert.NoFileExists(t, path)
+	for _, o := range []string{"--o", "--output", "-output", "-o=" + path} {
+		stdout.Reset()
+		args := []string{"velaflows", "export-leads", o, path}
+		if strings.Contains(o, "=") {
+			args = args[:3]
+		}
+		require.NoError(t, run(t.Context(), args, strings.NewReader(""), &stdout, &out, velaflowsEnv(emu)), "%s", args)
+		assert.Equal(t, "No leads found\n", stdout.String())
+	}
+}
+
+// The CSV is readable by whoever may read a file created anew (0644 less
+// the umask), and without -o it is leads.csv, as the help says.
+func TestExportLeads_fileModeAndDefaultName(t *testing.T) {
+	emu := velaflowstest.NewServer(t, velaflowstest.WithoutDemoData())
+	emu.AddLeads(3)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	stdout, stderr, code := parleyEnv(t, velaflowsEnv(emu), "velaflows", "export-leads")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "Exported 3 leads to leads.csv\n", stdout)
+	st, err := os.Stat(filepath.Join(dir, "leads.csv"))
+	require.NoError(t, err)
+	ref, err := os.OpenFile(filepath.Join(t.TempDir(), "ref"), os.O_CREATE|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	refSt, err := ref.Stat()
+	require.NoError(t, err)
+	require.NoError(t, ref.Close())
+	assert.Equal(t, refSt.Mode().Perm(), st.Mode().Perm(), "0644 less the umask")
+	assert.NotZero(t, st.Mode().Perm()&0o044, "readable by group and others (unless the umask says otherwise)")
+}
+
+// parleyEnv is parley with the environment getenv.
+func parleyEnv(t *testing.T, getenv func(string) string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut strings.Builder
+	err := run(t.Context(), args, strings.NewReader(""), &out, &errOut, getenv)
+	code, msg := exitStatus(err, nil)
+	if msg != "" {
+		errOut.WriteString(msg + "\n")
+	}
+	return out.String(), errOut.String(), code
+}
+
+// An export interrupted while it waits out a rate limit ends with one line
+// saying what it left, and the status of the signal.
+func TestExportLeads_interruptedInAWait(t *testing.T) {
+	emu := velaflowstest.NewServer(t, velaflowstest.WithRateLimits(3, 10, 10, 10*time.Minute))
+	emu.AddLeads(1_000)
+	path := filepath.Join(t.TempDir(), "leads.csv")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"velaflows", "export-leads", "-o", path}, strings.NewReader(""), &stdout, &stderr, velaflowsEnv(emu))
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "for the rate limit") }, 10*time.Second, 5*time.Millisecond)
+	cancel() // as SIGINT does
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the export did not stop")
+	}
+	code, msg := exitStatus(err, os.Interrupt)
+	assert.Equal(t, 130, code)
+	assert.Equal(t, "parley: export interrupted after 300 leads; "+path+" not written", msg)
+	assert.Empty(t, stdout.String())
+	assert.NotContains(t, stderr.String(), "export stopped", "the interruption is reported once")
+	assert.NoFileExists(t, path)
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// On a terminal the progress line counts a wait down in place, beside the
+// leads exported so far.
+func TestProgress_countdownOnATerminal(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 12, 7, 21, 0, 0, 0, time.UTC)}
+	var out syncBuffer
+	p := newProgressAt(&out, true, clk.now)
+	bar := "\r\033[K[###...........................] 100/1000 leads"
+	clk.add(time.Second)
+	p.update(100, 1000)
+	assert.Equal(t, bar+"  100/s", out.String())
+
+	p.waiting(1, 15*time.Second, &bot.RateLimitError{Platform: "velaflows", RetryAfter: 15 * time.Second})
+	want := bar + "  100/s" + bar + "  waiting 15s for the rate limit…"
+	assert.Equal(t, want, out.String())
+	clk.add(1500 * time.Millisecond)
+	p.tick()
+	want += bar + "  waiting 14s for the rate limit…"
+	assert.Equal(t, want, out.String())
+	clk.add(200 * time.Millisecond)
+	p.tick()
+	assert.Equal(t, want, out.String(), "redrawn only when the seconds change")
+	clk.add(13*time.Second + 300*time.Millisecond)
+	p.tick()
+	want += bar + "  waiting 0s for the rate limit…"
+	assert.Equal(t, want, out.String())
+
+	clk.add(500 * time.Millisecond)
+	p.update(200, 1000)
+	want += "\r\033[K[######........................] 200/1000 leads  12/s"
+	assert.Equal(t, want, out.String())
+	p.waiting(2, 2*time.Second, errors.New("velaflows: 503"))
+	want += "\r\033[K[######........................] 200/1000 leads  waiting 2s for a failed request…"
+	assert.Equal(t, want, out.String())
+	p.finish(200, false)
+	want += "\r\033[K[######........................] 200/1000 leads  12/s\n"
+	assert.Equal(t, want, out.String(), "the countdown is cleared and the line ended")
+}
+
+// Elsewhere a wait is one line when it starts, and one every
+// waitLineEvery while it lasts.
+func TestProgress_countdownInPlainLines(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 12, 7, 21, 0, 0, 0, time.UTC)}
+	var out syncBuffer
+	p := newProgressAt(&out, false, clk.now)
+	p.waiting(1, 2*time.Minute, &bot.RateLimitError{Platform: "velaflows", RetryAfter: 2 * time.Minute})
+	want := "waiting 2m0s for the rate limit (0 leads so far)\n"
+	assert.Equal(t, want, out.String())
+	clk.add(waitLineEvery - time.Millisecond)
+	p.tick()
+	assert.Equal(t, want, out.String())
+	clk.add(time.Millisecond)
+	p.tick()
+	want += "waiting 1m30s more for the rate limit (0 leads so far)\n"
+	assert.Equal(t, want, out.String())
+	clk.add(90 * time.Second)
+	p.update(100, 1000)
+	want += "exported 100/1000 leads (1/s)\n"
+	assert.Equal(t, want, out.String())
+	clk.add(waitLineEvery)
+	p.tick()
+	assert.Equal(t, want, out.String(), "no wait, no countdown")
+	p.finish(100, true)
+	want += "export stopped after 100 leads\n"
+	assert.Equal(t, want, out.String())
 }
