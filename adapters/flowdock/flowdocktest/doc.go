@@ -11,14 +11,21 @@
 //	s.Post("acme/main", "dana", "@parley deploy?")  // someone talks to the bot
 //	sent := s.WaitSent(t, 1)                        // what the bot answered
 //
-// The real service has two hosts, api.flowdock.com and stream.flowdock.com.
-// The emulator serves both from one listener under two path prefixes:
-// [Server.URL] is "http://127.0.0.1:PORT/api" and [Server.StreamURL] is
-// "http://127.0.0.1:PORT/stream". A client that builds absolute paths, or
-// that sends stream requests to the REST host, fails loudly. Control
-// endpoints live under "/_sim/" on [Server.RootURL]. [NewServer] is for
-// tests; [Start] runs the same server on a real address (parley sim
-// flowdock).
+// The real service has two hosts, api.flowdock.com and stream.flowdock.com,
+// each serving its API at its root (their paths overlap: GET /flows is a
+// list on one and a stream on the other).
+//
+// [NewServer], for tests, serves both from one listener under two path
+// prefixes: [Server.URL] is "http://127.0.0.1:PORT/api" and
+// [Server.StreamURL] is "http://127.0.0.1:PORT/stream", so that a client
+// that builds absolute paths, or that sends stream requests to the REST
+// host, fails loudly. [Start], for running the emulator as a local server
+// (parley sim flowdock), serves the real layout: REST at the root of its
+// address ([Server.URL] is the root) and the stream at the root of an
+// address of its own ([WithStreamAddr]; by default the next port). For
+// clients configured for the prefixed layout, its main address also serves
+// REST under "/api" and the stream under "/stream". Either way, control
+// endpoints live under "/_sim/" on [Server.RootURL], the main address.
 //
 // # Authentication
 //
@@ -253,7 +260,11 @@
 // [Server.LoseAnswers] after serving them, so that a client cannot tell
 // whether Flowdock acted.
 // [Server.Connections] and [Server.WaitConnections]
-// observe open streams.
+// observe open streams. [WithConnectionObserver] reports every stream that
+// connects, ends or is refused, with who asked and why, and
+// [ConnectionEvent.Explain] turns a report into a line for a person, so
+// that a program running the emulator can tell at once that no bot holds
+// a stream, or that its token is wrong.
 //
 // # Acting as others, and recording
 //

@@ -84,3 +84,17 @@ func Example() {
 	// reply: 201 Created
 	// sent to acme/ops: "all green" id=2 same thread=true uuid=r-1
 }
+
+// A program running the emulator learns from the observer
+// (flowdocktest.WithConnectionObserver) whether the bot holds a stream,
+// and why it cannot.
+func ExampleConnectionEvent_Explain() {
+	refused := flowdocktest.ConnectionEvent{State: flowdocktest.ConnRefused, Status: http.StatusUnauthorized, Reason: "bad credentials"}
+	fmt.Println(refused.Explain())
+	ended := flowdocktest.ConnectionEvent{State: flowdocktest.ConnDisconnected, User: flowdocktest.DefaultBotID, Nick: "parley", Bot: true,
+		Flows: []string{"acme/main"}, Reason: "the client closed it", Duration: 90 * time.Second}
+	fmt.Println(ended.Explain())
+	// Output:
+	// stream connection refused 401 (bad credentials) — the bot's FLOWDOCK_API_TOKEN is not the emulator's; run: eval "$(parley sim env)" and restart the bot
+	// stream: parley disconnected after 1m30s: the client closed it; no bot stream is open
+}

@@ -181,8 +181,14 @@ type stream struct {
 // openStream connects to the stream. accept "" sends no Accept header.
 func openStream(t *testing.T, s *flowdocktest.Server, path, auth, accept, lastID string) (*stream, *http.Response) {
 	t.Helper()
+	return openStreamAt(t, s.StreamURL()+path, auth, accept, lastID)
+}
+
+// openStreamAt connects to the stream at the absolute URL target.
+func openStreamAt(t *testing.T, target, auth, accept, lastID string) (*stream, *http.Response) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.StreamURL()+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	require.NoError(t, err)
 	if auth != "" {
 		req.Header.Set("Authorization", auth)

@@ -60,8 +60,8 @@ func TestStart(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.True(t, strings.HasPrefix(s.URL(), "http://127.0.0.1:"))
-	assert.True(t, strings.HasSuffix(s.URL(), "/api"))
-	assert.True(t, strings.HasSuffix(s.StreamURL(), "/stream"))
+	assert.Equal(t, s.RootURL(), s.URL(), "REST at the root, as on api.flowdock.com (see TestStart_Layout)")
+	assert.True(t, strings.HasPrefix(s.StreamURL(), "http://127.0.0.1:"))
 	assert.Equal(t, "sim-token", s.Token())
 	c := &client{t: t, base: s.URL(), auth: basic("sim-token", ""), hc: newHTTPClient(t)}
 	assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/user", nil).Status)

@@ -52,6 +52,8 @@ type config struct {
 	demo        bool
 	waitTimeout time.Duration
 	logger      *slog.Logger
+	streamAddr  string
+	observer    func(ConnectionEvent)
 }
 
 // DefaultBotID is the user id of the bot when [WithUser] does not set one.
@@ -152,6 +154,33 @@ func WithWaitTimeout(d time.Duration) Option {
 // logged. A nil l means slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithStreamAddr sets the address [Start] serves the streaming API on, as
+// stream.flowdock.com is a host of its own, such as "127.0.0.1:8704" or
+// ":0". The default is the host of Start's address with the next port.
+// [NewServer] ignores it: it serves the stream under "/stream" on its one
+// address.
+func WithStreamAddr(addr string) Option {
+	return func(c *config) { c.streamAddr = addr }
+}
+
+// WithConnectionObserver makes the server call f when a stream connects
+// (authorised, its header sent), when an open stream ends, and when a
+// stream request is refused (bad credentials, unknown flow, injected
+// failure), once each; [ConnectionEvent.Explain] turns a report into a
+// line for a person. It is how a program learns at once whether the bot
+// holds a stream, and why it cannot (parley sim prints the line on its
+// terminal).
+//
+// f runs on the goroutine serving the stream request, so calls for
+// different streams may run concurrently; f must be safe for concurrent
+// use and return quickly. f owns the ConnectionEvent it gets. A refusal is
+// reported before the client reads its status, a disconnection after the
+// stream left [Server.Connections]. No call is made after [Server.Close]
+// returns. The default is no observer.
+func WithConnectionObserver(f func(ConnectionEvent)) Option {
+	return func(c *config) { c.observer = f }
 }
 
 var paramName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// Path prefixes of the two "hosts" on the one emulator listener.
+// Path prefixes of the two "hosts" on the main emulator listener.
 const (
 	apiPrefix    = "/api"    // api.flowdock.com
 	streamPrefix = "/stream" // stream.flowdock.com
@@ -25,20 +25,27 @@ const (
 
 // A Server is an in-memory emulator of the Flowdock REST API (under
 // [Server.URL]) and its streaming API (under [Server.StreamURL]), with
-// control endpoints under "/_sim/" on [Server.RootURL].
+// control endpoints under "/_sim/" on [Server.RootURL]. [NewServer] serves
+// both APIs from one address under two path prefixes; [Start] serves them
+// on two addresses, as the real service does.
 //
 // All methods are safe for concurrent use. Accessors return copies that the
 // caller owns. The Server owns its goroutines (the HTTP server and one
 // handler per open stream); [Server.Close] ends every stream and waits for
 // all of them.
 type Server struct {
-	cfg    config
-	log    *slog.Logger
-	hs     *httptest.Server
-	root   string
-	s3Key  []byte
-	closed chan struct{}
-	once   sync.Once
+	cfg  config
+	log  *slog.Logger
+	hs   *httptest.Server
+	root string
+	// restPrefix is where REST lives on hs: "/api" for NewServer, "" (the
+	// root, with "/api" as an alias) for Start.
+	restPrefix string
+	hsStream   *httptest.Server // Start: the stream's own address
+	streamRoot string           // its URL; "" for NewServer
+	s3Key      []byte
+	closed     chan struct{}
+	once       sync.Once
 
 	mu         sync.Mutex // guards everything below
 	users      map[int]*user
@@ -84,14 +91,22 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.root = s.hs.URL
+	s.restPrefix = apiPrefix
 	tb.Cleanup(s.Close)
 	return s
 }
 
-// Start starts an emulator on a real listener at addr (such as
-// "127.0.0.1:8090" or ":0"), for running it as a local server (parley sim
-// flowdock). The paths are the same as with [NewServer]. The caller must
-// call [Server.Close].
+// Start starts an emulator on real listeners, for running it as a local
+// server (parley sim flowdock), with the layout of the real service: the
+// REST API at the root of addr (such as "127.0.0.1:8703" or ":0"), as on
+// api.flowdock.com, and the streaming API at the root of an address of its
+// own, as on stream.flowdock.com ([Server.URL] and [Server.StreamURL]).
+// The stream's address is [WithStreamAddr], by default the host of addr
+// with the next port (8704 for 8703), or a port the system picks when
+// addr's port is 0. For clients configured for [NewServer]'s layout, the
+// main address also serves REST under "/api" and the stream under
+// "/stream". Control endpoints stay under "/_sim/" on [Server.RootURL],
+// which is [Server.URL]. The caller must call [Server.Close].
 func Start(addr string, opts ...Option) (*Server, error) {
 	s, err := newServer(opts)
 	if err != nil {
@@ -101,17 +116,45 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flowdocktest: %w", err)
 	}
-	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
-	_ = s.hs.Listener.Close()
-	s.hs.Listener = ln
-	s.hs.Config.ReadHeaderTimeout = 10 * time.Second
-	s.hs.Start()
+	streamAddr := s.cfg.streamAddr
+	if streamAddr == "" {
+		streamAddr = nextPortAddr(addr, ln.Addr())
+	}
+	sln, err := net.Listen("tcp", streamAddr)
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("flowdocktest: stream listener: %w (choose its address with WithStreamAddr)", err)
+	}
+	s.restPrefix = ""
+	s.hs, s.root = serveOn(ln, s.serveHTTP)
+	s.hsStream, s.streamRoot = serveOn(sln, s.serveStreamHost)
+	return s, nil
+}
+
+// serveOn serves h on ln and returns the server and its URL.
+func serveOn(ln net.Listener, h http.HandlerFunc) (*httptest.Server, string) {
+	hs := httptest.NewUnstartedServer(h)
+	_ = hs.Listener.Close()
+	hs.Listener = ln
+	hs.Config.ReadHeaderTimeout = 10 * time.Second
+	hs.Start()
 	host := ln.Addr().String()
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
 		host = net.JoinHostPort("localhost", strconv.Itoa(ta.Port))
 	}
-	s.root = "http://" + host
-	return s, nil
+	return hs, "http://" + host
+}
+
+// nextPortAddr returns the address of the stream listener when none is
+// configured: the host of requested with the port after the one got, or
+// port 0 when requested asked for any port.
+func nextPortAddr(requested string, got net.Addr) string {
+	host, port, err := net.SplitHostPort(requested)
+	ta, ok := got.(*net.TCPAddr)
+	if err != nil || !ok || port == "" || port == "0" || ta.Port >= 65535 {
+		return net.JoinHostPort(host, "0")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(ta.Port+1))
 }
 
 func newServer(opts []Option) (*Server, error) {
@@ -206,24 +249,37 @@ func (s *Server) Close() {
 			case <-ch:
 			case <-deadline.C:
 				s.hs.CloseClientConnections()
+				if s.hsStream != nil {
+					s.hsStream.CloseClientConnections()
+				}
 				break wait
 			}
+		}
+		if s.hsStream != nil {
+			s.hsStream.Close()
 		}
 		s.hs.Close()
 	})
 }
 
 // URL returns the base URL of the REST API (the api.flowdock.com of the
-// emulator), without a trailing slash, e.g. "http://127.0.0.1:PORT/api".
-func (s *Server) URL() string { return s.root + apiPrefix }
+// emulator), without a trailing slash: "http://127.0.0.1:PORT/api" for
+// [NewServer], the root of the main address for [Start].
+func (s *Server) URL() string { return s.root + s.restPrefix }
 
 // StreamURL returns the base URL of the streaming API (the
-// stream.flowdock.com of the emulator), e.g. "http://127.0.0.1:PORT/stream":
-// append "/flows?filter=acme/main".
-func (s *Server) StreamURL() string { return s.root + streamPrefix }
+// stream.flowdock.com of the emulator), without a trailing slash:
+// "http://127.0.0.1:PORT/stream" for [NewServer], the root of the
+// stream's own address for [Start]. Append "/flows?filter=acme/main".
+func (s *Server) StreamURL() string {
+	if s.streamRoot != "" {
+		return s.streamRoot
+	}
+	return s.root + streamPrefix
+}
 
-// RootURL returns the server root, where the "/_sim/" control endpoints
-// live.
+// RootURL returns the root of the main address, where the "/_sim/"
+// control endpoints live.
 func (s *Server) RootURL() string { return s.root }
 
 // Token returns the bot's personal API token.
@@ -377,36 +433,68 @@ func statusMessage(code int) string {
 	return "error " + strconv.Itoa(code)
 }
 
-// serveHTTP dispatches on the path prefix.
+// serveHTTP serves the main address: the control endpoints, the file
+// downloads, REST under "/api" and the stream under "/stream", and, for
+// Start, REST at the root.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	select {
-	case <-s.closed:
-		writeError(w, &apiError{status: http.StatusServiceUnavailable, message: "server closed"})
+	if !s.open(w, r) {
 		return
-	default:
 	}
 	p := r.URL.Path
-	if origin := r.Header.Get("Origin"); origin != "" {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Set("Access-Control-Allow-Credentials", "true")
-	}
+	atRoot := s.restPrefix == ""
 	switch {
 	case p == "/_sim" || strings.HasPrefix(p, "/_sim/"):
 		s.serveSim(w, r)
 	case strings.HasPrefix(p, s3Prefix):
 		s.serveS3(w, r)
-	case r.Method == http.MethodOptions && (under(p, apiPrefix) || under(p, streamPrefix)):
-		w.Header().Set("Access-Control-Allow-Methods", "POST, PUT, PATCH, DELETE, GET, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Last-Event-ID, X-flowdock-wait-for-message")
-		w.Header().Set("Access-Control-Max-Age", "86400")
-		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodOptions && (under(p, apiPrefix) || under(p, streamPrefix) || atRoot):
+		preflight(w)
 	case under(p, apiPrefix):
 		s.serveREST(w, r, strings.TrimPrefix(p, apiPrefix))
 	case under(p, streamPrefix):
 		s.serveStream(w, r, strings.TrimPrefix(p, streamPrefix))
+	case atRoot:
+		s.serveREST(w, r, p)
 	default:
 		writeError(w, &apiError{status: http.StatusNotFound, message: "not found: the REST API is under " + apiPrefix + " and the stream under " + streamPrefix})
 	}
+}
+
+// serveStreamHost serves the stream's own address of Start: the stream at
+// the root, nothing else.
+func (s *Server) serveStreamHost(w http.ResponseWriter, r *http.Request) {
+	if !s.open(w, r) {
+		return
+	}
+	if r.Method == http.MethodOptions {
+		preflight(w)
+		return
+	}
+	s.serveStream(w, r, r.URL.Path)
+}
+
+// open answers 503 once the server is closing, and sets the CORS headers
+// of a request with an Origin; false means r was answered.
+func (s *Server) open(w http.ResponseWriter, r *http.Request) bool {
+	select {
+	case <-s.closed:
+		writeError(w, &apiError{status: http.StatusServiceUnavailable, message: "server closed"})
+		return false
+	default:
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+	}
+	return true
+}
+
+// preflight answers a CORS preflight request.
+func preflight(w http.ResponseWriter) {
+	w.Header().Set("Access-Control-Allow-Methods", "POST, PUT, PATCH, DELETE, GET, OPTIONS")
+	w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Last-Event-ID, X-flowdock-wait-for-message")
+	w.Header().Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func under(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }

@@ -100,7 +100,16 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 	w := &statusWriter{ResponseWriter: w0}
 	rq := Request{Host: "stream", Path: p, Stream: true, LastEventID: r.Header.Get("Last-Event-ID")}
 	defer s.recordOnce(w, r, &rq)()
-	fail := func(e *apiError) { writeError(w, e) }
+	// refused describes a refusal to the observer: who asked, for what.
+	refused := ConnectionEvent{State: ConnRefused}
+	fail := func(e *apiError, reason string) {
+		refused.Status, refused.Reason = e.status, reason
+		s.mu.Lock()
+		refused.Open, refused.BotOpen = s.openCountsLocked()
+		s.mu.Unlock()
+		s.report(refused)
+		writeError(w, e)
+	}
 
 	s.mu.Lock()
 	s.lastIDs = append(s.lastIDs, rq.LastEventID)
@@ -114,17 +123,17 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 		if st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "1")
 		}
-		fail(&apiError{status: st, message: statusMessage(st)})
+		fail(&apiError{status: st, message: statusMessage(st)}, "injected failure")
 		return
 	}
 	segs := segments(p)
 	if len(segs) == 0 || segs[0] != "flows" || (len(segs) != 1 && len(segs) != 3) {
-		fail(&apiError{status: http.StatusNotFound, message: "not found: stream from /flows?filter=org/flow,… or /flows/:org/:flow"})
+		fail(&apiError{status: http.StatusNotFound, message: "not found: stream from /flows?filter=org/flow,… or /flows/:org/:flow"}, "not a stream path")
 		return
 	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")
-		fail(&apiError{status: http.StatusMethodNotAllowed, message: "method not allowed"})
+		fail(&apiError{status: http.StatusMethodNotAllowed, message: "method not allowed"}, "method not allowed")
 		return
 	}
 	q := r.URL.Query()
@@ -136,15 +145,16 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 	rq.Auth = cr.method
 	if cr.user == nil {
 		s.mu.Unlock()
-		msg := "unauthorized: bad credentials"
+		msg, reason := "unauthorized: bad credentials", "bad credentials"
 		if cr.method == "" {
-			msg = "unauthorized: authentication required"
+			msg, reason = "unauthorized: authentication required", "no credentials"
 		}
-		fail(&apiError{status: http.StatusUnauthorized, message: msg})
+		fail(&apiError{status: http.StatusUnauthorized, message: msg}, reason)
 		return
 	}
 	rq.Authenticated, rq.User = true, cr.user.id
 	conn.uid = cr.user.id
+	refused.User, refused.Nick, refused.Bot = cr.user.id, cr.user.nick, cr.user == s.bot
 	w.Header().Set("Flowdock-User", itoa(conn.uid))
 	var refs []string
 	if len(segs) == 3 {
@@ -157,19 +167,22 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 		}
 	}
 	conn.private = q.Get("user") == "1" || strings.EqualFold(q.Get("user"), "true")
+	refused.Flows, refused.Private = refs, conn.private
 	if len(refs) == 0 && !conn.private {
 		s.mu.Unlock()
-		fail(validation{"filter": {"filter or user=1 is required"}}.err())
+		fail(validation{"filter": {"filter or user=1 is required"}}.err(), "no filter and no user=1")
 		return
 	}
+	var paths []string
 	for _, ref := range refs {
 		f := s.flowRefLocked(ref)
 		if f == nil || !f.members[conn.uid] {
 			s.mu.Unlock()
-			fail(&apiError{status: http.StatusNotFound, message: "not found"})
+			fail(&apiError{status: http.StatusNotFound, message: "not found"}, "no such flow, or not a member: "+ref)
 			return
 		}
 		conn.flows[f] = true
+		paths = append(paths, f.path())
 	}
 	cursor := s.seq
 	conn.liveFrom = cursor
@@ -182,11 +195,21 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 	s.connChangedLocked()
 	dropCh := s.dropCh
 	s.mu.Unlock()
+	// ended is why the stream ended, for the observer; "" until it was
+	// reported connected.
+	change := ConnectionEvent{User: refused.User, Nick: refused.Nick, Bot: refused.Bot, Flows: paths, Private: conn.private}
+	var opened time.Time
+	ended := ""
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, conn)
 		s.connChangedLocked()
+		change.Open, change.BotOpen = s.openCountsLocked()
 		s.mu.Unlock()
+		if ended != "" {
+			change.State, change.Reason, change.Duration = ConnDisconnected, ended, time.Since(opened)
+			s.report(change)
+		}
 	}()
 
 	rc := http.NewResponseController(w)
@@ -209,6 +232,13 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 	if !write(nil) {
 		return
 	}
+	opened, ended = time.Now(), "a write failed (the client stopped reading or went away)"
+	s.mu.Lock()
+	change.Open, change.BotOpen = s.openCountsLocked()
+	s.mu.Unlock()
+	change.State = ConnConnected
+	s.report(change)
+	change.Flows = append([]string(nil), paths...) // the observer owns what it got
 
 	var tick <-chan time.Time
 	if s.cfg.keepAlive > 0 {
@@ -236,12 +266,15 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 			case <-conn.notify: // events wait; Stall(0) ends the stall early
 			case <-dropCh:
 				t.Stop()
+				ended = reasonDropped
 				return
 			case <-s.closed:
 				t.Stop()
+				ended = reasonClosed
 				return
 			case <-ctx.Done():
 				t.Stop()
+				ended = reasonClient
 				return
 			}
 			t.Stop()
@@ -266,14 +299,24 @@ func (s *Server) serveStream(w0 http.ResponseWriter, r *http.Request, p string) 
 				return
 			}
 		case <-dropCh:
+			ended = reasonDropped
 			return
 		case <-s.closed:
+			ended = reasonClosed
 			return
 		case <-ctx.Done():
+			ended = reasonClient
 			return
 		}
 	}
 }
+
+// Why an open stream ended, as [ConnectionEvent.Reason] says it.
+const (
+	reasonDropped = "dropped by the emulator"
+	reasonClosed  = "the emulator closed"
+	reasonClient  = "the client closed it"
+)
 
 // appendEvent writes one event in the wire format:
 //

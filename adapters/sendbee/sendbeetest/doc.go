@@ -215,6 +215,13 @@
 // lists every attempt and [Server.WaitDeliveries] waits for them.
 // [Server.Deliver] posts a hand-written payload, signed, once.
 //
+// Each attempt has an [Outcome] (ok, refused, rejected 4xx, server error
+// 5xx, timeout after [WithDeliveryTimeout], failed) and a duration.
+// [WithDeliveryObserver] reports every attempt to a function as it
+// finishes, and [Delivery.Explain] turns a failed one into a line saying
+// what to check, so that a program running the emulator can tell a person
+// at once that the bot is not listening or rejects the signature.
+//
 // # Acting as the customer and the dashboard
 //
 // The Go methods [Server.CustomerMessage], [Server.CustomerMedia],

@@ -57,3 +57,16 @@ func Example() {
 	// message.received +385911234567 Is the shop open today? true
 	// true
 }
+
+// A program running the emulator learns of every failed delivery from the
+// observer (sendbeetest.WithDeliveryObserver) and prints a line saying
+// what to check.
+func ExampleDelivery_Explain() {
+	d := sendbeetest.Delivery{
+		Type: sendbeetest.EventMessageReceived, URL: "http://127.0.0.1:8080/webhooks/sendbee", Attempt: 1,
+		Outcome: sendbeetest.OutcomeRejected, StatusCode: http.StatusUnauthorized,
+	}
+	fmt.Println(d.Explain())
+	// Output:
+	// delivery of message.received to http://127.0.0.1:8080/webhooks/sendbee rejected 401 — the bot's SENDBEE_API_SECRET differs from the emulator's (or the clocks differ); run: eval "$(parley sim env)" and restart the bot
+}

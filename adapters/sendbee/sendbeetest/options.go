@@ -35,10 +35,12 @@ type config struct {
 	tokenSkew      time.Duration
 	logger         *log.Logger
 
-	attempts      int
-	interval      time.Duration
-	retryAfterCap time.Duration
-	reorderHold   time.Duration
+	attempts        int
+	interval        time.Duration
+	deliveryTimeout time.Duration
+	observer        func(Delivery)
+	retryAfterCap   time.Duration
+	reorderHold     time.Duration
 
 	demo        bool
 	waitTimeout time.Duration
@@ -46,20 +48,21 @@ type config struct {
 
 func defaultConfig(prefix string) config {
 	return config{
-		prefix:         prefix,
-		rateN:          60,
-		ratePer:        time.Minute,
-		chatbotDefault: true,
-		pageSize:       10,
-		clock:          time.Now,
-		tokenWindow:    15 * time.Minute,
-		tokenSkew:      time.Minute,
-		attempts:       3,
-		interval:       50 * time.Millisecond,
-		retryAfterCap:  5 * time.Second,
-		reorderHold:    200 * time.Millisecond,
-		demo:           true,
-		waitTimeout:    5 * time.Second,
+		prefix:          prefix,
+		rateN:           60,
+		ratePer:         time.Minute,
+		chatbotDefault:  true,
+		pageSize:        10,
+		clock:           time.Now,
+		tokenWindow:     15 * time.Minute,
+		tokenSkew:       time.Minute,
+		attempts:        3,
+		interval:        50 * time.Millisecond,
+		deliveryTimeout: 10 * time.Second,
+		retryAfterCap:   5 * time.Second,
+		reorderHold:     200 * time.Millisecond,
+		demo:            true,
+		waitTimeout:     5 * time.Second,
 	}
 }
 
@@ -104,6 +107,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("sendbeetest: token window must be positive, got %v", c.tokenWindow)
 	case c.attempts < 1:
 		return fmt.Errorf("sendbeetest: redelivery attempts must be at least 1, got %d", c.attempts)
+	case c.deliveryTimeout <= 0:
+		return fmt.Errorf("sendbeetest: delivery timeout must be positive, got %v", c.deliveryTimeout)
 	case c.interval < 0 || c.retryAfterCap < 0:
 		return fmt.Errorf("sendbeetest: negative redelivery interval or Retry-After cap")
 	case c.waitTimeout <= 0:
@@ -237,6 +242,32 @@ func WithLogger(l *log.Logger) Option {
 // non-2xx status or a connection error.
 func WithRedelivery(attempts int, interval time.Duration) Option {
 	return func(c *config) { c.attempts, c.interval = attempts, interval }
+}
+
+// WithDeliveryTimeout sets how long a webhook attempt may take, from
+// sending the request to the end of the answer, before it fails with
+// [OutcomeTimeout]. The default is 10 seconds (Sendbee documents none).
+func WithDeliveryTimeout(d time.Duration) Option {
+	return func(c *config) { c.deliveryTimeout = d }
+}
+
+// WithDeliveryObserver makes the server call f once for every webhook
+// delivery attempt, as soon as it has finished and before it is recorded
+// in [Server.Deliveries] (so a Delivery that [Server.WaitDeliveries]
+// returns has been reported), with the attempt's URL, event, attempt number,
+// status or error, duration and [Outcome]; [Delivery.Explain] turns a
+// failed one into a line for a person. It is how a program learns at once
+// that deliveries fail (parley sim prints the line on its terminal).
+//
+// f runs on the delivery goroutine of the event's conversation: calls for
+// different conversations may run concurrently, and a slow f holds up the
+// next attempt of its conversation, so f must be safe for concurrent use
+// and return quickly (hand the Delivery to a channel or a lock-guarded
+// slice). f owns the Delivery it gets. An attempt cut short by
+// [Server.Close] is recorded but not reported, and no call is made after
+// Close returns. The default is no observer.
+func WithDeliveryObserver(f func(Delivery)) Option {
+	return func(c *config) { c.observer = f }
 }
 
 // WithRetryAfterCap caps the wait the server honours when a webhook receiver

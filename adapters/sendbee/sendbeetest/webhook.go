@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -15,16 +16,20 @@ import (
 
 // A Delivery is one attempt to deliver a webhook event.
 type Delivery struct {
-	EventID        string    `json:"event_id"`
-	Type           string    `json:"type"`
-	ConversationID string    `json:"conversation_id"`
-	URL            string    `json:"url"`
-	Copy           int       `json:"copy"`        // 0 for the event itself, 1..n for duplicates (DuplicateDeliveries)
-	Attempt        int       `json:"attempt"`     // 1 for the first try of this copy, 2.. for redeliveries
-	StatusCode     int       `json:"status_code"` // 0 when no response arrived
-	Error          string    `json:"error,omitempty"`
-	Time           time.Time `json:"time"` // real time the attempt finished
-	Payload        []byte    `json:"-"`    // the JSON body sent
+	EventID        string `json:"event_id"`
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	URL            string `json:"url"`
+	Copy           int    `json:"copy"`        // 0 for the event itself, 1..n for duplicates (DuplicateDeliveries)
+	Attempt        int    `json:"attempt"`     // 1 for the first try of this copy, 2.. for redeliveries
+	StatusCode     int    `json:"status_code"` // 0 when no response arrived
+	Error          string `json:"error,omitempty"`
+	// Outcome classifies the attempt; Explain turns a failed one into a
+	// line for a person.
+	Outcome  Outcome       `json:"outcome"`
+	Duration time.Duration `json:"duration_ns"` // from sending the request to the end of the answer or the failure
+	Time     time.Time     `json:"time"`        // real time the attempt finished
+	Payload  []byte        `json:"-"`           // the JSON body sent
 }
 
 // OK reports whether the attempt got a 2xx response.
@@ -78,7 +83,7 @@ func newDeliverer(cfg *config) *deliverer {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	return &deliverer{
 		cfg: cfg, ctx: ctx, cancel: cancel, transport: t,
-		client:  &http.Client{Transport: t, Timeout: 10 * time.Second},
+		client:  &http.Client{Transport: t, Timeout: cfg.deliveryTimeout},
 		url:     cfg.webhookURL,
 		lanes:   map[string]*lane{},
 		changed: make(chan struct{}),
@@ -181,15 +186,18 @@ func (d *deliverer) deliver(ev Event, url string, dups int, delay time.Duration)
 	}
 	for cp := 0; cp <= dups; cp++ {
 		for attempt := 1; ; attempt++ {
+			start := time.Now()
 			status, retryAfter, err := d.post(url, ev.Payload)
+			end := time.Now()
 			rec := Delivery{
 				EventID: ev.ID, Type: ev.Type, ConversationID: ev.ConversationID, URL: url,
-				Copy: cp, Attempt: attempt, StatusCode: status, Time: time.Now(), Payload: ev.Payload,
+				Copy: cp, Attempt: attempt, StatusCode: status, Outcome: classify(status, err),
+				Duration: end.Sub(start), Time: end, Payload: ev.Payload,
 			}
 			if err != nil {
 				rec.Error = err.Error()
 			}
-			d.record(rec)
+			d.record(rec, err)
 			if rec.OK() {
 				break
 			}
@@ -256,15 +264,22 @@ func (d *deliverer) sleep(wait time.Duration) bool {
 	}
 }
 
-func (d *deliverer) record(rec Delivery) {
+// record tells the observer of rec, unless Close cut the attempt short,
+// then stores it, so that a Delivery a waiter sees has been reported.
+func (d *deliverer) record(rec Delivery, err error) {
+	if f := d.cfg.observer; f != nil && !(errors.Is(err, context.Canceled) && d.ctx.Err() != nil) {
+		obs := rec
+		obs.Payload = slices.Clone(rec.Payload)
+		f(obs)
+	}
 	d.mu.Lock()
 	d.deliveries = append(d.deliveries, rec)
 	close(d.changed)
 	d.changed = make(chan struct{})
 	d.mu.Unlock()
 	if l := d.cfg.logger; l != nil {
-		l.Printf("sendbeetest: webhook %s %s copy=%d attempt=%d -> %d %s",
-			rec.Type, rec.EventID, rec.Copy, rec.Attempt, rec.StatusCode, rec.Error)
+		l.Printf("sendbeetest: webhook %s %s copy=%d attempt=%d -> %s %d in %v %s",
+			rec.Type, rec.EventID, rec.Copy, rec.Attempt, rec.Outcome, rec.StatusCode, rec.Duration, rec.Error)
 	}
 }
 

@@ -173,6 +173,13 @@
 // [Server.WaitEvents] wait for them. [Server.Deliver] posts a hand-written
 // payload once, with real headers.
 //
+// Each attempt has an [Outcome] (ok, refused, rejected 4xx, server error
+// 5xx, timeout, failed) and a duration. [WithDeliveryObserver] reports
+// every attempt to a function as it finishes, and [Delivery.Explain] turns
+// a failed one into a line saying what to check, so that a program running
+// the emulator can tell a person at once that the bot is not listening or
+// rejects the signature.
+//
 // # Acting as the customer and the agents
 //
 // [Server.CustomerMessage] (a customer writes, creating customer and

@@ -80,3 +80,16 @@ func Example() {
 	// 201 99
 	// true It ships tomorrow.
 }
+
+// A program running the emulator learns of every failed delivery from the
+// observer (velaflowstest.WithDeliveryObserver) and prints a line saying
+// what to check.
+func ExampleDelivery_Explain() {
+	d := velaflowstest.Delivery{
+		EventType: velaflowstest.EventMessageReceived, URL: "http://127.0.0.1:8080/webhooks/velaflows", Attempt: 1,
+		Outcome: velaflowstest.OutcomeRefused, Error: "dial tcp 127.0.0.1:8080: connect: connection refused",
+	}
+	fmt.Println(d.Explain())
+	// Output:
+	// delivery of conversation.message.received to http://127.0.0.1:8080/webhooks/velaflows failed: connection refused — is the bot running and listening on 127.0.0.1:8080 (PARLEY_ADDR)?
+}

@@ -65,6 +65,7 @@ type config struct {
 	retrySchedule    []time.Duration
 	redeliveryWindow time.Duration
 	deliveryTimeout  time.Duration
+	observer         func(Delivery)
 	closeGrace       time.Duration
 	autoDeactivate   int
 	reorderHold      time.Duration
@@ -288,9 +289,29 @@ func WithRedeliveryWindow(d time.Duration) Option {
 }
 
 // WithDeliveryTimeout sets how long a webhook attempt may take before it
-// counts as failed. The default is the documented 10 seconds.
+// fails with [OutcomeTimeout]. The default is the documented 10 seconds.
 func WithDeliveryTimeout(d time.Duration) Option {
 	return func(c *config) { c.deliveryTimeout = d }
+}
+
+// WithDeliveryObserver makes the server call f once for every webhook
+// delivery attempt, as soon as it has finished and before it is recorded
+// in [Server.Deliveries] (so a Delivery that [Server.WaitDeliveries]
+// returns has been reported), with the attempt's URL, event, attempt
+// number, status or error, duration and [Outcome]; [Delivery.Explain]
+// turns a failed one into a line for a person. It is how a program learns
+// at once that deliveries fail (parley sim prints the line on its
+// terminal).
+//
+// f runs on the goroutine delivering the attempt: calls for different
+// subscriptions and conversations, and for background retries, may run
+// concurrently, and a slow f holds up the next job of its lane, so f must
+// be safe for concurrent use and return quickly (hand the Delivery to a
+// channel or a lock-guarded slice). f owns the Delivery it gets. An
+// attempt cut short by [Server.Close] is recorded but not reported, and no
+// call is made after Close returns. The default is no observer.
+func WithDeliveryObserver(f func(Delivery)) Option {
+	return func(c *config) { c.observer = f }
 }
 
 // WithAutoDeactivate sets after how many consecutive permanently failed

@@ -23,19 +23,23 @@ import (
 
 // A Delivery is one attempt to deliver a webhook event to a subscription.
 type Delivery struct {
-	SubscriptionID string    `json:"subscriptionId"`
-	URL            string    `json:"url"`
-	EventID        string    `json:"eventId"`    // as in Event.ID (without "evt_")
-	EventType      string    `json:"eventType"`  // the spelling sent
-	DeliveryID     string    `json:"deliveryId"` // X-Webhook-Delivery-Id, fresh per attempt
-	ConversationID string    `json:"conversationId"`
-	Copy           int       `json:"copy"`       // 0 for the event itself, 1..n for duplicates (DuplicateDeliveries)
-	Attempt        int       `json:"attempt"`    // 1 for the first try of this copy, 2.. for retries
-	StatusCode     int       `json:"statusCode"` // 0 when no response arrived
-	Error          string    `json:"error,omitempty"`
-	Signature      string    `json:"signature,omitempty"` // X-Webhook-Signature; "" when the subscription has no secret
-	Time           time.Time `json:"time"`                // real time the attempt finished
-	Payload        []byte    `json:"-"`                   // the exact body sent
+	SubscriptionID string `json:"subscriptionId"`
+	URL            string `json:"url"`
+	EventID        string `json:"eventId"`    // as in Event.ID (without "evt_")
+	EventType      string `json:"eventType"`  // the spelling sent
+	DeliveryID     string `json:"deliveryId"` // X-Webhook-Delivery-Id, fresh per attempt
+	ConversationID string `json:"conversationId"`
+	Copy           int    `json:"copy"`       // 0 for the event itself, 1..n for duplicates (DuplicateDeliveries)
+	Attempt        int    `json:"attempt"`    // 1 for the first try of this copy, 2.. for retries
+	StatusCode     int    `json:"statusCode"` // 0 when no response arrived
+	Error          string `json:"error,omitempty"`
+	Signature      string `json:"signature,omitempty"` // X-Webhook-Signature; "" when the subscription has no secret
+	// Outcome classifies the attempt; Explain turns a failed one into a
+	// line for a person.
+	Outcome  Outcome       `json:"outcome"`
+	Duration time.Duration `json:"durationNs"` // from sending the request to the end of the answer or the failure
+	Time     time.Time     `json:"time"`       // real time the attempt finished
+	Payload  []byte        `json:"-"`          // the exact body sent
 }
 
 // OK reports whether the attempt got a 2xx response.
@@ -321,14 +325,15 @@ func (d *deliverer) run(key string) {
 	}
 }
 
-type outcome int
+// progress is where a job stands after an attempt.
+type progress int
 
 const (
-	delivered outcome = iota // a 2xx arrived
-	retrying                 // fast attempts failed; slow retries continue in the background
-	failed                   // permanently failed
-	gone                     // 410: the subscription is now inactive
-	stopped                  // the server closed or the subscription went away
+	delivered progress = iota // a 2xx arrived
+	retrying                  // fast attempts failed; slow retries continue in the background
+	failed                    // permanently failed
+	gone                      // 410: the subscription is now inactive
+	stopped                   // the server closed or the subscription went away
 )
 
 // deliver sends j and its duplicates.
@@ -345,7 +350,7 @@ func (d *deliverer) deliver(j job, dups int, delay time.Duration) {
 
 // deliverCopy makes the fast attempts of one copy, then hands a failing
 // copy to the slow phase.
-func (d *deliverer) deliverCopy(j job, cp int) outcome {
+func (d *deliverer) deliverCopy(j job, cp int) progress {
 	first := time.Now()
 	attempt := 1
 	for ; ; attempt++ {
@@ -405,7 +410,7 @@ func (d *deliverer) slowRetries(j job, cp, attempt int, first time.Time) {
 }
 
 // attempt makes one signed POST of j.
-func (d *deliverer) attempt(j job, cp, attempt int) outcome {
+func (d *deliverer) attempt(j job, cp, attempt int) progress {
 	d.mu.Lock()
 	sub := d.subLocked(j.subID)
 	if d.closed || sub == nil || !sub.active {
@@ -422,12 +427,14 @@ func (d *deliverer) attempt(j job, cp, attempt int) outcome {
 	if secret != "" {
 		rec.Signature = Sign(secret, j.body)
 	}
+	start := time.Now()
 	status, err := d.post(target, j.eventType, rec.DeliveryID, rec.Signature, j.body)
-	rec.StatusCode, rec.Time = status, time.Now()
+	end := time.Now()
+	rec.StatusCode, rec.Outcome, rec.Duration, rec.Time = status, classify(status, err), end.Sub(start), end
 	if err != nil {
 		rec.Error = err.Error()
 	}
-	d.record(rec)
+	d.record(rec, err)
 
 	switch {
 	case rec.OK():
@@ -510,7 +517,14 @@ func (d *deliverer) sleep(wait time.Duration) bool {
 	}
 }
 
-func (d *deliverer) record(rec Delivery) {
+// record tells the observer of rec, unless Close cut the attempt short,
+// then stores it, so that a Delivery a waiter sees has been reported.
+func (d *deliverer) record(rec Delivery, err error) {
+	if f := d.cfg.observer; f != nil && !(errors.Is(err, context.Canceled) && d.reqCtx.Err() != nil) {
+		obs := rec
+		obs.Payload = slices.Clone(rec.Payload)
+		f(obs)
+	}
 	d.mu.Lock()
 	d.deliveries = append(d.deliveries, rec)
 	close(d.changed)
@@ -523,7 +537,8 @@ func (d *deliverer) record(rec Delivery) {
 	d.cfg.logger.LogAttrs(context.Background(), lvl, "velaflowstest: webhook delivery",
 		slog.String("subscription", rec.SubscriptionID), slog.String("event_type", rec.EventType),
 		slog.String("event_id", rec.EventID), slog.Int("copy", rec.Copy), slog.Int("attempt", rec.Attempt),
-		slog.Int("status", rec.StatusCode), slog.String("error", rec.Error))
+		slog.String("outcome", string(rec.Outcome)), slog.Int("status", rec.StatusCode),
+		slog.Duration("duration", rec.Duration), slog.String("error", rec.Error))
 }
 
 // stop abandons queued jobs and waits, lets attempts in flight finish

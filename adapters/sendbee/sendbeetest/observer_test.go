@@ -1,0 +1,154 @@
+package sendbeetest_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
+)
+
+// observed collects what a delivery observer is told.
+type observed struct {
+	mu sync.Mutex
+	ds []sendbeetest.Delivery
+}
+
+func (o *observed) observe(d sendbeetest.Delivery) {
+	o.mu.Lock()
+	o.ds = append(o.ds, d)
+	o.mu.Unlock()
+}
+
+func (o *observed) all() []sendbeetest.Delivery {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]sendbeetest.Delivery(nil), o.ds...)
+}
+
+// answering returns the URL of a receiver that answers every request with
+// status.
+func answering(t *testing.T, status int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/webhooks/sendbee"
+}
+
+// hanging returns the URL of a receiver that never answers; it returns
+// when the emulator gives up on the request.
+func hanging(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/webhooks/sendbee"
+}
+
+func TestServer_DeliveryObserver(t *testing.T) {
+	tests := []struct {
+		name     string
+		url      func(t *testing.T) string
+		outcome  sendbeetest.Outcome
+		status   int
+		attempts int
+		explain  []string // substrings of Explain; none for a success
+	}{
+		{"ok", func(t *testing.T) string { return answering(t, http.StatusOK) }, sendbeetest.OutcomeOK, 200, 1, nil},
+		{"refused", refusedURL, sendbeetest.OutcomeRefused, 0, 2,
+			[]string{"delivery of message.received to http://127.0.0.1:", "failed: connection refused", "is the bot running and listening on 127.0.0.1:", "(PARLEY_ADDR)"}},
+		{"unauthorized", func(t *testing.T) string { return answering(t, http.StatusUnauthorized) }, sendbeetest.OutcomeRejected, 401, 2,
+			[]string{"rejected 401", "SENDBEE_API_SECRET differs", `eval "$(parley sim env)"`}},
+		{"not found", func(t *testing.T) string { return answering(t, http.StatusNotFound) }, sendbeetest.OutcomeRejected, 404, 2,
+			[]string{"rejected 404", "SENDBEE_API_KEY"}},
+		{"server error", func(t *testing.T) string { return answering(t, http.StatusInternalServerError) }, sendbeetest.OutcomeServerError, 500, 2,
+			[]string{"answered 500", "bot's log"}},
+		{"timeout", hanging, sendbeetest.OutcomeTimeout, 0, 2,
+			[]string{"timed out after ", "did not answer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var obs observed
+			s := sendbeetest.NewServer(t, sendbeetest.WithWebhook(tt.url(t)), sendbeetest.WithRedelivery(2, time.Millisecond),
+				sendbeetest.WithDeliveryTimeout(200*time.Millisecond), sendbeetest.WithDeliveryObserver(obs.observe))
+			s.CustomerMessage("+385911234567", "Ana", "hello")
+			ds := s.WaitDeliveries(t, tt.attempts)
+			s.Close() // waits for delivery: no attempt or report is pending
+
+			require.Len(t, s.Deliveries(), tt.attempts)
+			got := obs.all()
+			require.Len(t, got, tt.attempts, "one report per attempt")
+			for i, d := range got {
+				assert.Equal(t, ds[i].EventID, d.EventID)
+				assert.Equal(t, i+1, d.Attempt)
+				assert.Equal(t, sendbeetest.EventMessageReceived, d.Type)
+				assert.Equal(t, ds[i].URL, d.URL)
+				assert.Equal(t, tt.outcome, d.Outcome)
+				assert.Equal(t, tt.outcome, ds[i].Outcome, "Deliveries records the outcome too")
+				assert.Equal(t, tt.status, d.StatusCode)
+				assert.Positive(t, d.Duration)
+				assert.Equal(t, tt.outcome == sendbeetest.OutcomeOK, d.OK())
+				line := d.Explain()
+				if tt.explain == nil {
+					assert.Empty(t, line)
+				}
+				for _, want := range tt.explain {
+					assert.Contains(t, line, want)
+				}
+				assert.NotContains(t, line, "\n")
+			}
+		})
+	}
+}
+
+func TestDelivery_Explain(t *testing.T) {
+	const url = "http://127.0.0.1:8080/webhooks/sendbee"
+	d := func(o sendbeetest.Outcome, status int, err string, dur time.Duration) sendbeetest.Delivery {
+		return sendbeetest.Delivery{Type: "message.received", URL: url, Attempt: 1, Outcome: o, StatusCode: status, Error: err, Duration: dur}
+	}
+	tests := []struct {
+		name string
+		d    sendbeetest.Delivery
+		want string
+	}{
+		{"ok", d(sendbeetest.OutcomeOK, 200, "", time.Millisecond), ""},
+		{"refused", d(sendbeetest.OutcomeRefused, 0, `Post "`+url+`": dial tcp 127.0.0.1:8080: connect: connection refused`, time.Millisecond),
+			"delivery of message.received to " + url + " failed: connection refused — is the bot running and listening on 127.0.0.1:8080 (PARLEY_ADDR)?"},
+		{"unauthorized", d(sendbeetest.OutcomeRejected, 401, "", time.Millisecond),
+			"delivery of message.received to " + url + ` rejected 401 — the bot's SENDBEE_API_SECRET differs from the emulator's (or the clocks differ); run: eval "$(parley sim env)" and restart the bot`},
+		{"not found", d(sendbeetest.OutcomeRejected, 404, "", time.Millisecond),
+			"delivery of message.received to " + url + " rejected 404 — nothing serves that path: is SENDBEE_API_KEY set in the bot's environment, and is the webhook URL right (SENDBEE_WEBHOOK_URL)?"},
+		{"bad request", d(sendbeetest.OutcomeRejected, 400, "", time.Millisecond),
+			"delivery of message.received to " + url + " rejected 400 — the bot refused the payload; see the bot's log"},
+		{"busy", d(sendbeetest.OutcomeServerError, 503, "", time.Millisecond),
+			"delivery of message.received to " + url + " answered 503 — the bot is busy or stopping; the emulator retries"},
+		{"server error", d(sendbeetest.OutcomeServerError, 500, "", time.Millisecond),
+			"delivery of message.received to " + url + " answered 500 — the bot failed to handle it; see the bot's log"},
+		{"timeout", d(sendbeetest.OutcomeTimeout, 0, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)", 10*time.Second+1234*time.Microsecond),
+			"delivery of message.received to " + url + " timed out after 10s — the bot took the connection but did not answer; is a handler stuck? see the bot's log"},
+		{"other", d(sendbeetest.OutcomeFailed, 0, `Post "`+url+`": EOF`, time.Millisecond),
+			"delivery of message.received to " + url + " failed: EOF — check the webhook URL (SENDBEE_WEBHOOK_URL) and the bot's log"},
+		{"redirect", d(sendbeetest.OutcomeFailed, 302, "", time.Millisecond),
+			"delivery of message.received to " + url + " failed: answered 302 — check the webhook URL (SENDBEE_WEBHOOK_URL) and the bot's log"},
+		{"retry", sendbeetest.Delivery{Type: "message.sent", URL: url, Attempt: 3, Outcome: sendbeetest.OutcomeServerError, StatusCode: 502},
+			"delivery of message.sent to " + url + " (attempt 3) answered 502 — the bot failed to handle it; see the bot's log"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, tt.d.Explain())
+		})
+	}
+}

@@ -1,0 +1,109 @@
+package velaflowstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// An Outcome classifies a webhook delivery attempt by what a person has to
+// check: the receiver is not running, it rejects the request, it fails, or
+// it hangs.
+type Outcome string
+
+// The outcomes of a delivery attempt.
+const (
+	OutcomeOK          Outcome = "ok"           // a 2xx answer
+	OutcomeRefused     Outcome = "refused"      // the connection was refused: nothing listens at the URL
+	OutcomeRejected    Outcome = "rejected"     // a 4xx answer
+	OutcomeServerError Outcome = "server_error" // a 5xx answer
+	OutcomeTimeout     Outcome = "timeout"      // no answer within the delivery timeout
+	OutcomeFailed      Outcome = "failed"       // anything else: a reset, DNS, a 1xx or 3xx answer (redirects are not followed), the server closing
+)
+
+// classify returns the outcome of an attempt that got status (0 for
+// none) or err.
+func classify(status int, err error) Outcome {
+	var ne net.Error
+	switch {
+	case err != nil && errors.Is(err, syscall.ECONNREFUSED):
+		return OutcomeRefused
+	case err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()):
+		return OutcomeTimeout
+	case err != nil:
+		return OutcomeFailed
+	case status >= 200 && status < 300:
+		return OutcomeOK
+	case status >= 400 && status < 500:
+		return OutcomeRejected
+	case status >= 500 && status < 600:
+		return OutcomeServerError
+	}
+	return OutcomeFailed
+}
+
+// Explain returns one line for a person saying what went wrong with the
+// attempt and what to check, or "" when it succeeded. It names the
+// variables of a Parley bot run with "parley sim velaflows" in another
+// terminal, for example:
+//
+//	delivery of conversation.message.received to http://127.0.0.1:8080/webhooks/velaflows failed: connection refused — is the bot running and listening on 127.0.0.1:8080 (PARLEY_ADDR)?
+//
+// The line holds no payload, signature or secret.
+func (d Delivery) Explain() string {
+	if d.Outcome == OutcomeOK || d.Outcome == "" && d.OK() {
+		return ""
+	}
+	what := "delivery of " + d.EventType + " to " + d.URL
+	if d.Attempt > 1 {
+		what += fmt.Sprintf(" (attempt %d)", d.Attempt)
+	}
+	status := func(verb string) string { return fmt.Sprintf("%s %s %d — ", what, verb, d.StatusCode) }
+	switch o, code := d.Outcome, d.StatusCode; {
+	case o == OutcomeRefused:
+		host := d.URL
+		if u, err := url.Parse(d.URL); err == nil && u.Host != "" {
+			host = u.Host
+		}
+		return what + " failed: connection refused — is the bot running and listening on " + host + " (PARLEY_ADDR)?"
+	case o == OutcomeTimeout:
+		return what + " timed out after " + roundDuration(d.Duration).String() +
+			" — the bot took the connection but did not answer; is a handler stuck? see the bot's log"
+	case o == OutcomeRejected && (code == http.StatusUnauthorized || code == http.StatusForbidden):
+		return status("rejected") +
+			`the bot's webhook secret (VELAFLOWS_WEBHOOK_SECRET) differs from the subscription's; run: eval "$(parley sim env)" and restart the bot`
+	case o == OutcomeRejected && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed):
+		return status("rejected") +
+			"nothing serves that path: is VELAFLOWS_API_TOKEN set in the bot's environment, and does PARLEY_PUBLIC_URL point at the bot?"
+	case o == OutcomeRejected && code == http.StatusGone:
+		return status("rejected") + "the subscription is deactivated; restart the bot with PARLEY_PUBLIC_URL set to register its webhook again"
+	case o == OutcomeRejected:
+		return status("rejected") + "the bot refused the payload; see the bot's log"
+	case o == OutcomeServerError && (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests):
+		return status("answered") + "the bot is busy or stopping; the emulator retries"
+	case o == OutcomeServerError:
+		return status("answered") + "the bot failed to handle it; see the bot's log"
+	}
+	cause := strings.TrimPrefix(d.Error, `Post "`+d.URL+`": `)
+	if cause == "" {
+		cause = fmt.Sprintf("answered %d", d.StatusCode)
+	}
+	return what + " failed: " + cause + " — check the subscription's URL (PARLEY_PUBLIC_URL) and the bot's log"
+}
+
+// roundDuration rounds d for a person: "10s" rather than "10.001234s".
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= 100*time.Millisecond:
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
