@@ -54,7 +54,7 @@ func New(opts ...Option) (*Bot, error) {
 		return nil, errors.New("bot: no adapter: use WithAdapters")
 	}
 	if cfg.logger == nil {
-		cfg.logger = slog.Default()
+		cfg.logger = quietLogger()
 	}
 	if cfg.keys == nil {
 		cfg.keys = cfg.store
@@ -96,6 +96,13 @@ func New(opts ...Option) (*Bot, error) {
 		}
 		b.cfg.dedupTTL = window + time.Hour
 	}
+	// Everything the Bot runs logs to its logger, unless given its own.
+	for _, a := range b.order {
+		setDefaultLogger(a, cfg.logger)
+	}
+	for _, c := range []any{cfg.store, cfg.keys, cfg.broker} {
+		setDefaultLogger(c, cfg.logger)
+	}
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
 	b.nonce = hex.EncodeToString(nonce[:])
@@ -110,11 +117,18 @@ func New(opts ...Option) (*Bot, error) {
 	return b, nil
 }
 
+// setDefaultLogger gives l to c if c is a LoggerSetter.
+func setDefaultLogger(c any, l *slog.Logger) {
+	if s, ok := c.(LoggerSetter); ok {
+		s.SetDefaultLogger(l)
+	}
+}
+
 // Store returns the Bot's Store. Handlers keep their state there under keys
 // prefixed with their own name.
 func (b *Bot) Store() Store { return b.store }
 
-// Logger returns the Bot's logger.
+// Logger returns the Bot's logger, with the attribute component=bot.
 func (b *Bot) Logger() *slog.Logger { return b.logger }
 
 // Location returns the Bot's time zone.

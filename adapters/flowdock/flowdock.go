@@ -112,10 +112,11 @@ type Adapter struct {
 
 // Interface guards.
 var (
-	_ bot.Adapter = (*Adapter)(nil)
-	_ bot.Editor  = (*Adapter)(nil)
-	_ bot.Deleter = (*Adapter)(nil)
-	_ bot.Tagger  = (*Adapter)(nil)
+	_ bot.LoggerSetter = (*Adapter)(nil)
+	_ bot.Adapter      = (*Adapter)(nil)
+	_ bot.Editor       = (*Adapter)(nil)
+	_ bot.Deleter      = (*Adapter)(nil)
+	_ bot.Tagger       = (*Adapter)(nil)
 )
 
 // New returns an Adapter; it fails without the personal API token.
@@ -128,12 +129,13 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 		return nil, err
 	}
 	cfg.Stream.setDefaults()
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return &Adapter{client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: logger.With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
+	return &Adapter{client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: c.logs.Logger().With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
 }
+
+// SetDefaultLogger makes l the logger of the adapter and of its client,
+// unless Config.Logger set one. bot.New calls it with the Bot's logger. It
+// is safe to call at any time, also while webhooks are served.
+func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
 // Name returns "flowdock".
 func (a *Adapter) Name() string { return Name }

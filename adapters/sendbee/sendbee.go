@@ -108,6 +108,7 @@ const phoneRecheck = time.Minute
 
 // Interface guards.
 var (
+	_ bot.LoggerSetter    = (*Adapter)(nil)
 	_ bot.Adapter         = (*Adapter)(nil)
 	_ bot.OwnerController = (*Adapter)(nil)
 	_ bot.Limiter         = (*Adapter)(nil)
@@ -147,18 +148,19 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if cfg.RequestsPerMinute <= 0 {
 		cfg.RequestsPerMinute = DefaultRateLimit
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
 	return &Adapter{
 		client:    c,
 		cfg:       cfg,
-		logger:    logger.With("adapter", Name),
+		logger:    c.logs.Logger().With("adapter", Name),
 		phones:    make(map[string]contactPhone),
 		maxPhones: maxPhones,
 	}, nil
 }
+
+// SetDefaultLogger makes l the logger of the adapter and of its client,
+// unless Config.Logger set one. bot.New calls it with the Bot's logger. It
+// is safe to call at any time, also while webhooks are served.
+func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
 // Name returns "sendbee".
 func (a *Adapter) Name() string { return Name }

@@ -99,9 +99,10 @@ type Adapter struct {
 
 // Interface guards.
 var (
-	_ bot.Adapter  = (*Adapter)(nil)
-	_ bot.Limiter  = (*Adapter)(nil)
-	_ http.Handler = (*Adapter)(nil)
+	_ bot.LoggerSetter = (*Adapter)(nil)
+	_ bot.Adapter      = (*Adapter)(nil)
+	_ bot.Limiter      = (*Adapter)(nil)
+	_ http.Handler     = (*Adapter)(nil)
 )
 
 // New returns an Adapter. It fails when a credential is missing, naming the
@@ -129,15 +130,16 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if cfg.WritesPer15Min <= 0 {
 		cfg.WritesPer15Min = WriteRateLimit
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	a := &Adapter{client: c, cfg: cfg, logger: logger.With("adapter", Name), now: time.Now}
+	a := &Adapter{client: c, cfg: cfg, logger: c.logs.Logger().With("adapter", Name), now: time.Now}
 	secret := cfg.WebhookSecret
 	a.secret.Store(&secret)
 	return a, nil
 }
+
+// SetDefaultLogger makes l the logger of the adapter and of its client,
+// unless Config.Logger set one. bot.New calls it with the Bot's logger. It
+// is safe to call at any time, also while webhooks are served.
+func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
 // Name returns "velaflows".
 func (a *Adapter) Name() string { return Name }
