@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // A Bot receives messages from its adapters, routes them through its Router
@@ -348,7 +350,7 @@ func (b *Bot) setOwner(ctx context.Context, platform, conversation string, who O
 	}
 	if oc, ok := a.(OwnerController); ok {
 		if err := oc.SetOwner(ctx, conversation, who); err != nil {
-			return fmt.Errorf("bot: set owner of %s/%s to %s: %w", platform, conversation, who, err)
+			return errtext.Wrap(fmt.Sprintf("bot: set owner of %s/%s to %s", platform, conversation, who), err, platform+": ")
 		}
 	}
 	return b.recordOwner(ctx, platform, conversation, who, "application")
@@ -470,7 +472,8 @@ func (b *Bot) Run(ctx context.Context) error {
 			err := a.Run(adCtx, b)
 			if err != nil && adCtx.Err() == nil {
 				failOnce.Do(func() {
-					failure = fmt.Errorf("bot: adapter %s: %w", a.Name(), err)
+					// The adapter's errors start with its name: said once.
+					failure = errtext.Wrap("bot: adapter "+a.Name(), err, a.Name()+": ")
 					adCancel()
 				})
 			}

@@ -98,7 +98,10 @@
 //
 // # Errors
 //
-// Errors carry the "bot: " prefix. Callers branch with errors.Is on
+// Errors carry the "bot: " prefix, and name each layer once: an adapter's
+// error, which starts with the adapter's name, is wrapped without that
+// name repeated ("bot: adapter flowdock: who am I: GET /user: 401
+// Unauthorized"). Callers branch with errors.Is on
 // [ErrClosed], [ErrBusy], [ErrUnknownPlatform] and [ErrNotFound], and with
 // errors.As on [*RateLimitError], [*HandlerError] and [*DeliveryError].
 // Misuse at registration time (a nil handler, a route added after the

@@ -189,7 +189,7 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 func (a *Adapter) whoami(ctx context.Context) (string, error) {
 	u, _, err := a.run.CurrentUser(ctx)
 	if err != nil {
-		return "", fmt.Errorf("flowdock: who am I: %w", err)
+		return "", wrapf(err, "who am I")
 	}
 	id := strconv.FormatInt(u.ID, 10)
 	a.mu.Lock()
@@ -242,7 +242,7 @@ func (a *Adapter) chat(ctx context.Context, conversation string) (Chat, error) {
 	}
 	f, _, err := a.client.FindFlow(ctx, conversation)
 	if err != nil {
-		return Chat{}, fmt.Errorf("flowdock: find flow %s: %w", conversation, err)
+		return Chat{}, wrapf(err, "find flow %s", conversation)
 	}
 	c = f.Chat()
 	a.mu.Lock()

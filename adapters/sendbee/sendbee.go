@@ -261,11 +261,11 @@ func (a *Adapter) phone(ctx context.Context, conversation string) (string, error
 		return p.phone, nil
 	}
 	if err := a.pace(ctx); err != nil {
-		return "", fmt.Errorf("sendbee: look up the conversation's contact: %w", err)
+		return "", wrapf(err, "look up the conversation's contact")
 	}
 	conv, _, err := a.client.Conversation(ctx, conversation)
 	if err != nil {
-		return "", fmt.Errorf("sendbee: look up the conversation's contact: %w", err)
+		return "", wrapf(err, "look up the conversation's contact")
 	}
 	if conv.Contact.Phone == "" {
 		return "", fmt.Errorf("sendbee: conversation %s has no contact phone", conversation)

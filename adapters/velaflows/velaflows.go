@@ -226,7 +226,7 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 	var existing *WebhookSubscription
 	for sub, err := range a.client.AllWebhookSubscriptions(ctx, ListOptions{}) {
 		if err != nil {
-			return nil, fmt.Errorf("velaflows: list webhook subscriptions: %w", err)
+			return nil, wrapf(err, "list webhook subscriptions")
 		}
 		if sub.URL == target {
 			existing = &sub
@@ -247,7 +247,7 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 		sub, _, err = a.client.UpdateWebhookSubscription(ctx, existing.ID, upd)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("velaflows: register webhook %s: %w", target, err)
+		return nil, wrapf(err, "register webhook %s", target)
 	}
 	a.secret.Store(&secret)
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "webhook subscription ready",
