@@ -125,4 +125,3 @@ func TestCheckError(t *testing.T) {
 	err = metrics.Named("nats", func(context.Context) error { return errors.New("nats: connection closed") })(t.Context())
 	assert.EqualError(t, err, "metrics: check nats: connection closed")
 }
-
