@@ -1,15 +1,22 @@
 package fromenv_test
 
 import (
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 	"github.com/parleybot/parley/adapters/fromenv"
+	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows/velaflowstest"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/bottest"
 )
 
@@ -65,4 +72,28 @@ func TestBuild_velaFlowsTokenRefused(t *testing.T) {
 	t.Log(err)
 	assert.Regexp(t, `^VELAFLOWS_API_TOKEN, VELAFLOWS_WORKSPACE_ID: refused by the VelaFlows API at `, err.Error())
 	assert.NotContains(t, err.Error(), "sk_test_stale")
+}
+
+// A Sendbee adapter built from the environment names SENDBEE_API_SECRET
+// when webhooks come signed with another secret.
+func TestBuild_sendbeeStaleSecretNamesVariable(t *testing.T) {
+	env := map[string]string{"SENDBEE_API_KEY": "key", "SENDBEE_API_SECRET": "old-secret", "SENDBEE_BASE_URL": closedURL(t)}
+	var log syncBuffer
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	p, err := fromenv.Build(t.Context(), func(k string) string { return env[k] }, logger)
+	require.NoError(t, err)
+	b, err := bot.New(bot.WithAdapters(p.Adapters...), bot.WithLogger(logger))
+	require.NoError(t, err)
+	bottest.Run(t, b)
+
+	post := func() int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/webhooks/sendbee", strings.NewReader(`{}`))
+		req.Header.Set("X-Authorization", sendbee.Token("new-secret", time.Now()))
+		p.Webhooks.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	require.Eventually(t, func() bool { return post() == http.StatusUnauthorized }, 5*time.Second, time.Millisecond)
+	assert.Contains(t, log.String(), "check SENDBEE_API_SECRET")
+	assert.NotContains(t, log.String(), "old-secret")
 }

@@ -285,7 +285,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		}
 		sb, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{
 			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
-		}, RequestsPerMinute: perMinute})
+		}, RequestsPerMinute: perMinute, SecretSource: "SENDBEE_API_SECRET"})
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +297,12 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	if token, ws := getenv("VELAFLOWS_API_TOKEN"), getenv("VELAFLOWS_WORKSPACE_ID"); token != "" || ws != "" {
 		cfg := velaflows.ConfigFromEnv(getenv)
 		cfg.Logger = logger
-		vf, err := velaflows.New(velaflows.AdapterConfig{Config: cfg, WebhookSecret: getenv(velaflows.EnvWebhookSecret)})
+		source := velaflows.EnvWebhookSecret
+		if getenv(velaflows.EnvWebhookSecret) == "" {
+			source = "the webhook subscription registered for PARLEY_PUBLIC_URL"
+		}
+		vf, err := velaflows.New(velaflows.AdapterConfig{Config: cfg, WebhookSecret: getenv(velaflows.EnvWebhookSecret),
+			SecretSource: source})
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package sendbee_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/adapters/sendbee"
+	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/bottest"
 )
@@ -49,4 +51,27 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// A bot holding a stale secret rejects Sendbee's webhooks: the warning
+// names the setting to check, once for a flood.
+func TestAdapter_ServeHTTP_staleSecretWarning(t *testing.T) {
+	logger, logs := captureLogger()
+	s := newSetupWith(t, func(c *sendbee.AdapterConfig) {
+		c.Logger = nil
+		c.SecretSource = "SENDBEE_API_SECRET"
+	}, []sendbeetest.Option{sendbeetest.WithWebhookSecret("rotated-on-the-dashboard")}, bot.WithLogger(logger))
+	bottest.Run(t, s.b)
+	require.Eventually(t, func() bool { return containsAll(logs.String(), "receiving webhooks") },
+		5*time.Second, time.Millisecond)
+
+	payload := []byte(`{"id":"e1","type":"message.received","created_at":1700000000,"data":{}}`)
+	for range 20 {
+		require.Equal(t, http.StatusUnauthorized, s.emu.Deliver(t, s.rcv.url(), payload))
+	}
+	lines := strings.Count(logs.String(), "webhook rejected")
+	assert.Equal(t, 1, lines, "log: %s", logs.String())
+	assert.Contains(t, logs.String(), "check SENDBEE_API_SECRET")
+	assert.NotContains(t, logs.String(), "rotated-on-the-dashboard")
+	assert.NotContains(t, logs.String(), s.emu.APISecret())
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Name is the adapter's name and the Platform of its messages.
@@ -38,6 +39,12 @@ type AdapterConfig struct {
 	// WebhookSecret verifies the X-Authorization token of webhook requests.
 	// Default: APISecret, as Sendbee signs webhooks with the API secret.
 	WebhookSecret string
+	// SecretSource names the setting WebhookSecret comes from, such as
+	// "SENDBEE_API_SECRET", in the warning logged when webhooks are signed
+	// with another secret (stale credentials). Default:
+	// "AdapterConfig.WebhookSecret", or "Config.APISecret" when
+	// WebhookSecret is empty.
+	SecretSource string
 	// TokenWindow is how old a webhook token may be. Default: 15 minutes.
 	TokenWindow time.Duration
 	// MaxBodyBytes caps a webhook body; larger requests get 413.
@@ -84,6 +91,8 @@ type Adapter struct {
 	logger *slog.Logger
 	pub    atomic.Pointer[bot.Publisher]
 	pacer  atomic.Pointer[bot.Pacer]
+	// rejects limits the warnings about rejected webhooks.
+	rejects logs.Every
 
 	mu        sync.Mutex
 	phones    map[string]contactPhone // by conversation ID
@@ -130,6 +139,12 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.SecretSource == "" {
+		cfg.SecretSource = "AdapterConfig.WebhookSecret"
+		if cfg.WebhookSecret == "" {
+			cfg.SecretSource = "Config.APISecret"
+		}
+	}
 	if cfg.WebhookSecret == "" {
 		cfg.WebhookSecret = cfg.APISecret
 	}
@@ -149,6 +164,7 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 		cfg.RequestsPerMinute = DefaultRateLimit
 	}
 	return &Adapter{
+		rejects:   logs.Every{Interval: rejectLogInterval},
 		client:    c,
 		cfg:       cfg,
 		logger:    c.logs.Logger().With("adapter", Name),

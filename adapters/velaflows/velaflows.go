@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Name is the adapter's name and the Platform of its messages.
@@ -53,6 +54,12 @@ type AdapterConfig struct {
 	// be left empty when EnsureWebhook registers the subscription, which
 	// then generates one.
 	WebhookSecret string
+	// SecretSource names the setting WebhookSecret comes from, such as
+	// "VELAFLOWS_WEBHOOK_SECRET", in the warning logged when deliveries are
+	// signed with another secret (a stale secret, or a subscription
+	// registered again elsewhere). Default: "AdapterConfig.WebhookSecret",
+	// or "the secret EnsureWebhook registered" when WebhookSecret is empty.
+	SecretSource string
 	// MaxBodyBytes caps a delivery body; larger ones get 413.
 	// Default: DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
@@ -95,6 +102,8 @@ type Adapter struct {
 	secret atomic.Pointer[string]
 	mu     sync.Mutex // serializes EnsureWebhook
 	now    func() time.Time
+	// rejects limits the warnings about rejected deliveries.
+	rejects logs.Every
 }
 
 // Interface guards.
@@ -130,7 +139,14 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if cfg.WritesPer15Min <= 0 {
 		cfg.WritesPer15Min = WriteRateLimit
 	}
-	a := &Adapter{client: c, cfg: cfg, logger: c.logs.Logger().With("adapter", Name), now: time.Now}
+	if cfg.SecretSource == "" {
+		cfg.SecretSource = "AdapterConfig.WebhookSecret"
+		if cfg.WebhookSecret == "" {
+			cfg.SecretSource = "the secret EnsureWebhook registered"
+		}
+	}
+	a := &Adapter{client: c, cfg: cfg, logger: c.logs.Logger().With("adapter", Name), now: time.Now,
+		rejects: logs.Every{Interval: rejectLogInterval}}
 	secret := cfg.WebhookSecret
 	a.secret.Store(&secret)
 	return a, nil

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 	"testing/slogtest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +53,22 @@ func TestSlot_handler(t *testing.T) {
 		require.NoError(t, json.Unmarshal(buf.Bytes(), &m))
 		return m
 	})
+}
+
+func TestEvery_Allow(t *testing.T) {
+	e := Every{Interval: time.Minute}
+	t0 := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	ok, held := e.Allow(t0)
+	assert.True(t, ok)
+	assert.Zero(t, held)
+	for i := range 5 {
+		ok, _ := e.Allow(t0.Add(time.Duration(i) * time.Second))
+		assert.False(t, ok)
+	}
+	ok, held = e.Allow(t0.Add(time.Minute))
+	assert.True(t, ok)
+	assert.Equal(t, 5, held)
+	ok, held = e.Allow(t0.Add(3 * time.Minute))
+	assert.True(t, ok)
+	assert.Zero(t, held)
 }
