@@ -57,6 +57,18 @@ func TestBuild_leftoverVelaFlowsBaseURL(t *testing.T) {
 	assert.NotContains(t, err.Error(), "sk_test_leftover")
 }
 
+// A public URL the adapter refuses is blamed on PARLEY_PUBLIC_URL.
+func TestBuild_badPublicURL(t *testing.T) {
+	vf := velaflowstest.NewServer(t)
+	env := map[string]string{
+		"VELAFLOWS_API_TOKEN": vf.Token(), "VELAFLOWS_WORKSPACE_ID": vf.WorkspaceID(), "VELAFLOWS_BASE_URL": vf.URL(),
+		"PARLEY_PUBLIC_URL": "bot.example.com",
+	}
+	_, err := fromenv.Build(t.Context(), func(k string) string { return env[k] }, bottest.Logger(t))
+	require.Error(t, err)
+	assert.Regexp(t, `^PARLEY_PUBLIC_URL=bot.example.com: `, err.Error())
+}
+
 // The VelaFlows API refuses the token: the error names the credentials'
 // variables.
 func TestBuild_velaFlowsTokenRefused(t *testing.T) {

@@ -67,6 +67,7 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/apiclient"
 	"github.com/parleybot/parley/metrics"
 )
 
@@ -364,14 +365,17 @@ func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflo
 	on := fmt.Sprintf("VelaFlows is on because %s is set", velaflows.EnvToken)
 	base := vf.Client().BaseURL().String()
 	public := "PARLEY_PUBLIC_URL=" + getenv("PARLEY_PUBLIC_URL")
+	_, unanswered := errors.AsType[*apiclient.TransportError](err)
 	apiErr, answered := errors.AsType[*velaflows.APIError](err)
 	switch {
-	case !answered:
+	case unanswered:
 		where := velaflows.EnvBaseURL + "=" + getenv(velaflows.EnvBaseURL)
 		if getenv(velaflows.EnvBaseURL) == "" {
 			where = fmt.Sprintf("%s (unset, the real API %s)", velaflows.EnvBaseURL, base)
 		}
 		return fmt.Errorf("%s: no answer from the VelaFlows API (%s): %w", where, on, err)
+	case !answered: // refused before any request: the public URL
+		return fmt.Errorf("%s: %w", public, err)
 	case apiErr.Code == velaflows.CodeUnauthorized || apiErr.Code == velaflows.CodeForbidden:
 		return fmt.Errorf("%s, %s: refused by the VelaFlows API at %s (%s): %w",
 			velaflows.EnvToken, velaflows.EnvWorkspaceID, base, on, err)
