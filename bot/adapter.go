@@ -53,6 +53,11 @@ func (f SenderFunc) Send(ctx context.Context, m *Message) error { return f(ctx, 
 //
 // Name, Run and Send are called concurrently; an Adapter must be safe for
 // that. Run is called once per Bot.Run.
+//
+// An Adapter that logs implements [LoggerSetter], so that the Bot's
+// logger ([WithLogger]) reaches it: New hands it over unless the adapter's
+// own configuration set a logger, which then wins. Without a logger from
+// either, an adapter logs to slog.Default().
 type Adapter interface {
 	// Name is a constant, unique identifier such as "sendbee". It becomes
 	// Message.Platform of every message the adapter publishes.

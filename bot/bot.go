@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // A Bot receives messages from its adapters, routes them through its Router
@@ -54,7 +56,7 @@ func New(opts ...Option) (*Bot, error) {
 		return nil, errors.New("bot: no adapter: use WithAdapters")
 	}
 	if cfg.logger == nil {
-		cfg.logger = slog.Default()
+		cfg.logger = quietLogger()
 	}
 	if cfg.keys == nil {
 		cfg.keys = cfg.store
@@ -96,6 +98,13 @@ func New(opts ...Option) (*Bot, error) {
 		}
 		b.cfg.dedupTTL = window + time.Hour
 	}
+	// Everything the Bot runs logs to its logger, unless given its own.
+	for _, a := range b.order {
+		setDefaultLogger(a, cfg.logger)
+	}
+	for _, c := range []any{cfg.store, cfg.keys, cfg.broker} {
+		setDefaultLogger(c, cfg.logger)
+	}
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
 	b.nonce = hex.EncodeToString(nonce[:])
@@ -110,11 +119,18 @@ func New(opts ...Option) (*Bot, error) {
 	return b, nil
 }
 
+// setDefaultLogger gives l to c if c is a LoggerSetter.
+func setDefaultLogger(c any, l *slog.Logger) {
+	if s, ok := c.(LoggerSetter); ok {
+		s.SetDefaultLogger(l)
+	}
+}
+
 // Store returns the Bot's Store. Handlers keep their state there under keys
 // prefixed with their own name.
 func (b *Bot) Store() Store { return b.store }
 
-// Logger returns the Bot's logger.
+// Logger returns the Bot's logger, with the attribute component=bot.
 func (b *Bot) Logger() *slog.Logger { return b.logger }
 
 // Location returns the Bot's time zone.
@@ -334,7 +350,7 @@ func (b *Bot) setOwner(ctx context.Context, platform, conversation string, who O
 	}
 	if oc, ok := a.(OwnerController); ok {
 		if err := oc.SetOwner(ctx, conversation, who); err != nil {
-			return fmt.Errorf("bot: set owner of %s/%s to %s: %w", platform, conversation, who, err)
+			return errtext.Wrap(fmt.Sprintf("bot: set owner of %s/%s to %s", platform, conversation, who), err, platform+": ")
 		}
 	}
 	return b.recordOwner(ctx, platform, conversation, who, "application")
@@ -456,7 +472,8 @@ func (b *Bot) Run(ctx context.Context) error {
 			err := a.Run(adCtx, b)
 			if err != nil && adCtx.Err() == nil {
 				failOnce.Do(func() {
-					failure = fmt.Errorf("bot: adapter %s: %w", a.Name(), err)
+					// The adapter's errors start with its name: said once.
+					failure = errtext.Wrap("bot: adapter "+a.Name(), err, a.Name()+": ")
 					adCancel()
 				})
 			}

@@ -85,13 +85,26 @@
 // the shutdown), stops the scheduler and drains the outbox, all within
 // [WithShutdownTimeout]. No goroutine started by Run outlives it.
 //
+// # Logging
+//
+// One logger, given with [WithLogger], reaches everything the Bot runs: the
+// router, workers, outbox and scheduler log to it, and New hands it to
+// every adapter, store and broker that implements [LoggerSetter] and was
+// not configured with a logger of its own (an explicit Config.Logger
+// wins). Without WithLogger, the Bot logs warnings and errors only, through
+// slog.Default()'s handler (standard error by default), so that a bot on
+// the terminal shows its chat, not its lifecycle; set a logger at Info or
+// Debug to see that. Records never carry message text or payloads.
+//
 // # Errors
 //
-// Errors carry the "bot: " prefix. Callers branch with errors.Is on
+// Errors carry the "bot: " prefix, and name each layer once: an adapter's
+// error, which starts with the adapter's name, is wrapped without that
+// name repeated ("bot: adapter flowdock: who am I: GET /user: 401
+// Unauthorized"). Callers branch with errors.Is on
 // [ErrClosed], [ErrBusy], [ErrUnknownPlatform] and [ErrNotFound], and with
 // errors.As on [*RateLimitError], [*HandlerError] and [*DeliveryError].
 // Misuse at registration time (a nil handler, a route added after the
 // router started) panics; input that may come from configuration
-// (expressions, cron specs) returns errors. The Bot logs each error once,
-// with log/slog, and never logs message text or payloads.
+// (expressions, cron specs) returns errors. The Bot logs each error once.
 package bot

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -103,7 +105,9 @@ type DeliveryError struct {
 }
 
 func (e *DeliveryError) Error() string {
-	return fmt.Sprintf("bot: deliver to %s (key %s) failed after %d attempt(s): %v", e.Platform, e.Key, e.Attempts, e.Err)
+	// The platform's errors start with its name: said once.
+	return fmt.Sprintf("bot: deliver to %s (key %s) failed after %d attempt(s): %s", e.Platform, e.Key, e.Attempts,
+		errtext.Trim(fmt.Sprint(e.Err), e.Platform+": "))
 }
 
 func (e *DeliveryError) Unwrap() error { return e.Err }

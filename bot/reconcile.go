@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // Reconciling the Bot's record of who owns a conversation with the
@@ -219,7 +221,7 @@ func (b *Bot) readOwner(ctx context.Context, oc OwnerController, k convRef, wait
 	o, err := oc.Owner(ctx, k.conversation)
 	if err != nil {
 		b.out.classify(po, err, 1) // a rate-limit answer pauses the platform
-		return OwnerUnset, fmt.Errorf("bot: read owner of %s/%s: %w", k.platform, k.conversation, err)
+		return OwnerUnset, errtext.Wrap(fmt.Sprintf("bot: read owner of %s/%s", k.platform, k.conversation), err, k.platform+": ")
 	}
 	if o != OwnerBot && o != OwnerHuman {
 		return OwnerUnset, fmt.Errorf("bot: read owner of %s/%s: adapter answered %v", k.platform, k.conversation, o)

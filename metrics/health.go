@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // DefaultReadyTimeout bounds all of a [Readiness]'s checks together when its
@@ -32,7 +33,12 @@ type CheckError struct {
 	Err  error
 }
 
-func (e *CheckError) Error() string { return "metrics: check " + e.Name + ": " + e.Err.Error() }
+// Error reads "metrics: check <name>: <error>". An error that starts with
+// "metrics: " or with the check's name (an adapter's error in a check named
+// after it) has that prefix left out: the chain names each layer once.
+func (e *CheckError) Error() string {
+	return "metrics: check " + e.Name + ": " + errtext.Trim(e.Err.Error(), "metrics: ", e.Name+": ")
+}
 
 // Unwrap returns e.Err.
 func (e *CheckError) Unwrap() error { return e.Err }

@@ -114,11 +114,14 @@ func TestReadiness_timeout(t *testing.T) {
 	assert.Equal(t, int32(1), calls.Load())
 }
 
+// A failing check's error names each layer once.
 func TestCheckError(t *testing.T) {
 	err := metrics.ConnectedCheck("flowdock", func() bool { return false })(t.Context())
 	var ce *metrics.CheckError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "flowdock", ce.Name)
 	assert.ErrorIs(t, err, metrics.ErrNotConnected)
-	assert.EqualError(t, err, "metrics: check flowdock: metrics: not connected")
+	assert.EqualError(t, err, "metrics: check flowdock: not connected")
+	err = metrics.Named("nats", func(context.Context) error { return errors.New("nats: connection closed") })(t.Context())
+	assert.EqualError(t, err, "metrics: check nats: connection closed")
 }

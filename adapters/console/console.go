@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Defaults of [Config].
@@ -67,7 +68,7 @@ type Config struct {
 	// with an error. Default: DefaultMaxLineBytes (64 KiB).
 	MaxLineBytes int
 	// Logger receives the adapter's lifecycle and warning logs.
-	// Default: slog.Default().
+	// Default: the Bot's logger (see bot.LoggerSetter), else slog.Default().
 	Logger *slog.Logger
 }
 
@@ -87,6 +88,7 @@ type Adapter struct {
 	erase    bool   // Out is a terminal: a prompt can be erased with "\r"
 	maxLine  int
 	logger   *slog.Logger
+	logs     *logs.Slot // where logger writes
 	nonce    string
 	ran      atomic.Bool
 	seq      atomic.Uint64
@@ -114,7 +116,7 @@ func New(c Config) (*Adapter, error) {
 		conv:    c.Conversation,
 		prompt:  c.Prompt,
 		maxLine: c.MaxLineBytes,
-		logger:  c.Logger,
+		logs:    logs.New(c.Logger),
 	}
 	if a.in == nil {
 		a.in = os.Stdin
@@ -135,10 +137,7 @@ func New(c Config) (*Adapter, error) {
 	if a.maxLine == 0 {
 		a.maxLine = DefaultMaxLineBytes
 	}
-	if a.logger == nil {
-		a.logger = slog.Default()
-	}
-	a.logger = a.logger.With("adapter", a.Name())
+	a.logger = a.logs.Logger().With("adapter", a.Name())
 	var b [6]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
 	a.nonce = hex.EncodeToString(b[:])

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Defaults of [Config].
@@ -71,7 +72,8 @@ type Config struct {
 	// follows the file redirect itself, without credentials). A client
 	// given here is used as is; its Timeout also bounds file downloads.
 	HTTPClient *http.Client
-	// Logger receives the Debug records. Default: slog.Default().
+	// Logger receives the Debug records. Default: the Bot's logger for a bot
+	// adapter's client (see bot.LoggerSetter), else slog.Default().
 	Logger *slog.Logger
 	// Debug logs each request at Debug level once its response (or
 	// error) is in: method, API path, the names (not values) of the query
@@ -115,6 +117,7 @@ type Client struct {
 	base      *url.URL
 	http      *http.Client
 	logger    *slog.Logger
+	logs      *logs.Slot // where logger writes; shared with the adapter
 	debug     bool
 	userAgent string
 }
@@ -166,10 +169,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = apiclient.HTTPClient(DefaultTimeout)
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
+	slot := logs.New(cfg.Logger)
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = apiclient.UserAgent("flowdock")
@@ -179,7 +179,8 @@ func NewClient(cfg Config) (*Client, error) {
 		flowToken: cfg.FlowToken,
 		base:      base,
 		http:      hc,
-		logger:    logger,
+		logger:    slot.Logger(),
+		logs:      slot,
 		debug:     cfg.Debug,
 		userAgent: ua,
 	}, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // platformName is the platform name put in [bot.RateLimitError.Platform].
@@ -171,3 +172,12 @@ func (e *TokenError) Error() string {
 
 // Unwrap returns [ErrNoToken].
 func (e *TokenError) Unwrap() error { return ErrNoToken }
+
+// wrapf wraps err with the context of format and args, naming the package
+// once: the context goes after the "flowdock: " prefix, and err's own prefix is
+// left out ("flowdock: <context>: GET /x: 404 Not Found", never "flowdock: <context>:
+// flowdock: GET …"). Errors of this package are built this way wherever they
+// wrap one of its own, such as a client call's.
+func wrapf(err error, format string, args ...any) error {
+	return errtext.Wrap("flowdock: "+fmt.Sprintf(format, args...), err, "flowdock: ")
+}

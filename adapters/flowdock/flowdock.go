@@ -112,10 +112,11 @@ type Adapter struct {
 
 // Interface guards.
 var (
-	_ bot.Adapter = (*Adapter)(nil)
-	_ bot.Editor  = (*Adapter)(nil)
-	_ bot.Deleter = (*Adapter)(nil)
-	_ bot.Tagger  = (*Adapter)(nil)
+	_ bot.LoggerSetter = (*Adapter)(nil)
+	_ bot.Adapter      = (*Adapter)(nil)
+	_ bot.Editor       = (*Adapter)(nil)
+	_ bot.Deleter      = (*Adapter)(nil)
+	_ bot.Tagger       = (*Adapter)(nil)
 )
 
 // New returns an Adapter; it fails without the personal API token.
@@ -128,12 +129,13 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 		return nil, err
 	}
 	cfg.Stream.setDefaults()
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return &Adapter{client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: logger.With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
+	return &Adapter{client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: c.logs.Logger().With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
 }
+
+// SetDefaultLogger makes l the logger of the adapter and of its client,
+// unless Config.Logger set one. bot.New calls it with the Bot's logger. It
+// is safe to call at any time, also while webhooks are served.
+func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
 // Name returns "flowdock".
 func (a *Adapter) Name() string { return Name }
@@ -187,7 +189,7 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 func (a *Adapter) whoami(ctx context.Context) (string, error) {
 	u, _, err := a.run.CurrentUser(ctx)
 	if err != nil {
-		return "", fmt.Errorf("flowdock: who am I: %w", err)
+		return "", wrapf(err, "who am I")
 	}
 	id := strconv.FormatInt(u.ID, 10)
 	a.mu.Lock()
@@ -240,7 +242,7 @@ func (a *Adapter) chat(ctx context.Context, conversation string) (Chat, error) {
 	}
 	f, _, err := a.client.FindFlow(ctx, conversation)
 	if err != nil {
-		return Chat{}, fmt.Errorf("flowdock: find flow %s: %w", conversation, err)
+		return Chat{}, wrapf(err, "find flow %s", conversation)
 	}
 	c = f.Chat()
 	a.mu.Lock()

@@ -225,7 +225,7 @@ func (c *Client) AllMessages(ctx context.Context, chat Chat, opts ListOptions) i
 					continue // a server that ignores since_id
 				}
 				if err := ctx.Err(); err != nil {
-					yield(Message{}, fmt.Errorf("flowdock: %s: %w", op, err))
+					yield(Message{}, wrapf(err, "%s", op))
 					return
 				}
 				if !yield(m, nil) {
@@ -315,7 +315,7 @@ func (c *Client) SearchMessages(ctx context.Context, chat Chat, opts ListOptions
 				seen[m.ID] = true
 				fresh++
 				if err := ctx.Err(); err != nil {
-					yield(Message{}, fmt.Errorf("flowdock: %s: %w", op, err))
+					yield(Message{}, wrapf(err, "%s", op))
 					return
 				}
 				if !yield(m, nil) {

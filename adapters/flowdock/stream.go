@@ -308,7 +308,7 @@ func (s *stream) backoff(failures int) time.Duration {
 func (s *stream) loadFlows(ctx context.Context) error {
 	flows, nicks, err := s.api.joinedFlows(ctx)
 	if err != nil {
-		return fmt.Errorf("flowdock: stream: load flows: %w", err)
+		return wrapf(err, "stream: load flows")
 	}
 	s.flows = flows
 	for _, f := range flows {
@@ -319,7 +319,7 @@ func (s *stream) loadFlows(ctx context.Context) error {
 		// first event of a quiet flow is backfilled too.
 		id, err := s.api.latestID(ctx, f)
 		if err != nil {
-			return fmt.Errorf("flowdock: stream: newest message of %s: %w", f, err)
+			return wrapf(err, "stream: newest message of %s", f)
 		}
 		s.windows[f] = newIDWindow(max(id, 0))
 	}
@@ -535,7 +535,7 @@ func (s *stream) publishInOrder(ctx context.Context, m *bot.Message) (idVerdict,
 		if ctx.Err() != nil {
 			return v, nil // stopping; the next connect replays it
 		}
-		return v, fmt.Errorf("flowdock: publish: %w", err)
+		return v, wrapf(err, "publish")
 	}
 	w.record(id, v)
 	if v == idOutlier {
@@ -607,7 +607,7 @@ func (s *stream) backfillConversation(ctx context.Context, conv string, w *idWin
 	for {
 		raws, err := s.api.since(ctx, conv, since, 100)
 		if err != nil {
-			return fmt.Errorf("flowdock: backfill %s: %w", conv, err)
+			return wrapf(err, "backfill %s", conv)
 		}
 		next := since
 		for _, raw := range raws {

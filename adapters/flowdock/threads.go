@@ -2,7 +2,6 @@ package flowdock
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -190,7 +189,7 @@ func (c *Client) AllThreads(ctx context.Context, org, flow string, opts ThreadLi
 				seen[t.ID] = true
 				fresh++
 				if err := ctx.Err(); err != nil {
-					yield(Thread{}, fmt.Errorf("flowdock: %s: %w", op, err))
+					yield(Thread{}, wrapf(err, "%s", op))
 					return
 				}
 				if !yield(t, nil) {

@@ -39,6 +39,12 @@
 //	FLOWDOCK_STREAM_URL       Flowdock: the streaming root (default: the real one)
 //	FLOWDOCK_FLOW_TOKEN       Flowdock: an integration's flow token (optional)
 //
+// A configuration error names the variable that points at its cause. A
+// platform is on as soon as its first variable is set, so variables left
+// from an earlier session turn it on too: such errors say which variable
+// did. [Run] prints a start-up summary on standard error whatever the log
+// level.
+//
 // Build the Bot with the hooks of [Platforms.Metrics] for per-platform
 // metrics and latency histograms at /metrics; without them Run exports
 // the Bot's totals.
@@ -61,6 +67,7 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/apiclient"
 	"github.com/parleybot/parley/metrics"
 )
 
@@ -85,11 +92,23 @@ type Platforms struct {
 	// checks for /readyz (a durable store's connection, for example).
 	Collectors []prometheus.Collector
 	Checks     []metrics.Check
+	// Out is where Run prints its start-up summary, whatever the log
+	// level. Default: os.Stderr.
+	Out io.Writer
+
+	// about describes each adapter Build made, by name, for the summary.
+	about map[string]string
 }
 
 // Run runs b until ctx is done, beside the HTTP servers its configuration
 // asks for (see [Serve] for the server and the package documentation for
 // the variables).
+//
+// Once the servers listen, Run prints a start-up summary to p.Out
+// (standard error by default), whatever the log level: the platforms it
+// serves and where each talks to, the addresses it listens on, and where
+// the state and queues are kept. A bot with no platform adapter (on the
+// console) gets none. The summary holds no token or secret.
 //
 // The public address PARLEY_ADDR (default 127.0.0.1:8080) is served when
 // there are webhook routes or when it is set: the webhooks under
@@ -112,7 +131,11 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 	if err != nil {
 		return err
 	}
+	summary := p.summary(b, getenv)
 	if p.Webhooks == nil && cfg.addr == "" && cfg.adminAddr == "" {
+		if summary != nil {
+			p.printSummary(summary)
+		}
 		return b.Run(ctx)
 	}
 	admin, err := p.adminHandler(b, logger)
@@ -123,7 +146,22 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 	if p.Webhooks != nil || cfg.addr != "" {
 		public = p.publicHandler(cfg, admin)
 	}
-	return serve(ctx, b, cfg, public, admin, logger)
+	adminRoutes := strings.Join(adminPaths, ", ")
+	serves := map[string]string{"PARLEY_ADDR": adminRoutes, "PARLEY_ADMIN_ADDR": adminRoutes}
+	if cfg.adminAddr != "" {
+		serves["PARLEY_ADDR"] = "webhooks"
+	}
+	if p.Webhooks != nil && cfg.adminAddr == "" {
+		serves["PARLEY_ADDR"] = "webhooks, " + adminRoutes
+	}
+	return serve(ctx, b, cfg, public, admin, logger, func(addrs map[string]string) {
+		for _, v := range []string{"PARLEY_ADDR", "PARLEY_ADMIN_ADDR"} {
+			if addr, ok := addrs[v]; ok {
+				summary = append(summary, listening(v, addr, serves[v]))
+			}
+		}
+		p.printSummary(summary)
+	})
 }
 
 // handler returns the mux Run serves for b on a single address.
@@ -230,6 +268,7 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 // VelaFlows webhook subscription (a network call bound to ctx).
 func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Platforms, error) {
 	var (
+		about    = map[string]string{}
 		adapters []bot.Adapter
 		mux      = http.NewServeMux()
 		routes   int
@@ -247,30 +286,40 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		}
 		sb, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{
 			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
-		}, RequestsPerMinute: perMinute})
+		}, RequestsPerMinute: perMinute, SecretSource: "SENDBEE_API_SECRET"})
 		if err != nil {
 			return nil, err
 		}
 		adapters = append(adapters, sb)
+		about[sendbee.Name] = fmt.Sprintf("API %s, webhooks at /webhooks/sendbee", cleanURL(sb.Client().BaseURL().String()))
 		mux.Handle("/webhooks/sendbee", sb)
 		routes++
 	}
 	if token, ws := getenv("VELAFLOWS_API_TOKEN"), getenv("VELAFLOWS_WORKSPACE_ID"); token != "" || ws != "" {
 		cfg := velaflows.ConfigFromEnv(getenv)
 		cfg.Logger = logger
-		vf, err := velaflows.New(velaflows.AdapterConfig{Config: cfg, WebhookSecret: getenv(velaflows.EnvWebhookSecret)})
+		source := velaflows.EnvWebhookSecret
+		if getenv(velaflows.EnvWebhookSecret) == "" {
+			source = "the webhook subscription registered for PARLEY_PUBLIC_URL"
+		}
+		vf, err := velaflows.New(velaflows.AdapterConfig{Config: cfg, WebhookSecret: getenv(velaflows.EnvWebhookSecret),
+			SecretSource: source})
 		if err != nil {
 			return nil, err
 		}
 		switch public := getenv("PARLEY_PUBLIC_URL"); {
 		case public != "":
 			if _, err := vf.EnsureWebhook(ctx, public); err != nil {
-				return nil, fmt.Errorf("PARLEY_PUBLIC_URL=%s: %w", public, err)
+				return nil, velaflowsError(ctx, getenv, vf, err)
 			}
 		case vf.WebhookSecret() == "":
 			return nil, fmt.Errorf("VelaFlows needs PARLEY_PUBLIC_URL (to register its webhook) or %s (the secret of one you registered)", velaflows.EnvWebhookSecret)
 		}
 		adapters = append(adapters, vf)
+		about[velaflows.Name] = fmt.Sprintf("API %s, webhooks at %s", cleanURL(vf.Client().BaseURL().String()), velaflows.WebhookPath)
+		if public := getenv("PARLEY_PUBLIC_URL"); public != "" {
+			about[velaflows.Name] += " (subscribed for " + cleanURL(public) + ")"
+		}
 		mux.Handle(velaflows.WebhookPath, vf)
 		routes++
 	}
@@ -288,12 +337,52 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			return nil, err
 		}
 		adapters = append(adapters, fd) // a streaming adapter: no webhook route
+		stream := cfg.Stream.URL
+		if stream == "" {
+			stream = flowdock.DefaultStreamURL
+		}
+		about[flowdock.Name] = fmt.Sprintf("API %s, stream %s, flows %s",
+			cleanURL(fd.Client().BaseURL().String()), cleanURL(stream), strings.Join(cfg.Flows, ","))
 	}
-	p := &Platforms{Adapters: adapters, Metrics: metrics.New()}
+	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about}
 	if routes > 0 {
 		p.Webhooks = mux
 	}
 	return p, nil
+}
+
+// velaflowsError returns err, the failure to register the VelaFlows
+// webhook subscription, with the variable that points at its cause in
+// front: VELAFLOWS_BASE_URL when the API did not answer (an emulator left
+// over from an earlier session), the credentials when the API refused
+// them, PARLEY_PUBLIC_URL when it refused the subscription's URL. It says
+// which variable turned VelaFlows on, as a platform's variables left in
+// the environment turn it on whatever else is set.
+func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflows.Adapter, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	on := fmt.Sprintf("VelaFlows is on because %s is set", velaflows.EnvToken)
+	base := vf.Client().BaseURL().String()
+	public := "PARLEY_PUBLIC_URL=" + getenv("PARLEY_PUBLIC_URL")
+	_, unanswered := errors.AsType[*apiclient.TransportError](err)
+	apiErr, answered := errors.AsType[*velaflows.APIError](err)
+	switch {
+	case unanswered:
+		where := velaflows.EnvBaseURL + "=" + getenv(velaflows.EnvBaseURL)
+		if getenv(velaflows.EnvBaseURL) == "" {
+			where = fmt.Sprintf("%s (unset, the real API %s)", velaflows.EnvBaseURL, base)
+		}
+		return fmt.Errorf("%s: no answer from the VelaFlows API (%s): %w", where, on, err)
+	case !answered: // refused before any request: the public URL
+		return fmt.Errorf("%s: %w", public, err)
+	case apiErr.Code == velaflows.CodeUnauthorized || apiErr.Code == velaflows.CodeForbidden:
+		return fmt.Errorf("%s, %s: refused by the VelaFlows API at %s (%s): %w",
+			velaflows.EnvToken, velaflows.EnvWorkspaceID, base, on, err)
+	case apiErr.Code == velaflows.CodeValidation:
+		return fmt.Errorf("%s: the VelaFlows API refused the webhook subscription: %w", public, err)
+	}
+	return fmt.Errorf("register the VelaFlows webhook subscription for %s at %s: %w", public, base, err)
 }
 
 // Logger returns a text logger to w at the level named by level

@@ -153,13 +153,14 @@ func limitInFlight(h http.Handler, n int) http.Handler {
 func Serve(ctx context.Context, b *bot.Bot, h http.Handler, addr string, logger *slog.Logger) error {
 	cfg := defaultServerConfig()
 	cfg.addr = addr
-	return serve(ctx, b, cfg, h, nil, logger)
+	return serve(ctx, b, cfg, h, nil, logger, nil)
 }
 
 // serve runs b beside a server for public on cfg.addr (default
 // DefaultAddr; none when public is nil) and one for admin on
-// cfg.adminAddr (none when it is empty).
-func serve(ctx context.Context, b *bot.Bot, cfg serverConfig, public, admin http.Handler, logger *slog.Logger) error {
+// cfg.adminAddr (none when it is empty). Once they listen, announce, if not
+// nil, gets the address of each, by the variable that sets it.
+func serve(ctx context.Context, b *bot.Bot, cfg serverConfig, public, admin http.Handler, logger *slog.Logger, announce func(addrs map[string]string)) error {
 	type server struct {
 		variable, addr string
 		h              http.Handler
@@ -193,6 +194,13 @@ func serve(ctx context.Context, b *bot.Bot, cfg serverConfig, public, admin http
 		s.served = make(chan error, 1)
 		go func() { s.served <- s.srv.Serve(s.ln) }()
 		logger.Info("serving HTTP", "variable", s.variable, "addr", s.ln.Addr().String())
+	}
+	if announce != nil {
+		addrs := make(map[string]string, len(servers))
+		for _, s := range servers {
+			addrs[s.variable] = s.ln.Addr().String()
+		}
+		announce(addrs)
 	}
 
 	errs := []error{b.Run(ctx)}

@@ -55,6 +55,7 @@ func runServer(t *testing.T, env map[string]string, admin, public string) {
 	logger := bottest.Logger(t)
 	p, err := fromenv.Build(t.Context(), getenv, logger)
 	require.NoError(t, err)
+	p.Out = io.Discard
 	b, err := bot.New(bot.WithAdapters(p.Adapters...), bot.WithLogger(logger), bot.WithHooks(p.Metrics.Hooks()))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

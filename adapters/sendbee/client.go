@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Defaults of [Config].
@@ -56,7 +57,8 @@ type Config struct {
 	// headers never reach another host. A client given here is used as is.
 	HTTPClient *http.Client
 	// Logger receives API warnings (at Warn) and, with Debug, one record
-	// per request (at Debug). Default: slog.Default().
+	// per request (at Debug). Default: the Bot's logger for a bot
+	// adapter's client (see bot.LoggerSetter), else slog.Default().
 	Logger *slog.Logger
 	// Debug logs each request at Debug level once its response (or error)
 	// is in: method, path without the query values, status, duration and
@@ -85,6 +87,7 @@ type Client struct {
 	base      *url.URL
 	http      *http.Client
 	logger    *slog.Logger
+	logs      *logs.Slot // where logger writes; shared with the adapter
 	debug     bool
 	userAgent string
 	now       func() time.Time
@@ -133,10 +136,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = apiclient.HTTPClient(DefaultTimeout)
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
+	slot := logs.New(cfg.Logger)
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = apiclient.UserAgent("sendbee")
@@ -146,7 +146,8 @@ func NewClient(cfg Config) (*Client, error) {
 		apiSecret: cfg.APISecret,
 		base:      base,
 		http:      hc,
-		logger:    logger,
+		logger:    slot.Logger(),
+		logs:      slot,
 		debug:     cfg.Debug,
 		userAgent: ua,
 		now:       time.Now,

@@ -96,7 +96,7 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 			// The outbox paced the first request; the others take their
 			// turn in the rate limit too.
 			if err := a.pace(ctx); err != nil {
-				return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: %w", err)
+				return bot.SendResult{}, false, wrapf(err, "delivered")
 			}
 		}
 		p, _, err := a.client.ConversationMessages(ctx, MessagesOptions{ConversationID: m.Conversation, Page: page})
@@ -104,7 +104,7 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 			return bot.SendResult{}, false, nil // the list is shorter than it was a moment ago: its end
 		}
 		if err != nil {
-			return bot.SendResult{}, false, fmt.Errorf("sendbee: delivered: %w", err)
+			return bot.SendResult{}, false, wrapf(err, "delivered")
 		}
 		if res, ok := found(p); ok {
 			return res, true, nil

@@ -120,7 +120,7 @@ func all[T any](ctx context.Context, start int, fetch func(ctx context.Context, 
 			}
 			for _, item := range p.Items {
 				if err := ctx.Err(); err != nil {
-					yield(zero, fmt.Errorf("sendbee: iterate: %w", err))
+					yield(zero, wrapf(err, "iterate"))
 					return
 				}
 				if !yield(item, nil) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Name is the adapter's name and the Platform of its messages.
@@ -38,6 +39,12 @@ type AdapterConfig struct {
 	// WebhookSecret verifies the X-Authorization token of webhook requests.
 	// Default: APISecret, as Sendbee signs webhooks with the API secret.
 	WebhookSecret string
+	// SecretSource names the setting WebhookSecret comes from, such as
+	// "SENDBEE_API_SECRET", in the warning logged when webhooks are signed
+	// with another secret (stale credentials). Default:
+	// "AdapterConfig.WebhookSecret", or "Config.APISecret" when
+	// WebhookSecret is empty.
+	SecretSource string
 	// TokenWindow is how old a webhook token may be. Default: 15 minutes.
 	TokenWindow time.Duration
 	// MaxBodyBytes caps a webhook body; larger requests get 413.
@@ -84,6 +91,8 @@ type Adapter struct {
 	logger *slog.Logger
 	pub    atomic.Pointer[bot.Publisher]
 	pacer  atomic.Pointer[bot.Pacer]
+	// rejects limits the warnings about rejected webhooks.
+	rejects logs.Every
 
 	mu        sync.Mutex
 	phones    map[string]contactPhone // by conversation ID
@@ -108,6 +117,7 @@ const phoneRecheck = time.Minute
 
 // Interface guards.
 var (
+	_ bot.LoggerSetter    = (*Adapter)(nil)
 	_ bot.Adapter         = (*Adapter)(nil)
 	_ bot.OwnerController = (*Adapter)(nil)
 	_ bot.Limiter         = (*Adapter)(nil)
@@ -129,6 +139,12 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.SecretSource == "" {
+		cfg.SecretSource = "AdapterConfig.WebhookSecret"
+		if cfg.WebhookSecret == "" {
+			cfg.SecretSource = "Config.APISecret"
+		}
+	}
 	if cfg.WebhookSecret == "" {
 		cfg.WebhookSecret = cfg.APISecret
 	}
@@ -147,18 +163,20 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if cfg.RequestsPerMinute <= 0 {
 		cfg.RequestsPerMinute = DefaultRateLimit
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
 	return &Adapter{
+		rejects:   logs.Every{Interval: rejectLogInterval},
 		client:    c,
 		cfg:       cfg,
-		logger:    logger.With("adapter", Name),
+		logger:    c.logs.Logger().With("adapter", Name),
 		phones:    make(map[string]contactPhone),
 		maxPhones: maxPhones,
 	}, nil
 }
+
+// SetDefaultLogger makes l the logger of the adapter and of its client,
+// unless Config.Logger set one. bot.New calls it with the Bot's logger. It
+// is safe to call at any time, also while webhooks are served.
+func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
 // Name returns "sendbee".
 func (a *Adapter) Name() string { return Name }
@@ -259,11 +277,11 @@ func (a *Adapter) phone(ctx context.Context, conversation string) (string, error
 		return p.phone, nil
 	}
 	if err := a.pace(ctx); err != nil {
-		return "", fmt.Errorf("sendbee: look up the conversation's contact: %w", err)
+		return "", wrapf(err, "look up the conversation's contact")
 	}
 	conv, _, err := a.client.Conversation(ctx, conversation)
 	if err != nil {
-		return "", fmt.Errorf("sendbee: look up the conversation's contact: %w", err)
+		return "", wrapf(err, "look up the conversation's contact")
 	}
 	if conv.Contact.Phone == "" {
 		return "", fmt.Errorf("sendbee: conversation %s has no contact phone", conversation)

@@ -36,7 +36,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		token = r.Header.Get("X-Auth-Token")
 	}
 	if err := CheckToken(a.cfg.WebhookSecret, token, time.Now(), a.cfg.TokenWindow); err != nil {
-		a.logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook rejected", slog.Any("error", err))
+		a.rejected(r.Context(), err)
 		http.Error(w, "invalid or missing X-Authorization token", http.StatusUnauthorized)
 		return
 	}
@@ -73,6 +73,31 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// rejectLogInterval is how often, at most, a rejected webhook is logged:
+// one warning says what to check, and a flood (forged webhooks, or every
+// webhook while the secret is stale) does not flood the log.
+const rejectLogInterval = time.Minute
+
+// rejected logs a webhook refused for its token err at Warn, at most once
+// per rejectLogInterval, with the number of rejections held back since.
+// A token signed with another secret names the setting to check.
+func (a *Adapter) rejected(ctx context.Context, err error) {
+	ok, held := a.rejects.Allow(time.Now())
+	if !ok {
+		return
+	}
+	msg := "webhook rejected"
+	if errors.Is(err, ErrTokenInvalid) {
+		msg = "webhook rejected: its token is not signed with the webhook secret; check " + a.cfg.SecretSource +
+			" (stale credentials?)"
+	}
+	attrs := []slog.Attr{slog.Any("error", err)}
+	if held > 0 {
+		attrs = append(attrs, slog.Int("rejected_since_last", held))
+	}
+	a.logger.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 }
 
 func (a *Adapter) unavailable(w http.ResponseWriter) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Defaults of [Config].
@@ -71,7 +72,8 @@ type Config struct {
 	// headers never reach another host. A client given here is used as is.
 	HTTPClient *http.Client
 	// Logger receives, with Debug, one record per request attempt and one
-	// per retry wait (at Debug level). Default: slog.Default().
+	// per retry wait (at Debug level). Default: the Bot's logger for a bot
+	// adapter's client (see bot.LoggerSetter), else slog.Default().
 	Logger *slog.Logger
 	// Debug logs each request attempt at Debug level once its answer (or
 	// error) is in: method, path, the names (never the values) of the
@@ -125,6 +127,7 @@ type Client struct {
 	base        *url.URL
 	http        *http.Client
 	logger      *slog.Logger
+	logs        *logs.Slot // where logger writes; shared with the adapter
 	debug       bool
 	userAgent   string
 	retry       *RetryPolicy // normalised copy; nil means no retries
@@ -210,10 +213,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = apiclient.HTTPClient(DefaultTimeout)
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
+	slot := logs.New(cfg.Logger)
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = apiclient.UserAgent("velaflows")
@@ -223,7 +223,8 @@ func NewClient(cfg Config) (*Client, error) {
 		workspaceID: workspace,
 		base:        base,
 		http:        hc,
-		logger:      logger,
+		logger:      slot.Logger(),
+		logs:        slot,
 		debug:       cfg.Debug,
 		userAgent:   ua,
 		retry:       retry,

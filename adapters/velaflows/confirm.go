@@ -66,7 +66,7 @@ func (a *Adapter) Delivered(ctx context.Context, m *bot.Message, since time.Time
 	for opts.Page = 1; opts.Page <= confirmPages; opts.Page++ {
 		p, _, err := a.client.ConversationMessages(ctx, m.Conversation, opts)
 		if err != nil {
-			return bot.SendResult{}, false, fmt.Errorf("velaflows: delivered: %w", err)
+			return bot.SendResult{}, false, wrapf(err, "delivered")
 		}
 		older := false
 		for _, msg := range p.Items {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/errtext"
 )
 
 // platformName is the platform name put in [bot.RateLimitError.Platform].
@@ -247,4 +248,13 @@ func (e *ValidationError) Error() string {
 
 func invalid(op, field, problem string) error {
 	return &ValidationError{Op: op, Field: field, Problem: problem}
+}
+
+// wrapf wraps err with the context of format and args, naming the package
+// once: the context goes after the "velaflows: " prefix, and err's own prefix is
+// left out ("velaflows: <context>: GET /x: 404 Not Found", never "velaflows: <context>:
+// velaflows: GET …"). Errors of this package are built this way wherever they
+// wrap one of its own, such as a client call's.
+func wrapf(err error, format string, args ...any) error {
+	return errtext.Wrap("velaflows: "+fmt.Sprintf(format, args...), err, "velaflows: ")
 }

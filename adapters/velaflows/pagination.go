@@ -141,7 +141,7 @@ func getPage[T any](ctx context.Context, c *Client, apiPath string, query url.Va
 	}
 	var d listData[T]
 	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, resp, fmt.Errorf("velaflows: GET %s: decode data: %w", apiPath, err)
+		return nil, resp, wrapf(err, "GET %s: decode data", apiPath)
 	}
 	p := &Page[T]{Items: d.Items}
 	if p.Items == nil {
@@ -222,7 +222,7 @@ func paginate[T any](ctx context.Context, start int, fetch func(ctx context.Cont
 		var zero T
 		for page := start; ; page++ {
 			if err := ctx.Err(); err != nil {
-				yield(zero, fmt.Errorf("velaflows: iterate: %w", err))
+				yield(zero, wrapf(err, "iterate"))
 				return
 			}
 			p, err := fetch(ctx, page)
@@ -232,7 +232,7 @@ func paginate[T any](ctx context.Context, start int, fetch func(ctx context.Cont
 			}
 			for _, item := range p.Items {
 				if err := ctx.Err(); err != nil {
-					yield(zero, fmt.Errorf("velaflows: iterate: %w", err))
+					yield(zero, wrapf(err, "iterate"))
 					return
 				}
 				if !yield(item, nil) {

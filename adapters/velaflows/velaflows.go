@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Name is the adapter's name and the Platform of its messages.
@@ -53,6 +54,12 @@ type AdapterConfig struct {
 	// be left empty when EnsureWebhook registers the subscription, which
 	// then generates one.
 	WebhookSecret string
+	// SecretSource names the setting WebhookSecret comes from, such as
+	// "VELAFLOWS_WEBHOOK_SECRET", in the warning logged when deliveries are
+	// signed with another secret (a stale secret, or a subscription
+	// registered again elsewhere). Default: "AdapterConfig.WebhookSecret",
+	// or "the secret EnsureWebhook registered" when WebhookSecret is empty.
+	SecretSource string
 	// MaxBodyBytes caps a delivery body; larger ones get 413.
 	// Default: DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
@@ -95,13 +102,16 @@ type Adapter struct {
 	secret atomic.Pointer[string]
 	mu     sync.Mutex // serializes EnsureWebhook
 	now    func() time.Time
+	// rejects limits the warnings about rejected deliveries.
+	rejects logs.Every
 }
 
 // Interface guards.
 var (
-	_ bot.Adapter  = (*Adapter)(nil)
-	_ bot.Limiter  = (*Adapter)(nil)
-	_ http.Handler = (*Adapter)(nil)
+	_ bot.LoggerSetter = (*Adapter)(nil)
+	_ bot.Adapter      = (*Adapter)(nil)
+	_ bot.Limiter      = (*Adapter)(nil)
+	_ http.Handler     = (*Adapter)(nil)
 )
 
 // New returns an Adapter. It fails when a credential is missing, naming the
@@ -129,15 +139,23 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if cfg.WritesPer15Min <= 0 {
 		cfg.WritesPer15Min = WriteRateLimit
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
+	if cfg.SecretSource == "" {
+		cfg.SecretSource = "AdapterConfig.WebhookSecret"
+		if cfg.WebhookSecret == "" {
+			cfg.SecretSource = "the secret EnsureWebhook registered"
+		}
 	}
-	a := &Adapter{client: c, cfg: cfg, logger: logger.With("adapter", Name), now: time.Now}
+	a := &Adapter{client: c, cfg: cfg, logger: c.logs.Logger().With("adapter", Name), now: time.Now,
+		rejects: logs.Every{Interval: rejectLogInterval}}
 	secret := cfg.WebhookSecret
 	a.secret.Store(&secret)
 	return a, nil
 }
+
+// SetDefaultLogger makes l the logger of the adapter and of its client,
+// unless Config.Logger set one. bot.New calls it with the Bot's logger. It
+// is safe to call at any time, also while webhooks are served.
+func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
 // Name returns "velaflows".
 func (a *Adapter) Name() string { return Name }
@@ -224,7 +242,7 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 	var existing *WebhookSubscription
 	for sub, err := range a.client.AllWebhookSubscriptions(ctx, ListOptions{}) {
 		if err != nil {
-			return nil, fmt.Errorf("velaflows: list webhook subscriptions: %w", err)
+			return nil, wrapf(err, "list webhook subscriptions")
 		}
 		if sub.URL == target {
 			existing = &sub
@@ -245,7 +263,7 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 		sub, _, err = a.client.UpdateWebhookSubscription(ctx, existing.ID, upd)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("velaflows: register webhook %s: %w", target, err)
+		return nil, wrapf(err, "register webhook %s", target)
 	}
 	a.secret.Store(&secret)
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "webhook subscription ready",

@@ -83,7 +83,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sig := r.Header.Get("X-Webhook-Signature")
 	if !wellFormedSignature(sig) {
 		w.Header().Set("Connection", "close") // the body is not read
-		a.badSignature(w, r)
+		a.badSignature(w, r, false)
 		return
 	}
 	if r.ContentLength > a.cfg.MaxBodyBytes {
@@ -101,7 +101,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ValidSignature(a.WebhookSecret(), body, sig) {
-		a.badSignature(w, r)
+		a.badSignature(w, r, true)
 		return
 	}
 	m, at, err := deliveryToMessage(body)
@@ -159,11 +159,28 @@ func wellFormedSignature(header string) bool {
 	return true
 }
 
+// rejectLogInterval is how often, at most, a rejected delivery is logged:
+// one warning says what to check, and a flood (forged deliveries, or every
+// delivery while the secret is stale) does not flood the log.
+const rejectLogInterval = time.Minute
+
 // badSignature answers a delivery whose signature is missing or wrong as
-// the VelaFlows docs do.
-func (a *Adapter) badSignature(w http.ResponseWriter, r *http.Request) {
-	a.logger.LogAttrs(r.Context(), slog.LevelWarn, "delivery rejected: bad or missing signature",
-		slog.String("delivery", r.Header.Get("X-Webhook-Delivery-Id")))
+// the VelaFlows docs do. It logs at Warn, at most once per
+// rejectLogInterval, with the number of rejections held back since; a
+// well-formed signature made with another secret (mismatch) names the
+// setting to check.
+func (a *Adapter) badSignature(w http.ResponseWriter, r *http.Request, mismatch bool) {
+	if ok, held := a.rejects.Allow(time.Now()); ok {
+		msg := "delivery rejected: bad or missing signature"
+		if mismatch {
+			msg = "delivery rejected: signed with another secret; check " + a.cfg.SecretSource + " (stale secret?)"
+		}
+		attrs := []slog.Attr{slog.String("delivery", r.Header.Get("X-Webhook-Delivery-Id"))}
+		if held > 0 {
+			attrs = append(attrs, slog.Int("rejected_since_last", held))
+		}
+		a.logger.LogAttrs(r.Context(), slog.LevelWarn, msg, attrs...)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
 	_, _ = io.WriteString(w, `{"error":"Invalid signature"}`)
