@@ -80,6 +80,7 @@ func runRules(ctx context.Context, path string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	platforms.Out = stderr // the start-up summary
 	adapters := platforms.Adapters
 	if len(adapters) == 0 {
 		c, err := console.New(console.Config{In: stdin, Out: stdout, Logger: logger})

@@ -56,6 +56,7 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
+	platforms.Out = stderr // the start-up summary
 	adapters := platforms.Adapters
 	if len(adapters) == 0 { // nothing configured: chat on the terminal
 		c, err := console.New(console.Config{In: stdin, Out: stdout, Logger: logger})
