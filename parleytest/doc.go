@@ -34,8 +34,9 @@
 //
 // The emulators keep their own limits, the platforms' by default, and
 // answer 429 beyond them as the platform would; a test that makes more
-// requests than that (61 in a minute on Sendbee, 100 writes on VelaFlows)
-// raises the emulator's limit with its options (sendbeetest.WithRateLimit,
+// requests than that (over 60 a minute on Sendbee; over 100 writes in 15
+// minutes on VelaFlows, the webhook registration included) raises the
+// emulator's limit with its options (sendbeetest.WithRateLimit,
 // velaflowstest.WithRateLimits).
 //
 // # Lifetime
