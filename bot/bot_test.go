@@ -88,9 +88,13 @@ func TestBot_Echo(t *testing.T) {
 }
 
 // One conversation is handled strictly in arrival order while a thousand
-// conversations run in parallel.
+// conversations run in parallel (a hundred with -short: 10,000 messages
+// rather than 100,000).
 func TestBot_OrderPerConversation(t *testing.T) {
-	const convs, perConv = 1000, 100
+	convs, perConv := 1000, 100
+	if testing.Short() {
+		convs = 100
+	}
 	b, fa := newBot(t, bot.WithWorkers(16), bot.WithQueueSize(64))
 	var (
 		mu   sync.Mutex
@@ -139,7 +143,7 @@ func TestBot_OrderPerConversation(t *testing.T) {
 			}
 		}
 	}
-	require.Eventually(t, func() bool { return b.Stats().Handled == convs*perConv }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return b.Stats().Handled == int64(convs*perConv) }, 5*time.Second, time.Millisecond)
 }
 
 // A slow conversation does not stall the others.

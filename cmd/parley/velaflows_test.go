@@ -37,6 +37,9 @@ func velaflowsEnv(emu *velaflowstest.Server) func(string) string {
 // front of it ends the window when it passes that 429 on, which is what
 // the second the export then waits does to a real window.
 func TestExportLeads_complete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long soak test: four one-second rate-limit waits; run without -short")
+	}
 	now := time.Now()
 	emu := velaflowstest.NewServer(t, velaflowstest.WithRateLimits(25, 10, 10, time.Second),
 		velaflowstest.WithClock(func() time.Time { return now }))

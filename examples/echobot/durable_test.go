@@ -26,6 +26,9 @@ import (
 // which never asked: the next run prints only the answers to its own
 // lines, and leaves nothing behind.
 func TestEchobot_durableConsole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long crash test: builds the bot and runs it as a process; run without -short")
+	}
 	bin := testbin.Build(t, "github.com/parleybot/parley/examples/echobot")
 	dir := t.TempDir()
 
@@ -62,6 +65,9 @@ func TestEchobot_durableConsole(t *testing.T) {
 // directory and the process that holds it, and changes nothing; the first
 // goes on answering. Once the first has exited, the directory is free.
 func TestEchobot_dataDirInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long test: builds the bot and runs it as a process; run without -short")
+	}
 	bin := testbin.Build(t, "github.com/parleybot/parley/examples/echobot")
 	dir := t.TempDir()
 

@@ -49,6 +49,9 @@ func TestSupportBot(t *testing.T) {
 	go func() {
 		done <- run(ctx, env(
 			"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_BASE_URL", sb.URL(), "PARLEY_ADDR", addr,
+			// The emulator has no rate limit here; at Sendbee's 60 a minute
+			// each reply after the first would wait a second.
+			"SENDBEE_RATE_LIMIT", "6000000",
 			"FLOWDOCK_API_TOKEN", fd.Token(), "FLOWDOCK_API_URL", fd.URL(), "FLOWDOCK_STREAM_URL", fd.StreamURL(),
 			"FLOWDOCK_FLOWS", "acme/main", "SUPPORTBOT_HOURS", "Mon-Sun 00:00-24:00"), ".")
 	}()
