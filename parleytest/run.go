@@ -1,8 +1,6 @@
 package parleytest
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -23,19 +21,15 @@ import (
 // stop, and the cleanup bottest.Run registers, stop b and wait for Run to
 // return; see bottest.Run. Run fails the test, with b's error, if the
 // adapters do not receive within ten seconds.
-//
-// A webhook adapter's readiness is read from its own ServeHTTP, without the
-// network: a request without a signature is answered 401 once the adapter
-// runs, and the adapter logs it as rejected.
 func Run(t testing.TB, b *bot.Bot) (stop func() error) {
 	t.Helper()
 	stop = bottest.Run(t, b)
 	var waits []func() bool
 	if a, ok := b.Adapter(sendbee.Name).(*sendbee.Adapter); ok {
-		waits = append(waits, func() bool { return serving(a, SendbeeWebhookPath) })
+		waits = append(waits, func() bool { return a.Receiving() })
 	}
 	if a, ok := b.Adapter(velaflows.Name).(*velaflows.Adapter); ok {
-		waits = append(waits, func() bool { return serving(a, velaflows.WebhookPath) })
+		waits = append(waits, func() bool { return a.Receiving() })
 	}
 	if a, ok := b.Adapter(flowdock.Name).(*flowdock.Adapter); ok {
 		waits = append(waits, func() bool { return a.Health().Connected })
@@ -52,12 +46,4 @@ func Run(t testing.TB, b *bot.Bot) (stop func() error) {
 		}
 	}
 	return stop
-}
-
-// serving reports whether a webhook adapter's Run is running: it answers
-// an unsigned POST with 503 before and after.
-func serving(h http.Handler, path string) bool {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, http.NoBody))
-	return rec.Code != http.StatusServiceUnavailable
 }

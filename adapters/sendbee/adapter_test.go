@@ -223,9 +223,13 @@ func TestAdapter_503UntilRunning(t *testing.T) {
 		}
 		return false
 	}, 5*time.Second, time.Millisecond)
-	bottest.Run(t, s.b)
+	assert.False(t, s.sb.Receiving(), "Receiving before Run")
+	stop := bottest.Run(t, s.b)
+	require.Eventually(t, s.sb.Receiving, 5*time.Second, time.Millisecond)
 	sent := s.emu.WaitSent(t, 1)
 	assert.Equal(t, "echo: early bird", sent[0].Text)
+	require.NoError(t, stop())
+	assert.False(t, s.sb.Receiving(), "Receiving after Run returned")
 }
 
 func TestAdapter_ServeHTTP(t *testing.T) {

@@ -190,6 +190,11 @@ func (a *Adapter) Limits() bot.Limits {
 	return bot.Limits{Requests: a.cfg.RequestsPerMinute, Per: time.Minute, Burst: 1}
 }
 
+// Receiving reports whether Run is running, so that ServeHTTP hands
+// webhooks to the Bot. Before Run and after it returns, ServeHTTP answers
+// 503 with Retry-After, and the platform delivers again later.
+func (a *Adapter) Receiving() bool { return a.pub.Load() != nil }
+
 // Run makes the webhook handler publish to p until ctx is done, then
 // returns nil. When p is a bot.Pacer, the adapter's own lookups are paced
 // with it, also after Run returns (the Bot delivers its queued messages

@@ -173,9 +173,13 @@ func TestAdapter_503UntilRunning(t *testing.T) {
 		}
 		return false
 	}, 5*time.Second, time.Millisecond)
-	bottest.Run(t, s.b)
+	assert.False(t, s.vf.Receiving(), "Receiving before Run")
+	stop := bottest.Run(t, s.b)
+	require.Eventually(t, s.vf.Receiving, 5*time.Second, time.Millisecond)
 	sent := s.emu.WaitSent(t, 1)
 	assert.Equal(t, "echo: early", sent[0].Content)
+	require.NoError(t, stop())
+	assert.False(t, s.vf.Receiving(), "Receiving after Run returned")
 }
 
 // EnsureWebhook registers once and reuses the subscription for the same

@@ -181,6 +181,11 @@ func (a *Adapter) Limits() bot.Limits {
 	return bot.Limits{Requests: max(1, a.cfg.WritesPer15Min-burst), Per: RateLimitWindow, Burst: burst, RedeliveryWindow: 24 * time.Hour}
 }
 
+// Receiving reports whether Run is running, so that ServeHTTP hands
+// webhooks to the Bot. Before Run and after it returns, ServeHTTP answers
+// 503 with Retry-After, and the platform delivers again later.
+func (a *Adapter) Receiving() bool { return a.pub.Load() != nil }
+
 // Run makes the webhook handler publish to p until ctx is done, then
 // returns nil.
 func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
