@@ -38,7 +38,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		Example:     rootExample,
 		Version:     version(debug.ReadBuildInfo()),
 		Args:        commandArgs("command"),
-		RunE:        func(*cobra.Command, []string) error { return nil }, // commandArgs refuses every call
+		RunE:        groupRun,
 		Annotations: map[string]string{group: "true"},
 		// Errors and usage are printed by main, one line each.
 		SilenceErrors:     true,
@@ -73,10 +73,14 @@ func newRootCmd(s *streams) *cobra.Command {
 // group marks a command whose only use is to hold subcommands.
 const group = "parley/group"
 
+// groupRun is the RunE of a [group]: given no subcommand, it prints its
+// help on standard output, as gh and kubectl do (commandArgs refuses any
+// other word).
+func groupRun(c *cobra.Command, _ []string) error { return c.Help() }
+
 // commandArgs returns the Args of a command that holds subcommands, noun
 // naming what they are ("command", "platform"): it refuses every word that
-// did not resolve to a subcommand, with suggestions of what was meant. A
-// command that holds only subcommands ([group]) also refuses no word at all.
+// did not resolve to a subcommand, with suggestions of what was meant.
 func commandArgs(noun string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		var known []string
@@ -86,10 +90,7 @@ func commandArgs(noun string) cobra.PositionalArgs {
 			}
 		}
 		if len(args) == 0 {
-			if c.Annotations[group] == "" {
-				return nil
-			}
-			return usageErrorf(c, "no %s given (known: %s)", noun, strings.Join(known, ", "))
+			return nil // a group prints its help, as it does for -h
 		}
 		where := ""
 		if c.HasParent() {

@@ -83,6 +83,20 @@ func TestHelp_everyCommand(t *testing.T) {
 	}
 }
 
+// A command that only holds subcommands, given none, prints its help on
+// standard output, as gh and kubectl do.
+func TestHelp_bareGroup(t *testing.T) {
+	for _, args := range [][]string{nil, {"rules"}, {"velaflows"}} {
+		t.Run(strings.Join(append([]string{"parley"}, args...), " "), func(t *testing.T) {
+			c := lookupCommand(t, strings.Join(args, " "))
+			stdout, stderr, code := parley(t, args...)
+			assert.Equal(t, 0, code)
+			assert.Empty(t, stderr)
+			assert.True(t, strings.HasPrefix(stdout, c.Long+"\n\nUsage:\n"), "the help of %q:\n%s", c.CommandPath(), stdout)
+		})
+	}
+}
+
 func TestHelp_content(t *testing.T) {
 	stdout, _, _ := parley(t, "rules", "explain", "-h")
 	assert.Contains(t, stdout, "Usage:\n  parley rules explain FILE (--text TEXT [flags] | --json MESSAGE)\n")
@@ -113,15 +127,12 @@ func TestUsageErrors(t *testing.T) {
 		msg  string
 		help string // the command of the hint
 	}{
-		{nil, `no command given (known: completion, rules, run, sim, velaflows, version)`, "parley"},
 		{[]string{"fly"}, `unknown command "fly" (known: completion, rules, run, sim, velaflows, version)`, "parley"},
 		{[]string{"rulse", "check", rules}, `unknown command "rulse"; did you mean "rules"?`, "parley"},
 		{[]string{"r"}, `unknown command "r"; did you mean "rules" or "run"?`, "parley"},
-		{[]string{"rules"}, `no command given (known: check, explain)`, "parley rules"},
 		{[]string{"rules", "lint", rules}, `unknown command "lint" for "parley rules" (known: check, explain)`, "parley rules"},
 		{[]string{"rules", "chek", rules}, `unknown command "chek" for "parley rules"; did you mean "check"?`, "parley rules"},
 		{[]string{"sim", "myspace"}, `unknown platform "myspace" for "parley sim" (known: flowdock, sendbee, velaflows)`, "parley sim"},
-		{[]string{"velaflows"}, `no command given (known: export-leads)`, "parley velaflows"},
 		{[]string{"velaflows", "import-leads"}, `unknown command "import-leads" for "parley velaflows"; did you mean "export-leads"?`, "parley velaflows"},
 		{[]string{"help", "fly"}, `unknown command "fly" (known: completion, rules, run, sim, velaflows, version)`, "parley"},
 		{[]string{"help", "rules", "lint"}, `unknown command "lint" for "parley rules" (known: check, explain)`, "parley rules"},

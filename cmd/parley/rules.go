@@ -139,7 +139,7 @@ func newRulesCmd(s *streams) *cobra.Command {
 		Example:     "  parley rules check rules.yaml\n  parley rules explain rules.yaml --text \"I want a refund\"",
 		Annotations: map[string]string{group: "true"},
 		Args:        commandArgs("command"),
-		RunE:        func(*cobra.Command, []string) error { return nil }, // commandArgs refuses every call
+		RunE:        groupRun,
 	}
 	check := &cobra.Command{
 		Use:   "check FILE",

@@ -45,7 +45,7 @@ func newVelaflowsCmd(s *streams) *cobra.Command {
 		Example:     "  parley velaflows export-leads -o leads.csv",
 		Annotations: map[string]string{group: "true"},
 		Args:        commandArgs("command"),
-		RunE:        func(*cobra.Command, []string) error { return nil }, // commandArgs refuses every call
+		RunE:        groupRun,
 	}
 	var out string
 	export := &cobra.Command{
