@@ -410,6 +410,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		return ErrClosed
 	}
 	defer b.state.Store(2)
+	// Everything Run starts reaches the Bot's logger through its context
+	// (LoggerOf): one value, not one per message.
+	ctx = context.WithValue(ctx, loggerKey{}, b.cfg.logger)
 
 	// hard is the context of handlers and deliveries: it survives ctx's
 	// cancellation and is cancelled only when the shutdown deadline passes.

@@ -91,10 +91,12 @@
 // router, workers, outbox and scheduler log to it, and New hands it to
 // every adapter, store and broker that implements [LoggerSetter] and was
 // not configured with a logger of its own (an explicit Config.Logger
-// wins). Without WithLogger, the Bot logs warnings and errors only, through
-// slog.Default()'s handler (standard error by default), so that a bot on
-// the terminal shows its chat, not its lifecycle; set a logger at Info or
-// Debug to see that. Records never carry message text or payloads.
+// wins). Handlers, middleware and scheduled jobs reach it through their
+// context with [LoggerOf]. Without WithLogger, the Bot logs warnings and
+// errors only, through slog.Default()'s handler (standard error by
+// default), so that a bot on the terminal shows its chat, not its
+// lifecycle; set a logger at Info or Debug to see that. Records never
+// carry message text or payloads.
 //
 // # Errors
 //

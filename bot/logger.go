@@ -20,6 +20,21 @@ type LoggerSetter interface {
 	SetDefaultLogger(l *slog.Logger)
 }
 
+// LoggerOf returns the logger of the Bot whose Run ctx derives from: the
+// logger given with [WithLogger] (or the Bot's quiet default, see
+// [WithLogger]), without the component attribute of [Bot.Logger]. Handlers,
+// middleware and scheduled jobs log through it, and so follow the Bot's
+// logging configuration. Outside a Bot (a Router or a handler driven
+// directly) it returns slog.Default().
+func LoggerOf(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+type loggerKey struct{}
+
 // quietLogger returns the Bot's default logger: slog.Default()'s handler,
 // at Warn and above, so that a bot on a terminal (the console adapter)
 // does not mix its lifecycle records into the chat.

@@ -120,9 +120,10 @@ func WithAdapters(a ...Adapter) Option {
 }
 
 // WithLogger sets the logger of the Bot and of everything it runs: its
-// router, workers, outbox and scheduler, and each adapter, store and broker
+// router, workers, outbox and scheduler, each adapter, store and broker
 // that implements [LoggerSetter] and was not configured with a logger of
-// its own (an adapter's Config.Logger wins). Default: slog.Default()'s
+// its own (an adapter's Config.Logger wins), and the handlers, middleware
+// and jobs that log through [LoggerOf]. Default: slog.Default()'s
 // handler at Warn and above — warnings and errors only, on standard error
 // unless the program changed slog's or log's default — so that a bot on a
 // terminal keeps its chat free of lifecycle records. Pass

@@ -4,7 +4,8 @@
 // # Middleware
 //
 //   - [Logger] writes one Debug line per handled message, with its routing
-//     identity, the duration and the error, never the text.
+//     identity, the duration and the error, never the text, by default to
+//     the Bot's logger ([bot.LoggerOf]).
 //   - [Timeout] gives a handler a deadline shorter than the Bot's handler
 //     timeout.
 //   - [IgnoreBots] drops messages written by bots, including this one

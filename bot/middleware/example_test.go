@@ -102,7 +102,8 @@ func ExampleIgnoreBotsWithOpts() {
 }
 
 // ExampleRateLimit lets a conversation receive two replies a minute. The
-// third is dropped, and reported at Warn on slog.Default().
+// third is dropped, and reported at Warn on the Bot's logger: here, outside
+// a Bot, on slog.Default().
 func ExampleRateLimit() {
 	old := slog.Default()
 	slog.SetDefault(stdoutLogger())

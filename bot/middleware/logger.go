@@ -22,14 +22,16 @@ import (
 // for Debug (checked per message with the handler's context), Logger calls
 // next directly and does no other work.
 //
-// A nil l means slog.Default(), looked up on each message. The middleware
-// is safe for concurrent use.
+// A nil l means the logger of the Bot handling the message
+// ([bot.LoggerOf]: the one given with bot.WithLogger), or slog.Default()
+// outside a Bot, looked up on each message. The middleware is safe for
+// concurrent use.
 func Logger(l *slog.Logger) bot.Middleware {
 	return func(next bot.Handler) bot.Handler {
 		return bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
 			l := l
 			if l == nil {
-				l = slog.Default()
+				l = bot.LoggerOf(ctx)
 			}
 			if !l.Enabled(ctx, slog.LevelDebug) {
 				return next.HandleMessage(ctx, w, m)

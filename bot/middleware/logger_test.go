@@ -142,8 +142,8 @@ func TestLogger_disabledDoesNoWork(t *testing.T) {
 	assert.Zero(t, ch.handled)
 }
 
-// TestLogger_nilUsesDefault changes slog.Default, so it does not run in
-// parallel.
+// Outside a Bot, a nil l means slog.Default(). TestLogger_nilUsesDefault
+// changes slog.Default, so it does not run in parallel.
 func TestLogger_nilUsesDefault(t *testing.T) {
 	l, buf := textLogger(slog.LevelDebug)
 	old := slog.Default()
@@ -154,5 +154,34 @@ func TestLogger_nilUsesDefault(t *testing.T) {
 	require.NoError(t, h.HandleMessage(t.Context(), &bottest.Recorder{}, bottest.NewMessage(secret, bottest.WithID("m-3"))))
 
 	assert.Contains(t, buf.String(), "msg.id=m-3")
+	assert.NotContains(t, buf.String(), "4111")
+}
+
+// In a Bot, a nil l means the Bot's logger (bot.WithLogger).
+func TestLogger_nilUsesTheBotsLogger(t *testing.T) {
+	t.Parallel()
+	l, buf := textLogger(slog.LevelDebug)
+	fa := bottest.NewFakeAdapter("fake")
+	b, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(l))
+	require.NoError(t, err)
+	b.Use(middleware.Logger(nil))
+	handled := make(chan struct{})
+	b.NotFound(bot.HandlerFunc(func(context.Context, bot.Sender, *bot.Message) error {
+		close(handled)
+		return nil
+	}))
+	stop := bottest.Run(t, b)
+	require.NoError(t, fa.Inject(t.Context(), bottest.NewMessage(secret, bottest.In("fake", "c-4"), bottest.WithID("m-4"))))
+	<-handled
+	require.NoError(t, stop())
+
+	var lines []string
+	for line := range strings.Lines(buf.String()) {
+		if strings.Contains(line, `msg="message handled"`) && !strings.Contains(line, "component=bot") {
+			lines = append(lines, line)
+		}
+	}
+	require.Len(t, lines, 1, "the middleware's line, besides the Bot's own; log:\n%s", buf.String())
+	assert.Contains(t, lines[0], "msg.id=m-4")
 	assert.NotContains(t, buf.String(), "4111")
 }

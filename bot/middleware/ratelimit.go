@@ -19,7 +19,7 @@ const DefaultMaxKeys = 10_000
 // RateLimit returns middleware that lets the handlers it wraps send at most
 // n replies per period per conversation, with bursts of up to n, and drops
 // the rest. It is [RateLimitWithOpts] with Requests n and Per per; dropped
-// replies are logged at Warn on slog.Default().
+// replies are logged at Warn on the Bot's logger ([bot.LoggerOf]).
 //
 // RateLimit panics if n or per is not positive.
 func RateLimit(n int, per time.Duration) bot.Middleware {
@@ -45,8 +45,9 @@ type RateLimitOptions struct {
 	// goroutine while its conversation waits, so it must be quick, and it
 	// must be safe for concurrent use. m is the dropped message; nothing
 	// else uses it afterwards. Default: log "reply dropped by rate limit"
-	// at Warn on slog.Default(), with the message's routing identity (never
-	// its text).
+	// at Warn on the logger of the Bot handling the message
+	// ([bot.LoggerOf]: the one given with bot.WithLogger, slog.Default()
+	// outside a Bot), with the message's routing identity (never its text).
 	OnLimit func(ctx context.Context, m *bot.Message)
 	// MaxKeys bounds the memory of the middleware: it keeps the state of at
 	// most MaxKeys keys and, to make room for a new key, forgets the least
@@ -128,7 +129,7 @@ func RateLimitWithOpts(opts RateLimitOptions) bot.Middleware {
 func conversationKey(m *bot.Message) string { return m.Platform + "\x00" + m.Conversation }
 
 func logDrop(ctx context.Context, m *bot.Message) {
-	slog.Default().LogAttrs(ctx, slog.LevelWarn, "reply dropped by rate limit", slog.Any("msg", m))
+	bot.LoggerOf(ctx).LogAttrs(ctx, slog.LevelWarn, "reply dropped by rate limit", slog.Any("msg", m))
 }
 
 // A limiter holds the token buckets of one RateLimit middleware, at most

@@ -247,6 +247,7 @@ func TestRateLimit_onLimitGetsHandlerContext(t *testing.T) {
 	assert.Equal(t, "trace-7", got)
 }
 
+// Outside a Bot, dropped replies are reported on slog.Default().
 // TestRateLimit_defaultOnLimit changes slog.Default, so it does not run in
 // parallel.
 func TestRateLimit_defaultOnLimit(t *testing.T) {
@@ -387,4 +388,25 @@ func TestRateLimit_badOptions(t *testing.T) {
 			assert.PanicsWithValue(t, tt.want, func() { tt.make() })
 		})
 	}
+}
+
+// In a Bot, dropped replies are reported on the Bot's logger
+// (bot.WithLogger).
+func TestRateLimit_defaultOnLimitInABot(t *testing.T) {
+	t.Parallel()
+	l, buf := textLogger(slog.LevelDebug)
+	fa := bottest.NewFakeAdapter("fake")
+	b, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(l))
+	require.NoError(t, err)
+	b.Use(middleware.RateLimit(1, time.Hour))
+	b.NotFound(replyN(2))
+	stop := bottest.Run(t, b)
+	require.NoError(t, fa.Inject(t.Context(), bottest.NewMessage(secret, bottest.In("fake", "c-8"), bottest.WithID("m-8"))))
+	fa.WaitSent(t, 1)
+	require.NoError(t, stop())
+
+	assert.Len(t, fa.Sent(), 1)
+	out := buf.String()
+	assert.Contains(t, out, `level=WARN msg="reply dropped by rate limit" msg.platform=fake msg.conversation=c-8`)
+	assert.NotContains(t, out, "4111", "message text must never be logged")
 }

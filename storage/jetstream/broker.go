@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/logs"
 )
 
 // Broker defaults; see the options.
@@ -132,6 +133,7 @@ type Broker struct {
 	keys   *Store
 	cfg    brokerConfig
 	prefix string // "parley.<name>."
+	logs   *logs.Slot
 	logger *slog.Logger
 	stored storedMarks // what Inbound and Outbound stored, for a finishing Consume
 
@@ -140,7 +142,15 @@ type Broker struct {
 	idSeq    atomic.Uint64
 }
 
-var _ bot.Broker = (*Broker)(nil)
+var (
+	_ bot.Broker       = (*Broker)(nil)
+	_ bot.LoggerSetter = (*Broker)(nil)
+)
+
+// SetDefaultLogger makes l the Broker's logger, unless [WithBrokerLogger]
+// set one. bot.New calls it with the Bot's logger. It is safe to call at
+// any time, also while the Broker consumes.
+func (b *Broker) SetDefaultLogger(l *slog.Logger) { b.logs.Set(l) }
 
 type brokerConfig struct {
 	name       string
@@ -198,8 +208,10 @@ func WithStreamMemoryStorage() BrokerOption {
 	return func(c *brokerConfig) { c.storage = jetstream.MemoryStorage }
 }
 
-// WithBrokerLogger sets the logger (default slog.Default()). Message text is
-// never logged.
+// WithBrokerLogger sets the Broker's logger. Without it (or with a nil l),
+// the Broker logs to the logger of the Bot it is given to (bot.WithLogger;
+// see [Broker.SetDefaultLogger]), and to slog.Default() until then.
+// Message text is never logged.
 func WithBrokerLogger(l *slog.Logger) BrokerOption { return func(c *brokerConfig) { c.logger = l } }
 
 // WithKeys makes the Broker keep its deduplication records and outbound
@@ -234,11 +246,9 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 	case cfg.deadLimit < 1:
 		return nil, fmt.Errorf("jetstream: broker dead-letter limit must be at least 1, got %d", cfg.deadLimit)
 	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
-	b := &Broker{js: js, cfg: cfg, prefix: "parley." + cfg.name + ".",
-		logger: cfg.logger.With("component", "jetstream-broker"), idPrefix: "out-" + rand.Text() + "-"}
+	slot := logs.New(cfg.logger)
+	b := &Broker{js: js, cfg: cfg, prefix: "parley." + cfg.name + ".", logs: slot,
+		logger: slot.Logger().With("component", "jetstream-broker"), idPrefix: "out-" + rand.Text() + "-"}
 	for _, s := range []struct{ stream, subjects string }{
 		{cfg.name + "_IN", b.prefix + "in.*"},
 		{cfg.name + "_OUT", b.prefix + "out.>"},

@@ -51,13 +51,12 @@ func (d *Durable) Close() {
 // With neither variable set it returns the zero Durable, and the Bot keeps
 // everything in memory.
 //
-// getenv is os.Getenv in a program; tests pass their own.
+// getenv is os.Getenv in a program; tests pass their own. logger is the
+// Broker's logger, and FromEnv logs where the queues are to it; with a nil
+// logger the Broker logs to the Bot's logger and FromEnv to slog.Default().
 func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger, opts ...BrokerOption) (*Durable, error) {
 	if getenv(EnvURL) == "" && getenv(EnvDataDir) == "" {
 		return &Durable{}, nil
-	}
-	if logger == nil {
-		logger = slog.Default()
 	}
 	c, err := open(getenv, nats.MaxReconnects(-1))
 	if err != nil {
@@ -82,6 +81,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logge
 	if err != nil {
 		c.Close()
 		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
 	}
 	where := "embedded server in " + getenv(EnvDataDir)
 	if c.Server == nil {
