@@ -21,6 +21,9 @@ type action interface {
 	kind() string
 	// run performs the action for the message of x.
 	run(ctx context.Context, x *execution) error
+	// preview says what the action would do, for Explain, without doing
+	// it.
+	preview(p *preview) ActionInfo
 }
 
 var (

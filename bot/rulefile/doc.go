@@ -206,7 +206,19 @@
 //
 // [Set.Explain] shows, for a message, each rule in the order it is tried
 // with matched, not matched, error or skipped, the sub-expression that
-// decided it and whether its actions run; [Format] prints that as a table.
+// decided it and whether its actions run, and then whether the fallback
+// runs; [Format] prints that as a table. Under each rule that runs (and
+// the fallback, when it does) it shows what the actions would do: the
+// text of a reply, a handoff or a forward rendered with the message, the
+// tags, the variables set, and so on. A text that reads the conversation's
+// variables is shown as written, since they live in the Bot's Store;
+// variables the rule itself set before are known.
+//
+//	#  RULE          PRIORITY  RESULT         DECIDED BY
+//	1  order-status  0         matched, runs  command order
+//	   reply: "Order 42 left our warehouse today."
+//	2  refund        0         not matched    lower(Text) contains "refund"
+//	3  (fallback)    -         matched        rule "order-status" handled the message
 //
 // # Performance
 //
