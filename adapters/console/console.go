@@ -62,7 +62,8 @@ type Config struct {
 	Conversation string
 	// Prompt is shown while the adapter waits for a line. Default: "", which
 	// shows DefaultPrompt when both In and Out are a terminal and no prompt
-	// otherwise (a pipe or a file). A non-empty Prompt is always shown.
+	// otherwise (a pipe or a file). A non-empty Prompt is always shown; on
+	// a terminal, the line editor shows it.
 	Prompt string
 	// MaxLineBytes is the longest line Run accepts; a longer line ends Run
 	// with an error. Default: DefaultMaxLineBytes (64 KiB).
@@ -70,6 +71,13 @@ type Config struct {
 	// Logger receives the adapter's lifecycle and warning logs.
 	// Default: the Bot's logger (see bot.LoggerSetter), else slog.Default().
 	Logger *slog.Logger
+	// Interrupt is called when the user types Ctrl-C while Run edits lines
+	// on a terminal, where Ctrl-C arrives as a key rather than as a signal
+	// (see "Line editing" in the package documentation). Run has then
+	// restored the terminal and returns nil once Interrupt returns.
+	// Default: send os.Interrupt to the own process, as the terminal's
+	// Ctrl-C would have.
+	Interrupt func()
 }
 
 // An Adapter is a [bot.Adapter] for a chat on a terminal: each line read
@@ -95,6 +103,11 @@ type Adapter struct {
 	mu       sync.Mutex // guards the fields below and every write to out
 	reading  bool       // Run is waiting for input: show the prompt
 	prompted bool       // the prompt is the last thing written to out
+
+	// Line editing (terminal.go). edit and interrupt are set by New.
+	edit      bool        // In and Out are a terminal: Run edits lines on it
+	interrupt func()      // Config.Interrupt
+	term      *lineEditor // while Run edits lines, guarded by mu: Send writes through it
 }
 
 // Interface guard.
@@ -131,8 +144,13 @@ func New(c Config) (*Adapter, error) {
 		a.conv = DefaultConversation
 	}
 	a.erase = isTerminal(a.out)
+	a.edit = a.erase && canEdit(a.in)
 	if a.prompt == "" && a.erase && isTerminal(a.in) {
 		a.prompt = DefaultPrompt
+	}
+	a.interrupt = c.Interrupt
+	if a.interrupt == nil {
+		a.interrupt = interruptSelf
 	}
 	if a.maxLine == 0 {
 		a.maxLine = DefaultMaxLineBytes
@@ -162,11 +180,29 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	exited := make(chan struct{})
+	read := a.read
+	var ed *lineEditor
+	if a.edit {
+		var err error
+		if ed, err = a.startEditing(); err != nil {
+			a.logger.WarnContext(ctx, "console: no line editing", "error", err)
+		} else {
+			read = func(lines chan<- string, stop <-chan struct{}) error {
+				defer a.stopEditing() // the reading goroutine may panic too
+				return a.readEdited(ed, lines, stop)
+			}
+		}
+	}
 	go func() {
 		defer close(exited)
-		readErr <- a.read(lines, stop)
+		readErr <- read(lines, stop)
 	}()
 	defer a.stopReading(stop, exited)
+	if ed != nil {
+		// Deferred after stopReading, so that it runs first, while In is
+		// open; and on every way out of Run, a panic included.
+		defer a.stopEditing()
+	}
 
 	a.logger.InfoContext(ctx, "console started", "conversation", a.conv)
 	a.setReading(true)
@@ -175,6 +211,12 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 		case <-ctx.Done():
 			return nil
 		case err := <-readErr:
+			if errors.Is(err, errInterrupted) {
+				a.logger.InfoContext(ctx, "console interrupted (Ctrl-C)")
+				a.stopEditing() // before the signal, which may end the process
+				a.interrupt()
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -289,6 +331,14 @@ func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, err
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.term != nil {
+		// The line editor moves the prompt and the line being typed below
+		// the text, and ends its lines with CR LF as a raw terminal needs.
+		if _, err := a.term.Write([]byte(text)); err != nil {
+			return bot.SendResult{}, fmt.Errorf("console: send: %w", err)
+		}
+		return bot.SendResult{}, nil
+	}
 	if a.prompted {
 		if a.erase {
 			text = "\r" + strings.Repeat(" ", utf8.RuneCountInString(a.prompt)) + "\r" + text
@@ -365,7 +415,7 @@ func (a *Adapter) newPrompt() {
 }
 
 func (a *Adapter) showPromptLocked() {
-	if a.prompt == "" || !a.reading || a.prompted {
+	if a.prompt == "" || !a.reading || a.prompted || a.term != nil {
 		return
 	}
 	if _, err := io.WriteString(a.out, a.prompt); err == nil {

@@ -50,10 +50,36 @@
 // a file there is no prompt, so that the output can be read by a program;
 // set [Config.Prompt] to show one anyway.
 //
+// # Line editing
+//
+// When In is a terminal (an *os.File such as os.Stdin) and Out is one too,
+// Run edits lines itself (with golang.org/x/term): it puts the terminal in
+// raw mode, and the user moves in the line with the arrow keys, Home and
+// End (Ctrl-A, Ctrl-E), deletes a word with Ctrl-W and the rest of the line
+// with Ctrl-K, and recalls earlier lines with the up and down arrows. A
+// reply written while the user types
+// is printed above the prompt, which is drawn again below it with the
+// half-typed line. Run restores the terminal's mode whenever it returns:
+// at end of input, on Ctrl-C, when its context is cancelled, and when it
+// panics. If the terminal cannot be put in raw mode, Run logs a warning and
+// reads lines as from a pipe.
+//
+// In raw mode the terminal sends Ctrl-C to the program as a key instead of
+// raising SIGINT. Run treats it as the signal would be: it restores the
+// terminal, calls [Config.Interrupt], which by default sends os.Interrupt to
+// the process (so that a program that stops on SIGINT, as the parley
+// command does, stops the same way), and returns nil. The line being typed
+// is dropped. Ctrl-D at the start of a line ends the input, as before. Other
+// keys that a terminal turns into signals (Ctrl-Z, Ctrl-\) do nothing.
+//
+// With a pipe or a file as In, lines are read as they are, without any of
+// this.
+//
 // # End of input and cancellation
 //
 // At end of input (Ctrl-D on a terminal, or the end of a piped file)
-// [Adapter.Run] returns nil. A Bot whose adapters have all returned handles
+// [Adapter.Run] returns nil; on Ctrl-C too, after the interrupt (see "Line
+// editing"). A Bot whose adapters have all returned handles
 // the messages already queued, delivers the replies and returns, so a bot
 // with only a console exits cleanly. With a durable Broker
 // (storage/jetstream) the Bot likewise answers every line it stored before

@@ -21,6 +21,9 @@ type action interface {
 	kind() string
 	// run performs the action for the message of x.
 	run(ctx context.Context, x *execution) error
+	// preview says what the action would do, for Explain, without doing
+	// it.
+	preview(p *preview) ActionInfo
 }
 
 var (
@@ -28,14 +31,36 @@ var (
 	scheduleActions = []string{"send"}
 )
 
+// An actionSite is where a list of actions is: a rule's actions, a
+// schedule's, or the file's fallback.
+type actionSite int
+
+const (
+	inRule actionSite = iota
+	inSchedule
+	inFallback
+)
+
 // actions reads a list of actions. For a rule it also reports whether the
 // list ends with continue.
-func (l *loader) actions(s *Set, n *yaml.Node, label string, inSchedule bool) ([]action, bool) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" || n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
+func (l *loader) actions(s *Set, n *yaml.Node, label string, site actionSite) ([]action, bool) {
+	empty := n.Kind == yaml.ScalarNode && n.Tag == "!!null" || n.Kind == yaml.SequenceNode && len(n.Content) == 0
+	var items []*yaml.Node
+	switch {
+	case empty && site == inFallback:
+		l.errf(n, "%s: the list of actions is empty (leave fallback out for a bot that stays silent)", label)
+		return nil, false
+	case empty:
 		l.errf(n, "%s: actions: the list is empty (write stop: true to only stop routing)", label)
 		return nil, false
+	case site == inFallback && n.Kind != yaml.SequenceNode:
+		l.errf(n, "%s: want a list of actions, got %s", label, describeNode(n))
+		return nil, false
+	case site == inFallback:
+		items = l.list(n, label)
+	default:
+		items = l.list(n, label+": actions")
 	}
-	items := l.list(n, label+": actions")
 	var out []action
 	cont := false
 	repliedAt := -1 // index of the first reply or template action
@@ -59,14 +84,14 @@ func (l *loader) actions(s *Set, n *yaml.Node, label string, inSchedule bool) ([
 		}
 		key, val := deref(it.Content[0]), deref(it.Content[1])
 		known := ruleActions
-		if inSchedule {
+		if site == inSchedule {
 			known = scheduleActions
 		}
 		if !slices.Contains(known, key.Value) {
 			switch {
-			case inSchedule && slices.Contains(ruleActions, key.Value):
+			case site == inSchedule && slices.Contains(ruleActions, key.Value):
 				l.errf(key, "%s: %s is not a schedule action; a schedule has no message to act on, its only action is send", what, key.Value)
-			case !inSchedule && slices.Contains(scheduleActions, key.Value):
+			case site != inSchedule && slices.Contains(scheduleActions, key.Value):
 				l.errf(key, "%s: send is a schedule action; a rule sends elsewhere with forward", what)
 			default:
 				l.errf(key, "%s: unknown action %q%s", what, key.Value, suggest(key.Value, known))
@@ -77,6 +102,10 @@ func (l *loader) actions(s *Set, n *yaml.Node, label string, inSchedule bool) ([
 		last := i == len(items)-1
 		switch key.Value {
 		case "continue", "stop":
+			if site == inFallback {
+				l.errf(key, "%s: the fallback runs after every rule; continue and stop are for rules", what)
+				continue
+			}
 			if l.isTrue(val, what) {
 				if !last {
 					l.errf(key, "%s: must be the last action", what)
@@ -268,6 +297,9 @@ type execution struct {
 	m    *bot.Message
 	data *messageData      // nil until an action needs it
 	own  map[string]string // the variables set for the conversation, without defaults
+	// fallback: the actions are the fallback's, whose .Captures come from
+	// the file's command syntax rather than a rule.
+	fallback bool
 }
 
 // messageData returns the template data, reading the conversation's
@@ -283,7 +315,11 @@ func (x *execution) messageData(ctx context.Context) (*messageData, error) {
 	vars := maps.Clone(x.set.vars)
 	maps.Copy(vars, own)
 	x.own = own
-	x.data = &messageData{Message: x.m, Kind: x.m.Kind.Or(), Vars: vars, Captures: bot.CapturesOf(ctx)}
+	caps := bot.CapturesOf(ctx)
+	if x.fallback {
+		caps = x.set.fallbackCaptures(x.m)
+	}
+	x.data = &messageData{Message: x.m, Kind: x.m.Kind.Or(), Vars: vars, Captures: caps}
 	return x.data, nil
 }
 

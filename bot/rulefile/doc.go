@@ -11,7 +11,7 @@
 //
 // # The file
 //
-// A rules file is one YAML document with four optional top-level keys:
+// A rules file is one YAML document with five optional top-level keys:
 //
 //	commands:                 # how users type commands (a bot.CommandSyntax)
 //	  prefixes: ["/", "!"]    # default "/" and "!"; [] means none (direct chats and names only)
@@ -46,6 +46,9 @@
 //	          keyword: order_status
 //	          language: en
 //	          tags: {"1": "{{.Author.Name}}", "2": "{{.Captures.Args}}"}
+//
+//	fallback:                  # when no rule handled a message addressed to the bot
+//	  - reply: "Sorry {{.Author.Name}}, I did not get that. Write 'agent' to talk to a person."
 //
 //	schedules:
 //	  - name: standup                  # required, unique; the Bot's job is "rulefile:standup"
@@ -99,6 +102,35 @@
 // way to say something and hand off is handoff: "<text>".
 //
 // A schedule's only action is send, with the keys of forward.
+//
+// # Fallback
+//
+// A bot whose rules do not match a message says nothing. The fallback key
+// is what it does instead: a list of actions, the same as a rule's except
+// continue and stop, with the same template data. .Captures holds the
+// command name and arguments when the message is written as a command of
+// the file's syntax (with a prefix, or addressed by name), so that
+// "Sorry, I know no command {{.Captures.Command}}" can be said; in a plain
+// text it is empty.
+//
+// The fallback runs when nothing else answered, the way a bot.Router's
+// NotFound handler does: no rule handled the message (none matched, or
+// every one that matched ended with continue), and no other route of the
+// Bot did either (such as the help command of parley run): [Engine.Install]
+// registers it as a route with the lowest priority, tried after all the
+// others and before the Bot's own NotFound handler. Like that handler it
+// does not run while a human owns the conversation. And it answers only
+// what a person wrote to the bot, so that it does not pester:
+//
+//   - messages of kind "message": not edits, deletions, receipts or other
+//     events, which rules can still handle by their Kind;
+//   - written by neither a bot (Author.Bot) nor an agent (Author.Agent);
+//   - addressed to the bot: Direct (a one-to-one conversation, or on
+//     Flowdock a message that mentions the bot), or a command in the
+//     file's syntax, "/what" or "parley, what" in a group conversation.
+//
+// A message a rule's condition could not decide because it went over its
+// limits fails, and gets no fallback.
 //
 // # Templates
 //
@@ -174,7 +206,19 @@
 //
 // [Set.Explain] shows, for a message, each rule in the order it is tried
 // with matched, not matched, error or skipped, the sub-expression that
-// decided it and whether its actions run; [Format] prints that as a table.
+// decided it and whether its actions run, and then whether the fallback
+// runs; [Format] prints that as a table. Under each rule that runs (and
+// the fallback, when it does) it shows what the actions would do: the
+// text of a reply, a handoff or a forward rendered with the message, the
+// tags, the variables set, and so on. A text that reads the conversation's
+// variables is shown as written, since they live in the Bot's Store;
+// variables the rule itself set before are known.
+//
+//	#  RULE          PRIORITY  RESULT         DECIDED BY
+//	1  order-status  0         matched, runs  command order
+//	   reply: "Order 42 left our warehouse today."
+//	2  refund        0         not matched    lower(Text) contains "refund"
+//	3  (fallback)    -         matched        rule "order-status" handled the message
 //
 // # Performance
 //

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -104,8 +105,12 @@ func (e *Engine) setCurrent(s *Set) {
 // Install registers the Engine on b: one route with the catch-all rule
 // bot.Always(), marked bot.Observer so that observer rules run in
 // human-owned conversations, with opts added (such as bot.Priority to
-// place it among the application's routes); and one job per schedule of
-// the current Set, named "rulefile:<schedule name>". The Engine then uses
+// place it among the application's routes); a second route, bot.Always()
+// with the lowest priority (math.MinInt) and the middleware among opts,
+// for the file's fallback ([Engine.Fallback]), so that the fallback
+// answers only what every other route of b declined, before b's NotFound
+// handler; and one job per schedule of the current Set, named
+// "rulefile:<schedule name>". The Engine then uses
 // b for tags, handoffs and resumes, b's Store for variables and b's logger,
 // unless options said otherwise.
 //
@@ -159,6 +164,15 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 	}
 	e.installed = s.schedules
 	b.Handle(bot.Always(), e, append([]bot.RouteOption{bot.Observer()}, opts...)...)
+	// The fallback comes after every other route of the Bot, whatever
+	// their priority, and keeps only the middleware of opts.
+	fb := []bot.RouteOption{bot.Priority(math.MinInt)}
+	for _, o := range opts {
+		if mw, ok := o.(bot.Middleware); ok {
+			fb = append(fb, mw)
+		}
+	}
+	b.Handle(bot.Always(), e.Fallback(), fb...)
 	return nil
 }
 

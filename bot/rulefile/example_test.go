@@ -40,30 +40,37 @@ func ExampleParse() {
 }
 
 // ExampleSet_Explain prints why each rule does or does not apply to a
-// message.
+// message, and what the rules that run would do.
 func ExampleSet_Explain() {
 	src := `rules:
   - name: refund
     when: Platform == "sendbee" && (lower(Text) contains "refund" || hasTag("billing"))
-    actions: [reply: On it.]
+    actions: [reply: "On it, {{.Author.Name}}."]
   - name: vip
     when: hasTag("vip") && Kind == "message"
     priority: 5
     actions: [tag: seen, continue: true]
+fallback:
+  - reply: Sorry, I did not get that.
 `
 	set, err := rulefile.Parse("rules.yaml", []byte(src))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	m := &bot.Message{Platform: "sendbee", Conversation: "c1", Text: "Refund, please", Tags: []string{"VIP"}}
+	m := &bot.Message{Platform: "sendbee", Conversation: "c1", Text: "Refund, please", Tags: []string{"VIP"},
+		Author: bot.User{ID: "u1", Name: "Ana"}, Direct: true}
 	if err := rulefile.Format(os.Stdout, set.Explain(context.Background(), m)); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// #  RULE    PRIORITY  RESULT         DECIDED BY
-	// 1  vip     5         matched, runs  hasTag("vip") && Kind == "message"
-	// 2  refund  0         matched, runs  Platform == "sendbee" && (lower(Text) contains "refund" || hasTag("billing"))
+	// #  RULE        PRIORITY  RESULT         DECIDED BY
+	// 1  vip         5         matched, runs  hasTag("vip") && Kind == "message"
+	//    tag: seen
+	//    continue: routing goes on with the next rule that matches
+	// 2  refund      0         matched, runs  Platform == "sendbee" && (lower(Text) contains "refund" || hasTag("billing"))
+	//    reply: "On it, Ana."
+	// 3  (fallback)  -         matched        rule "refund" handled the message
 }
 
 // ExampleEngine runs the rules file of the package documentation on a Bot

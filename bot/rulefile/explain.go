@@ -72,12 +72,26 @@ type Explanation struct {
 	// Runs reports whether the rule's actions run for the message: it
 	// matched, and every rule that ran before it ended with continue.
 	Runs bool
+	// Actions say what the rule's actions would do for the message, in
+	// order, when they run (Runs); nil otherwise. See [ActionInfo].
+	Actions []ActionInfo
+	// Fallback marks the explanation of the file's fallback, which comes
+	// last, after the rules, when the file has one. Its Rule is
+	// "fallback" and its Priority 0. Its Result is Matched when the
+	// fallback is for the message (a chat message a person addressed to
+	// the bot: see "Fallback" in the package documentation), Skipped while
+	// a human owns the conversation, NotMatched otherwise; Decider says
+	// why. It Runs when it matched and no rule handled the message.
+	Fallback bool
 }
 
 // Explain evaluates every rule of s for m, in the order the router tries
 // them (priority, then file order), and says for each whether it matched
-// and which sub-expression decided it. Unlike the router it asks every
-// rule, and it runs no action.
+// and which sub-expression decided it, and, for the rules whose actions
+// run, what they would do. Unlike the router it asks every rule, and it
+// runs no action. When the file has a fallback, its explanation comes
+// last. Explain knows the file only: on a Bot, another route (a help
+// command, say) may answer a message before the fallback would.
 //
 // The conversation's owner is m.Owner when set, else the one recorded in
 // ctx by a Bot (bot.OwnerOf); while a human owns it, non-observer rules are
@@ -90,8 +104,9 @@ func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
 	}
 	human := owner == bot.OwnerHuman
 	env := bot.NewEnv(m, owner, time.Local)
-	out := make([]Explanation, len(s.order))
-	stopped := false
+	out := make([]Explanation, len(s.order), len(s.order)+1)
+	handledBy := "" // the rule that stopped routing
+	overLimit := false
 	for i, r := range s.order {
 		x := Explanation{Rule: r.name, Priority: r.priority, Observer: r.observer}
 		if human && !r.observer {
@@ -99,13 +114,47 @@ func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
 		} else {
 			x.Result, x.Decider, x.Err = r.decide(ctx, m, env)
 		}
-		if x.Result == Matched && !stopped {
+		overLimit = overLimit || errors.Is(x.Err, bot.ErrExprLimit)
+		if x.Result == Matched && handledBy == "" {
 			x.Runs = true
-			stopped = !r.cont
+			x.Actions = newPreview(s, m, s.captures(r, m)).actions(r.actions, r.cont)
+			if !r.cont {
+				handledBy = r.name
+			}
 		}
 		out[i] = x
 	}
+	if s.fallback != nil {
+		x := Explanation{Rule: "fallback", Fallback: true}
+		x.Result, x.Decider = s.fallbackFor(m, owner)
+		switch {
+		case x.Result == Skipped:
+			x.Decider = ""
+		case x.Result != Matched:
+		case handledBy != "":
+			x.Decider = fmt.Sprintf("rule %q handled the message", handledBy)
+		case overLimit:
+			x.Decider = "a condition went over its limits, which fails the message"
+		default:
+			x.Runs = true
+			x.Actions = newPreview(s, m, s.fallbackCaptures(m)).actions(s.fallback, false)
+		}
+		out = append(out, x)
+	}
 	return out
+}
+
+// captures returns the .Captures a rule's templates see for m: the
+// command's name and arguments when the rule has a command.
+func (s *Set) captures(r *rule, m *bot.Message) bot.Captures {
+	if r.cmd == nil {
+		return bot.Captures{}
+	}
+	name, args, ok := s.syntax.Parse(m.Text, m.Direct)
+	if !ok {
+		return bot.Captures{}
+	}
+	return bot.Captures{Command: name, Args: args}
 }
 
 // decide evaluates rule r for m.
@@ -250,18 +299,27 @@ func (x *xnode) decide(env *bot.Env) (bool, *xnode, error) {
 // Format writes explanations as a table: one line per rule with its
 // position in the order, name, priority, result (with "runs" for the rules
 // whose actions run) and what decided it, followed by the error of a
-// failed rule.
+// failed rule. Under a rule that runs, one indented line per action says
+// what it would do ("reply: \"Hello, Ana!\""; see [ActionInfo]). The
+// fallback is the row "(fallback)", with "-" for its priority, and, when
+// it runs, a reminder that another route of the bot may answer first.
 func Format(w io.Writer, ex []Explanation) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tRULE\tPRIORITY\tRESULT\tDECIDED BY")
+	// The lines under each row, written after the table so that they do
+	// not change its column widths.
+	under := make([][]string, len(ex))
 	for i, x := range ex {
-		res := x.Result.String()
-		switch {
-		case x.Runs:
-			res += ", runs"
-		case x.Result == Skipped:
-			res += " (human owner)"
+		for _, a := range x.Actions {
+			under[i] = append(under[i], a.Kind+": "+a.Detail)
+		}
+		if x.Fallback {
+			fmt.Fprintf(tw, "%d\t(fallback)\t-\t%s\t%s\n", i+1, result(x), x.Decider)
+			if x.Runs {
+				under[i] = append(under[i], "(unless another route of the bot, such as a help command, answers first)")
+			}
+			continue
 		}
 		name := x.Rule
 		if x.Observer {
@@ -271,15 +329,26 @@ func Format(w io.Writer, ex []Explanation) error {
 		if x.Err != nil {
 			decider += ": " + errText(x.Err)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", i+1, name, x.Priority, res, decider)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", i+1, name, x.Priority, result(x), decider)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	var out bytes.Buffer
+	indent := ""
+	row := -1 // the header
 	for line := range bytes.Lines(buf.Bytes()) {
+		if row < 0 {
+			indent = strings.Repeat(" ", bytes.Index(line, []byte("RULE")))
+		}
 		out.Write(bytes.TrimRight(line, " \n"))
 		out.WriteByte('\n')
+		if row >= 0 && row < len(under) {
+			for _, u := range under[row] {
+				out.WriteString(indent + u + "\n")
+			}
+		}
+		row++
 	}
 	_, err := w.Write(out.Bytes())
 	return err
@@ -297,4 +366,16 @@ func errText(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// result is the RESULT column of x.
+func result(x Explanation) string {
+	res := x.Result.String()
+	switch {
+	case x.Runs:
+		res += ", runs"
+	case x.Result == Skipped:
+		res += " (human owner)"
+	}
+	return res
 }

@@ -180,3 +180,130 @@ func TestCompileEnvExpr(t *testing.T) {
 	assert.Contains(t, ee.Error(), "bot: evaluate rule")
 	assert.Error(t, errors.Unwrap(ee), "expr-lang's error")
 }
+
+// TestFormat_actions checks that Explain shows what the rules that run
+// would do: texts rendered with the message when nothing but the message
+// decides them, the other actions described, and the fallback.
+func TestFormat_actions(t *testing.T) {
+	t.Parallel()
+	set, err := rulefile.Parse("rules.yaml", []byte(lines(
+		"commands: {prefixes: ['/']}",
+		"vars: {team: Support}",
+		"rules:",
+		"  - name: refund",
+		`    when: lower(Text) contains "refund"`,
+		"    actions:",
+		"      - tag: [refund, billing]",
+		"      - set: {topic: 'refund for {{.Author.Name}}', since: '{{.Vars.topic}}'}",
+		"      - forward: {platform: flowdock, conversation: support, text: 'Refund from {{.Author.Name}}: {{.Text}}'}",
+		"      - reply: 'Noted: {{.Vars.topic}}.'",
+		"      - reply: 'The {{.Vars.team}} team will write.'",
+		"      - continue: true",
+		"  - name: order",
+		"    command: order",
+		"    actions:",
+		"      - template: {keyword: order_status, language: en, tags: {'1': '{{.Author.Name}}', '2': '{{.Captures.Args}}'}}",
+		"      - clear: [topic]",
+		"      - reply: 'Topic: {{.Vars.topic | default \"none\"}}'",
+		"      - handoff: 'Order {{.Captures.Args}}: an agent will take over.'",
+		"  - name: bye",
+		"    command: bye",
+		"    actions: [resume: true, handoff: true]",
+		"fallback:",
+		"  - reply: 'Sorry {{.Author.Name}}, I did not get that.'",
+	)))
+	require.NoError(t, err)
+	explain := func(m *bot.Message) string {
+		var buf bytes.Buffer
+		require.NoError(t, rulefile.Format(&buf, set.Explain(t.Context(), m)))
+		return buf.String()
+	}
+	ana := bottest.From(bot.User{ID: "u1", Name: "Ana"})
+
+	assert.Equal(t, lines(
+		"#  RULE        PRIORITY  RESULT         DECIDED BY",
+		`1  refund      0         matched, runs  lower(Text) contains "refund"`,
+		"   tag: refund, billing",
+		`   set: topic = "refund for Ana", since = "{{.Vars.topic}}" (not rendered: it reads the conversation's variables)`,
+		`   forward: to flowdock/support: "Refund from Ana: I want a refund"`,
+		`   reply: "Noted: refund for Ana."`,
+		`   reply: "The {{.Vars.team}} team will write." (not rendered: it reads the conversation's variables)`,
+		"   continue: routing goes on with the next rule that matches",
+		"2  order       0         not matched    command order",
+		"3  bye         0         not matched    command bye",
+		"4  (fallback)  -         matched, runs  no rule handled the message",
+		`   reply: "Sorry Ana, I did not get that."`,
+		"   (unless another route of the bot, such as a help command, answers first)",
+	), explain(bottest.NewMessage("I want a refund", ana, bottest.Direct())))
+
+	assert.Equal(t, lines(
+		"#  RULE        PRIORITY  RESULT         DECIDED BY",
+		`1  refund      0         not matched    lower(Text) contains "refund"`,
+		"2  order       0         matched, runs  command order",
+		`   template: order_status (en), tags 1 = "Ana", 2 = "42"`,
+		"   clear: topic",
+		`   reply: "Topic: none"`,
+		`   handoff: "Order 42: an agent will take over.", then hand the conversation to humans`,
+		"3  bye         0         not matched    command bye",
+		`4  (fallback)  -         matched        rule "order" handled the message`,
+	), explain(bottest.NewMessage("/order 42", ana, bottest.In("flowdock", "main"))))
+
+	assert.Equal(t, lines(
+		"#  RULE        PRIORITY  RESULT         DECIDED BY",
+		`1  refund      0         not matched    lower(Text) contains "refund"`,
+		"2  order       0         not matched    command order",
+		"3  bye         0         matched, runs  command bye",
+		"   resume: give the conversation back to the bot",
+		"   handoff: hand the conversation to humans",
+		`4  (fallback)  -         matched        rule "bye" handled the message`,
+	), explain(bottest.NewMessage("/bye", ana)))
+
+	assert.Equal(t, lines(
+		"#  RULE        PRIORITY  RESULT       DECIDED BY",
+		`1  refund      0         not matched  lower(Text) contains "refund"`,
+		"2  order       0         not matched  command order",
+		"3  bye         0         not matched  command bye",
+		"4  (fallback)  -         not matched  not addressed to the bot: not Direct, and no command or name of the file's syntax",
+	), explain(bottest.NewMessage("chatter", ana, bottest.In("flowdock", "main"))))
+
+	assert.Equal(t, lines(
+		"#  RULE        PRIORITY  RESULT                 DECIDED BY",
+		"1  refund      0         skipped (human owner)",
+		"2  order       0         skipped (human owner)",
+		"3  bye         0         skipped (human owner)",
+		"4  (fallback)  -         skipped (human owner)",
+	), explain(bottest.NewMessage("hello?", ana, bottest.Direct(), bottest.WithOwner(bot.OwnerHuman))))
+}
+
+// TestSet_Explain_fallback checks the fallback's Explanation.
+func TestSet_Explain_fallback(t *testing.T) {
+	t.Parallel()
+	set, err := rulefile.Parse("rules.yaml", []byte(lines(
+		"rules: [{name: big, when: 'int(Text) > 3', actions: [reply: big]}]",
+		"fallback: [reply: 'Sorry?', tag: unknown]",
+	)))
+	require.NoError(t, err)
+	ex := set.Explain(t.Context(), bottest.NewMessage("2", bottest.Direct()))
+	require.Len(t, ex, 2)
+	fb := ex[1]
+	assert.True(t, fb.Fallback)
+	assert.Equal(t, "fallback", fb.Rule)
+	assert.Equal(t, rulefile.Matched, fb.Result)
+	assert.True(t, fb.Runs)
+	assert.Equal(t, []rulefile.ActionInfo{{Kind: "reply", Detail: `"Sorry?"`}, {Kind: "tag", Detail: "unknown"}}, fb.Actions)
+	assert.False(t, ex[0].Fallback)
+	assert.Nil(t, ex[0].Actions, "no actions for a rule that does not run")
+
+	for text, kind := range map[string]bot.Kind{"2": bot.KindEdit, "": bot.KindStatus} {
+		fb := set.Explain(t.Context(), bottest.NewMessage(text, bottest.Direct(), bottest.WithKind(kind)))[1]
+		assert.Equal(t, rulefile.NotMatched, fb.Result, kind)
+		assert.False(t, fb.Runs, kind)
+		assert.Contains(t, fb.Decider, "chat messages only", kind)
+	}
+	fb = set.Explain(t.Context(), bottest.NewMessage("2", bottest.Direct(), bottest.From(bot.User{ID: "b", Bot: true})))[1]
+	assert.Equal(t, "the author is a bot", fb.Decider)
+
+	noFallback, err := rulefile.Parse("rules.yaml", []byte("rules: [{name: big, when: 'int(Text) > 3', actions: [reply: big]}]\n"))
+	require.NoError(t, err)
+	assert.Len(t, noFallback.Explain(t.Context(), bottest.NewMessage("2", bottest.Direct())), 1, "no fallback, no row")
+}

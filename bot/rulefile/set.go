@@ -34,6 +34,7 @@ type Set struct {
 	rules     []*rule // in file order
 	order     []*rule // in the order they are tried
 	schedules []*schedule
+	fallback  []action // the fallback's actions; nil when the file has none
 	refs      []platformRef
 	router    *bot.Router
 }
@@ -170,7 +171,7 @@ func (l *loader) syntaxError(err error) {
 
 // set fills s from the root mapping.
 func (l *loader) set(s *Set, root *yaml.Node) {
-	top, ok := l.fields(root, "rules file", "commands", "vars", "rules", "schedules")
+	top, ok := l.fields(root, "rules file", "commands", "vars", "rules", "fallback", "schedules")
 	if !ok {
 		return
 	}
@@ -187,6 +188,13 @@ func (l *loader) set(s *Set, root *yaml.Node) {
 			if r := l.rule(s, n, i, synOK, seen); r != nil {
 				s.rules = append(s.rules, r)
 			}
+		}
+	}
+	if f, ok := top["fallback"]; ok {
+		probs := len(l.probs)
+		acts, _ := l.actions(s, f.val, "fallback", inFallback)
+		if len(l.probs) == probs {
+			s.fallback = acts
 		}
 	}
 	if f, ok := top["schedules"]; ok {
@@ -356,7 +364,7 @@ func (l *loader) rule(s *Set, n *yaml.Node, i int, synOK bool, seen map[string]*
 	if f, ok := fs["actions"]; !ok {
 		l.errf(n, "%s: missing key \"actions\"", label)
 	} else {
-		r.actions, r.cont = l.actions(s, f.val, label, false)
+		r.actions, r.cont = l.actions(s, f.val, label, inRule)
 	}
 	if len(l.probs) > probs {
 		return nil
@@ -477,7 +485,7 @@ func (l *loader) schedule(s *Set, n *yaml.Node, i int, seen map[string]*yaml.Nod
 	if f, ok := fs["actions"]; !ok {
 		l.errf(n, "%s: missing key \"actions\"", label)
 	} else {
-		acts, _ := l.actions(s, f.val, label, true)
+		acts, _ := l.actions(s, f.val, label, inSchedule)
 		for _, a := range acts {
 			sc.actions = append(sc.actions, a.(*sendAction))
 		}

@@ -173,6 +173,25 @@ func (w *limitedWriter) Write(p []byte) (int, error) {
 type tmpl struct {
 	src string
 	t   *template.Template
+	// The conversation variables the template reads by name (.Vars.name),
+	// and whether it reads them in another way (ranging over .Vars, say),
+	// so that Explain knows whether the message alone decides its text.
+	reads    []string
+	readsAll bool
+}
+
+// decidedBy reports whether the template's text depends on nothing but
+// the message and the variables in known.
+func (t *tmpl) decidedBy(known map[string]bool) bool {
+	if t.readsAll {
+		return false
+	}
+	for _, v := range t.reads {
+		if !known[v] {
+			return false
+		}
+	}
+	return true
 }
 
 // exec executes the template with data, within the limits.
@@ -226,7 +245,9 @@ func (l *loader) template(n *yaml.Node, what string, data reflect.Type, allowEmp
 		return nil
 	}
 	guardLoops(t)
-	return &tmpl{src: src, t: t}
+	// A template that defines templates of its own may read variables
+	// where the checker does not look.
+	return &tmpl{src: src, t: t, reads: c.reads, readsAll: c.readsAll || len(t.Templates()) > 1}
 }
 
 // A fieldChecker finds the first field reference of a template that the
@@ -238,6 +259,9 @@ type fieldChecker struct {
 	data reflect.Type
 	bad  parse.Node
 	msg  string
+
+	reads    []string // variables read as .Vars.name
+	readsAll bool     // .Vars read as a whole
 }
 
 func (c *fieldChecker) walk(n parse.Node, rootDot bool) {
@@ -310,6 +334,13 @@ func rangeNumber(n *parse.RangeNode) *parse.NumberNode {
 
 // check follows the field names idents from the data type.
 func (c *fieldChecker) check(n parse.Node, idents []string) {
+	if c.data == messageDataType && len(idents) > 0 && idents[0] == "Vars" {
+		if len(idents) > 1 {
+			c.reads = append(c.reads, idents[1])
+		} else {
+			c.readsAll = true
+		}
+	}
 	t := c.data
 	for _, name := range idents {
 		for t.Kind() == reflect.Pointer {
