@@ -54,11 +54,12 @@ func TestRulesExplain(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"rules", "explain", p, "-text", "I want a REFUND", "-platform", "sendbee"},
 		strings.NewReader(""), &out, &errOut, env()))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 3)
+	require.Len(t, lines, 4)
 	assert.Contains(t, lines[1], "order")
 	assert.Contains(t, lines[1], "not matched")
 	assert.Contains(t, lines[2], "refund")
 	assert.Contains(t, lines[2], "matched, runs")
+	assert.Equal(t, `   reply: "refunds take 5 days"`, lines[3], "what the rule that runs would do")
 
 	out.Reset()
 	require.NoError(t, run(t.Context(), []string{"rules", "explain", p, "-json", `{"Platform":"console","Conversation":"c","Text":"/order 7","Direct":true}`},
