@@ -122,12 +122,7 @@ func run(ctx context.Context, getenv func(string) string, dir string) error {
 	}
 	b.Handle(bot.Command("help"), help.Handler{Routes: b}, bot.Help("help", "list the commands"))
 	b.Handle(customers, faq.Handler{Entries: entries})
-	b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
-		if m.Kind.Or() != bot.KindMessage || m.Platform == flowdock.Name {
-			return nil
-		}
-		return w.Send(ctx, m.Reply("I did not get that. Ask about an order, a refund, shipping or payment, or write 'agent' to talk to a person."))
-	}))
+	// What nothing above answers gets the rules file's fallback.
 	return fromenv.Run(ctx, b, platforms, getenv, logger)
 }
 
