@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -225,6 +226,24 @@ type simSetup struct {
 	// that replace stored values.
 	overrides []string
 	getenv    func(string) string
+	// how says how the bot gets this run's variables, in the emulators'
+	// explanations (see hint); set by printSimIntro.
+	how atomic.Pointer[string]
+}
+
+// emulatorHint is how the emulators' explanations tell a person to give
+// the bot the sim's variables.
+const emulatorHint = `run: eval "$(parley sim env)"`
+
+// hint returns line, an emulator's explanation, with its advice to run
+// parley sim env made true for this run: the command with this run's
+// platforms and addresses, or pasting the lines printed when parley sim
+// env cannot print them.
+func (set *simSetup) hint(line string) string {
+	if how := set.how.Load(); how != nil {
+		return strings.Replace(line, emulatorHint, *how, 1)
+	}
+	return line
 }
 
 func newSimSetup(flags simFlags, getenv func(string) string) (*simSetup, error) {
@@ -330,10 +349,16 @@ func printSimIntro(out *lockedWriter, set *simSetup, ps []*simPlatform) error {
 		for _, a := range args {
 			cmd += " " + a
 		}
+		how := `run: eval "$(` + cmd + `)"`
+		set.how.Store(&how)
 		out.printf("In the bot's terminal run\n\n  eval \"$(%s)\"\n\nthen start your bot (go run ./examples/echobot, or your own). That sets:\n\n%s\n", cmd, script)
 	case set.noStore != nil:
+		how := "paste the lines parley sim printed at its start in the bot's terminal"
+		set.how.Store(&how)
 		out.printf("Paste these lines in the bot's terminal, then start your bot (go run ./examples/echobot,\nor your own):\n\n%s\n", script)
 	default:
+		how := "paste the lines parley sim printed at its start in the bot's terminal"
+		set.how.Store(&how)
 		out.printf("This terminal sets variables that parley sim env does not print (%s): paste\nthese lines in the bot's terminal, then start your bot (go run ./examples/echobot, or your own):\n\n%s\n",
 			strings.Join(overriding, ", "), script)
 	}
@@ -438,7 +463,9 @@ func addrArg(flag, url, def string) []string {
 }
 
 // The sims' webhook redelivery: a failed event is tried simAttempts
-// times, simRetry apart (doubling), then given up.
+// times, simRetry apart (doubling, and at most 2*simRetry when the bot
+// asks for more with Retry-After), then given up: within a second, so
+// that a person sees at once what became of a line.
 const (
 	simAttempts = 3
 	simRetry    = 250 * time.Millisecond
@@ -458,10 +485,11 @@ func startSendbee(set *simSetup, out *lockedWriter) (*simPlatform, error) {
 		sendbeetest.WithCredentials(set.creds.Sendbee.APIKey, set.creds.Sendbee.APISecret),
 		sendbeetest.WithWebhook(webhook),
 		sendbeetest.WithRedelivery(simAttempts, simRetry),
+		sendbeetest.WithRetryAfterCap(2*simRetry), // a bot starting up asks for 5s
 		sendbeetest.WithDeliveryObserver(func(d sendbeetest.Delivery) {
 			rep.observe(deliveryAttempt{
 				key: fmt.Sprintf("%s/%d", d.EventID, d.Copy), event: d.Type, n: d.Attempt,
-				cause: failureCause(d.OK(), string(d.Outcome), d.StatusCode), explain: d.Explain(),
+				cause: failureCause(d.OK(), string(d.Outcome), d.StatusCode), explain: set.hint(d.Explain()),
 				final: d.Attempt >= simAttempts,
 			})
 		}))
@@ -721,9 +749,10 @@ Run it in the bot's terminal:
 
   eval "$(parley sim env)"
 
-With platforms named, it prints their lines only, after "unset" lines for
-the variables of the other platforms, so a shell set up for another
-emulator keeps none of its variables. PARLEY_PUBLIC_URL, where VelaFlows
+Without a platform it prints the lines of all three, for parley sim with
+no platform. With platforms named, it prints their lines only, after
+"unset" lines for the variables of the other platforms, so a shell set up
+for another emulator keeps none of its variables. PARLEY_PUBLIC_URL, where VelaFlows
 delivers, is the http address of PARLEY_ADDR (127.0.0.1:8080 when unset).
 Give it the address flags parley sim was started with; parley sim prints
 the whole command line to use.`,
@@ -807,7 +836,8 @@ func newSimRotateCmd(s *streams) *cobra.Command {
 		Long: `Makes new credentials for the emulators of parley sim and stores them in
 place of the old ones (a credentials file that cannot be read is replaced
 too). A running sim keeps the old ones until it restarts; a bot needs the
-new exports: in its terminal, run eval "$(parley sim env)" and restart it.`,
+new variables: run the eval line parley sim prints in the bot's terminal
+(such as eval "$(parley sim env sendbee)") and restart the bot.`,
 		Example: "  parley sim rotate",
 		Args:    exactArgs(),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -818,7 +848,7 @@ new exports: in its terminal, run eval "$(parley sim env)" and restart it.`,
 			if _, err := rotateSimCreds(dir); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(c.OutOrStdout(), "New sim credentials are in %s.\nRestart parley sim; then, in the bot's terminal, run eval \"$(parley sim env)\" and restart the bot.\n", simCredsPath(dir))
+			_, err = fmt.Fprintf(c.OutOrStdout(), "New sim credentials are in %s.\nRestart parley sim, run the eval line it prints in the bot's terminal, and restart the bot.\n", simCredsPath(dir))
 			return err
 		},
 	}

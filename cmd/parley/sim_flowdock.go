@@ -14,7 +14,7 @@ import (
 const simFlow = "acme/main"
 
 func startFlowdock(set *simSetup, out *lockedWriter) (*simPlatform, error) {
-	streams := &fdStreams{out: out, flows: map[string]int{}}
+	streams := &fdStreams{out: out, hint: set.hint, flows: map[string]int{}}
 	opts := []flowdocktest.Option{
 		flowdocktest.WithUser(flowdocktest.User{Token: set.creds.Flowdock.APIToken}),
 		// The demo's acme/main, with the stored flow token.
@@ -71,7 +71,8 @@ func nextPort(hp string) string {
 // refused one (a run of identical refusals once, until a stream
 // connects). Its methods are safe for concurrent use.
 type fdStreams struct {
-	out *lockedWriter
+	out  *lockedWriter
+	hint func(line string) string // see simSetup.hint
 
 	mu          sync.Mutex
 	flows       map[string]int // flow → open bot streams that follow it
@@ -83,7 +84,7 @@ type fdStreams struct {
 func (s *fdStreams) observe(e flowdocktest.ConnectionEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	line := e.Explain()
+	line := s.hint(e.Explain())
 	switch e.State {
 	case flowdocktest.ConnRefused:
 		if line == s.lastRefusal {

@@ -177,29 +177,33 @@ func TestSim_failedDeliveries(t *testing.T) {
 	tests := []struct {
 		name     string
 		platform string
-		statuses []int // the bot's answers; nil: nothing listens
-		want     []string
+		statuses []int    // the bot's answers; nil: nothing listens
+		kv       []string // more variables of the sim's environment
+		want     []string // {env} stands for this run's parley sim env arguments
 		wantNot  string
 		gaveUp   bool
 	}{
-		{"sendbee, bot not running", "sendbee", nil, []string{
+		{"sendbee, bot not running", "sendbee", nil, nil, []string{
 			"! delivery of message.received to http://" + refused + "/webhooks/sendbee failed: connection refused — is the bot running and listening on " + refused + " (PARLEY_ADDR)?\n",
 		}, "", true},
-		{"sendbee, wrong secret", "sendbee", []int{401}, []string{
-			"rejected 401 — the bot's SENDBEE_API_SECRET differs from the emulator's (or the clocks differ); run: eval \"$(parley sim env)\" and restart the bot\n",
+		{"sendbee, wrong secret", "sendbee", []int{401}, nil, []string{
+			"rejected 401 — the bot's SENDBEE_API_SECRET differs from the emulator's (or the clocks differ); run: eval \"$(parley sim env {env})\" and restart the bot\n",
 		}, "", true},
-		{"sendbee, busy then up", "sendbee", []int{503, 200}, []string{
+		{"sendbee, wrong secret, the sim's own", "sendbee", []int{401}, []string{"SENDBEE_API_SECRET", "s1"}, []string{
+			"rejected 401 — the bot's SENDBEE_API_SECRET differs from the emulator's (or the clocks differ); paste the lines parley sim printed at its start in the bot's terminal and restart the bot\n",
+		}, "", true},
+		{"sendbee, busy then up", "sendbee", []int{503, 200}, nil, []string{
 			"! delivery of message.received to ",
 			"answered 503 — the bot is busy or stopping; the emulator retries\n",
 			"delivered message.received on attempt 2\n",
 		}, "gave up", false},
-		{"velaflows, bot not running", "velaflows", nil, []string{
+		{"velaflows, bot not running", "velaflows", nil, nil, []string{
 			"! delivery of conversation.message.received to http://" + refused + "/webhooks/velaflows failed: connection refused — is the bot running and listening on " + refused + " (PARLEY_ADDR)?\n",
 		}, "", true},
-		{"velaflows, wrong secret", "velaflows", []int{401}, []string{
-			"rejected 401 — the bot's webhook secret (VELAFLOWS_WEBHOOK_SECRET) differs from the subscription's; run: eval \"$(parley sim env)\" and restart the bot\n",
+		{"velaflows, wrong secret", "velaflows", []int{401}, nil, []string{
+			"rejected 401 — the bot's webhook secret (VELAFLOWS_WEBHOOK_SECRET) differs from the subscription's; run: eval \"$(parley sim env {env})\" and restart the bot\n",
 		}, "", true},
-		{"velaflows, failing then up", "velaflows", []int{500, 200}, []string{
+		{"velaflows, failing then up", "velaflows", []int{500, 200}, nil, []string{
 			"answered 500 — the bot failed to handle it; see the bot's log\n",
 			"delivered conversation.message.received on attempt 2\n",
 		}, "gave up", false},
@@ -211,15 +215,18 @@ func TestSim_failedDeliveries(t *testing.T) {
 			if tt.statuses != nil {
 				root = newReceiver(t, tt.statuses...).URL
 			}
-			kv := []string{simConfigDirVar, t.TempDir()}
+			kv := append([]string{simConfigDirVar, t.TempDir()}, tt.kv...)
 			if tt.platform == "sendbee" {
 				kv = append(kv, "SENDBEE_WEBHOOK_URL", root+"/webhooks/sendbee")
 			} else {
-				kv = append(kv, "PARLEY_PUBLIC_URL", root)
+				kv = append(kv, "PARLEY_ADDR", hostPort(root))
 			}
 			sim := startSim(t, simArgs(tt.platform), kv...)
+			envArgs := tt.platform + " --" + tt.platform + "-addr " + hostPort(sim.export(t, strings.ToUpper(tt.platform)+"_BASE_URL"))
 			sim.typeLines(t, "hello")
-			sim.waitFor(t, tt.want...)
+			for _, w := range tt.want {
+				sim.waitFor(t, strings.ReplaceAll(w, "{env}", envArgs))
+			}
 			if !tt.gaveUp {
 				assert.NotContains(t, sim.out.String(), tt.wantNot)
 				return
@@ -305,7 +312,8 @@ func TestSimFlowdock_streams(t *testing.T) {
 		require.NoError(t, resp.Body.Close())
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	}
-	refusal := "! stream connection refused 401 (bad credentials) — the bot's FLOWDOCK_API_TOKEN is not the emulator's; run: eval \"$(parley sim env)\" and restart the bot\n"
+	refusal := "! stream connection refused 401 (bad credentials) — the bot's FLOWDOCK_API_TOKEN is not the emulator's; run: eval \"$(parley sim env flowdock" +
+		" --flowdock-addr " + hostPort(sim.export(t, "FLOWDOCK_API_URL")) + " --flowdock-stream-addr " + hostPort(streamURL) + ")\" and restart the bot\n"
 	sim.waitFor(t, refusal)
 
 	ctx, cancel := context.WithCancel(t.Context())

@@ -46,7 +46,7 @@ func startVelaflows(set *simSetup, out *lockedWriter) (*simPlatform, error) {
 		velaflowstest.WithDeliveryObserver(func(d velaflowstest.Delivery) {
 			rep.observe(deliveryAttempt{
 				key: fmt.Sprintf("%s/%s/%d", d.SubscriptionID, d.EventID, d.Copy), event: d.EventType, n: d.Attempt,
-				cause: failureCause(d.OK(), string(d.Outcome), d.StatusCode), explain: d.Explain(),
+				cause: failureCause(d.OK(), string(d.Outcome), d.StatusCode), explain: set.hint(d.Explain()),
 				final: d.Attempt > len(retries) || d.StatusCode == 410, // 410 deactivates the subscription
 			})
 		}))
