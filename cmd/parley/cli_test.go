@@ -44,7 +44,7 @@ func commandPaths(t *testing.T) []string {
 		}
 	}
 	walk(newRootCmd(&streams{getenv: env()}))
-	require.Len(t, paths, 14)
+	require.Len(t, paths, 16)
 	return paths
 }
 
@@ -132,7 +132,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"r"}, `unknown command "r"; did you mean "rules" or "run"?`, "parley"},
 		{[]string{"rules", "lint", rules}, `unknown command "lint" for "parley rules" (known: check, explain)`, "parley rules"},
 		{[]string{"rules", "chek", rules}, `unknown command "chek" for "parley rules"; did you mean "check"?`, "parley rules"},
-		{[]string{"sim", "myspace"}, `unknown platform "myspace" for "parley sim" (known: flowdock, sendbee, velaflows)`, "parley sim"},
+		{[]string{"sim", "myspace"}, `unknown command "myspace" for "parley sim" (known: env, flowdock, rotate, sendbee, velaflows)`, "parley sim"},
 		{[]string{"velaflows", "import-leads"}, `unknown command "import-leads" for "parley velaflows"; did you mean "export-leads"?`, "parley velaflows"},
 		{[]string{"help", "fly"}, `unknown command "fly" (known: completion, rules, run, sim, velaflows, version)`, "parley"},
 		{[]string{"help", "rules", "lint"}, `unknown command "lint" for "parley rules" (known: check, explain)`, "parley rules"},

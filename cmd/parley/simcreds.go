@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -51,11 +52,29 @@ type simCreds struct {
 	} `json:"flowdock"`
 }
 
-// simCredsPath returns the file that holds the sim credentials under
-// configDir, the user's configuration directory (os.UserConfigDir):
-// configDir/parley/sim.json.
-func simCredsPath(configDir string) string {
-	return filepath.Join(configDir, "parley", "sim.json")
+// simCredsPath returns the file that holds the sim credentials in dir,
+// parley's configuration directory (see simConfigDir): dir/sim.json.
+func simCredsPath(dir string) string {
+	return filepath.Join(dir, "sim.json")
+}
+
+// simConfigDirVar names the variable that sets parley's configuration
+// directory, where parley sim keeps its credentials.
+const simConfigDirVar = "PARLEY_CONFIG_DIR"
+
+// simConfigDir returns parley's configuration directory: $PARLEY_CONFIG_DIR
+// when getenv has it, else "parley" in the user's configuration directory
+// (os.UserConfigDir: $XDG_CONFIG_HOME or ~/.config on Linux,
+// ~/Library/Application Support on macOS, %AppData% on Windows).
+func simConfigDir(getenv func(string) string) (string, error) {
+	if dir := strings.TrimSpace(getenv(simConfigDirVar)); dir != "" {
+		return dir, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("sim: no place for the credentials: %w; set %s to a directory", err, simConfigDirVar)
+	}
+	return filepath.Join(dir, "parley"), nil
 }
 
 // A simCredsError is a credentials file that cannot be used as it is. The
@@ -72,13 +91,14 @@ func (e *simCredsError) Error() string {
 
 func (e *simCredsError) Unwrap() error { return e.Err }
 
-// loadSimCreds returns the sim credentials stored under configDir. On
-// the first call it makes new ones and stores them; values missing from
-// the file (one written by an older parley) are made and stored too. A
+// loadSimCreds returns the sim credentials stored in dir, parley's
+// configuration directory (see simConfigDir). On the first call it makes
+// new ones and stores them; values missing from the file (one written by
+// an older parley) are made and stored too. A
 // file that is not valid is a *simCredsError and is left as it is. Two
 // processes that create the file at once get the same credentials.
-func loadSimCreds(configDir string) (simCreds, error) {
-	path := simCredsPath(configDir)
+func loadSimCreds(dir string) (simCreds, error) {
+	path := simCredsPath(dir)
 	for range 3 { // a creator that loses the race reads the winner's file
 		data, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -112,14 +132,14 @@ func loadSimCreds(configDir string) (simCreds, error) {
 	return simCreds{}, fmt.Errorf("sim: credentials file %s keeps appearing and vanishing", path)
 }
 
-// rotateSimCreds makes new sim credentials and stores them under
-// configDir in place of the old ones, whatever the old file holds.
-func rotateSimCreds(configDir string) (simCreds, error) {
+// rotateSimCreds makes new sim credentials and stores them in dir in
+// place of the old ones, whatever the old file holds.
+func rotateSimCreds(dir string) (simCreds, error) {
 	c, err := newSimCreds()
 	if err != nil {
 		return simCreds{}, err
 	}
-	return c, writeSimCreds(simCredsPath(configDir), c, true)
+	return c, writeSimCreds(simCredsPath(dir), c, true)
 }
 
 // newSimCreds makes a complete set of random credentials.
@@ -309,6 +329,47 @@ type simURLs struct {
 	FlowdockFlows  string // FLOWDOCK_FLOWS, such as "acme/main"
 }
 
+// simPlatforms are the platforms parley sim emulates, in the order it
+// starts them.
+var simPlatforms = []string{"sendbee", "velaflows", "flowdock"}
+
+// A simVar is one variable of a bot's environment that points it at an
+// emulator.
+type simVar struct {
+	name, value string
+	what        string // what an empty value lacks; "" when it cannot be empty
+}
+
+// simVars returns the variables that point a bot at the emulator of
+// platform, with credentials c; ok is false for an unknown platform.
+func simVars(c simCreds, platform string, u simURLs) (vars []simVar, ok bool) {
+	switch platform {
+	case "sendbee":
+		return []simVar{
+			{"SENDBEE_API_KEY", c.Sendbee.APIKey, ""},
+			{"SENDBEE_API_SECRET", c.Sendbee.APISecret, ""},
+			{"SENDBEE_BASE_URL", u.Sendbee, "sendbee URL"},
+		}, true
+	case "velaflows":
+		return []simVar{
+			{"VELAFLOWS_API_TOKEN", c.VelaFlows.APIToken, ""},
+			{"VELAFLOWS_WORKSPACE_ID", c.VelaFlows.WorkspaceID, ""},
+			{"VELAFLOWS_WEBHOOK_SECRET", c.VelaFlows.WebhookSecret, ""},
+			{"VELAFLOWS_BASE_URL", u.VelaFlows, "velaflows URL"},
+			{"PARLEY_PUBLIC_URL", u.Public, "public URL of the bot"},
+		}, true
+	case "flowdock":
+		return []simVar{
+			{"FLOWDOCK_API_TOKEN", c.Flowdock.APIToken, ""},
+			{"FLOWDOCK_FLOW_TOKEN", c.Flowdock.FlowToken, ""},
+			{"FLOWDOCK_API_URL", u.Flowdock, "flowdock URL"},
+			{"FLOWDOCK_STREAM_URL", u.FlowdockStream, "flowdock stream URL"},
+			{"FLOWDOCK_FLOWS", u.FlowdockFlows, "flowdock flows"},
+		}, true
+	}
+	return nil, false
+}
+
 // simExports returns the lines "export NAME=value", one a line, that point
 // a bot at the emulators of platforms ("sendbee", "velaflows", "flowdock",
 // in the order given) with credentials c. Values are quoted for a POSIX
@@ -319,38 +380,46 @@ func simExports(c simCreds, platforms []string, u simURLs) (string, error) {
 	}
 	var b strings.Builder
 	var err error
-	export := func(name, value, what string) {
-		if value == "" && what != "" && err == nil {
-			err = fmt.Errorf("sim env: no %s", what)
-		}
-		fmt.Fprintf(&b, "export %s=%s\n", name, shellQuote(value))
-	}
 	for _, p := range platforms {
-		switch p {
-		case "sendbee":
-			export("SENDBEE_API_KEY", c.Sendbee.APIKey, "")
-			export("SENDBEE_API_SECRET", c.Sendbee.APISecret, "")
-			export("SENDBEE_BASE_URL", u.Sendbee, "sendbee URL")
-		case "velaflows":
-			export("VELAFLOWS_API_TOKEN", c.VelaFlows.APIToken, "")
-			export("VELAFLOWS_WORKSPACE_ID", c.VelaFlows.WorkspaceID, "")
-			export("VELAFLOWS_WEBHOOK_SECRET", c.VelaFlows.WebhookSecret, "")
-			export("VELAFLOWS_BASE_URL", u.VelaFlows, "velaflows URL")
-			export("PARLEY_PUBLIC_URL", u.Public, "public URL of the bot")
-		case "flowdock":
-			export("FLOWDOCK_API_TOKEN", c.Flowdock.APIToken, "")
-			export("FLOWDOCK_FLOW_TOKEN", c.Flowdock.FlowToken, "")
-			export("FLOWDOCK_API_URL", u.Flowdock, "flowdock URL")
-			export("FLOWDOCK_STREAM_URL", u.FlowdockStream, "flowdock stream URL")
-			export("FLOWDOCK_FLOWS", u.FlowdockFlows, "flowdock flows")
-		default:
+		vars, ok := simVars(c, p, u)
+		if !ok {
 			return "", fmt.Errorf("sim env: unknown platform %q", p)
+		}
+		for _, v := range vars {
+			if v.value == "" && v.what != "" && err == nil {
+				err = fmt.Errorf("sim env: no %s", v.what)
+			}
+			fmt.Fprintf(&b, "export %s=%s\n", v.name, shellQuote(v.value))
 		}
 	}
 	if err != nil {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// simEnvScript returns what parley sim env prints for platforms: a line
+// "unset …" with the variables of each other platform, so that a shell
+// that pointed a bot at another emulator before keeps none of its
+// variables, then the export lines of platforms (see simExports).
+func simEnvScript(c simCreds, platforms []string, u simURLs) (string, error) {
+	exports, err := simExports(c, platforms, u)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, p := range simPlatforms {
+		if slices.Contains(platforms, p) {
+			continue
+		}
+		vars, _ := simVars(c, p, u)
+		names := make([]string, len(vars))
+		for i, v := range vars {
+			names[i] = v.name
+		}
+		fmt.Fprintf(&b, "unset %s\n", strings.Join(names, " "))
+	}
+	return b.String() + exports, nil
 }
 
 // shellSafe matches values a POSIX shell reads as themselves unquoted.

@@ -21,9 +21,9 @@ func credsEnv(kv map[string]string) func(string) string {
 }
 
 func TestLoadSimCreds_createsThenKeeps(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "parley")
 	path := simCredsPath(dir)
-	assert.Equal(t, filepath.Join(dir, "parley", "sim.json"), path)
+	assert.Equal(t, filepath.Join(dir, "sim.json"), path)
 
 	first, err := loadSimCreds(dir)
 	require.NoError(t, err)
