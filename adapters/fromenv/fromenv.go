@@ -68,6 +68,7 @@ import (
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/redact"
 	"github.com/parleybot/parley/metrics"
 )
 
@@ -291,7 +292,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			return nil, err
 		}
 		adapters = append(adapters, sb)
-		about[sendbee.Name] = fmt.Sprintf("API %s, webhooks at /webhooks/sendbee", cleanURL(sb.Client().BaseURL().String()))
+		about[sendbee.Name] = fmt.Sprintf("API %s, webhooks at /webhooks/sendbee", redact.URL(sb.Client().BaseURL().String()))
 		mux.Handle("/webhooks/sendbee", sb)
 		routes++
 	}
@@ -316,9 +317,9 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			return nil, fmt.Errorf("VelaFlows needs PARLEY_PUBLIC_URL (to register its webhook) or %s (the secret of one you registered)", velaflows.EnvWebhookSecret)
 		}
 		adapters = append(adapters, vf)
-		about[velaflows.Name] = fmt.Sprintf("API %s, webhooks at %s", cleanURL(vf.Client().BaseURL().String()), velaflows.WebhookPath)
+		about[velaflows.Name] = fmt.Sprintf("API %s, webhooks at %s", redact.URL(vf.Client().BaseURL().String()), velaflows.WebhookPath)
 		if public := getenv("PARLEY_PUBLIC_URL"); public != "" {
-			about[velaflows.Name] += " (subscribed for " + cleanURL(public) + ")"
+			about[velaflows.Name] += " (subscribed for " + redact.URL(public) + ")"
 		}
 		mux.Handle(velaflows.WebhookPath, vf)
 		routes++
@@ -342,7 +343,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			stream = flowdock.DefaultStreamURL
 		}
 		about[flowdock.Name] = fmt.Sprintf("API %s, stream %s, flows %s",
-			cleanURL(fd.Client().BaseURL().String()), cleanURL(stream), strings.Join(cfg.Flows, ","))
+			redact.URL(fd.Client().BaseURL().String()), redact.URL(stream), strings.Join(cfg.Flows, ","))
 	}
 	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about}
 	if routes > 0 {
