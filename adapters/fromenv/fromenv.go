@@ -356,21 +356,22 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 // webhook subscription, with the variable that points at its cause in
 // front: VELAFLOWS_BASE_URL when the API did not answer (an emulator left
 // over from an earlier session), the credentials when the API refused
-// them, PARLEY_PUBLIC_URL when it refused the subscription's URL. It says
-// which variable turned VelaFlows on, as a platform's variables left in
-// the environment turn it on whatever else is set.
+// them, PARLEY_PUBLIC_URL when it refused the subscription's URL; else the
+// API that failed. It says which variable turned VelaFlows on, as a
+// platform's variables left in the environment turn it on whatever else is
+// set. The URLs it names have no user information or query.
 func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflows.Adapter, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
 	on := fmt.Sprintf("VelaFlows is on because %s is set", velaflows.EnvToken)
-	base := vf.Client().BaseURL().String()
-	public := "PARLEY_PUBLIC_URL=" + getenv("PARLEY_PUBLIC_URL")
+	base := redact.URL(vf.Client().BaseURL().String())
+	public := "PARLEY_PUBLIC_URL=" + redact.URL(getenv("PARLEY_PUBLIC_URL"))
 	_, unanswered := errors.AsType[*apiclient.TransportError](err)
 	apiErr, answered := errors.AsType[*velaflows.APIError](err)
 	switch {
 	case unanswered:
-		where := velaflows.EnvBaseURL + "=" + getenv(velaflows.EnvBaseURL)
+		where := velaflows.EnvBaseURL + "=" + redact.URL(getenv(velaflows.EnvBaseURL))
 		if getenv(velaflows.EnvBaseURL) == "" {
 			where = fmt.Sprintf("%s (unset, the real API %s)", velaflows.EnvBaseURL, base)
 		}
@@ -383,7 +384,8 @@ func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflo
 	case apiErr.Code == velaflows.CodeValidation:
 		return fmt.Errorf("%s: the VelaFlows API refused the webhook subscription: %w", public, err)
 	}
-	return fmt.Errorf("register the VelaFlows webhook subscription for %s at %s: %w", public, base, err)
+	// err says what it was doing ("velaflows: register webhook <URL>: …").
+	return fmt.Errorf("the VelaFlows API at %s: %w", base, err)
 }
 
 // Logger returns a text logger to w at the level named by level
