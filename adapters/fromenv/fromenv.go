@@ -120,7 +120,9 @@ type Platforms struct {
 // answers and every streaming adapter is connected). They are served on
 // PARLEY_ADMIN_ADDR when it is set, and else on the public address beside
 // the webhooks, which suits a local run. Keep the admin address off the
-// internet.
+// internet. Set with PARLEY_ADMIN_ADDR and without webhook routes (only
+// streaming platforms), the public address serves nothing; the summary
+// says so.
 //
 // The metrics are p.Metrics when b was built with their hooks, else the
 // Bot's totals (metrics.Register), plus the stream state of a Flowdock
@@ -148,12 +150,16 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 		public = p.publicHandler(cfg, admin)
 	}
 	adminRoutes := strings.Join(adminPaths, ", ")
-	serves := map[string]string{"PARLEY_ADDR": adminRoutes, "PARLEY_ADMIN_ADDR": adminRoutes}
-	if cfg.adminAddr != "" {
+	serves := map[string]string{"PARLEY_ADMIN_ADDR": adminRoutes}
+	switch {
+	case p.Webhooks != nil && cfg.adminAddr != "":
 		serves["PARLEY_ADDR"] = "webhooks"
-	}
-	if p.Webhooks != nil && cfg.adminAddr == "" {
+	case p.Webhooks != nil:
 		serves["PARLEY_ADDR"] = "webhooks, " + adminRoutes
+	case cfg.adminAddr != "":
+		serves["PARLEY_ADDR"] = "nothing, no platform here takes webhooks"
+	default:
+		serves["PARLEY_ADDR"] = adminRoutes
 	}
 	return serve(ctx, b, cfg, public, admin, logger, func(addrs map[string]string) {
 		for _, v := range []string{"PARLEY_ADDR", "PARLEY_ADMIN_ADDR"} {

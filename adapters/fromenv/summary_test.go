@@ -120,3 +120,19 @@ func TestRun_summaryNATSServerList(t *testing.T) {
 		assert.NotContains(t, out, secret)
 	}
 }
+
+// With an admin address of its own and no platform taking webhooks (only
+// Flowdock, which streams), the public address serves nothing, and the
+// summary says so rather than "webhooks".
+func TestRun_summaryPublicAddrWithoutWebhooks(t *testing.T) {
+	fd := flowdocktest.NewServer(t)
+	public, admin := freeAddr(t), freeAddr(t)
+	env := map[string]string{
+		"FLOWDOCK_API_TOKEN": fd.Token(), "FLOWDOCK_API_URL": fd.URL(), "FLOWDOCK_STREAM_URL": fd.StreamURL(),
+		"FLOWDOCK_FLOWS": "acme/support",
+		"PARLEY_ADDR":    public, "PARLEY_ADMIN_ADDR": admin,
+	}
+	out := runSummary(t, env, bot.NewMemoryStore())
+	assert.Contains(t, out, "parley: listening on "+public+" (PARLEY_ADDR): nothing, no platform here takes webhooks\n"+
+		"parley: listening on "+admin+" (PARLEY_ADMIN_ADDR): /metrics, /healthz, /readyz\n")
+}
