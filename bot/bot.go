@@ -191,7 +191,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 		return errors.New("bot: publish: message needs Platform and Conversation")
 	}
 	if _, ok := b.adapters[m.Platform]; !ok {
-		return fmt.Errorf("bot: publish: %w %q", ErrUnknownPlatform, m.Platform)
+		return unknownPlatform("bot: publish", m.Platform)
 	}
 	if b.state.Load() == 2 {
 		return ErrClosed
@@ -199,7 +199,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if br := b.cfg.broker; br != nil {
 		dup, err := br.Inbound(ctx, m)
 		if err != nil {
-			return fmt.Errorf("bot: publish: %w", err)
+			return wrap("bot: publish", err)
 		}
 		if dup {
 			b.countDuplicate(m)
@@ -212,7 +212,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if m.ID != "" {
 		fresh, err := key.claim(ctx, b.keys, b.cfg.dedupTTL)
 		if err != nil {
-			return fmt.Errorf("bot: publish: dedup: %w", err)
+			return wrap("bot: publish: dedup", err)
 		}
 		if !fresh {
 			b.countDuplicate(m)
@@ -277,7 +277,7 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 	}
 	po := b.out.platforms[m.Platform]
 	if po == nil {
-		return fmt.Errorf("bot: send: %w %q", ErrUnknownPlatform, m.Platform)
+		return unknownPlatform("bot: send", m.Platform)
 	}
 	if mint == "" && m.minted != "" && m.minted == m.Key {
 		// Queued before under the key the Bot gave it.
@@ -304,10 +304,10 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 	if br := b.cfg.broker; br != nil {
 		if err := br.Outbound(ctx, m); err != nil {
-			return fmt.Errorf("bot: send: %w", err)
+			return wrap("bot: send", err)
 		}
 	} else if err := po.lanes.push(ctx, m); err != nil {
-		return fmt.Errorf("bot: send: %w", err)
+		return wrap("bot: send", err)
 	}
 	b.stats.queued.Add(1)
 	return nil
@@ -337,7 +337,7 @@ func (b *Bot) Resume(ctx context.Context, platform, conversation string) error {
 // Owner returns who owns a conversation as the Bot records it.
 func (b *Bot) Owner(ctx context.Context, platform, conversation string) (Owner, error) {
 	if _, ok := b.adapters[platform]; !ok {
-		return OwnerUnset, fmt.Errorf("bot: owner: %w %q", ErrUnknownPlatform, platform)
+		return OwnerUnset, unknownPlatform("bot: owner", platform)
 	}
 	o, _, err := b.own.get(ctx, platform, conversation)
 	return o, err
@@ -346,11 +346,11 @@ func (b *Bot) Owner(ctx context.Context, platform, conversation string) (Owner, 
 func (b *Bot) setOwner(ctx context.Context, platform, conversation string, who Owner) error {
 	a, ok := b.adapters[platform]
 	if !ok {
-		return fmt.Errorf("bot: set owner: %w %q", ErrUnknownPlatform, platform)
+		return unknownPlatform("bot: set owner", platform)
 	}
 	if oc, ok := a.(OwnerController); ok {
 		if err := oc.SetOwner(ctx, conversation, who); err != nil {
-			return errtext.Wrap(fmt.Sprintf("bot: set owner of %s/%s to %s", platform, conversation, who), err, platform+": ")
+			return errtext.Wrap(fmt.Sprintf("bot: set owner of %s/%s to %s", platform, conversation, who), err, saidBy(platform)...)
 		}
 	}
 	return b.recordOwner(ctx, platform, conversation, who, "application")
@@ -460,7 +460,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			err := br.Consume(consumeCtx, pl)
 			if err != nil && consumeCtx.Err() == nil {
 				failOnce.Do(func() {
-					failure = fmt.Errorf("bot: broker: %w", err)
+					failure = wrap("bot: broker", err)
 					adCancel()
 				})
 			}
@@ -476,7 +476,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			if err != nil && adCtx.Err() == nil {
 				failOnce.Do(func() {
 					// The adapter's errors start with its name: said once.
-					failure = errtext.Wrap("bot: adapter "+a.Name(), err, a.Name()+": ")
+					failure = errtext.Wrap("bot: adapter "+a.Name(), err, saidBy(a.Name())...)
 					adCancel()
 				})
 			}

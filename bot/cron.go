@@ -147,7 +147,7 @@ func (s *scheduler) add(name, spec string, j Job) error {
 	}
 	sched, err := parseSchedule(spec)
 	if err != nil {
-		return fmt.Errorf("bot: schedule %q: %w", name, err)
+		return wrap(fmt.Sprintf("bot: schedule %q", name), err)
 	}
 
 	s.mu.Lock()
@@ -395,7 +395,7 @@ func (s *scheduler) fire(runCtx context.Context, send Sender, j *cronJob) {
 		s.logger.LogAttrs(ctx, slog.LevelError, "cron job failed",
 			slog.String("job", j.name), slog.Duration("duration", d), slog.Any("error", err))
 		if s.onError != nil {
-			s.onError(ctx, fmt.Errorf("bot: job %q: %w", j.name, err))
+			s.onError(ctx, wrap(fmt.Sprintf("bot: job %q", j.name), err))
 		}
 		return
 	}
@@ -416,7 +416,7 @@ func (s *scheduler) recoverJob(name string) cron.JobWrapper {
 				}
 				err := fmt.Errorf("bot: job %q panicked: %v", name, r)
 				if e, ok := r.(error); ok {
-					err = fmt.Errorf("bot: job %q panicked: %w", name, e)
+					err = wrap(fmt.Sprintf("bot: job %q panicked", name), e)
 				}
 				s.logger.LogAttrs(context.Background(), slog.LevelError, "cron job panicked",
 					slog.String("job", name), slog.Duration("duration", time.Since(start)),

@@ -137,7 +137,7 @@ func (s *memDeadLetters) take(id string) (DeadLetter, error) {
 			return d, nil
 		}
 	}
-	return DeadLetter{}, fmt.Errorf("bot: dead letter %q: %w", id, ErrNotFound)
+	return DeadLetter{}, wrap(fmt.Sprintf("bot: dead letter %q", id), ErrNotFound)
 }
 
 // deadLetter moves m to the dead-letter list, counts and reports it, and
@@ -176,7 +176,7 @@ func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, at
 func (b *Bot) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	list, _, err := b.out.dead.list(ctx, -1)
 	if err != nil {
-		return nil, fmt.Errorf("bot: dead letters: %w", err)
+		return nil, wrap("bot: dead letters", err)
 	}
 	return list, nil
 }
@@ -186,7 +186,7 @@ func (b *Bot) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 func (b *Bot) DeadLetterCount(ctx context.Context) (int, error) {
 	_, n, err := b.out.dead.list(ctx, 0)
 	if err != nil {
-		return 0, fmt.Errorf("bot: dead letters: %w", err)
+		return 0, wrap("bot: dead letters", err)
 	}
 	return n, nil
 }
@@ -221,7 +221,7 @@ func (b *Bot) Replay(ctx context.Context, id string) error {
 func (b *Bot) requeue(ctx context.Context, m *Message) error {
 	po := b.out.platforms[m.Platform]
 	if po == nil {
-		return fmt.Errorf("bot: send: %w %q", ErrUnknownPlatform, m.Platform)
+		return unknownPlatform("bot: send", m.Platform)
 	}
 	return b.queue(ctx, po, m)
 }

@@ -93,9 +93,10 @@
 // not configured with a logger of its own (an explicit Config.Logger
 // wins). Handlers, middleware and scheduled jobs reach it through their
 // context with [LoggerOf]. Without WithLogger, the Bot logs warnings and
-// errors only, through slog.Default()'s handler (standard error by
-// default), so that a bot on the terminal shows its chat, not its
-// lifecycle; set a logger at Info or Debug to see that. Records never
+// errors only, as text on standard error (a handler of its own, which
+// slog.SetDefault(b.Logger()) may make slog's default), so that a bot on
+// the terminal shows its chat, not its lifecycle; set a logger at Info or
+// Debug to see that. Records never
 // carry message text or payloads.
 //
 // # Errors

@@ -51,7 +51,8 @@ func (e *RateLimitError) Error() string {
 		s += " (retry after " + e.RetryAfter.String() + ")"
 	}
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		// The adapter's error starts with the platform's name: said once.
+		s += ": " + errtext.Trim(e.Err.Error(), e.Platform+": ")
 	}
 	return s
 }
@@ -78,7 +79,7 @@ func (e *HandlerError) Error() string {
 	if e.Panic != nil {
 		return fmt.Sprintf("bot: handler panic on %s: %v", where, e.Panic)
 	}
-	return fmt.Sprintf("bot: handler on %s: %v", where, e.Err)
+	return "bot: handler on " + where + ": " + errtext.Trim(fmt.Sprint(e.Err), "bot: ")
 }
 
 func (e *HandlerError) Unwrap() error { return e.Err }
@@ -105,9 +106,27 @@ type DeliveryError struct {
 }
 
 func (e *DeliveryError) Error() string {
-	// The platform's errors start with its name: said once.
 	return fmt.Sprintf("bot: deliver to %s (key %s) failed after %d attempt(s): %s", e.Platform, e.Key, e.Attempts,
-		errtext.Trim(fmt.Sprint(e.Err), e.Platform+": "))
+		errtext.Trim(fmt.Sprint(e.Err), saidBy(e.Platform)...))
 }
 
 func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// wrap returns err, for errors.Is and errors.As, under head, a context of
+// this package ("bot: send"), without err's own "bot: ", which head says
+// already: "bot: send: closed", not "bot: send: bot: closed".
+func wrap(head string, err error) error { return errtext.Wrap(head, err, "bot: ") }
+
+// unknownPlatform returns the error, wrapping ErrUnknownPlatform, of head
+// ("bot: send") for a platform that names no adapter.
+func unknownPlatform(head, platform string) error {
+	return wrap(head, fmt.Errorf("%w %q", ErrUnknownPlatform, platform))
+}
+
+// saidBy returns the prefixes that an error about the platform may start
+// with and that a context naming the platform says already: a
+// RateLimitError's "bot: sendbee: ", the adapter's own "sendbee: ", and
+// this package's "bot: ".
+func saidBy(platform string) []string {
+	return []string{"bot: " + platform + ": ", platform + ": ", "bot: "}
+}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"os"
 )
 
 // A LoggerSetter is a component that logs and takes the Bot's logger when
@@ -35,29 +36,13 @@ func LoggerOf(ctx context.Context) *slog.Logger {
 
 type loggerKey struct{}
 
-// quietLogger returns the Bot's default logger: slog.Default()'s handler,
+// quietLogger returns the Bot's default logger: text on standard error,
 // at Warn and above, so that a bot on a terminal (the console adapter)
-// does not mix its lifecycle records into the chat.
+// does not mix its lifecycle records into the chat. Its handler is its
+// own, not a filter over slog.Default()'s: slog's built-in default writes
+// through the log package, which slog.SetDefault(b.Logger()) points back
+// at the default handler with a check of Info, so a filter refusing Info
+// there would drop every record.
 func quietLogger() *slog.Logger {
-	return slog.New(minLevel{h: slog.Default().Handler(), min: slog.LevelWarn})
-}
-
-// minLevel passes to h the records at min or above.
-type minLevel struct {
-	h   slog.Handler
-	min slog.Level
-}
-
-func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.h.Enabled(ctx, l)
-}
-
-func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
-
-func (m minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return minLevel{h: m.h.WithAttrs(attrs), min: m.min}
-}
-
-func (m minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h: m.h.WithGroup(name), min: m.min}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -1,9 +1,15 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -45,7 +51,7 @@ func TestLoggerOf_inABot(t *testing.T) {
 }
 
 // Without WithLogger, handlers get the Bot's default logger, which passes
-// Warn and above to slog.Default()'s handler.
+// Warn and above.
 func TestLoggerOf_quietDefault(t *testing.T) {
 	fa := bottest.NewFakeAdapter("fake")
 	b, err := bot.New(bot.WithAdapters(fa))
@@ -65,4 +71,43 @@ func TestLoggerOf_quietDefault(t *testing.T) {
 
 func TestLoggerOf_outsideABot(t *testing.T) {
 	assert.Same(t, slog.Default(), bot.LoggerOf(t.Context()))
+}
+
+// quietChildEnv makes TestBot_quietDefaultOnStderr's process the child
+// that logs.
+const quietChildEnv = "PARLEY_BOT_QUIET_CHILD"
+
+// The Bot's quiet default logs warnings and errors on standard error and
+// nothing at Info, also once the program makes it slog's default: slog.SetDefault
+// (b.Logger()), where the default used to loop through slog's bridge to
+// the log package, which asked the level filter about Info and dropped
+// every record. The Bot logs in a child process, whose standard error the
+// test reads.
+func TestBot_quietDefaultOnStderr(t *testing.T) {
+	if os.Getenv(quietChildEnv) == "1" {
+		b, err := bot.New(bot.WithAdapters(bottest.NewFakeAdapter("fake")))
+		if err != nil {
+			fmt.Fprintln(os.Stdout, err)
+			os.Exit(2)
+		}
+		b.Logger().Info("bot info, not shown")
+		b.Logger().Warn("bot warning")
+		b.Logger().Error("bot error")
+		slog.SetDefault(b.Logger())
+		slog.Info("default info, not shown")
+		slog.Warn("default warning")
+		log.Print("log print, at Info, not shown")
+		os.Exit(0)
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestBot_quietDefaultOnStderr$", "-test.count=1")
+	cmd.Env = append(os.Environ(), quietChildEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "child: %s %s", out, stderr.String())
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	require.Len(t, lines, 3, "stderr:\n%s", stderr.String())
+	assert.Regexp(t, `level=WARN msg="bot warning" component=bot$`, lines[0])
+	assert.Regexp(t, `level=ERROR msg="bot error" component=bot$`, lines[1])
+	assert.Regexp(t, `level=WARN msg="default warning" component=bot$`, lines[2])
 }

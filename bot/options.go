@@ -123,11 +123,13 @@ func WithAdapters(a ...Adapter) Option {
 // router, workers, outbox and scheduler, each adapter, store and broker
 // that implements [LoggerSetter] and was not configured with a logger of
 // its own (an adapter's Config.Logger wins), and the handlers, middleware
-// and jobs that log through [LoggerOf]. Default: slog.Default()'s
-// handler at Warn and above — warnings and errors only, on standard error
-// unless the program changed slog's or log's default — so that a bot on a
-// terminal keeps its chat free of lifecycle records. Pass
-// WithLogger(slog.Default()) to log at slog.Default()'s own level.
+// and jobs that log through [LoggerOf]. Default: warnings and errors only,
+// as text (slog.TextHandler) on standard error, so that a bot on a
+// terminal keeps its chat free of lifecycle records. The default is a
+// logger of the Bot's own, not slog.Default(): a program may make it slog's
+// default with slog.SetDefault(b.Logger()), and a program that set its own
+// slog default and wants the Bot to log there passes
+// WithLogger(slog.Default()), which logs at that logger's own level.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }

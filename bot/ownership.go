@@ -55,7 +55,7 @@ func (o *ownership) get(ctx context.Context, platform, conversation string) (Own
 		return OwnerBot, time.Time{}, nil
 	}
 	if err != nil {
-		return OwnerUnset, time.Time{}, fmt.Errorf("bot: read owner: %w", err)
+		return OwnerUnset, time.Time{}, wrap("bot: read owner", err)
 	}
 	owner, last := decodeOwner(v)
 	return owner, last, nil
@@ -82,7 +82,7 @@ func (o *ownership) write(ctx context.Context, platform, conversation string, wh
 		err = o.store.Delete(ctx, key)
 	}
 	if err != nil {
-		return fmt.Errorf("bot: record owner: %w", err)
+		return wrap("bot: record owner", err)
 	}
 	o.checks.track(convRef{platform, conversation}, who)
 	return nil
@@ -138,7 +138,7 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 		case err == nil:
 			cur, last = decodeOwner(v)
 		case !errors.Is(err, ErrNotFound):
-			return OwnerUnset, OwnerUnset, fmt.Errorf("bot: read owner: %w", err)
+			return OwnerUnset, OwnerUnset, wrap("bot: read owner", err)
 		}
 		next, write := decide(cur, last)
 		if !write {
@@ -158,12 +158,13 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 			continue
 		}
 		if err != nil {
-			return cur, next, fmt.Errorf("bot: record owner: %w", err)
+			return cur, next, wrap("bot: record owner", err)
 		}
 		o.checks.track(convRef{platform, conversation}, next)
 		return cur, next, nil
 	}
-	return OwnerUnset, OwnerUnset, fmt.Errorf("bot: record owner of %s/%s: %w %d times", platform, conversation, ErrConflict, maxOwnerRetries)
+	return OwnerUnset, OwnerUnset, wrap(fmt.Sprintf("bot: record owner of %s/%s", platform, conversation),
+		fmt.Errorf("%w %d times", ErrConflict, maxOwnerRetries))
 }
 
 // idleExpired reports whether a human-owned conversation whose last activity

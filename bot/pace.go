@@ -1,9 +1,6 @@
 package bot
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // A Pacer spaces API requests by a platform's declared [Limits], sharing one
 // budget with the outbox's sends. An adapter that makes requests of its own
@@ -27,7 +24,7 @@ type Pacer interface {
 func (b *Bot) Pace(ctx context.Context, platform string) error {
 	po := b.out.platforms[platform]
 	if po == nil {
-		return fmt.Errorf("bot: pace: %w %q", ErrUnknownPlatform, platform)
+		return unknownPlatform("bot: pace", platform)
 	}
 	return b.out.pace(ctx, po)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/parleybot/parley/adapters/console"
 	"github.com/parleybot/parley/bot"
-	"github.com/parleybot/parley/bot/bottest"
 )
 
 // terminal is what one terminal shows: the chat and the standard error
@@ -73,21 +72,4 @@ func TestNew_readmeProgramChatsWithoutLogs(t *testing.T) {
 	require.NoError(t, <-done)
 
 	assert.Equal(t, "bot: pong\n", term.String())
-}
-
-// TestNew_defaultLoggerWarns checks the default logger: warnings and
-// errors go to slog.Default(), information does not.
-func TestNew_defaultLoggerWarns(t *testing.T) {
-	term := &terminal{}
-	useTerminal(t, term)
-	b, err := bot.New(bot.WithAdapters(bottest.NewFakeAdapter("fake")))
-	require.NoError(t, err)
-
-	b.Logger().Info("started")
-	b.Logger().Warn("reconnecting")
-	b.Logger().Error("failed")
-
-	assert.NotContains(t, term.String(), "started")
-	assert.Contains(t, term.String(), "WARN reconnecting component=bot")
-	assert.Contains(t, term.String(), "ERROR failed component=bot")
 }

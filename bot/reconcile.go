@@ -215,13 +215,13 @@ func (b *Bot) readOwner(ctx context.Context, oc OwnerController, k convRef, wait
 	po := b.out.platforms[k.platform]
 	if wait {
 		if err := b.out.pace(ctx, po); err != nil {
-			return OwnerUnset, fmt.Errorf("bot: read owner of %s/%s: %w", k.platform, k.conversation, err)
+			return OwnerUnset, wrap(fmt.Sprintf("bot: read owner of %s/%s", k.platform, k.conversation), err)
 		}
 	}
 	o, err := oc.Owner(ctx, k.conversation)
 	if err != nil {
 		b.out.classify(po, err, 1) // a rate-limit answer pauses the platform
-		return OwnerUnset, errtext.Wrap(fmt.Sprintf("bot: read owner of %s/%s", k.platform, k.conversation), err, k.platform+": ")
+		return OwnerUnset, errtext.Wrap(fmt.Sprintf("bot: read owner of %s/%s", k.platform, k.conversation), err, saidBy(k.platform)...)
 	}
 	if o != OwnerBot && o != OwnerHuman {
 		return OwnerUnset, fmt.Errorf("bot: read owner of %s/%s: adapter answered %v", k.platform, k.conversation, o)

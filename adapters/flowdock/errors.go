@@ -176,8 +176,9 @@ func (e *TokenError) Unwrap() error { return ErrNoToken }
 // wrapf wraps err with the context of format and args, naming the package
 // once: the context goes after the "flowdock: " prefix, and err's own prefix is
 // left out ("flowdock: <context>: GET /x: 404 Not Found", never "flowdock: <context>:
-// flowdock: GET …"). Errors of this package are built this way wherever they
-// wrap one of its own, such as a client call's.
+// flowdock: GET …"), as is a *bot.RateLimitError's "bot: flowdock: ". Errors of this
+// package are built this way wherever they wrap one of its own, such as a
+// client call's.
 func wrapf(err error, format string, args ...any) error {
-	return errtext.Wrap("flowdock: "+fmt.Sprintf(format, args...), err, "flowdock: ")
+	return errtext.Wrap("flowdock: "+fmt.Sprintf(format, args...), err, "flowdock: ", "bot: flowdock: ")
 }

@@ -109,3 +109,49 @@ func TestBuild_sendbeeStaleSecretNamesVariable(t *testing.T) {
 	assert.Contains(t, log.String(), "check SENDBEE_API_SECRET")
 	assert.NotContains(t, log.String(), "old-secret")
 }
+
+// The errors of the VelaFlows webhook registration name the URLs without
+// their user information or query, wherever the failure comes from, and
+// say what failed once.
+func TestBuild_velaFlowsErrorRedactsURLs(t *testing.T) {
+	tests := []struct {
+		name   string
+		public string
+		fault  func(vf *velaflowstest.Server)
+		want   string // a regular expression for the whole error
+	}{
+		{
+			name:   "refused before any request",
+			public: "ftp://u:pub-secret@bot.example.com/?token=q-secret",
+			want:   `^PARLEY_PUBLIC_URL=ftp://bot\.example\.com/: velaflows: public URL "ftp://bot\.example\.com/": want http\(s\)://host\[:port\]\[/path\]$`,
+		},
+		{
+			name:   "subscription refused",
+			public: "http://u:pub-secret@bot.example.com",
+			want: `^PARLEY_PUBLIC_URL=http://bot\.example\.com: the VelaFlows API refused the webhook subscription: ` +
+				`velaflows: register webhook http://bot\.example\.com/webhooks/velaflows: POST /webhooks/subscriptions: 422 Unprocessable Entity \(VALIDATION_ERROR; fields: url\)$`,
+		},
+		{
+			name:   "API failure",
+			public: "https://u:pub-secret@bot.example.com/?token=q-secret",
+			fault:  func(vf *velaflowstest.Server) { vf.FailNext(http.StatusInternalServerError, "", "") },
+			want:   `^the VelaFlows API at http://127\.0\.0\.1:\d+/api/v1/: velaflows: list webhook subscriptions: GET /webhooks/subscriptions: 500 Internal Server Error \(INTERNAL_ERROR\)$`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vf := velaflowstest.NewServer(t)
+			if tt.fault != nil {
+				tt.fault(vf)
+			}
+			env := map[string]string{
+				"VELAFLOWS_API_TOKEN": vf.Token(), "VELAFLOWS_WORKSPACE_ID": vf.WorkspaceID(), "VELAFLOWS_BASE_URL": vf.URL(),
+				"PARLEY_PUBLIC_URL": tt.public,
+			}
+			_, err := fromenv.Build(t.Context(), func(k string) string { return env[k] }, bottest.Logger(t))
+			require.Error(t, err)
+			assert.Regexp(t, tt.want, err.Error())
+			assert.NotContains(t, err.Error(), "secret")
+		})
+	}
+}

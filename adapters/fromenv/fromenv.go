@@ -68,6 +68,7 @@ import (
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/apiclient"
+	"github.com/parleybot/parley/internal/redact"
 	"github.com/parleybot/parley/metrics"
 )
 
@@ -119,7 +120,9 @@ type Platforms struct {
 // answers and every streaming adapter is connected). They are served on
 // PARLEY_ADMIN_ADDR when it is set, and else on the public address beside
 // the webhooks, which suits a local run. Keep the admin address off the
-// internet.
+// internet. Set with PARLEY_ADMIN_ADDR and without webhook routes (only
+// streaming platforms), the public address serves nothing; the summary
+// says so.
 //
 // The metrics are p.Metrics when b was built with their hooks, else the
 // Bot's totals (metrics.Register), plus the stream state of a Flowdock
@@ -147,12 +150,16 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 		public = p.publicHandler(cfg, admin)
 	}
 	adminRoutes := strings.Join(adminPaths, ", ")
-	serves := map[string]string{"PARLEY_ADDR": adminRoutes, "PARLEY_ADMIN_ADDR": adminRoutes}
-	if cfg.adminAddr != "" {
+	serves := map[string]string{"PARLEY_ADMIN_ADDR": adminRoutes}
+	switch {
+	case p.Webhooks != nil && cfg.adminAddr != "":
 		serves["PARLEY_ADDR"] = "webhooks"
-	}
-	if p.Webhooks != nil && cfg.adminAddr == "" {
+	case p.Webhooks != nil:
 		serves["PARLEY_ADDR"] = "webhooks, " + adminRoutes
+	case cfg.adminAddr != "":
+		serves["PARLEY_ADDR"] = "nothing, no platform here takes webhooks"
+	default:
+		serves["PARLEY_ADDR"] = adminRoutes
 	}
 	return serve(ctx, b, cfg, public, admin, logger, func(addrs map[string]string) {
 		for _, v := range []string{"PARLEY_ADDR", "PARLEY_ADMIN_ADDR"} {
@@ -291,7 +298,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			return nil, err
 		}
 		adapters = append(adapters, sb)
-		about[sendbee.Name] = fmt.Sprintf("API %s, webhooks at /webhooks/sendbee", cleanURL(sb.Client().BaseURL().String()))
+		about[sendbee.Name] = fmt.Sprintf("API %s, webhooks at /webhooks/sendbee", redact.URL(sb.Client().BaseURL().String()))
 		mux.Handle("/webhooks/sendbee", sb)
 		routes++
 	}
@@ -316,9 +323,9 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			return nil, fmt.Errorf("VelaFlows needs PARLEY_PUBLIC_URL (to register its webhook) or %s (the secret of one you registered)", velaflows.EnvWebhookSecret)
 		}
 		adapters = append(adapters, vf)
-		about[velaflows.Name] = fmt.Sprintf("API %s, webhooks at %s", cleanURL(vf.Client().BaseURL().String()), velaflows.WebhookPath)
+		about[velaflows.Name] = fmt.Sprintf("API %s, webhooks at %s", redact.URL(vf.Client().BaseURL().String()), velaflows.WebhookPath)
 		if public := getenv("PARLEY_PUBLIC_URL"); public != "" {
-			about[velaflows.Name] += " (subscribed for " + cleanURL(public) + ")"
+			about[velaflows.Name] += " (subscribed for " + redact.URL(public) + ")"
 		}
 		mux.Handle(velaflows.WebhookPath, vf)
 		routes++
@@ -342,7 +349,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			stream = flowdock.DefaultStreamURL
 		}
 		about[flowdock.Name] = fmt.Sprintf("API %s, stream %s, flows %s",
-			cleanURL(fd.Client().BaseURL().String()), cleanURL(stream), strings.Join(cfg.Flows, ","))
+			redact.URL(fd.Client().BaseURL().String()), redact.URL(stream), strings.Join(cfg.Flows, ","))
 	}
 	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about}
 	if routes > 0 {
@@ -355,21 +362,22 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 // webhook subscription, with the variable that points at its cause in
 // front: VELAFLOWS_BASE_URL when the API did not answer (an emulator left
 // over from an earlier session), the credentials when the API refused
-// them, PARLEY_PUBLIC_URL when it refused the subscription's URL. It says
-// which variable turned VelaFlows on, as a platform's variables left in
-// the environment turn it on whatever else is set.
+// them, PARLEY_PUBLIC_URL when it refused the subscription's URL; else the
+// API that failed. It says which variable turned VelaFlows on, as a
+// platform's variables left in the environment turn it on whatever else is
+// set. The URLs it names have no user information or query.
 func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflows.Adapter, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
 	on := fmt.Sprintf("VelaFlows is on because %s is set", velaflows.EnvToken)
-	base := vf.Client().BaseURL().String()
-	public := "PARLEY_PUBLIC_URL=" + getenv("PARLEY_PUBLIC_URL")
+	base := redact.URL(vf.Client().BaseURL().String())
+	public := "PARLEY_PUBLIC_URL=" + redact.URL(getenv("PARLEY_PUBLIC_URL"))
 	_, unanswered := errors.AsType[*apiclient.TransportError](err)
 	apiErr, answered := errors.AsType[*velaflows.APIError](err)
 	switch {
 	case unanswered:
-		where := velaflows.EnvBaseURL + "=" + getenv(velaflows.EnvBaseURL)
+		where := velaflows.EnvBaseURL + "=" + redact.URL(getenv(velaflows.EnvBaseURL))
 		if getenv(velaflows.EnvBaseURL) == "" {
 			where = fmt.Sprintf("%s (unset, the real API %s)", velaflows.EnvBaseURL, base)
 		}
@@ -382,7 +390,8 @@ func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflo
 	case apiErr.Code == velaflows.CodeValidation:
 		return fmt.Errorf("%s: the VelaFlows API refused the webhook subscription: %w", public, err)
 	}
-	return fmt.Errorf("register the VelaFlows webhook subscription for %s at %s: %w", public, base, err)
+	// err says what it was doing ("velaflows: register webhook <URL>: …").
+	return fmt.Errorf("the VelaFlows API at %s: %w", base, err)
 }
 
 // Logger returns a text logger to w at the level named by level

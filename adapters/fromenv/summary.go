@@ -3,11 +3,11 @@ package fromenv
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/redact"
 )
 
 // summary returns the start-up summary's lines about the platforms and the
@@ -31,7 +31,7 @@ func (p *Platforms) summary(b *bot.Bot, getenv func(string) string) []string {
 	case mem:
 		state = "state and queues in memory, lost when the process stops (PARLEY_DATA_DIR or NATS_URL makes them durable)"
 	case getenv("NATS_URL") != "":
-		state = "state and queues durable on NATS JetStream at " + cleanURL(getenv("NATS_URL"))
+		state = "state and queues durable on NATS JetStream at " + redact.URLList(getenv("NATS_URL"))
 	case getenv("PARLEY_DATA_DIR") != "":
 		state = "state and queues durable on JetStream, embedded server in " + getenv("PARLEY_DATA_DIR")
 	default:
@@ -58,18 +58,4 @@ func (p *Platforms) printSummary(lines []string) {
 		sb.WriteString("parley: " + l + "\n")
 	}
 	_, _ = io.WriteString(w, sb.String())
-}
-
-// cleanURL returns raw without user information, query and fragment, the
-// places where a URL can carry a secret; raw when it does not parse.
-func cleanURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		if i := strings.IndexAny(raw, "@?#"); i >= 0 {
-			return "(a URL that does not parse)"
-		}
-		return raw
-	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	return u.String()
 }

@@ -104,8 +104,9 @@ func invalid(op, field, problem string) error {
 // wrapf wraps err with the context of format and args, naming the package
 // once: the context goes after the "sendbee: " prefix, and err's own prefix is
 // left out ("sendbee: <context>: GET /x: 404 Not Found", never "sendbee: <context>:
-// sendbee: GET …"). Errors of this package are built this way wherever they
-// wrap one of its own, such as a client call's.
+// sendbee: GET …"), as is a *bot.RateLimitError's "bot: sendbee: ". Errors of this
+// package are built this way wherever they wrap one of its own, such as a
+// client call's.
 func wrapf(err error, format string, args ...any) error {
-	return errtext.Wrap("sendbee: "+fmt.Sprintf(format, args...), err, "sendbee: ")
+	return errtext.Wrap("sendbee: "+fmt.Sprintf(format, args...), err, "sendbee: ", "bot: sendbee: ")
 }

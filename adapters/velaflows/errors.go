@@ -253,8 +253,9 @@ func invalid(op, field, problem string) error {
 // wrapf wraps err with the context of format and args, naming the package
 // once: the context goes after the "velaflows: " prefix, and err's own prefix is
 // left out ("velaflows: <context>: GET /x: 404 Not Found", never "velaflows: <context>:
-// velaflows: GET …"). Errors of this package are built this way wherever they
-// wrap one of its own, such as a client call's.
+// velaflows: GET …"), as is a *bot.RateLimitError's "bot: velaflows: ". Errors of this
+// package are built this way wherever they wrap one of its own, such as a
+// client call's.
 func wrapf(err error, format string, args ...any) error {
-	return errtext.Wrap("velaflows: "+fmt.Sprintf(format, args...), err, "velaflows: ")
+	return errtext.Wrap("velaflows: "+fmt.Sprintf(format, args...), err, "velaflows: ", "bot: velaflows: ")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/logs"
+	"github.com/parleybot/parley/internal/redact"
 )
 
 // Name is the adapter's name and the Platform of its messages.
@@ -233,7 +234,7 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !strings.HasPrefix(publicURL, "http://") && !strings.HasPrefix(publicURL, "https://") {
-		return nil, fmt.Errorf("velaflows: public URL %q: want http(s)://host[:port][/path]", publicURL)
+		return nil, fmt.Errorf("velaflows: public URL %q: want http(s)://host[:port][/path]", redact.URL(publicURL))
 	}
 	target := strings.TrimSuffix(publicURL, "/") + WebhookPath
 	secret, generated := a.WebhookSecret(), false
@@ -268,10 +269,10 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 		sub, _, err = a.client.UpdateWebhookSubscription(ctx, existing.ID, upd)
 	}
 	if err != nil {
-		return nil, wrapf(err, "register webhook %s", target)
+		return nil, wrapf(err, "register webhook %s", redact.URL(target))
 	}
 	a.secret.Store(&secret)
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "webhook subscription ready",
-		slog.String("url", target), slog.String("subscription", sub.ID), slog.Bool("reused", existing != nil))
+		slog.String("url", redact.URL(target)), slog.String("subscription", sub.ID), slog.Bool("reused", existing != nil))
 	return sub, nil
 }

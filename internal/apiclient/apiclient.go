@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parleybot/parley/internal/redact"
 )
 
 // modulePath is the module whose version goes into the User-Agent.
@@ -26,7 +28,8 @@ const modulePath = "github.com/parleybot/parley"
 // information (a credential there would be logged and shown in errors),
 // query or fragment, and returns it with exactly one trailing slash on its
 // path, so that relative references resolve below it. Errors start with
-// pkg, the client's package name ("sendbee: invalid Config.BaseURL …").
+// pkg, the client's package name ("sendbee: invalid Config.BaseURL …"),
+// and quote raw without its user information and query.
 func BaseURL(pkg, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -36,13 +39,13 @@ func BaseURL(pkg, raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%s: invalid Config.BaseURL: must not contain user information", pkg)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%s: invalid Config.BaseURL %q: must be an absolute http or https URL", pkg, raw)
+		return nil, fmt.Errorf("%s: invalid Config.BaseURL %q: must be an absolute http or https URL", pkg, redact.URL(raw))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("%s: invalid Config.BaseURL %q: missing host", pkg, raw)
+		return nil, fmt.Errorf("%s: invalid Config.BaseURL %q: missing host", pkg, redact.URL(raw))
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("%s: invalid Config.BaseURL %q: must not have a query or fragment", pkg, raw)
+		return nil, fmt.Errorf("%s: invalid Config.BaseURL %q: must not have a query or fragment", pkg, redact.URL(raw))
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + "/"
 	if u.RawPath != "" {

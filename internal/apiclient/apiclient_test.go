@@ -28,6 +28,8 @@ func TestBaseURL(t *testing.T) {
 		{raw: "http://u:p@h/", wantErr: "user information"},
 		{raw: "http://h/?x=1", wantErr: "query or fragment"},
 		{raw: "http://h/#f", wantErr: "query or fragment"},
+		{raw: "http://h/?token=secret", wantErr: "query or fragment"},
+		{raw: "ftp://h/?token=secret", wantErr: "absolute http or https"},
 		{raw: "http://h/%zz", wantErr: "cannot parse"},
 	}
 	for _, tt := range tests {
@@ -38,6 +40,7 @@ func TestBaseURL(t *testing.T) {
 				assert.True(t, strings.HasPrefix(err.Error(), "demo: invalid Config.BaseURL"), err.Error())
 				assert.Contains(t, err.Error(), tt.wantErr)
 				assert.NotContains(t, err.Error(), "u:p@", "credentials never reach an error")
+				assert.NotContains(t, err.Error(), "secret", "nor a query's token")
 				return
 			}
 			require.NoError(t, err)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/parleybot/parley/internal/redact"
 )
 
 // defaultReadyTimeout bounds how long StartEmbedded waits for the server to
@@ -152,12 +154,13 @@ func (s *Server) Shutdown() {
 // Connect connects to the NATS server or cluster at url (a comma-separated
 // list of URLs is accepted, as by nats.Connect), naming the connection
 // "parley" unless opts set another name. It is a thin wrapper over
-// nats.Connect; the caller closes the connection with Close or Drain.
+// nats.Connect; the caller closes the connection with Close or Drain. Its
+// error names the servers without their user information or query.
 func Connect(url string, opts ...nats.Option) (*nats.Conn, error) {
 	all := append([]nats.Option{nats.Name("parley")}, opts...)
 	nc, err := nats.Connect(url, all...)
 	if err != nil {
-		return nil, fmt.Errorf("jetstream: connect %s: %w", url, err)
+		return nil, fmt.Errorf("jetstream: connect %s: %w", redact.URLList(url), err)
 	}
 	return nc, nil
 }

@@ -259,3 +259,13 @@ func TestStartEmbeddedErrors(t *testing.T) {
 	_, err = jetstream.Connect("nats://127.0.0.1:1", nats.MaxReconnects(0), nats.Timeout(time.Second))
 	require.Error(t, err)
 }
+
+// A server list whose servers cannot be reached: the error names each
+// server without its credentials.
+func TestConnect_errorRedactsServerList(t *testing.T) {
+	_, err := jetstream.Connect("nats://u:secret-a@127.0.0.1:1,nats://tok-secret-b@127.0.0.1:1?x=secret-c",
+		nats.MaxReconnects(0), nats.Timeout(time.Second))
+	require.Error(t, err)
+	assert.Regexp(t, `^jetstream: connect nats://127\.0\.0\.1:1,nats://127\.0\.0\.1:1: `, err.Error())
+	assert.NotContains(t, err.Error(), "secret")
+}

@@ -152,3 +152,30 @@ func TestDelivery_Explain(t *testing.T) {
 		})
 	}
 }
+
+// A webhook URL's user information and query can hold a secret: Explain
+// leaves them out, also of the client's error (which masks only the
+// password).
+func TestDelivery_Explain_redactsURL(t *testing.T) {
+	const raw = "http://hook:pw-secret@127.0.0.1:8080/webhooks/sendbee?token=q-secret"
+	const clean = "http://127.0.0.1:8080/webhooks/sendbee"
+	tests := []struct {
+		name    string
+		outcome sendbeetest.Outcome
+		err     string
+		want    string
+	}{
+		{"refused", sendbeetest.OutcomeRefused, `Post "http://hook:***@127.0.0.1:8080/webhooks/sendbee?token=q-secret": dial tcp 127.0.0.1:8080: connect: connection refused`,
+			"delivery of message.received to " + clean + " failed: connection refused — is the bot running and listening on 127.0.0.1:8080 (PARLEY_ADDR)?"},
+		{"other", sendbeetest.OutcomeFailed, `Post "http://hook:***@127.0.0.1:8080/webhooks/sendbee?token=q-secret": EOF`,
+			"delivery of message.received to " + clean + " failed: EOF — check the webhook URL (SENDBEE_WEBHOOK_URL) and the bot's log"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := sendbeetest.Delivery{Type: "message.received", URL: raw, Attempt: 1, Outcome: tt.outcome, Error: tt.err, Duration: time.Millisecond}
+			assert.Equal(t, tt.want, d.Explain())
+			assert.NotContains(t, d.Explain(), "secret")
+		})
+	}
+}

@@ -55,12 +55,13 @@ func classify(status int, err error) Outcome {
 //
 //	delivery of conversation.message.received to http://127.0.0.1:8080/webhooks/velaflows failed: connection refused — is the bot running and listening on 127.0.0.1:8080 (PARLEY_ADDR)?
 //
-// The line holds no payload, signature or secret.
+// The line holds no payload, signature or secret: the URL is named
+// without its user information and query.
 func (d Delivery) Explain() string {
 	if d.Outcome == OutcomeOK || d.Outcome == "" && d.OK() {
 		return ""
 	}
-	what := "delivery of " + d.EventType + " to " + d.URL
+	what := "delivery of " + d.EventType + " to " + cleanURL(d.URL)
 	if d.Attempt > 1 {
 		what += fmt.Sprintf(" (attempt %d)", d.Attempt)
 	}
@@ -90,11 +91,29 @@ func (d Delivery) Explain() string {
 	case o == OutcomeServerError:
 		return status("answered") + "the bot failed to handle it; see the bot's log"
 	}
-	cause := strings.TrimPrefix(d.Error, `Post "`+d.URL+`": `)
+	cause := d.Error
+	if rest, ok := strings.CutPrefix(cause, `Post "`); ok {
+		// The client's error names the URL with only its password masked.
+		if _, after, found := strings.Cut(rest, `": `); found {
+			cause = after
+		}
+	}
 	if cause == "" {
 		cause = fmt.Sprintf("answered %d", d.StatusCode)
 	}
 	return what + " failed: " + cause + " — check the subscription's URL (PARLEY_PUBLIC_URL) and the bot's log"
+}
+
+// cleanURL returns raw without user information, query and fragment, the
+// places where a webhook URL can carry a secret; "(the webhook URL)" when
+// it does not parse.
+func cleanURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(the webhook URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // roundDuration rounds d for a person: "10s" rather than "10.001234s".
