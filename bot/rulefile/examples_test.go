@@ -181,7 +181,11 @@ func explainLines(t *testing.T, rel, text, where string) []suggestion {
 				j++
 				return args[j]
 			}
-			switch args[j] {
+			flag := args[j]
+			if strings.HasPrefix(flag, "--") {
+				flag = flag[1:] // parley takes a long flag with one dash or two
+			}
+			switch flag {
 			case "-text":
 				m.Text = next()
 			case "-platform":

@@ -9,7 +9,9 @@
 //	parley sim [--sendbee-addr …] [--velaflows-addr …] [--flowdock-addr …]
 //	parley sim sendbee [--sendbee-addr 127.0.0.1:8701]
 //	parley sim velaflows [--velaflows-addr 127.0.0.1:8702]
-//	parley sim flowdock [--flowdock-addr 127.0.0.1:8703]
+//	parley sim flowdock [--flowdock-addr 127.0.0.1:8703] [--flowdock-stream-addr 127.0.0.1:8704]
+//	parley sim env [PLATFORM…]          (export lines: eval "$(parley sim env)")
+//	parley sim rotate                   (or --rotate-credentials on any sim command)
 //	parley velaflows export-leads [-o leads.csv]
 //	parley version                      (or parley --version)
 //	parley completion bash|zsh|fish|powershell
