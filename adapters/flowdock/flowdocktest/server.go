@@ -128,13 +128,27 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		_ = ln.Close()
 		s.rep.stop()
-		return nil, fmt.Errorf("flowdocktest: stream listener: %w (choose its address with WithStreamAddr)", err)
+		return nil, &StreamListenError{Addr: streamAddr, Err: err}
 	}
 	s.restPrefix = ""
 	s.hs, s.root = serveOn(ln, s.serveHTTP)
 	s.hsStream, s.streamRoot = serveOn(sln, s.serveStreamHost)
 	return s, nil
 }
+
+// A StreamListenError is the error of [Start] when it cannot listen on the
+// stream's address: the one of [WithStreamAddr], or by default the port
+// after addr's.
+type StreamListenError struct {
+	Addr string // the address Start tried to listen on
+	Err  error  // the listener's error
+}
+
+func (e *StreamListenError) Error() string {
+	return "flowdocktest: stream listener: " + e.Err.Error() + " (choose its address with WithStreamAddr)"
+}
+
+func (e *StreamListenError) Unwrap() error { return e.Err }
 
 // serveOn serves h on ln and returns the server and its URL.
 func serveOn(ln net.Listener, h http.HandlerFunc) (*httptest.Server, string) {
