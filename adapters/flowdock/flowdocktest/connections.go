@@ -130,7 +130,8 @@ func newConnReporter(f func(ConnectionEvent)) *reporter[connReport] {
 
 // report gives e to the observer, if there is one, and waits until it was
 // reported or the server is closing: Close may be waiting for the
-// observer, or the observer for Close.
+// observer, or the observer for Close. The reporter's queue is not
+// bounded, but a stream request queues one report at a time.
 func (s *Server) report(e ConnectionEvent) {
 	if s.rep == nil {
 		return

@@ -13,7 +13,7 @@ import (
 // returned (or without a call). The goroutines that put items never wait
 // for the observer, so that the server can stop them while a call runs;
 // and Close can tell whether it runs inside a call, which it must not wait
-// for.
+// for. The queue is not bounded: the callers of put bound what it holds.
 type reporter[T any] struct {
 	call   func(T)
 	settle func(T)

@@ -526,7 +526,9 @@ func (d *deliverer) sleep(wait time.Duration) bool {
 
 // record hands rec to the observer's reporter, which reports it (unless
 // Close cut the attempt short) and then stores it, so that a Delivery a
-// waiter sees has been reported. Without an observer it stores rec.
+// waiter sees has been reported. Without an observer it stores rec. The
+// reporter's queue is not bounded: it holds attempts on their way to
+// d.deliveries, which keeps every attempt anyway.
 func (d *deliverer) record(rec Delivery, err error) {
 	if d.rep == nil {
 		d.store(rec)
