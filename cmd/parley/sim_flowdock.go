@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -25,6 +26,14 @@ func startFlowdock(set *simSetup, out *lockedWriter) (*simPlatform, error) {
 		opts = append(opts, flowdocktest.WithStreamAddr(set.addrs.flowdockStream))
 	}
 	emu, err := flowdocktest.Start(set.addrs.flowdock, opts...)
+	if le, ok := errors.AsType[*flowdocktest.StreamListenError](err); ok {
+		// The emulator's advice names its Go option; a sim user has a flag.
+		where := "on --flowdock-stream-addr"
+		if set.addrs.flowdockStream == "" {
+			where = "on the port after --flowdock-addr's; choose its address with --flowdock-stream-addr"
+		}
+		return nil, fmt.Errorf("sim flowdock: %w (the streaming API, %s)", le.Err, where)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sim flowdock: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -719,4 +720,46 @@ func TestSimAll(t *testing.T) {
 	}
 	sim.typeLines(t, ":use flowdock", ":use myspace", ":help")
 	sim.waitFor(t, "lines now go to flowdock", `unknown platform "myspace"`, "  :use sendbee|velaflows|flowdock", "  :drop ")
+}
+
+// When the streaming API cannot listen, the sim's error says so in one
+// line, with the flag that moves it.
+func TestSimFlowdock_streamPortTaken(t *testing.T) {
+	var restAddr, streamAddr string
+	for range 20 { // a free port whose next one can be taken
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		next, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1)))
+		ln.Close()
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { next.Close() })
+		restAddr, streamAddr = ln.Addr().String(), next.Addr().String()
+		break
+	}
+	require.NotEmpty(t, restAddr, "no free port with a free next port")
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"the port after --flowdock-addr's", []string{"--flowdock-addr", restAddr},
+			` \(the streaming API, on the port after --flowdock-addr's; choose its address with --flowdock-stream-addr\)$`},
+		{"--flowdock-stream-addr", []string{"--flowdock-addr", "127.0.0.1:0", "--flowdock-stream-addr", streamAddr},
+			` \(the streaming API, on --flowdock-stream-addr\)$`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			err := run(t.Context(), append([]string{"sim", "flowdock"}, tt.args...), strings.NewReader(""), &out, &errOut,
+				env(simConfigDirVar, t.TempDir()))
+			_, msg := exitStatus(err, nil)
+			assert.Regexp(t, `^parley: sim flowdock: listen tcp `+regexp.QuoteMeta(streamAddr)+`: [^\n]+`+tt.want, msg)
+			assert.NotContains(t, msg, "WithStreamAddr")
+			assert.Empty(t, out.String())
+		})
+	}
 }

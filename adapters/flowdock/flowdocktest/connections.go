@@ -117,11 +117,31 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-// report gives e to the observer, if there is one.
+// A connReport is a change on its way to the observer; done is closed
+// once it was reported, or will not be.
+type connReport struct {
+	e    ConnectionEvent
+	done chan struct{}
+}
+
+func newConnReporter(f func(ConnectionEvent)) *reporter[connReport] {
+	return newReporter(func(r connReport) { f(r.e) }, func(r connReport) { close(r.done) })
+}
+
+// report gives e to the observer, if there is one, and waits until it was
+// reported or the server is closing: Close may be waiting for the
+// observer, or the observer for Close. The reporter's queue is not
+// bounded, but a stream request queues one report at a time.
 func (s *Server) report(e ConnectionEvent) {
-	if f := s.cfg.observer; f != nil {
-		e.Time = time.Now()
-		f(e)
+	if s.rep == nil {
+		return
+	}
+	e.Time = time.Now()
+	r := connReport{e: e, done: make(chan struct{})}
+	s.rep.put(r, true)
+	select {
+	case <-r.done:
+	case <-s.closed:
 	}
 }
 

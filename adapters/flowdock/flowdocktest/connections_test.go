@@ -1,7 +1,9 @@
 package flowdocktest_test
 
 import (
+	"io"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,4 +84,119 @@ func TestServer_ConnectionObserver(t *testing.T) {
 
 	s.Close()
 	assert.Empty(t, reports, "one report per connection and per end, no more")
+}
+
+// within fails t unless ch is closed within 5 seconds.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: not within 5s", what)
+	}
+}
+
+// An observer that stops the server at the first refused stream calls
+// Close from inside its call: Close must not wait for that call (nor for
+// the stream request that waits for it).
+func TestServer_ConnectionObserverCallsClose(t *testing.T) {
+	var (
+		s                *flowdocktest.Server
+		calls            atomic.Int32
+		closed, returned = make(chan struct{}), make(chan struct{})
+	)
+	s, err := flowdocktest.Start("127.0.0.1:0", flowdocktest.WithConnectionObserver(func(e flowdocktest.ConnectionEvent) {
+		if calls.Add(1) > 1 || e.State != flowdocktest.ConnRefused {
+			return
+		}
+		defer close(returned)
+		s.Close()
+		close(closed)
+	}))
+	require.NoError(t, err)
+
+	answered := make(chan struct{})
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	go func() {
+		defer close(answered)
+		req, _ := http.NewRequest(http.MethodGet, s.StreamURL()+"/flows?filter=acme/main", nil)
+		req.Header.Set("Authorization", basic("not-the-token", ""))
+		if resp, err := (&http.Client{Transport: tr}).Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	within(t, closed, "Close called by the observer returns")
+	within(t, returned, "the observer's call returns")
+	within(t, answered, "the refused request ends")
+	s.Close() // from outside too: returns at once
+	assert.Equal(t, int32(1), calls.Load(), "no report after Close")
+}
+
+// Close ends the streams, and the observer hears of their ends; an
+// observer that calls Close then (a second Close, inside the first) must
+// not deadlock either.
+func TestServer_ConnectionObserverCallsCloseOnDisconnect(t *testing.T) {
+	var s *flowdocktest.Server
+	reports := make(chan flowdocktest.ConnectionEvent, 16)
+	s, err := flowdocktest.Start("127.0.0.1:0", flowdocktest.WithConnectionObserver(func(e flowdocktest.ConnectionEvent) {
+		reports <- e
+		if e.State == flowdocktest.ConnDisconnected {
+			s.Close()
+		}
+	}))
+	require.NoError(t, err)
+	st, _ := openStream(t, s, "/flows?filter=acme/main", basic(s.Token(), ""), "text/event-stream", "")
+	require.NotNil(t, st)
+	assert.Equal(t, flowdocktest.ConnConnected, next(t, reports).State)
+
+	closeReturned := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closeReturned)
+	}()
+	within(t, closeReturned, "Close returns")
+	e := next(t, reports)
+	assert.Equal(t, flowdocktest.ConnDisconnected, e.State)
+	assert.Equal(t, "the emulator closed", e.Reason)
+	assert.Empty(t, reports)
+}
+
+// An observer that blocks holds up only its stream request: Close ends
+// the streams while it blocks, and returns once it is released, with the
+// ends reported.
+func TestServer_ConnectionObserverBlocks(t *testing.T) {
+	reports := make(chan flowdocktest.ConnectionEvent, 16)
+	entered, release := make(chan struct{}), make(chan struct{})
+	s, err := flowdocktest.Start("127.0.0.1:0", flowdocktest.WithConnectionObserver(func(e flowdocktest.ConnectionEvent) {
+		reports <- e
+		if e.State == flowdocktest.ConnConnected {
+			close(entered)
+			<-release
+		}
+	}))
+	require.NoError(t, err)
+	st, _ := openStream(t, s, "/flows?filter=acme/main", basic(s.Token(), ""), "text/event-stream", "")
+	require.NotNil(t, st)
+	within(t, entered, "the connection is reported")
+
+	closeReturned := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closeReturned)
+	}()
+	st.ended(t) // Close ended the stream while the observer blocks
+	select {
+	case <-closeReturned:
+		t.Fatal("Close returned while an observer call was running")
+	default:
+	}
+	close(release)
+	within(t, closeReturned, "Close returns once the observer is released")
+	assert.Equal(t, flowdocktest.ConnConnected, next(t, reports).State)
+	e := next(t, reports)
+	assert.Equal(t, flowdocktest.ConnDisconnected, e.State, "Close reports the ends of the streams")
+	assert.Equal(t, "the emulator closed", e.Reason)
+	assert.Empty(t, reports)
 }

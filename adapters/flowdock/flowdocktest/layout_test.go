@@ -1,6 +1,8 @@
 package flowdocktest_test
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"testing"
@@ -71,6 +73,11 @@ func TestStart_StreamAddrInUse(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "flowdocktest: stream listener")
 	assert.Contains(t, err.Error(), "WithStreamAddr")
+	le, ok := errors.AsType[*flowdocktest.StreamListenError](err)
+	require.True(t, ok, "%T", err)
+	assert.Equal(t, taken.Host, le.Addr)
+	var op *net.OpError
+	assert.ErrorAs(t, err, &op, "it wraps the listener's error")
 }
 
 // NewServer keeps the layout for clients' tests: one address, REST under

@@ -173,12 +173,15 @@ func WithStreamAddr(addr string) Option {
 // holds a stream, and why it cannot (parley sim prints the line on its
 // terminal).
 //
-// f runs on the goroutine serving the stream request, so calls for
-// different streams may run concurrently; f must be safe for concurrent
-// use and return quickly. f owns the ConnectionEvent it gets. A refusal is
-// reported before the client reads its status, a disconnection after the
-// stream left [Server.Connections]. No call is made after [Server.Close]
-// returns. The default is no observer.
+// f runs on a goroutine of the server's, one call at a time, in the order
+// of the changes, while the stream request waits for its report, so f
+// should return quickly. f owns the ConnectionEvent it gets. A refusal is
+// reported before the client reads its status (except while the server
+// closes), a disconnection after the stream left [Server.Connections].
+// [Server.Close] waits for the calls, the reports of the streams it ends
+// included, and no call is made after Close returns. f may call Close: Close
+// then does not wait for that call, and the changes not reported yet are
+// not reported. The default is no observer.
 func WithConnectionObserver(f func(ConnectionEvent)) Option {
 	return func(c *config) { c.observer = f }
 }

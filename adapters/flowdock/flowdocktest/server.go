@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,9 +31,9 @@ const (
 // on two addresses, as the real service does.
 //
 // All methods are safe for concurrent use. Accessors return copies that the
-// caller owns. The Server owns its goroutines (the HTTP server and one
-// handler per open stream); [Server.Close] ends every stream and waits for
-// all of them.
+// caller owns. The Server owns its goroutines (the HTTP server, one
+// handler per open stream and the connection observer's calls);
+// [Server.Close] ends every stream and waits for all of them.
 type Server struct {
 	cfg  config
 	log  *slog.Logger
@@ -44,8 +45,10 @@ type Server struct {
 	hsStream   *httptest.Server // Start: the stream's own address
 	streamRoot string           // its URL; "" for NewServer
 	s3Key      []byte
-	closed     chan struct{}
-	once       sync.Once
+	closed     chan struct{}         // closed when Close starts
+	closing    atomic.Bool           // Close has started
+	closeDone  chan struct{}         // closed when Close has finished
+	rep        *reporter[connReport] // nil without an observer
 
 	mu         sync.Mutex // guards everything below
 	users      map[int]*user
@@ -114,6 +117,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		s.rep.stop()
 		return nil, fmt.Errorf("flowdocktest: %w", err)
 	}
 	streamAddr := s.cfg.streamAddr
@@ -123,13 +127,28 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	sln, err := net.Listen("tcp", streamAddr)
 	if err != nil {
 		_ = ln.Close()
-		return nil, fmt.Errorf("flowdocktest: stream listener: %w (choose its address with WithStreamAddr)", err)
+		s.rep.stop()
+		return nil, &StreamListenError{Addr: streamAddr, Err: err}
 	}
 	s.restPrefix = ""
 	s.hs, s.root = serveOn(ln, s.serveHTTP)
 	s.hsStream, s.streamRoot = serveOn(sln, s.serveStreamHost)
 	return s, nil
 }
+
+// A StreamListenError is the error of [Start] when it cannot listen on the
+// stream's address: the one of [WithStreamAddr], or by default the port
+// after addr's.
+type StreamListenError struct {
+	Addr string // the address Start tried to listen on
+	Err  error  // the listener's error
+}
+
+func (e *StreamListenError) Error() string {
+	return "flowdocktest: stream listener: " + e.Err.Error() + " (choose its address with WithStreamAddr)"
+}
+
+func (e *StreamListenError) Unwrap() error { return e.Err }
 
 // serveOn serves h on ln and returns the server and its URL.
 func serveOn(ln net.Listener, h http.HandlerFunc) (*httptest.Server, string) {
@@ -175,6 +194,7 @@ func newServer(opts []Option) (*Server, error) {
 		log:        lg.With("component", "flowdocktest"),
 		s3Key:      []byte(randomHex(16)),
 		closed:     make(chan struct{}),
+		closeDone:  make(chan struct{}),
 		users:      map[int]*user{},
 		byToken:    map[string]*user{},
 		byEmail:    map[string]*user{},
@@ -224,42 +244,59 @@ func newServer(opts []Option) (*Server, error) {
 	if cfg.demo {
 		s.seedDemo()
 	}
+	if cfg.observer != nil {
+		s.rep = newConnReporter(cfg.observer)
+	}
 	return s, nil
 }
 
 // Close ends every open stream, stops the server and waits for all its
-// handlers to return. Calling Close more than once is safe.
+// handlers and the connection observer's calls to return
+// ([WithConnectionObserver] says what it reports meanwhile). The observer
+// may call Close: Close does not wait for that call. Calling Close more
+// than once is safe; a later call waits for the first to finish, unless
+// the observer makes it.
 func (s *Server) Close() {
-	s.once.Do(func() {
-		close(s.closed)
-		// Streams return as soon as they see closed; give them a moment,
-		// then cut connections whose writes are blocked by a client that
-		// stopped reading.
-		deadline := time.NewTimer(time.Second)
-		defer deadline.Stop()
-	wait:
-		for {
-			s.mu.Lock()
-			n, ch := len(s.conns), s.connCh
-			s.mu.Unlock()
-			if n == 0 {
-				break
-			}
-			select {
-			case <-ch:
-			case <-deadline.C:
-				s.hs.CloseClientConnections()
-				if s.hsStream != nil {
-					s.hsStream.CloseClientConnections()
-				}
-				break wait
-			}
+	inCall := s.rep.onCall()
+	if inCall {
+		s.rep.silence() // no call after this one
+	}
+	if !s.closing.CompareAndSwap(false, true) {
+		if !inCall { // a Close running elsewhere may be waiting for this call
+			<-s.closeDone
 		}
-		if s.hsStream != nil {
-			s.hsStream.Close()
+		return
+	}
+	defer close(s.closeDone)
+	close(s.closed)
+	// Streams return as soon as they see closed; give them a moment, then
+	// cut connections whose writes are blocked by a client that stopped
+	// reading.
+	deadline := time.NewTimer(time.Second)
+	defer deadline.Stop()
+wait:
+	for {
+		s.mu.Lock()
+		n, ch := len(s.conns), s.connCh
+		s.mu.Unlock()
+		if n == 0 {
+			break
 		}
-		s.hs.Close()
-	})
+		select {
+		case <-ch:
+		case <-deadline.C:
+			s.hs.CloseClientConnections()
+			if s.hsStream != nil {
+				s.hsStream.CloseClientConnections()
+			}
+			break wait
+		}
+	}
+	if s.hsStream != nil {
+		s.hsStream.Close()
+	}
+	s.hs.Close()
+	s.rep.stop()
 }
 
 // URL returns the base URL of the REST API (the api.flowdock.com of the

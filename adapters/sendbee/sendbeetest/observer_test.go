@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,4 +179,109 @@ func TestDelivery_Explain_redactsURL(t *testing.T) {
 			assert.NotContains(t, d.Explain(), "secret")
 		})
 	}
+}
+
+// within fails t unless ch is closed within 5 seconds.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: not within 5s", what)
+	}
+}
+
+// An observer that stops the server at the first failed delivery calls
+// Close from inside its call: Close must not wait for that call. It
+// returns, the call returns, and the attempts that were waiting to be
+// reported are recorded without a report.
+func TestServer_DeliveryObserverCallsClose(t *testing.T) {
+	var (
+		s                *sendbeetest.Server
+		obs              observed
+		first            atomic.Bool
+		closed, returned = make(chan struct{}), make(chan struct{})
+	)
+	s, err := sendbeetest.Start("127.0.0.1:0", sendbeetest.WithWebhook(answering(t, http.StatusInternalServerError)),
+		sendbeetest.WithRedelivery(3, time.Millisecond),
+		sendbeetest.WithDeliveryObserver(func(d sendbeetest.Delivery) {
+			obs.observe(d)
+			if d.OK() || !first.CompareAndSwap(false, true) {
+				return
+			}
+			defer close(returned)
+			s.Close()
+			close(closed)
+		}))
+	require.NoError(t, err)
+	s.CustomerMessage("+385911234567", "Ana", "hello")
+	s.CustomerMessage("+385921112233", "Ivo", "hello") // another lane, in parallel
+
+	within(t, closed, "Close called by the observer returns")
+	within(t, returned, "the observer's call returns")
+	s.Close() // from outside too: returns at once
+
+	got := obs.all()
+	require.Len(t, got, 1, "no report after Close")
+	ds := s.Deliveries()
+	require.NotEmpty(t, ds)
+	assert.Equal(t, got[0].EventID, ds[0].EventID, "the reported attempt is recorded first")
+	assert.Equal(t, got[0].Attempt, ds[0].Attempt)
+}
+
+// An observer that blocks does not hold up delivery, and Close stops
+// deliveries while it blocks; Close then waits for the observer's call
+// and returns once it is released.
+func TestServer_DeliveryObserverBlocks(t *testing.T) {
+	var hits atomic.Int32
+	second, gaveUp := make(chan struct{}), make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		close(second)
+		<-r.Context().Done() // until the emulator gives up
+		close(gaveUp)
+	}))
+	t.Cleanup(rc.Close)
+
+	var obs observed
+	entered, release := make(chan struct{}), make(chan struct{})
+	s, err := sendbeetest.Start("127.0.0.1:0", sendbeetest.WithWebhook(rc.URL),
+		sendbeetest.WithRedelivery(3, time.Millisecond),
+		sendbeetest.WithDeliveryObserver(func(d sendbeetest.Delivery) {
+			obs.observe(d)
+			if d.Attempt == 1 {
+				close(entered)
+				<-release
+			}
+		}))
+	require.NoError(t, err)
+	s.CustomerMessage("+385911234567", "Ana", "hello")
+	within(t, entered, "the first attempt is reported")
+	within(t, second, "the second attempt starts while the observer blocks")
+
+	closeReturned := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closeReturned)
+	}()
+	within(t, gaveUp, "Close cancels the attempt in flight while the observer blocks")
+	select {
+	case <-closeReturned:
+		t.Fatal("Close returned while an observer call was running")
+	default:
+	}
+	close(release)
+	within(t, closeReturned, "Close returns once the observer is released")
+
+	got := obs.all()
+	require.Len(t, got, 1, "the attempt Close cut short is not reported")
+	ds := s.Deliveries()
+	require.Len(t, ds, 2)
+	assert.Equal(t, http.StatusInternalServerError, ds[0].StatusCode)
+	assert.Equal(t, 2, ds[1].Attempt)
+	assert.False(t, ds[1].OK())
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -19,8 +20,8 @@ import (
 // All methods are safe for concurrent use, by the test goroutine, by
 // handlers of the webhook receiver and by HTTP clients alike. Accessors
 // return copies that the caller owns. A Server owns its goroutines (the
-// HTTP server and webhook delivery); [Server.Close] stops and waits for all
-// of them.
+// HTTP server, webhook delivery and the delivery observer's calls);
+// [Server.Close] stops and waits for all of them.
 type Server struct {
 	cfg     config
 	rootURL string
@@ -30,8 +31,9 @@ type Server struct {
 	hsrv    *http.Server     // Start
 	serveWG sync.WaitGroup
 
-	closeOnce sync.Once
-	done      chan struct{} // closed by Close: aborts delays
+	closing atomic.Bool
+	closed  chan struct{} // closed when Close has finished
+	done    chan struct{} // closed by Close: aborts delays
 
 	hmu      sync.Mutex // guards hclosed and the Add side of handlers
 	hclosed  bool
@@ -78,6 +80,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.hsrv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
@@ -106,6 +109,7 @@ func newServer(prefix string, opts []Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:    cfg,
+		closed: make(chan struct{}),
 		done:   make(chan struct{}),
 		st:     newState(),
 		sentCh: make(chan struct{}),
@@ -120,25 +124,37 @@ func newServer(prefix string, opts []Option) (*Server, error) {
 
 // Close stops the server: it stops accepting requests, aborts pending
 // delays and webhook waits, abandons webhook events not yet delivered, and
-// waits for in-flight HTTP handlers and delivery goroutines to return.
-// Calling Close more than once is safe; later calls do nothing.
+// waits for in-flight HTTP handlers, delivery goroutines and the delivery
+// observer's calls to return ([WithDeliveryObserver] says what it reports
+// meanwhile). The observer may call Close: Close does not wait for that
+// call. Calling Close more than once is safe; a later call waits for the
+// first to finish, unless the observer makes it.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.wh.stop()
-		s.hmu.Lock()
-		s.hclosed = true
-		s.hmu.Unlock()
-		if s.hs != nil {
-			s.hs.Close()
+	inCall := s.wh.rep.onCall()
+	if inCall {
+		s.wh.rep.silence() // no call after this one
+	}
+	if !s.closing.CompareAndSwap(false, true) {
+		if !inCall { // a Close running elsewhere may be waiting for this call
+			<-s.closed
 		}
-		if s.hsrv != nil {
-			_ = s.hsrv.Close()
-			s.serveWG.Wait()
-		}
-		s.handlers.Wait()
-		s.wh.wait()
-	})
+		return
+	}
+	defer close(s.closed)
+	close(s.done)
+	s.wh.stop()
+	s.hmu.Lock()
+	s.hclosed = true
+	s.hmu.Unlock()
+	if s.hs != nil {
+		s.hs.Close()
+	}
+	if s.hsrv != nil {
+		_ = s.hsrv.Close()
+		s.serveWG.Wait()
+	}
+	s.handlers.Wait()
+	s.wh.wait()
 }
 
 // URL returns the base URL of the API, the server root plus the prefix,

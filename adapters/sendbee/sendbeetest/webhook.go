@@ -63,6 +63,7 @@ type deliverer struct {
 	transport *http.Transport
 	client    *http.Client
 	wg        sync.WaitGroup
+	rep       *reporter[Delivery] // nil without an observer
 
 	mu         sync.Mutex
 	closed     bool
@@ -81,13 +82,20 @@ type deliverer struct {
 func newDeliverer(cfg *config) *deliverer {
 	ctx, cancel := context.WithCancel(context.Background())
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	return &deliverer{
+	d := &deliverer{
 		cfg: cfg, ctx: ctx, cancel: cancel, transport: t,
 		client:  &http.Client{Transport: t, Timeout: cfg.deliveryTimeout},
 		url:     cfg.webhookURL,
 		lanes:   map[string]*lane{},
 		changed: make(chan struct{}),
 	}
+	if f := cfg.observer; f != nil {
+		d.rep = newReporter(func(rec Delivery) {
+			rec.Payload = slices.Clone(rec.Payload)
+			f(rec)
+		}, d.store)
+	}
+	return d
 }
 
 func (d *deliverer) wants(typ string) bool {
@@ -264,14 +272,21 @@ func (d *deliverer) sleep(wait time.Duration) bool {
 	}
 }
 
-// record tells the observer of rec, unless Close cut the attempt short,
-// then stores it, so that a Delivery a waiter sees has been reported.
+// record hands rec to the observer's reporter, which reports it (unless
+// Close cut the attempt short) and then stores it, so that a Delivery a
+// waiter sees has been reported. Without an observer it stores rec. The
+// reporter's queue is not bounded: it holds attempts on their way to
+// d.deliveries, which keeps every attempt anyway.
 func (d *deliverer) record(rec Delivery, err error) {
-	if f := d.cfg.observer; f != nil && !(errors.Is(err, context.Canceled) && d.ctx.Err() != nil) {
-		obs := rec
-		obs.Payload = slices.Clone(rec.Payload)
-		f(obs)
+	if d.rep == nil {
+		d.store(rec)
+		return
 	}
+	d.rep.put(rec, !(errors.Is(err, context.Canceled) && d.ctx.Err() != nil))
+}
+
+// store adds rec to the deliveries and wakes the waiters.
+func (d *deliverer) store(rec Delivery) {
 	d.mu.Lock()
 	d.deliveries = append(d.deliveries, rec)
 	close(d.changed)
@@ -293,10 +308,12 @@ func (d *deliverer) stop() {
 	d.cancel()
 }
 
-// wait waits for every delivery goroutine and closes idle connections.
+// wait waits for every delivery goroutine, closes idle connections, and
+// stops the observer's reporter (see reporter.stop).
 func (d *deliverer) wait() {
 	d.wg.Wait()
 	d.transport.CloseIdleConnections()
+	d.rep.stop()
 }
 
 // SetWebhook changes the URL that receives webhook events; "" stops

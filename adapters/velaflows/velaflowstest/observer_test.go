@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,4 +183,114 @@ func TestDelivery_Explain_redactsURL(t *testing.T) {
 			assert.NotContains(t, d.Explain(), "secret")
 		})
 	}
+}
+
+// within fails t unless ch is closed within 5 seconds.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: not within 5s", what)
+	}
+}
+
+// An observer that stops the server at the first failed delivery calls
+// Close from inside its call: Close must not wait for that call. It
+// returns, the call returns, and the attempts that were waiting to be
+// reported are recorded without a report.
+func TestServer_DeliveryObserverCallsClose(t *testing.T) {
+	var (
+		s                *velaflowstest.Server
+		obs              observed
+		first            atomic.Bool
+		closed, returned = make(chan struct{}), make(chan struct{})
+	)
+	s, err := velaflowstest.Start("127.0.0.1:0",
+		velaflowstest.WithSubscription(answering(t, http.StatusInternalServerError), "whsec_test", velaflowstest.EventMessageReceived),
+		velaflowstest.WithRetrySchedule(time.Millisecond, time.Millisecond), velaflowstest.WithRedeliveryWindow(0),
+		velaflowstest.WithDeliveryObserver(func(d velaflowstest.Delivery) {
+			obs.observe(d)
+			if d.OK() || !first.CompareAndSwap(false, true) {
+				return
+			}
+			defer close(returned)
+			s.Close()
+			close(closed)
+		}))
+	require.NoError(t, err)
+	s.CustomerMessage("whatsapp", "Ana", "+385911234567", "hello")
+	s.CustomerMessage("whatsapp", "Ivo", "+385921112233", "hello") // another lane, in parallel
+
+	within(t, closed, "Close called by the observer returns")
+	within(t, returned, "the observer's call returns")
+	s.Close() // from outside too: returns at once
+
+	got := obs.all()
+	require.Len(t, got, 1, "no report after Close")
+	ds := s.Deliveries()
+	require.NotEmpty(t, ds)
+	assert.Equal(t, got[0].DeliveryID, ds[0].DeliveryID, "the reported attempt is recorded first")
+}
+
+// An observer that blocks does not hold up delivery; Close waits for the
+// observer's call and returns once it is released, with every attempt
+// that finished before it reported.
+func TestServer_DeliveryObserverBlocks(t *testing.T) {
+	var hits atomic.Int32
+	second := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if hits.Add(1) == 2 {
+			close(second)
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(rc.Close)
+
+	var obs observed
+	entered, release := make(chan struct{}), make(chan struct{})
+	s, err := velaflowstest.Start("127.0.0.1:0",
+		velaflowstest.WithSubscription(rc.URL, "whsec_test", velaflowstest.EventMessageReceived),
+		velaflowstest.WithRetrySchedule(time.Millisecond, time.Hour), velaflowstest.WithRedeliveryWindow(0),
+		velaflowstest.WithDeliveryObserver(func(d velaflowstest.Delivery) {
+			obs.observe(d)
+			if d.Attempt == 1 {
+				close(entered)
+				<-release
+			}
+		}))
+	require.NoError(t, err)
+	s.CustomerMessage("whatsapp", "Ana", "+385911234567", "hello")
+	within(t, entered, "the first attempt is reported")
+	within(t, second, "the second attempt is made while the observer blocks")
+
+	closeReturned := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closeReturned)
+	}()
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	require.Eventually(t, func() bool { // Close stopped the server while the observer blocks
+		resp, err := hc.Get(s.URL() + "/inbox/conversations")
+		if err != nil {
+			return true
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, 5*time.Second, time.Millisecond)
+	select {
+	case <-closeReturned:
+		t.Fatal("Close returned while an observer call was running")
+	default:
+	}
+	close(release)
+	within(t, closeReturned, "Close returns once the observer is released")
+
+	got := obs.all()
+	require.Len(t, got, 2, "both attempts are reported before Close returns")
+	assert.Equal(t, []int{1, 2}, []int{got[0].Attempt, got[1].Attempt})
+	ds := s.Deliveries()
+	require.Len(t, ds, 2)
+	assert.Equal(t, int32(2), hits.Load(), "the retry waiting an hour was abandoned")
 }

@@ -297,19 +297,21 @@ func WithDeliveryTimeout(d time.Duration) Option {
 // WithDeliveryObserver makes the server call f once for every webhook
 // delivery attempt, as soon as it has finished and before it is recorded
 // in [Server.Deliveries] (so a Delivery that [Server.WaitDeliveries]
-// returns has been reported), with the attempt's URL, event, attempt
+// returns has been reported, unless f called Close, see below), with the attempt's URL, event, attempt
 // number, status or error, duration and [Outcome]; [Delivery.Explain]
 // turns a failed one into a line for a person. It is how a program learns
 // at once that deliveries fail (parley sim prints the line on its
 // terminal).
 //
-// f runs on the goroutine delivering the attempt: calls for different
-// subscriptions and conversations, and for background retries, may run
-// concurrently, and a slow f holds up the next job of its lane, so f must
-// be safe for concurrent use and return quickly (hand the Delivery to a
-// channel or a lock-guarded slice). f owns the Delivery it gets. An
-// attempt cut short by [Server.Close] is recorded but not reported, and no
-// call is made after Close returns. The default is no observer.
+// f runs on a goroutine of the server's, one call at a time, in the order
+// the attempts finished. A slow f does not hold up delivery, but it holds
+// up the reports and the recording of later attempts, so f should return
+// quickly. f owns the Delivery it gets. An attempt cut short by
+// [Server.Close] is recorded but not reported; the attempts that finished
+// before are reported before Close returns, and no call is made after
+// Close returns. f may call Close, to stop at the first failure say: Close
+// then does not wait for that call, and records at once, without a report,
+// the attempts still waiting for theirs. The default is no observer.
 func WithDeliveryObserver(f func(Delivery)) Option {
 	return func(c *config) { c.observer = f }
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,8 +28,9 @@ import (
 //
 // All methods are safe for concurrent use by the test goroutine, webhook
 // receivers and HTTP clients. Accessors return copies that the caller owns.
-// A Server owns its goroutines (HTTP serving and webhook delivery);
-// [Server.Close] stops them and waits for all of them.
+// A Server owns its goroutines (HTTP serving, webhook delivery and the
+// delivery observer's calls); [Server.Close] stops them and waits for all
+// of them.
 type Server struct {
 	cfg      config
 	rootURL  string
@@ -39,8 +41,9 @@ type Server struct {
 	hsrv    *http.Server     // Start
 	serveWG sync.WaitGroup
 
-	closeOnce sync.Once
-	done      chan struct{} // closed by Close: aborts slow answers
+	closing atomic.Bool
+	closed  chan struct{} // closed when Close has finished
+	done    chan struct{} // closed by Close: aborts slow answers
 
 	hmu      sync.Mutex // guards hclosed and the Add side of inflight
 	hclosed  bool
@@ -118,6 +121,7 @@ func newServer(opts []Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:      cfg,
+		closed:   make(chan struct{}),
 		done:     make(chan struct{}),
 		st:       newState(),
 		sentCh:   make(chan struct{}),
@@ -139,24 +143,36 @@ func newServer(opts []Option) (*Server, error) {
 // Close stops the server: it stops accepting requests, aborts slow answers,
 // abandons webhook events not yet attempted and pending retries, lets
 // delivery attempts already in flight finish (for at most 2 seconds, then
-// cancels them), and waits for every goroutine the server started.
-// Calling Close more than once is safe; later calls do nothing.
+// cancels them), and waits for every goroutine the server started, the
+// delivery observer's calls included ([WithDeliveryObserver] says what it
+// reports meanwhile). The observer may call Close: Close does not wait for
+// that call. Calling Close more than once is safe; a later call waits for
+// the first to finish, unless the observer makes it.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.hmu.Lock()
-		s.hclosed = true
-		s.hmu.Unlock()
-		if s.hs != nil {
-			s.hs.Close()
+	inCall := s.wh.rep.onCall()
+	if inCall {
+		s.wh.rep.silence() // no call after this one
+	}
+	if !s.closing.CompareAndSwap(false, true) {
+		if !inCall { // a Close running elsewhere may be waiting for this call
+			<-s.closed
 		}
-		if s.hsrv != nil {
-			_ = s.hsrv.Close()
-			s.serveWG.Wait()
-		}
-		s.inflight.Wait()
-		s.wh.stop()
-	})
+		return
+	}
+	defer close(s.closed)
+	close(s.done)
+	s.hmu.Lock()
+	s.hclosed = true
+	s.hmu.Unlock()
+	if s.hs != nil {
+		s.hs.Close()
+	}
+	if s.hsrv != nil {
+		_ = s.hsrv.Close()
+		s.serveWG.Wait()
+	}
+	s.inflight.Wait()
+	s.wh.stop()
 }
 
 // URL returns the API base URL, the server root plus the prefix, without a

@@ -110,6 +110,7 @@ type deliverer struct {
 	transport  *http.Transport
 	client     *http.Client
 	wg         sync.WaitGroup
+	rep        *reporter[Delivery] // nil without an observer
 
 	mu         sync.Mutex
 	closed     bool
@@ -134,6 +135,12 @@ func newDeliverer(s *Server) *deliverer {
 		Timeout:   s.cfg.deliveryTimeout,
 		// Redirects are not followed; a 3xx is a failed attempt, as documented.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	if f := s.cfg.observer; f != nil {
+		d.rep = newReporter(func(rec Delivery) {
+			rec.Payload = slices.Clone(rec.Payload)
+			f(rec)
+		}, d.store)
 	}
 	return d
 }
@@ -517,14 +524,21 @@ func (d *deliverer) sleep(wait time.Duration) bool {
 	}
 }
 
-// record tells the observer of rec, unless Close cut the attempt short,
-// then stores it, so that a Delivery a waiter sees has been reported.
+// record hands rec to the observer's reporter, which reports it (unless
+// Close cut the attempt short) and then stores it, so that a Delivery a
+// waiter sees has been reported. Without an observer it stores rec. The
+// reporter's queue is not bounded: it holds attempts on their way to
+// d.deliveries, which keeps every attempt anyway.
 func (d *deliverer) record(rec Delivery, err error) {
-	if f := d.cfg.observer; f != nil && !(errors.Is(err, context.Canceled) && d.reqCtx.Err() != nil) {
-		obs := rec
-		obs.Payload = slices.Clone(rec.Payload)
-		f(obs)
+	if d.rep == nil {
+		d.store(rec)
+		return
 	}
+	d.rep.put(rec, !(errors.Is(err, context.Canceled) && d.reqCtx.Err() != nil))
+}
+
+// store adds rec to the deliveries, wakes the waiters and logs it.
+func (d *deliverer) store(rec Delivery) {
 	d.mu.Lock()
 	d.deliveries = append(d.deliveries, rec)
 	close(d.changed)
@@ -542,7 +556,8 @@ func (d *deliverer) record(rec Delivery, err error) {
 }
 
 // stop abandons queued jobs and waits, lets attempts in flight finish
-// within the close grace, then cancels them and waits for every goroutine.
+// within the close grace, then cancels them and waits for every goroutine,
+// and stops the observer's reporter (see reporter.stop).
 func (d *deliverer) stop() {
 	d.mu.Lock()
 	if d.closed {
@@ -571,6 +586,7 @@ func (d *deliverer) stop() {
 	grace.Stop()
 	d.cancelReq()
 	d.transport.CloseIdleConnections()
+	d.rep.stop()
 }
 
 // DuplicateDeliveries makes the server deliver every event n extra times
