@@ -129,9 +129,10 @@ func newConnReporter(f func(ConnectionEvent)) *reporter[connReport] {
 }
 
 // report gives e to the observer, if there is one, and waits until it was
-// reported or the server is closing: Close may be waiting for the
-// observer, or the observer for Close. The reporter's queue is not
-// bounded, but a stream request queues one report at a time.
+// reported or the server is closing: Close waits for the streams to end
+// before it waits for the observer, which reports what is queued then.
+// The reporter's queue is not bounded, but a stream request queues one
+// report at a time.
 func (s *Server) report(e ConnectionEvent) {
 	if s.rep == nil {
 		return

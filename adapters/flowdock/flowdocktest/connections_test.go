@@ -97,21 +97,29 @@ func within(t *testing.T, ch <-chan struct{}, what string) {
 }
 
 // An observer that stops the server at the first refused stream calls
-// Close from inside its call: Close must not wait for that call (nor for
-// the stream request that waits for it).
+// Close in a new goroutine, as it must (Close waits for the observer's
+// calls). Close returns, the refused request ends, and no call is made
+// after Close returned.
 func TestServer_ConnectionObserverCallsClose(t *testing.T) {
 	var (
-		s                *flowdocktest.Server
-		calls            atomic.Int32
-		closed, returned = make(chan struct{}), make(chan struct{})
+		s        *flowdocktest.Server
+		calls    atomic.Int32
+		returned atomic.Bool  // the observer's Close has returned
+		late     atomic.Int32 // calls made after that
+		closed   = make(chan struct{})
 	)
 	s, err := flowdocktest.Start("127.0.0.1:0", flowdocktest.WithConnectionObserver(func(e flowdocktest.ConnectionEvent) {
+		if returned.Load() {
+			late.Add(1)
+		}
 		if calls.Add(1) > 1 || e.State != flowdocktest.ConnRefused {
 			return
 		}
-		defer close(returned)
-		s.Close()
-		close(closed)
+		go func() {
+			defer close(closed)
+			s.Close()
+			returned.Store(true)
+		}()
 	}))
 	require.NoError(t, err)
 
@@ -127,23 +135,34 @@ func TestServer_ConnectionObserverCallsClose(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	within(t, closed, "Close called by the observer returns")
-	within(t, returned, "the observer's call returns")
+	within(t, closed, "Close, called by the observer in a new goroutine, returns")
 	within(t, answered, "the refused request ends")
-	s.Close() // from outside too: returns at once
-	assert.Equal(t, int32(1), calls.Load(), "no report after Close")
+	s.Close() // from the test too: returns at once
+	assert.Equal(t, int32(1), calls.Load(), "one report: the refusal")
+	assert.Zero(t, late.Load(), "no call after Close returned")
 }
 
 // Close ends the streams, and the observer hears of their ends; an
-// observer that calls Close then (a second Close, inside the first) must
-// not deadlock either.
+// observer that calls Close then, in a new goroutine, starts a second
+// Close while the first waits for the observer: both return.
 func TestServer_ConnectionObserverCallsCloseOnDisconnect(t *testing.T) {
-	var s *flowdocktest.Server
+	var (
+		s        *flowdocktest.Server
+		returned atomic.Bool  // the test's Close has returned
+		late     atomic.Int32 // calls made after that
+		second   = make(chan struct{})
+	)
 	reports := make(chan flowdocktest.ConnectionEvent, 16)
 	s, err := flowdocktest.Start("127.0.0.1:0", flowdocktest.WithConnectionObserver(func(e flowdocktest.ConnectionEvent) {
+		if returned.Load() {
+			late.Add(1)
+		}
 		reports <- e
 		if e.State == flowdocktest.ConnDisconnected {
-			s.Close()
+			go func() {
+				defer close(second)
+				s.Close()
+			}()
 		}
 	}))
 	require.NoError(t, err)
@@ -153,14 +172,17 @@ func TestServer_ConnectionObserverCallsCloseOnDisconnect(t *testing.T) {
 
 	closeReturned := make(chan struct{})
 	go func() {
+		defer close(closeReturned)
 		s.Close()
-		close(closeReturned)
+		returned.Store(true)
 	}()
 	within(t, closeReturned, "Close returns")
+	within(t, second, "the observer's Close returns")
 	e := next(t, reports)
 	assert.Equal(t, flowdocktest.ConnDisconnected, e.State)
 	assert.Equal(t, "the emulator closed", e.Reason)
 	assert.Empty(t, reports)
+	assert.Zero(t, late.Load(), "no call after Close returned")
 }
 
 // An observer that blocks holds up only its stream request: Close ends

@@ -179,9 +179,10 @@ func WithStreamAddr(addr string) Option {
 // reported before the client reads its status (except while the server
 // closes), a disconnection after the stream left [Server.Connections].
 // [Server.Close] waits for the calls, the reports of the streams it ends
-// included, and no call is made after Close returns. f may call Close: Close
-// then does not wait for that call, and the changes not reported yet are
-// not reported. The default is no observer.
+// included, and no call is made after Close returns. f must not call Close
+// on its own goroutine: Close waits for f to return, so it would never
+// return. To stop the server from f, at the first refusal say, call Close
+// in a new goroutine (go s.Close()). The default is no observer.
 func WithConnectionObserver(f func(ConnectionEvent)) Option {
 	return func(c *config) { c.observer = f }
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,7 +32,9 @@ const (
 // All methods are safe for concurrent use. Accessors return copies that the
 // caller owns. The Server owns its goroutines (the HTTP server, one
 // handler per open stream and the connection observer's calls);
-// [Server.Close] ends every stream and waits for all of them.
+// [Server.Close] ends every stream and waits for all of them. The
+// connection observer must therefore not call Close on its own goroutine,
+// but in a new one.
 type Server struct {
 	cfg  config
 	log  *slog.Logger
@@ -46,8 +47,7 @@ type Server struct {
 	streamRoot string           // its URL; "" for NewServer
 	s3Key      []byte
 	closed     chan struct{}         // closed when Close starts
-	closing    atomic.Bool           // Close has started
-	closeDone  chan struct{}         // closed when Close has finished
+	once       sync.Once             // runs Close once
 	rep        *reporter[connReport] // nil without an observer
 
 	mu         sync.Mutex // guards everything below
@@ -194,7 +194,6 @@ func newServer(opts []Option) (*Server, error) {
 		log:        lg.With("component", "flowdocktest"),
 		s3Key:      []byte(randomHex(16)),
 		closed:     make(chan struct{}),
-		closeDone:  make(chan struct{}),
 		users:      map[int]*user{},
 		byToken:    map[string]*user{},
 		byEmail:    map[string]*user{},
@@ -252,51 +251,44 @@ func newServer(opts []Option) (*Server, error) {
 
 // Close ends every open stream, stops the server and waits for all its
 // handlers and the connection observer's calls to return
-// ([WithConnectionObserver] says what it reports meanwhile). The observer
-// may call Close: Close does not wait for that call. Calling Close more
-// than once is safe; a later call waits for the first to finish, unless
-// the observer makes it.
+// ([WithConnectionObserver] says what it reports meanwhile); no observer
+// call is made after Close returns. The observer must not call Close on
+// its own goroutine, as Close would wait for the call it runs in: to stop
+// the server from the observer, call Close in a new goroutine
+// (go s.Close()). Calling Close more than once is safe; a later call
+// waits for the first to finish.
 func (s *Server) Close() {
-	inCall := s.rep.onCall()
-	if inCall {
-		s.rep.silence() // no call after this one
-	}
-	if !s.closing.CompareAndSwap(false, true) {
-		if !inCall { // a Close running elsewhere may be waiting for this call
-			<-s.closeDone
-		}
-		return
-	}
-	defer close(s.closeDone)
-	close(s.closed)
-	// Streams return as soon as they see closed; give them a moment, then
-	// cut connections whose writes are blocked by a client that stopped
-	// reading.
-	deadline := time.NewTimer(time.Second)
-	defer deadline.Stop()
-wait:
-	for {
-		s.mu.Lock()
-		n, ch := len(s.conns), s.connCh
-		s.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			s.hs.CloseClientConnections()
-			if s.hsStream != nil {
-				s.hsStream.CloseClientConnections()
+	s.once.Do(func() {
+		close(s.closed)
+		// Streams return as soon as they see closed; give them a moment,
+		// then cut connections whose writes are blocked by a client that
+		// stopped reading.
+		deadline := time.NewTimer(time.Second)
+		defer deadline.Stop()
+	wait:
+		for {
+			s.mu.Lock()
+			n, ch := len(s.conns), s.connCh
+			s.mu.Unlock()
+			if n == 0 {
+				break
 			}
-			break wait
+			select {
+			case <-ch:
+			case <-deadline.C:
+				s.hs.CloseClientConnections()
+				if s.hsStream != nil {
+					s.hsStream.CloseClientConnections()
+				}
+				break wait
+			}
 		}
-	}
-	if s.hsStream != nil {
-		s.hsStream.Close()
-	}
-	s.hs.Close()
-	s.rep.stop()
+		if s.hsStream != nil {
+			s.hsStream.Close()
+		}
+		s.hs.Close()
+		s.rep.stop()
+	})
 }
 
 // URL returns the base URL of the REST API (the api.flowdock.com of the

@@ -254,10 +254,11 @@ func WithDeliveryTimeout(d time.Duration) Option {
 // WithDeliveryObserver makes the server call f once for every webhook
 // delivery attempt, as soon as it has finished and before it is recorded
 // in [Server.Deliveries] (so a Delivery that [Server.WaitDeliveries]
-// returns has been reported, unless f called Close, see below), with the attempt's URL, event, attempt number,
-// status or error, duration and [Outcome]; [Delivery.Explain] turns a
-// failed one into a line for a person. It is how a program learns at once
-// that deliveries fail (parley sim prints the line on its terminal).
+// returns has been reported), with the attempt's URL, event, attempt
+// number, status or error, duration and [Outcome]; [Delivery.Explain]
+// turns a failed one into a line for a person. It is how a program learns
+// at once that deliveries fail (parley sim prints the line on its
+// terminal).
 //
 // f runs on a goroutine of the server's, one call at a time, in the order
 // the attempts finished. A slow f does not hold up delivery, but it holds
@@ -265,9 +266,10 @@ func WithDeliveryTimeout(d time.Duration) Option {
 // quickly. f owns the Delivery it gets. An attempt cut short by
 // [Server.Close] is recorded but not reported; the attempts that finished
 // before are reported before Close returns, and no call is made after
-// Close returns. f may call Close, to stop at the first failure say: Close
-// then does not wait for that call, and records at once, without a report,
-// the attempts still waiting for theirs. The default is no observer.
+// Close returns. f must not call Close on its own goroutine: Close waits
+// for f to return, so it would never return. To stop the server from f,
+// at the first failure say, call Close in a new goroutine (go s.Close()).
+// The default is no observer.
 func WithDeliveryObserver(f func(Delivery)) Option {
 	return func(c *config) { c.observer = f }
 }

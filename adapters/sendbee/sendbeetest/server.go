@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,7 +20,8 @@ import (
 // handlers of the webhook receiver and by HTTP clients alike. Accessors
 // return copies that the caller owns. A Server owns its goroutines (the
 // HTTP server, webhook delivery and the delivery observer's calls);
-// [Server.Close] stops and waits for all of them.
+// [Server.Close] stops and waits for all of them. The delivery observer
+// must therefore not call Close on its own goroutine, but in a new one.
 type Server struct {
 	cfg     config
 	rootURL string
@@ -31,9 +31,8 @@ type Server struct {
 	hsrv    *http.Server     // Start
 	serveWG sync.WaitGroup
 
-	closing atomic.Bool
-	closed  chan struct{} // closed when Close has finished
-	done    chan struct{} // closed by Close: aborts delays
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close: aborts delays
 
 	hmu      sync.Mutex // guards hclosed and the Add side of handlers
 	hclosed  bool
@@ -109,7 +108,6 @@ func newServer(prefix string, opts []Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:    cfg,
-		closed: make(chan struct{}),
 		done:   make(chan struct{}),
 		st:     newState(),
 		sentCh: make(chan struct{}),
@@ -126,35 +124,28 @@ func newServer(prefix string, opts []Option) (*Server, error) {
 // delays and webhook waits, abandons webhook events not yet delivered, and
 // waits for in-flight HTTP handlers, delivery goroutines and the delivery
 // observer's calls to return ([WithDeliveryObserver] says what it reports
-// meanwhile). The observer may call Close: Close does not wait for that
-// call. Calling Close more than once is safe; a later call waits for the
-// first to finish, unless the observer makes it.
+// meanwhile); no observer call is made after Close returns. The observer
+// must not call Close on its own goroutine, as Close would wait for the
+// call it runs in: to stop the server from the observer, call Close in a
+// new goroutine (go s.Close()). Calling Close more than once is safe; a
+// later call waits for the first to finish.
 func (s *Server) Close() {
-	inCall := s.wh.rep.onCall()
-	if inCall {
-		s.wh.rep.silence() // no call after this one
-	}
-	if !s.closing.CompareAndSwap(false, true) {
-		if !inCall { // a Close running elsewhere may be waiting for this call
-			<-s.closed
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.wh.stop()
+		s.hmu.Lock()
+		s.hclosed = true
+		s.hmu.Unlock()
+		if s.hs != nil {
+			s.hs.Close()
 		}
-		return
-	}
-	defer close(s.closed)
-	close(s.done)
-	s.wh.stop()
-	s.hmu.Lock()
-	s.hclosed = true
-	s.hmu.Unlock()
-	if s.hs != nil {
-		s.hs.Close()
-	}
-	if s.hsrv != nil {
-		_ = s.hsrv.Close()
-		s.serveWG.Wait()
-	}
-	s.handlers.Wait()
-	s.wh.wait()
+		if s.hsrv != nil {
+			_ = s.hsrv.Close()
+			s.serveWG.Wait()
+		}
+		s.handlers.Wait()
+		s.wh.wait()
+	})
 }
 
 // URL returns the base URL of the API, the server root plus the prefix,

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,7 +29,8 @@ import (
 // receivers and HTTP clients. Accessors return copies that the caller owns.
 // A Server owns its goroutines (HTTP serving, webhook delivery and the
 // delivery observer's calls); [Server.Close] stops them and waits for all
-// of them.
+// of them. The delivery observer must therefore not call Close on its own
+// goroutine, but in a new one.
 type Server struct {
 	cfg      config
 	rootURL  string
@@ -41,9 +41,8 @@ type Server struct {
 	hsrv    *http.Server     // Start
 	serveWG sync.WaitGroup
 
-	closing atomic.Bool
-	closed  chan struct{} // closed when Close has finished
-	done    chan struct{} // closed by Close: aborts slow answers
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close: aborts slow answers
 
 	hmu      sync.Mutex // guards hclosed and the Add side of inflight
 	hclosed  bool
@@ -121,7 +120,6 @@ func newServer(opts []Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:      cfg,
-		closed:   make(chan struct{}),
 		done:     make(chan struct{}),
 		st:       newState(),
 		sentCh:   make(chan struct{}),
@@ -145,34 +143,27 @@ func newServer(opts []Option) (*Server, error) {
 // delivery attempts already in flight finish (for at most 2 seconds, then
 // cancels them), and waits for every goroutine the server started, the
 // delivery observer's calls included ([WithDeliveryObserver] says what it
-// reports meanwhile). The observer may call Close: Close does not wait for
-// that call. Calling Close more than once is safe; a later call waits for
-// the first to finish, unless the observer makes it.
+// reports meanwhile); no observer call is made after Close returns. The
+// observer must not call Close on its own goroutine, as Close would wait
+// for the call it runs in: to stop the server from the observer, call
+// Close in a new goroutine (go s.Close()). Calling Close more than once is
+// safe; a later call waits for the first to finish.
 func (s *Server) Close() {
-	inCall := s.wh.rep.onCall()
-	if inCall {
-		s.wh.rep.silence() // no call after this one
-	}
-	if !s.closing.CompareAndSwap(false, true) {
-		if !inCall { // a Close running elsewhere may be waiting for this call
-			<-s.closed
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.hmu.Lock()
+		s.hclosed = true
+		s.hmu.Unlock()
+		if s.hs != nil {
+			s.hs.Close()
 		}
-		return
-	}
-	defer close(s.closed)
-	close(s.done)
-	s.hmu.Lock()
-	s.hclosed = true
-	s.hmu.Unlock()
-	if s.hs != nil {
-		s.hs.Close()
-	}
-	if s.hsrv != nil {
-		_ = s.hsrv.Close()
-		s.serveWG.Wait()
-	}
-	s.inflight.Wait()
-	s.wh.stop()
+		if s.hsrv != nil {
+			_ = s.hsrv.Close()
+			s.serveWG.Wait()
+		}
+		s.inflight.Wait()
+		s.wh.stop()
+	})
 }
 
 // URL returns the API base URL, the server root plus the prefix, without a
