@@ -123,6 +123,12 @@ func (r *rig) say(conv, text string) *bot.Message {
 	return m
 }
 
+// settle waits until every message said so far was handled.
+func (r *rig) settle() {
+	r.t.Helper()
+	require.Eventually(r.t, func() bool { return r.b.Stats().Handled >= r.seq.Load() }, 5*time.Second, time.Millisecond)
+}
+
 // texts returns the texts sent to conv so far.
 func (r *rig) texts(conv string) []string {
 	var out []string
