@@ -118,7 +118,7 @@ func newRig(t *testing.T, o rigOption) *rig {
 func (r *rig) say(conv, text string) *bot.Message {
 	r.t.Helper()
 	m := bottest.NewMessage(text, bottest.In(r.fa.Name(), conv),
-		bottest.WithID(r.t.Name()+"-"+conv+"-"+strconv.FormatInt(r.seq.Add(1), 10)))
+		bottest.WithID(fmt.Sprintf("%s-%p-%s-%d", r.t.Name(), r, conv, r.seq.Add(1))))
 	require.NoError(r.t, r.fa.Inject(r.t.Context(), m))
 	return m
 }
