@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ type Bot struct {
 	own      ownership
 	sched    *scheduler
 	stats    stats
+
+	bgMu sync.Mutex
+	bg   []func(ctx context.Context) // see Background
 
 	state  atomic.Int32 // 0 new, 1 running, 2 stopped
 	keySeq atomic.Uint64
@@ -182,6 +186,46 @@ func (b *Bot) Schedule(name, spec string, j Job) error {
 // one; a fire of it already running finishes. It is safe to call while Run
 // runs, for example to replace a job with Unschedule then Schedule.
 func (b *Bot) Unschedule(name string) bool { return b.sched.remove(name) }
+
+// Background registers f to run on a goroutine of its own while the Bot
+// runs: Run starts it with the adapters, cancels its ctx when shutdown
+// begins (as it stops the adapters), and waits for it to return before it
+// drains the queues, so f may Publish until ctx is done. A panic in f is
+// recovered and logged. It is for packages that poll or keep timers for a
+// Bot (the flow engine's timer sweep), so that nothing they start outlives
+// Run. Background panics if f is nil or Run has started.
+func (b *Bot) Background(f func(ctx context.Context)) {
+	if f == nil {
+		panic("bot: Background with a nil function")
+	}
+	b.bgMu.Lock()
+	defer b.bgMu.Unlock()
+	if b.state.Load() != 0 {
+		panic("bot: Background after Run started")
+	}
+	b.bg = append(b.bg, f)
+}
+
+// startBackground starts the Background functions with ctx and returns a
+// channel closed once they all returned.
+func (b *Bot) startBackground(ctx context.Context) <-chan struct{} {
+	b.bgMu.Lock()
+	fs := slices.Clone(b.bg)
+	b.bgMu.Unlock()
+	var wg sync.WaitGroup
+	for _, f := range fs {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					b.report(ctx, "background task panicked", fmt.Errorf("panic: %v", p),
+						slog.String("stack", string(debug.Stack())))
+				}
+			}()
+			f(ctx)
+		})
+	}
+	return waitChan(&wg)
+}
 
 // Publish deduplicates m and queues it for its conversation's worker; see
 // [Publisher]. Adapters call it from Run; applications and tests may call it
@@ -484,6 +528,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	adaptersDone := make(chan struct{})
 	go func() { adapters.Wait(); close(adaptersDone) }()
+	bgDone := b.startBackground(adCtx)
 
 	b.sched.start(ctx, b)
 	stopSweep := b.startOwnerSweep(adCtx)
@@ -513,6 +558,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	waitOrHard(adaptersDone, "adapters")
+	waitOrHard(bgDone, "background tasks")
 	if br != nil {
 		// Stop consuming: the messages in hand are finished, the rest stay
 		// in the Broker, unless the Bot is finishing: then the Broker first

@@ -98,6 +98,23 @@ func Priority(n int) RouteOption {
 	return routeOptionFunc(func(c *routeConfig) { c.priority = n })
 }
 
+// RouteOptions combines opts into one RouteOption that applies them in
+// order, so that a package can hand out a single option that sets, say, a
+// priority and a middleware. It panics if an option is nil.
+func RouteOptions(opts ...RouteOption) RouteOption {
+	for _, o := range opts {
+		if o == nil {
+			panic("bot: nil route option")
+		}
+	}
+	opts = slices.Clone(opts)
+	return routeOptionFunc(func(c *routeConfig) {
+		for _, o := range opts {
+			o.applyRoute(c)
+		}
+	})
+}
+
 // Observer marks a route that is tried even while a human owns the
 // conversation, for example to log, tag or translate. Other routes are
 // skipped then. (A reply an observer sends is still subject to the Bot's

@@ -1,8 +1,15 @@
 package flow
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
 
-// State is where a conversation stands in a flow.
+// State is where a conversation stands in a flow. The engine hands out
+// copies: changing one changes nothing stored.
 type State struct {
 	Platform, Conversation string
 	// Flow is the flow's name; Run identifies this run of it (a flow
@@ -21,9 +28,24 @@ type State struct {
 	Paused bool
 }
 
+// Vars returns the state as a map for expressions and templates: Flow,
+// Step, Attempts, Paused, and Values (a map of the values by name). The map
+// is a copy.
+func (s *State) Vars() map[string]any {
+	return map[string]any{
+		"Flow":     s.Flow,
+		"Step":     s.Step,
+		"Attempts": s.Attempts,
+		"Paused":   s.Paused,
+		"Values":   map[string]any(s.Values.clone()),
+	}
+}
+
 // Values are the values a flow saved, by name. A value is a string, an
 // int64, a float64, a bool, a time.Time or a []string; they keep their
-// types across the Store.
+// types across the Store. Values given to Start and returned by checks
+// may also be other integer and float types (converted to int64 and
+// float64) and nil (which deletes the name).
 type Values map[string]any
 
 // String returns the value of name if it is a string.
@@ -40,3 +62,186 @@ func (v Values) Bool(name string) (bool, bool) { b, ok := v[name].(bool); return
 
 // Time returns the value of name if it is a time.Time.
 func (v Values) Time(name string) (time.Time, bool) { t, ok := v[name].(time.Time); return t, ok }
+
+// Strings returns the value of name if it is a []string.
+func (v Values) Strings(name string) ([]string, bool) { s, ok := v[name].([]string); return s, ok }
+
+// clone copies v, and the slices it holds.
+func (v Values) clone() Values {
+	out := make(Values, len(v))
+	for k, x := range v {
+		if l, ok := x.([]string); ok {
+			x = slices.Clone(l)
+		}
+		out[k] = x
+	}
+	return out
+}
+
+// normalize returns x as one of the value types, or an error naming its
+// type.
+func normalize(x any) (any, error) {
+	switch x := x.(type) {
+	case string, int64, float64, bool, []string:
+		return x, nil
+	case time.Time:
+		return x, nil
+	case int:
+		return int64(x), nil
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case float32:
+		return float64(x), nil
+	}
+	return nil, fmt.Errorf("flow: a value of type %T cannot be saved (string, int64, float64, bool, time.Time or []string)", x)
+}
+
+// merge sets the values of add in v, normalized; a nil value deletes its
+// name.
+func (v Values) merge(add map[string]any) error {
+	for _, k := range slices.Sorted(maps.Keys(add)) {
+		x := add[k]
+		if x == nil {
+			delete(v, k)
+			continue
+		}
+		n, err := normalize(x)
+		if err != nil {
+			return fmt.Errorf("%w (value %q)", err, k)
+		}
+		v[k] = n
+	}
+	return nil
+}
+
+// jsonValue is one value on the wire: exactly one field is set, which
+// says the type.
+type jsonValue struct {
+	S *string    `json:"s,omitempty"`
+	I *int64     `json:"i,omitempty"`
+	F *float64   `json:"f,omitempty"`
+	B *bool      `json:"b,omitempty"`
+	T *time.Time `json:"t,omitempty"`
+	L *[]string  `json:"l,omitempty"`
+}
+
+// MarshalJSON encodes v with the type of each value, so that
+// UnmarshalJSON restores an int64 as an int64 and a time as a time.Time.
+func (v Values) MarshalJSON() ([]byte, error) {
+	out := make(map[string]jsonValue, len(v))
+	for k, x := range v {
+		x, err := normalize(x)
+		if err != nil {
+			return nil, fmt.Errorf("%w (value %q)", err, k)
+		}
+		var j jsonValue
+		switch x := x.(type) {
+		case string:
+			j.S = &x
+		case int64:
+			j.I = &x
+		case float64:
+			j.F = &x
+		case bool:
+			j.B = &x
+		case time.Time:
+			j.T = &x
+		case []string:
+			if x == nil {
+				x = []string{}
+			}
+			j.L = &x
+		}
+		out[k] = j
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON decodes values encoded by MarshalJSON.
+func (v *Values) UnmarshalJSON(b []byte) error {
+	var in map[string]jsonValue
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	out := make(Values, len(in))
+	for k, j := range in {
+		switch {
+		case j.S != nil:
+			out[k] = *j.S
+		case j.I != nil:
+			out[k] = *j.I
+		case j.F != nil:
+			out[k] = *j.F
+		case j.B != nil:
+			out[k] = *j.B
+		case j.T != nil:
+			out[k] = *j.T
+		case j.L != nil:
+			out[k] = *j.L
+		default:
+			return fmt.Errorf("flow: value %q has no type", k)
+		}
+	}
+	*v = out
+	return nil
+}
+
+// record is what the Store holds for a conversation: the State and what
+// the engine needs for exactly-once advances and timers.
+type record struct {
+	State
+	// Seq counts the run's advances; the idempotency keys of an advance's
+	// messages and calls and the IDs of its timer events carry it.
+	Seq int
+	// Reminded: the current step's reminder was sent.
+	Reminded bool `json:",omitempty"`
+	// Last is the ID of the inbound event (or timer event) that made the
+	// last advance; a redelivery of it replays Out and Pending instead of
+	// advancing again.
+	Last string `json:",omitempty"`
+	// Pending are the action calls the last advance owes, in order.
+	Pending []pendingCall `json:",omitempty"`
+	// Out are the messages the last advance sent, each under its
+	// idempotency key, so that a replay sends what is missing and nothing
+	// twice.
+	Out []outRef `json:",omitempty"`
+	// Ended marks a run that is over, kept a while for replays.
+	Ended bool `json:",omitempty"`
+}
+
+// A pendingCall is an action call still to run: the Index-th call of
+// Step's Actions, or of the flow's OnDone when Step is empty.
+type pendingCall struct {
+	Step  string `json:",omitempty"`
+	Index int
+	Key   string
+	Tries int `json:",omitempty"`
+}
+
+// An outRef is a message an advance sent: what it was (Kind and Step, and
+// Text for a re-ask with a text of its own) and its key.
+type outRef struct {
+	Kind string // see the out* constants
+	Step string `json:",omitempty"`
+	Text string `json:",omitempty"`
+	Key  string
+}
+
+// The kinds of outRef.
+const (
+	outAsk    = "ask"    // the step's Ask
+	outReask  = "reask"  // Text, else the step's Retry.Message, else its Ask
+	outRemind = "remind" // the step's Remind.Ask, else its Ask
+	outSay    = "say"    // the step's Timeout.Say
+	outDone   = "done"   // the flow's Done
+)

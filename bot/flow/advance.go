@@ -1,0 +1,381 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley/bot"
+)
+
+// Text is a Prompt that says a fixed text.
+type Text string
+
+// Prompt returns a message with the text.
+func (t Text) Prompt(context.Context, *State) (*bot.Message, error) {
+	return &bot.Message{Text: string(t)}, nil
+}
+
+// handle is the engine's route: it advances the flow of m's conversation,
+// or returns bot.ErrContinue when m is not for a flow.
+func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error {
+	if bot.OwnerOf(ctx) == bot.OwnerHuman {
+		// A human owns the conversation: the flow waits, paused.
+		err := e.update(ctx, m.Platform, m.Conversation, func(rec *record) bool {
+			if rec == nil || rec.Ended || rec.Paused {
+				return false
+			}
+			rec.Paused = true
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		return bot.ErrContinue
+	}
+	for range maxConflicts {
+		rec, rev, unlock, err := e.states.load(ctx, m.Platform, m.Conversation)
+		if err != nil {
+			return err
+		}
+		replay := rec != nil && m.ID != "" && rec.Last == m.ID
+		if rec == nil || (rec.Ended && !replay) {
+			unlock()
+			if m.Kind == TimerKind {
+				return nil // a flow gone since the timer was due
+			}
+			return bot.ErrContinue
+		}
+		f := e.flow(rec.Flow)
+		if f == nil {
+			unlock()
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "conversation in a flow not defined here", slog.Any("msg", m),
+				slog.String("flow", rec.Flow))
+			return bot.ErrContinue
+		}
+		if replay || (len(rec.Pending) > 0 && m.Kind != TimerKind && !rec.Paused) {
+			// The event advanced the flow already (this is a redelivery),
+			// or an earlier advance did not finish: finish it.
+			unlock()
+			return e.complete(ctx, w, m, rec)
+		}
+		prev := rec.deadline(f)
+		next, err := e.decide(ctx, m, rec, f)
+		if next == nil || err != nil {
+			unlock()
+			return err
+		}
+		if due := next.deadline(f); !due.IsZero() && (prev.IsZero() || due.Before(prev)) {
+			if err := e.index.lower(ctx, m.Platform, m.Conversation, due); err != nil {
+				unlock()
+				return err
+			}
+		}
+		err = e.states.save(ctx, next, rev, e.ttl(next))
+		unlock()
+		if errors.Is(err, bot.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if next.Ended {
+			if err := e.index.remove(ctx, m.Platform, m.Conversation); err != nil {
+				e.b.Logger().LogAttrs(ctx, slog.LevelWarn, "flow: index not updated; the sweep will", slog.Any("error", err))
+			}
+		}
+		return e.complete(ctx, w, m, next)
+	}
+	return fmt.Errorf("flow: advance %s/%s: %w %d times", m.Platform, m.Conversation, bot.ErrConflict, maxConflicts)
+}
+
+// decide returns the record m makes of rec, or nil when m changes
+// nothing; the error bot.ErrContinue says m is not for the flow.
+func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *compiled) (*record, error) {
+	now := e.now()
+	n := rec.clone()
+	n.Seq++
+	n.Last = m.ID
+	st := f.step(rec.Step)
+	if st == nil {
+		return nil, fmt.Errorf("flow: %s/%s: flow %q has no step %q", m.Platform, m.Conversation, rec.Flow, rec.Step)
+	}
+	switch {
+	case m.Kind == TimerKind:
+		switch rec.dueTimer(f, now) {
+		case "timeout":
+			if st.Timeout.Say != nil {
+				n.Out = append(n.Out, outRef{Kind: outSay, Step: st.Name, Key: n.key(outSay)})
+			}
+			e.transition(n, f, or(st.Timeout.Then, Cancel), now)
+		case "remind":
+			n.Reminded = true
+			n.Out = append(n.Out, outRef{Kind: outRemind, Step: st.Name, Key: n.key(outRemind)})
+		default:
+			return nil, nil // answered, or paused, since it was due
+		}
+		return n, nil
+	case rec.Paused:
+		// Back with the bot after a handoff.
+		if f.OnHandoff == EndAfterHandoff {
+			n.end()
+			return n, nil
+		}
+		n.Paused, n.Asked, n.Reminded = false, now, false
+		n.Out = append(n.Out, outRef{Kind: outAsk, Step: st.Name, Key: n.key(outAsk)})
+		return n, nil
+	case m.Kind.Or() != bot.KindMessage || m.Author.Bot || m.Author.Agent:
+		return nil, bot.ErrContinue
+	}
+
+	text := strings.TrimSpace(m.Text)
+	a := Answer{Message: m, Text: text, Values: rec.Values.clone()}
+	var (
+		v   any
+		err error
+	)
+	if st.Check != nil {
+		v, err = st.Check.Check(ctx, a)
+	} else if text == "" {
+		err = Invalid("empty answer", "")
+	} else {
+		v = text
+	}
+	var inv *InvalidError
+	switch {
+	case errors.As(err, &inv):
+		n.Attempts++
+		limit := st.Retry.Max
+		if limit == 0 {
+			limit = 2
+		}
+		if limit >= 0 && n.Attempts > limit {
+			e.transition(n, f, or(st.Retry.Then, HandOff), now)
+			return n, nil
+		}
+		n.Asked, n.Reminded = now, false
+		n.Out = append(n.Out, outRef{Kind: outReask, Step: st.Name, Text: inv.Reask, Key: n.key(outReask)})
+		return n, nil
+	case err != nil:
+		return nil, fmt.Errorf("flow %q step %q: check: %w", rec.Flow, st.Name, err)
+	}
+	if st.Save != "" {
+		if err := n.Values.merge(map[string]any{st.Save: v}); err != nil {
+			return nil, fmt.Errorf("flow %q step %q: %w", rec.Flow, st.Name, err)
+		}
+	}
+	for i := range st.Actions {
+		n.Pending = append(n.Pending, pendingCall{Step: st.Name, Index: i, Key: n.key(fmt.Sprintf("act:%d", i))})
+	}
+	to, err := e.choose(ctx, f, st, &n.State)
+	if err != nil {
+		return nil, err
+	}
+	e.transition(n, f, to, now)
+	return n, nil
+}
+
+// choose returns the step after st: the first branch whose condition
+// holds, else Default, else the following step, else End.
+func (e *Engine) choose(ctx context.Context, f *compiled, st *Step, s *State) (string, error) {
+	for i, br := range st.Next.Branches {
+		ok, err := br.When.Holds(ctx, s)
+		if err != nil {
+			return "", fmt.Errorf("flow %q step %q: branch %d: %w", f.Name, st.Name, i+1, err)
+		}
+		if ok {
+			return br.Goto, nil
+		}
+	}
+	if st.Next.Default != "" {
+		return st.Next.Default, nil
+	}
+	return f.following(f.index[st.Name]), nil
+}
+
+// transition moves n to target.
+func (e *Engine) transition(n *record, f *compiled, target string, now time.Time) {
+	switch target {
+	case End:
+		n.Ended = true
+		for i := range f.OnDone {
+			n.Pending = append(n.Pending, pendingCall{Index: i, Key: n.key(fmt.Sprintf("done:%d", i))})
+		}
+		if f.Done != nil {
+			n.Out = append(n.Out, outRef{Kind: outDone, Key: n.key(outDone)})
+		}
+	case Cancel:
+		n.Ended = true
+	case HandOff:
+		n.Paused = true
+	default:
+		n.Step, n.Attempts, n.Asked, n.Reminded = target, 0, now, false
+		n.Out = append(n.Out, outRef{Kind: outAsk, Step: target, Key: n.key(outAsk)})
+	}
+}
+
+// complete does what the advance recorded in rec owes: the handoff, the
+// pending action calls, then the messages. Each is done under its key,
+// so doing it again (a replay) repeats nothing that was done. m is the
+// event that advanced the flow, or nil for Start.
+func (e *Engine) complete(ctx context.Context, w bot.Sender, m *bot.Message, rec *record) error {
+	f := e.flow(rec.Flow)
+	if f == nil {
+		return fmt.Errorf("%w %q", ErrUnknownFlow, rec.Flow)
+	}
+	if rec.Paused {
+		if err := e.b.Handoff(ctx, rec.Platform, rec.Conversation); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for _, pc := range rec.Pending {
+		if err := e.call(ctx, w, m, rec, f, pc); err != nil {
+			if !errors.Is(err, errGaveUp) {
+				return err // tried again with the next event
+			}
+			errs = append(errs, err)
+		}
+	}
+	for _, o := range rec.Out {
+		if err := e.say(ctx, w, rec, f, o); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var errGaveUp = errors.New("flow: action failed; the flow goes on without it")
+
+// call runs one pending action call and records it done (or tried).
+func (e *Engine) call(ctx context.Context, w bot.Sender, m *bot.Message, rec *record, f *compiled, pc pendingCall) error {
+	c := f.call(pc)
+	var err error
+	if c == nil {
+		err = fmt.Errorf("flow %q: step %q has no call %d", f.Name, pc.Step, pc.Index)
+	} else if a := e.action(c.Action); a == nil {
+		err = fmt.Errorf("flow %q: action %q is not registered", f.Name, c.Action)
+	} else {
+		ac := ActionCall{Key: pc.Key, Flow: rec.Flow, Step: pc.Step, Platform: rec.Platform,
+			Conversation: rec.Conversation, Values: rec.Values.clone(), Args: c.Args, Sender: w}
+		if m != nil {
+			ac.Contact = m.Author
+		}
+		err = a.Run(ctx, ac)
+		if err != nil {
+			err = fmt.Errorf("flow %q: action %q (key %s): %w", f.Name, c.Action, pc.Key, err)
+		}
+	}
+	gaveUp := false
+	uerr := e.update(ctx, rec.Platform, rec.Conversation, func(cur *record) bool {
+		if cur == nil || cur.Run != rec.Run || len(cur.Pending) == 0 || cur.Pending[0].Key != pc.Key {
+			return false
+		}
+		if err == nil || cur.Pending[0].Tries+1 >= maxActionTries {
+			cur.Pending = cur.Pending[1:]
+			gaveUp = err != nil
+		} else {
+			cur.Pending[0].Tries++
+		}
+		return true
+	})
+	switch {
+	case gaveUp:
+		return fmt.Errorf("%w: %w", errGaveUp, err)
+	case err != nil:
+		return err
+	}
+	return uerr
+}
+
+// say sends one of an advance's messages under its key.
+func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled, o outRef) error {
+	st := f.step(o.Step)
+	var p Prompt
+	switch o.Kind {
+	case outAsk:
+		if st != nil {
+			p = st.Ask
+		}
+	case outReask:
+		switch {
+		case o.Text != "":
+			p = Text(o.Text)
+		case st != nil && st.Retry.Message != "":
+			p = Text(st.Retry.Message)
+		case st != nil:
+			p = st.Ask
+		}
+	case outRemind:
+		if st != nil && st.Remind != nil && st.Remind.Ask != nil {
+			p = st.Remind.Ask
+		} else if st != nil {
+			p = st.Ask
+		}
+	case outSay:
+		if st != nil && st.Timeout != nil {
+			p = st.Timeout.Say
+		}
+	case outDone:
+		p = f.Done
+	}
+	if p == nil {
+		return nil
+	}
+	s := rec.State
+	s.Values = s.Values.clone()
+	msg, err := p.Prompt(ctx, &s)
+	if err != nil {
+		return fmt.Errorf("flow %q step %q: prompt: %w", rec.Flow, o.Step, err)
+	}
+	if msg == nil {
+		return nil
+	}
+	msg.Platform, msg.Conversation, msg.Key = rec.Platform, rec.Conversation, o.Key
+	return w.Send(ctx, msg)
+}
+
+// interrupted applies the flow's Interrupt policy after a global route
+// handled m; run is the run that waited before it.
+func (e *Engine) interrupted(ctx context.Context, w bot.Sender, m *bot.Message, run string, handoff bool) error {
+	var ask *record
+	ended := false
+	err := e.update(ctx, m.Platform, m.Conversation, func(rec *record) bool {
+		if rec == nil || rec.Ended || rec.Paused || rec.Run != run {
+			return false // cancelled, paused or replaced by the handler
+		}
+		f := e.flow(rec.Flow)
+		switch {
+		case f == nil:
+			return false
+		case handoff:
+			rec.Paused = true
+			return true
+		case f.Interrupt == CancelOnInterrupt:
+			rec.end()
+			ended = true
+			return true
+		}
+		ask = rec
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	if ended {
+		return e.index.remove(ctx, m.Platform, m.Conversation)
+	}
+	if ask == nil {
+		return nil
+	}
+	key := ask.key("int")
+	if m.ID != "" {
+		key += ":" + m.ID
+	} else {
+		key = "" // the Bot gives it one
+	}
+	return e.say(ctx, w, ask, e.flow(ask.Flow), outRef{Kind: outAsk, Step: ask.Step, Key: key})
+}
