@@ -1,4 +1,95 @@
 // Package flow holds conversations: multi-turn flows that ask a question,
 // wait for the answer, check it, remember it and move on, durable across
 // restarts and shared across replicas.
+//
+// A [Flow] is a named sequence of [Step]s. An [Engine] runs flows for one
+// Bot: register actions ([Engine.RegisterAction]), define flows
+// ([Engine.Define], which refuses bad definitions at once: unknown or
+// duplicate steps, unreachable steps, loops with no exit, unregistered
+// actions), install it ([Engine.Install]), run the Bot, and start flows
+// from handlers, rules or scheduled jobs ([Engine.Start],
+// [Engine.StartFrom]). Routes marked with [Engine.Global] (help, agent,
+// stop) are tried before a waiting flow.
+//
+// # State
+//
+// A conversation's flow is one record in the Store under
+// "flow:<platform>:<conversation>": the flow, the run, the step, the
+// attempts, the values (JSON that keeps each value's type), when the step
+// was asked, whether its reminder went out, and what the last advance owes
+// (its messages and action calls, see below). A record is at most
+// [MaxStateSize] bytes (an advance that would exceed it fails and changes
+// nothing) and expires after the flow's TTL ([DefaultTTL] unless set),
+// counted again from every advance; an ended run's record is kept an hour
+// for redeliveries, then expires.
+//
+// Every advance is a read-decide-write: with a bot.RevisionStore (the
+// JetStream store is one) the write is conditional on the revision read,
+// and a conflict (another replica advanced the conversation meanwhile) makes
+// the engine read again and decide on the newer state. With a Store
+// without revisions (the MemoryStore) the engine holds a lock per
+// conversation from the read to the write instead, which is safe within
+// one process only: replicas must share a RevisionStore.
+//
+// # Exactly once
+//
+// The Bot's deduplication hands an inbound event to one handler once; what
+// remains is a redelivery after a crash in the middle of the handling
+// (with a durable Broker). Each advance records the ID of the event that
+// made it, and the messages and action calls it owes. When an event whose
+// ID is recorded comes again, the engine does not advance: it does again
+// what the advance owes, and each of those is done under a key:
+//
+//   - messages (questions, re-asks, reminders, the closing message) are
+//     sent with the idempotency key "flow:<run>:<advance>:<what>", so the
+//     outbox delivers each once;
+//   - action calls carry ActionCall.Key, "flow:<run>:<advance>:act:<n>"
+//     (or "done:<n>" for OnDone), and are recorded done in the state once
+//     they return nil. An action may therefore run more than once with the
+//     same key (a crash after it did its work and before the record was
+//     written): actions are at least once, with a key that the platform
+//     actions pass on as their idempotency key. A failing call is tried
+//     again with the next event of the conversation, up to three times,
+//     before the flow goes on without it; the flow's next question waits
+//     for the step's calls.
+//
+// A flow started by a handler with StartFrom is named after the event, so
+// that a redelivered event does not start it twice.
+//
+// # Timers
+//
+// A step's reminder and timeout are deadlines derived from the state (the
+// time the step was asked). Since a Store cannot be scanned, the engine
+// keeps an index of the conversations with a flow in 64 Store keys
+// ("flow:index:<n>", conversations spread by hash, each key a JSON list
+// changed by compare-and-set), with, for each, a due time never later
+// than its next deadline: the message path only adds entries or lowers
+// due times, before writing the state, so that a crash leaves an early
+// due time rather than a missing one. While the Bot runs (bot.Bot's
+// Background), every replica's engine reads the index every second
+// ([WithSweepInterval]); for a due entry it reads the state, and either
+// corrects the due time (the step was answered, the flow paused or ended)
+// or publishes a [TimerKind] event into the Bot with the ID
+// "flow-timer:<run>:<advance>:<remind|timeout>". The Bot's deduplication
+// (shared by replicas through the Store or the Broker) lets one of the
+// replicas' identical events through, and it is handled in the
+// conversation's order like a message: the engine reads the state again
+// and sends the reminder or follows the timeout only if it is still due,
+// as an advance like any other. Timers do not fire while a flow is paused.
+// The index suits thousands to tens of thousands of concurrent flows; its
+// keys grow with them.
+//
+// # Interruptions and handoffs
+//
+// The engine's route has [Priority]; routes with [Engine.Global] have
+// [GlobalPriority] and are tried first. After such a route handled a
+// message of a conversation whose flow waits, the flow asks its question
+// again ([PauseOnInterrupt]) or is cancelled ([CancelOnInterrupt]); a
+// handler that hands off or cancels the flow itself is left to. A handoff
+// (a reply with Handoff, Bot.Handoff, or a flow going to [HandOff]) pauses
+// the flow: while a human owns the conversation the engine's route, an
+// observer, only marks the flow paused. When the conversation is the
+// bot's again (an ownership or assignment event, or the next message), the
+// flow asks its question again ([ResumeAfterHandoff]) or ends
+// ([EndAfterHandoff]).
 package flow

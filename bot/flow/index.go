@@ -14,8 +14,8 @@ import (
 )
 
 // indexShards is the number of index keys, "flow:index:0" to
-// "flow:index:7".
-const indexShards = 8
+// "flow:index:63".
+const indexShards = 64
 
 // The index lists the conversations with a flow, since a Store cannot be
 // scanned: Active reads it, and the timer sweep reads it for deadlines.
