@@ -67,7 +67,12 @@ func waitCount(b *testing.B, fa *bottest.FakeAdapter, n int64) {
 // engine, checked, the state written (compare-and-set), and the next
 // question delivered through the outbox. One conversation, so the steps
 // run one after the other.
+//
+// The "plain" case is the limit it is compared with: the same Bot and
+// messages, with a handler that answers each message with the question
+// and keeps no state.
 func BenchmarkStep(b *testing.B) {
+	b.Run("plain", benchPlain)
 	b.Run("memory", func(b *testing.B) { benchStep(b, nil) })
 	b.Run("jetstream", func(b *testing.B) {
 		srv, err := jetstream.StartEmbedded(b.TempDir())
@@ -111,6 +116,32 @@ func benchStep(b *testing.B, store bot.Store) {
 		}
 	}
 	waitCount(b, fa, int64(b.N)+1)
+}
+
+func benchPlain(b *testing.B) {
+	fa := bottest.NewFakeAdapter("")
+	fa.Discard = true
+	bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt.HandleFunc(bot.Always(), func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+		return w.Send(ctx, m.Reply("Again?"))
+	})
+	bottest.Run(b, bt)
+	ctx := context.Background()
+	msgs := make([]*bot.Message, b.N)
+	for i := range msgs {
+		msgs[i] = bottest.NewMessage("answer", bottest.In("fake", "c"), bottest.WithID(fmt.Sprintf("m%d", i)))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, m := range msgs {
+		if err := bt.Publish(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitCount(b, fa, int64(b.N))
 }
 
 // The memory a waiting conversation costs with the Bot's MemoryStore: its
