@@ -147,7 +147,7 @@ func (l *loader) flow(s *Set, n *yaml.Node, name string, at *yaml.Node, inMap bo
 		l.errf(at, "%s: a flow name has no white space", label)
 	}
 	if fl, ok := fs["steps"]; !ok {
-		l.errf(n, "%s: missing key \"steps\"", label)
+		l.errf(at, "%s: missing key \"steps\"", label)
 	} else {
 		names := map[string]*yaml.Node{}
 		for i, it := range l.list(fl.val, label+": steps") {
