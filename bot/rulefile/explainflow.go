@@ -93,7 +93,7 @@ func (s *Set) explainFlow(ctx context.Context, m *bot.Message, owner bot.Owner, 
 		}
 		refused := fmt.Sprintf("%s (refused answer %d", inv.Reason, st.Attempts+1)
 		if limit >= 0 {
-			refused += fmt.Sprintf(" of %d allowed", limit)
+			refused += fmt.Sprintf("; the step asks again %d times at most", limit)
 		}
 		x.Actions = append(x.Actions, ActionInfo{Kind: "refused", Detail: refused + ")"})
 		if limit >= 0 && st.Attempts+1 > limit {
