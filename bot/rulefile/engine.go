@@ -119,10 +119,15 @@ func (e *Engine) setCurrent(s *Set) {
 // b for tags, handoffs and resumes, b's Store for variables and b's logger,
 // unless options said otherwise.
 //
+// When the file has flows, or a flow engine was given with [WithFlows],
+// Install also registers the actions given with [WithAction] on the flow
+// engine and defines the file's flows there; when none was given it makes
+// one for b and installs it (see "Flows" in the package documentation).
+//
 // Install checks everything before it registers anything: platforms named
-// by forward and send actions must be adapters of b, cron specs must parse
-// and job names must be free; otherwise it returns a *LoadError and b is
-// unchanged. Like bot.Bot.Handle, it panics once b is running, and must be
+// by forward and send actions must be adapters of b, cron specs must parse,
+// job names must be free and the actions the flows call must have been
+// given; otherwise it returns a *LoadError and b is unchanged. Like bot.Bot.Handle, it panics once b is running, and must be
 // called once.
 //
 // A reload replaces the schedules too: when the new file's schedules
