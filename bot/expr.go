@@ -148,6 +148,9 @@ type exprConfig struct {
 	maxNodes  uint
 	budget    uint
 	timeLimit time.Duration
+
+	lookup      LookupFunc // see ExprLookup
+	lookupNames []string
 }
 
 // defaultExprMaxNodes bounds the size of an expression unless ExprMaxNodes
@@ -225,7 +228,12 @@ func compile(src string, cfg exprConfig, asBool, check bool) (*vm.Program, ast.N
 		options = append(options, expr.AsBool())
 	}
 	options = append(options, exprHelpers...)
-	options = append(options, expr.Patch(newExprPatch()))
+	patch := newExprPatch()
+	if cfg.lookup != nil {
+		options = append(options, lookupOption(cfg.lookup))
+		patch.lookupNames = cfg.lookupNames
+	}
+	options = append(options, expr.Patch(patch))
 	prog, err := expr.Compile(src, options...)
 	if err != nil {
 		return nil, nil, newExprError(src, err)
@@ -391,12 +399,14 @@ var exprHelpers = append([]expr.Option{
 // the calls it made, which their parents need and which only the check
 // after the patch sets.
 type exprPatch struct {
-	types map[ast.Node]reflect.Type
+	types       map[ast.Node]reflect.Type
+	lookupNames []string // see ExprLookup
 }
 
 func newExprPatch() *exprPatch { return &exprPatch{types: map[ast.Node]reflect.Type{}} }
 
 func (p *exprPatch) Visit(node *ast.Node) {
+	p.lookup(node)
 	p.envArg(node)
 	p.limit(node)
 }

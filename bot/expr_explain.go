@@ -57,6 +57,13 @@ func (x *EnvExpr) Eval(env *Env) (any, error) {
 	return x.eval(context.Background(), env)
 }
 
+// EvalContext is like Eval, with ctx as the evaluation's context: it can
+// stop the evaluation, and it is what the LookupFunc of [ExprLookup] is
+// given.
+func (x *EnvExpr) EvalContext(ctx context.Context, env *Env) (any, error) {
+	return x.eval(ctx, env)
+}
+
 // eval evaluates x against a copy of env, which others may be reading.
 func (x *EnvExpr) eval(ctx context.Context, env *Env) (any, error) {
 	m := machinePool.Get().(*exprMachine)

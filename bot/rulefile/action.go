@@ -27,7 +27,7 @@ type action interface {
 }
 
 var (
-	ruleActions     = []string{"reply", "template", "tag", "handoff", "resume", "forward", "set", "clear", "continue", "stop"}
+	ruleActions     = []string{"reply", "template", "tag", "handoff", "resume", "forward", "set", "clear", "start_flow", "cancel_flow", "continue", "stop"}
 	scheduleActions = []string{"send"}
 )
 
@@ -164,6 +164,12 @@ func (l *loader) action(s *Set, kind string, n *yaml.Node, what string) action {
 		return l.sendTo(s, n, kind, what, scheduleDataType)
 	case "set":
 		return l.setAction(n, what)
+	case "start_flow":
+		return l.startFlow(n, what)
+	case "cancel_flow":
+		if l.isTrue(n, what) {
+			return cancelFlowAction{}
+		}
 	case "clear":
 		names, nodes, ok := l.strList(n, what)
 		for _, k := range nodes {
@@ -300,6 +306,7 @@ type execution struct {
 	// fallback: the actions are the fallback's, whose .Captures come from
 	// the file's command syntax rather than a rule.
 	fallback bool
+	d        *dispatch // of a rule's run: its conditions' view of the variables
 }
 
 // messageData returns the template data, reading the conversation's
@@ -499,6 +506,9 @@ func (a *setAction) run(ctx context.Context, x *execution) error {
 	if err := x.eng.writeVars(ctx, x.m.Platform, x.m.Conversation, own); err != nil {
 		return err
 	}
+	if x.d != nil {
+		x.d.varsRead = false // the rules tried after this one see the change
+	}
 	x.own = own
 	for i, k := range a.names {
 		d.Vars[k] = vals[i]
@@ -524,6 +534,9 @@ func (a *clearAction) run(ctx context.Context, x *execution) error {
 	if err := x.eng.writeVars(ctx, x.m.Platform, x.m.Conversation, own); err != nil {
 		return err
 	}
+	if x.d != nil {
+		x.d.varsRead = false // the rules tried after this one see the change
+	}
 	x.own = own
 	for _, k := range a.names {
 		if v, ok := x.set.vars[k]; ok {
@@ -547,7 +560,7 @@ func (r *rule) HandleMessage(ctx context.Context, w bot.Sender, m *bot.Message) 
 	if d.dry {
 		return bot.ErrContinue
 	}
-	x := &execution{eng: d.eng, set: d.set, w: w, m: m}
+	x := &execution{eng: d.eng, set: d.set, w: w, m: m, d: d}
 	for i, a := range r.actions {
 		if err := a.run(ctx, x); err != nil {
 			d.handled = true

@@ -11,7 +11,7 @@
 //
 // # The file
 //
-// A rules file is one YAML document with five optional top-level keys:
+// A rules file is one YAML document with six optional top-level keys:
 //
 //	commands:                 # how users type commands (a bot.CommandSyntax)
 //	  prefixes: ["/", "!"]    # default "/" and "!"; [] means none (direct chats and names only)
@@ -56,6 +56,9 @@
 //	    actions:
 //	      - send: {platform: flowdock, conversation: team, text: "Stand-up time, {{.Vars.team}}!"}
 //
+//	flows:                     # conversations that ask, wait and check; see Flows below
+//	  lead: …
+//
 // Keys are checked at every level: an unknown or repeated key is an error
 // (with a suggestion for a typo), and so is a value of the wrong type.
 // Anchors and aliases may be used; merge keys (<<) may not.
@@ -93,6 +96,11 @@
 //	  text: <template>
 //	set: {<var>: <template>, …}   set conversation variables
 //	clear: [<var>, …]          remove conversation variables (their defaults apply again)
+//	start_flow: <flow>         start a flow of the file in the conversation (see Flows)
+//	start_flow:                … with initial values
+//	  name: <flow>
+//	  values: {<name>: <template>, …}
+//	cancel_flow: true          end the conversation's flow, if one runs, without on_done
 //	continue: true             last action only: routing goes on to the next matching rule
 //	stop: true                 last action only: routing stops here (the default)
 //
@@ -154,8 +162,111 @@
 // their last change (see [WithVarsTTL]). A rule sees the values as they are
 // when it starts, and its own set and clear actions as it goes. The Bot
 // handles a conversation's messages one at a time, so two rules never
-// update one conversation's variables at once. Variables can be used in
-// templates, not in when.
+// update one conversation's variables at once.
+//
+// Conditions (a rule's when, a flow step's next) read the variables as
+// vars.<name> (vars.team == "sales"; a variable never set and without a
+// default is nil), and the flow that runs in the conversation as
+// flow.name, flow.step, flow.attempts, flow.paused and flow.values.<name>,
+// or values.<name> for short (flow.name is "" when none runs). They are read
+// from the Store only by the conditions that reach them, once per message:
+// a rule that does not use them costs nothing more. A rule's condition sees
+// the variables as they are when it is tried, including those set by a
+// rule before it that ended with continue.
+//
+// # Flows
+//
+// A flow is a conversation the bot leads: a list of steps, each of which
+// asks a question, waits for the customer's next message, checks it, saves
+// it and chooses the next step; a refused answer is asked again, a few
+// times, then the flow goes elsewhere. Flows run on the flow engine of
+// package flow: their state lives in the Bot's Store, survives restarts,
+// and advances once per answer even with several replicas. A rule starts
+// one with start_flow; while it waits, the conversation's messages go to
+// the flow first (the flow engine's route comes before the rules), unless a
+// human owns the conversation. flows is a mapping of names to flows (or a
+// list of flows, each with a name):
+//
+//	flows:
+//	  lead:
+//	    steps:
+//	      - name: name                       # required, unique in the flow; not end, handoff or cancel
+//	        ask: "Hi! What is your name?"    # required: a template (see below)
+//	        expect: {text: {min: 2, max: 60}}
+//	        save: name                       # the value is .Values.name, values.name
+//	      - name: email
+//	        ask: "Your e-mail, {{.Values.name}}?"
+//	        expect: email
+//	        save: email
+//	        retry:                           # when the answer is refused
+//	          max: 3                         # asks again 3 times (default 2; -1: forever)
+//	          message: "An e-mail such as ana@example.com, please."
+//	          then: handoff                  # then: a step, end, handoff (default) or cancel
+//	        remind: {after: 10m, say: "Still there? Your e-mail, please."}
+//	        timeout: {after: 1h, then: cancel, say: "Let's talk later!"}
+//	      - name: size
+//	        ask: "How many people work with you? 1. 1-10 2. 11-50 3. more"
+//	        expect:
+//	          choice:                        # "2", "11-50" or "medium" pick the second
+//	            - {value: small, label: "1-10"}
+//	            - {value: medium, label: "11-50", synonyms: [mid]}
+//	            - {value: large, label: more}
+//	          reask: "1, 2 or 3, please."
+//	        save: size
+//	        actions:                         # when the answer is accepted
+//	          - call: crm.update             # a Go action given with WithAction
+//	            args: {email: "{{.Values.email}}", size: "{{.Values.size}}"}
+//	        next:                            # the first branch whose when holds
+//	          - when: values.size == "large" && vars.region == "eu"
+//	            goto: call
+//	        default: end                     # else (goto: says the same); default: the following step
+//	      - name: call
+//	        ask: "When can {{.Vars.team}} call you?"
+//	    done: "Thanks, {{.Values.name}}!"    # said when the flow ends at end
+//	    on_done:                             # called when it ends at end, once
+//	      - call: crm.lead
+//	        args: {name: "{{.Values.name}}", email: "{{.Values.email}}", score: 3}
+//	    interrupt: pause                     # pause (default) or cancel; see flow.Engine.Global
+//	    on_handoff: resume                   # resume (default) or end, when the bot gets the conversation back
+//	    ttl: 7d                              # how long a silent flow is kept (default 7d)
+//
+// The checks of expect, one per step, are those of package flow: text
+// (free text, with min and max characters), number and integer (with min
+// and max), email, phone (E.164; phone: {region: "385"} also takes national
+// numbers of that calling code), choice (a list of values, or of mappings
+// with value, label and synonyms), yesno (saves true or false), date (in
+// the Bot's time zone; date: {layouts: [...]} for Go layouts), regexp (the
+// whole answer must match; groups save a list) and expr (a condition over
+// Text and the message, as a rule's when). reask rewords the check's
+// re-ask. Without expect any non-empty text is accepted. The value saved
+// keeps its type: a number is compared as one in next (values.size > 50).
+//
+// Durations are Go durations with days: 90s, 10m, 1h30m, 7d. The texts of
+// ask, done and the say of remind and timeout are templates whose data is
+// .Values, .Vars, .Flow, .Step, .Platform and .Conversation; so are the
+// string arguments of a call (others keep their type), which also see
+// .Contact, the author of the answer. retry's message and reask are plain
+// texts.
+//
+// Calls name actions that Go code gives the Engine, explicitly:
+//
+//	e := rulefile.NewEngine(set, rulefile.WithAction("crm.lead", velaflows.CreateLeadAction(…)))
+//
+// A file that calls an action not given so is refused, with the call's
+// position, by Install and by a reload. The file's other problems are load
+// errors with positions: an unknown step in goto, default, retry's or
+// timeout's then, a step no other step leads to, a loop with no exit (steps
+// from which the next choices never reach end, handoff or cancel), a check
+// with bad arguments (min over max, a bad pattern or condition), a
+// start_flow naming no flow of the file.
+//
+// [Engine.Install] makes a flow engine for the Bot and installs it when the
+// file has flows (or uses the one given with [WithFlows]); a bot installed
+// without flows cannot get them by a reload. A reload replaces the file's
+// flows at once. A conversation waiting in a flow keeps its step and values
+// when the new file still has the flow and the step; when it no longer
+// does, the reload ends the run (without on_done, silently) and logs it at
+// Warn level with the flow and the step.
 //
 // # Limits
 //
@@ -219,6 +330,19 @@
 //	   reply: "Order 42 left our warehouse today."
 //	2  refund        0         not matched    lower(Text) contains "refund"
 //	3  (fallback)    -         matched        rule "order-status" handled the message
+//
+// [Set.ExplainIn] also takes what is known of the conversation: its
+// variables, and the flow waiting in it (its name, step, attempts and
+// values). A waiting flow comes first, as on the Bot: its row says whether
+// it takes the message, and under it, the answer checked (saved or
+// refused), the re-ask, the calls and the next step with the branch that
+// chose it:
+//
+//	#  RULE         PRIORITY  RESULT         DECIDED BY
+//	1  (flow lead)  -         matched, runs  waits at step "size"
+//	   save: size = 120
+//	   next: step "call" (next 1: values.size >= 50), asks "When can Sales call you?"
+//	2  start        0         not matched    lower(Text) == "demo"
 //
 // # Performance
 //

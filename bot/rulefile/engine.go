@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/flow"
 )
 
 // An Engine runs a rules file on a Bot: it is one bot.Handler, registered
@@ -38,6 +39,10 @@ type Engine struct {
 	poll      time.Duration
 	onReload  func(err error)
 	installed []*schedule // the schedules registered on the Bot
+
+	flows   *flow.Engine           // nil: no flows
+	actions map[string]flow.Action // by the name files call them
+	defined []string               // the flows of the current Set defined on flows
 
 	reloadMu sync.Mutex // serializes reloads
 }
@@ -114,10 +119,15 @@ func (e *Engine) setCurrent(s *Set) {
 // b for tags, handoffs and resumes, b's Store for variables and b's logger,
 // unless options said otherwise.
 //
+// When the file has flows, or a flow engine was given with [WithFlows],
+// Install also registers the actions given with [WithAction] on the flow
+// engine and defines the file's flows there; when none was given it makes
+// one for b and installs it (see "Flows" in the package documentation).
+//
 // Install checks everything before it registers anything: platforms named
-// by forward and send actions must be adapters of b, cron specs must parse
-// and job names must be free; otherwise it returns a *LoadError and b is
-// unchanged. Like bot.Bot.Handle, it panics once b is running, and must be
+// by forward and send actions must be adapters of b, cron specs must parse,
+// job names must be free and the actions the flows call must have been
+// given; otherwise it returns a *LoadError and b is unchanged. Like bot.Bot.Handle, it panics once b is running, and must be
 // called once.
 //
 // A reload replaces the schedules too: when the new file's schedules
@@ -144,11 +154,16 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: the Bot already has a job named %q", sc.name, jobName(sc))})
 		}
 	}
+	probs = append(probs, e.checkFlows(s, true)...)
 	if len(probs) > 0 {
 		return &LoadError{Problems: probs}
 	}
 
 	e.bot = b
+	if err := e.setupFlows(b, s); err != nil {
+		e.bot = nil
+		return err
+	}
 	if !e.storeSet {
 		e.store = b.Store()
 	}
@@ -200,8 +215,14 @@ func (e *Engine) Swap(s *Set) error {
 		panic("rulefile: Swap with a nil Set")
 	}
 	if e.bot != nil {
-		if probs := s.check(e.bot); len(probs) > 0 {
+		probs := append(s.check(e.bot), e.checkFlows(s, false)...)
+		if len(probs) > 0 {
 			return &LoadError{Problems: probs}
+		}
+		if e.flows != nil {
+			if err := e.defineFlows(s); err != nil {
+				return err
+			}
 		}
 		if !sameSchedules(e.installed, s.schedules) {
 			if err := e.swapSchedules(s); err != nil {
@@ -210,6 +231,9 @@ func (e *Engine) Swap(s *Set) error {
 		}
 	}
 	e.setCurrent(s)
+	if e.bot != nil && e.flows != nil {
+		e.pruneFlows(context.Background())
+	}
 	return nil
 }
 
@@ -297,6 +321,12 @@ type dispatch struct {
 	set     *Set
 	handled bool
 	dry     bool // run no action (the warm-up of a new Set's router)
+
+	// what the conditions read of the conversation, once (see scope.go)
+	varsCache map[string]string
+	flowCache *flow.State
+	varsRead  bool
+	flowRead  bool
 }
 
 type dispatchKey struct{}
@@ -304,6 +334,9 @@ type dispatchKey struct{}
 func (d *dispatch) Value(key any) any {
 	if key == (dispatchKey{}) {
 		return d
+	}
+	if key == (scopeKey{}) {
+		return scope(d)
 	}
 	return d.Context.Value(key)
 }

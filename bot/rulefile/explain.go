@@ -75,6 +75,14 @@ type Explanation struct {
 	// Actions say what the rule's actions would do for the message, in
 	// order, when they run (Runs); nil otherwise. See [ActionInfo].
 	Actions []ActionInfo
+	// Flow marks the explanation of the flow that waits in the
+	// conversation (see [Set.ExplainIn]), which comes first: the flow
+	// engine's route is tried before the rules. Its Rule is the flow's
+	// name and Step the step it waits at; Decider says why the flow takes
+	// the message or not, and Actions what it does with it: the answer
+	// checked (save or refused), re-asked, the action calls, the next step.
+	Flow bool
+	Step string
 	// Fallback marks the explanation of the file's fallback, which comes
 	// last, after the rules, when the file has one. Its Rule is
 	// "fallback" and its Priority 0. Its Result is Matched when the
@@ -85,7 +93,13 @@ type Explanation struct {
 	Fallback bool
 }
 
-// Explain evaluates every rule of s for m, in the order the router tries
+// Explain is ExplainIn with nothing known of the conversation: no
+// variables set, no flow waiting.
+func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
+	return s.ExplainIn(ctx, m, Conversation{})
+}
+
+// ExplainIn evaluates every rule of s for m, in the order the router tries
 // them (priority, then file order), and says for each whether it matched
 // and which sub-expression decided it, and, for the rules whose actions
 // run, what they would do. Unlike the router it asks every rule, and it
@@ -97,17 +111,32 @@ type Explanation struct {
 // ctx by a Bot (bot.OwnerOf); while a human owns it, non-observer rules are
 // Skipped. Time functions (hour, weekday, between) and Env.Time use
 // time.Local. Explain is safe for concurrent use.
-func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
+//
+// c says what the conversation holds: its variables, which conditions
+// (vars.<name>) and templates read, and the flow waiting in it, if any,
+// which takes the message before the rules (an explanation with Flow set
+// comes first), and which conditions read as flow.<…> and values.<name>.
+func (s *Set) ExplainIn(ctx context.Context, m *bot.Message, c Conversation) []Explanation {
 	owner := m.Owner
 	if owner == bot.OwnerUnset {
 		owner = bot.OwnerOf(ctx)
 	}
 	human := owner == bot.OwnerHuman
 	env := bot.NewEnv(m, owner, time.Local)
-	out := make([]Explanation, len(s.order), len(s.order)+1)
+	ctx = withScope(ctx, &givenScope{set: s, c: c})
+	out := make([]Explanation, len(s.order), len(s.order)+2)
 	handledBy := "" // the rule that stopped routing
+	if c.Flow != nil {
+		x := s.explainFlow(ctx, m, owner, c)
+		if x.Runs {
+			handledBy = "flow " + strconv.Quote(x.Rule)
+		}
+		out = append([]Explanation{x}, out...)
+	}
+	base := len(out) - len(s.order)
 	overLimit := false
-	for i, r := range s.order {
+	for j, r := range s.order {
+		i := base + j
 		x := Explanation{Rule: r.name, Priority: r.priority, Observer: r.observer}
 		if human && !r.observer {
 			x.Result = Skipped
@@ -117,9 +146,9 @@ func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
 		overLimit = overLimit || errors.Is(x.Err, bot.ErrExprLimit)
 		if x.Result == Matched && handledBy == "" {
 			x.Runs = true
-			x.Actions = newPreview(s, m, s.captures(r, m)).actions(r.actions, r.cont)
+			x.Actions = s.preview(m, s.captures(r, m), c).actions(r.actions, r.cont)
 			if !r.cont {
-				handledBy = r.name
+				handledBy = "rule " + strconv.Quote(r.name)
 			}
 		}
 		out[i] = x
@@ -132,12 +161,12 @@ func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
 			x.Decider = ""
 		case x.Result != Matched:
 		case handledBy != "":
-			x.Decider = fmt.Sprintf("rule %q handled the message", handledBy)
+			x.Decider = handledBy + " handled the message"
 		case overLimit:
 			x.Decider = "a condition went over its limits, which fails the message"
 		default:
 			x.Runs = true
-			x.Actions = newPreview(s, m, s.fallbackCaptures(m)).actions(s.fallback, false)
+			x.Actions = s.preview(m, s.fallbackCaptures(m), c).actions(s.fallback, false)
 		}
 		out = append(out, x)
 	}
@@ -173,7 +202,7 @@ func (r *rule) decide(ctx context.Context, m *bot.Message, env *bot.Env) (Result
 		err := fmt.Errorf("rulefile: rule %q: cannot explain the expression", r.name)
 		return Failed, r.when, err
 	}
-	v, d, err := root.decide(env)
+	v, d, err := root.decide(ctx, env)
 	return resultOf(v, err), d.text, err
 }
 
@@ -209,7 +238,7 @@ type xnode struct {
 func (c *explainCache) tree(src string) *xnode {
 	c.once.Do(func() {
 		whole := func() *xnode {
-			prog, err := bot.CompileEnvExpr(src)
+			prog, err := bot.CompileEnvExpr(src, lookupOption)
 			if err != nil {
 				return nil
 			}
@@ -246,7 +275,7 @@ func split(n ast.Node) *xnode {
 	}
 	x := &xnode{op: op, text: n.String()}
 	if op == "" {
-		prog, err := bot.CompileEnvExpr(x.text)
+		prog, err := bot.CompileEnvExpr(x.text, lookupOption)
 		if err != nil {
 			return nil
 		}
@@ -264,12 +293,12 @@ func split(n ast.Node) *xnode {
 }
 
 // decide evaluates x and returns its value and the node that decided it.
-func (x *xnode) decide(env *bot.Env) (bool, *xnode, error) {
+func (x *xnode) decide(ctx context.Context, env *bot.Env) (bool, *xnode, error) {
 	switch x.op {
 	case "&&", "||":
 		want := x.op == "||" // the value that decides alone
 		for _, k := range x.kids {
-			v, d, err := k.decide(env)
+			v, d, err := k.decide(ctx, env)
 			if err != nil {
 				return false, d, err
 			}
@@ -279,13 +308,13 @@ func (x *xnode) decide(env *bot.Env) (bool, *xnode, error) {
 		}
 		return !want, x, nil
 	case "!":
-		v, d, err := x.kids[0].decide(env)
+		v, d, err := x.kids[0].decide(ctx, env)
 		if err != nil {
 			return false, d, err
 		}
 		return !v, d, nil
 	}
-	out, err := x.prog.Eval(env)
+	out, err := x.prog.EvalContext(ctx, env)
 	if err != nil {
 		return false, x, err
 	}
@@ -313,6 +342,14 @@ func Format(w io.Writer, ex []Explanation) error {
 	for i, x := range ex {
 		for _, a := range x.Actions {
 			under[i] = append(under[i], a.Kind+": "+a.Detail)
+		}
+		if x.Flow {
+			decider := x.Decider
+			if x.Err != nil {
+				decider += ": " + errText(x.Err)
+			}
+			fmt.Fprintf(tw, "%d\t(flow %s)\t-\t%s\t%s\n", i+1, x.Rule, result(x), decider)
+			continue
 		}
 		if x.Fallback {
 			fmt.Fprintf(tw, "%d\t(fallback)\t-\t%s\t%s\n", i+1, result(x), x.Decider)

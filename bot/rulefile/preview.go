@@ -34,6 +34,16 @@ type preview struct {
 	data  *messageData
 	known map[string]bool // the variables an earlier action of the rule set or cleared
 	set   *Set
+	all   bool // the conversation's variables are known
+}
+
+// preview returns the preview of a rule's actions for m in conversation c.
+func (s *Set) preview(m *bot.Message, caps bot.Captures, c Conversation) *preview {
+	p := newPreview(s, m, caps)
+	if c.Vars != nil {
+		p.data.Vars, p.all = mergeVars(s.vars, c.Vars), true
+	}
+	return p
 }
 
 func newPreview(s *Set, m *bot.Message, caps bot.Captures) *preview {
@@ -47,7 +57,7 @@ func newPreview(s *Set, m *bot.Message, caps bot.Captures) *preview {
 // render returns t's text for people (quoted, or as written with a note,
 // or an error), its value, and whether it could be rendered.
 func (p *preview) render(t *tmpl) (shown, value string, ok bool) {
-	if !t.decidedBy(p.known) {
+	if !p.all && !t.decidedBy(p.known) {
 		return strconv.Quote(t.src) + notRendered, "", false
 	}
 	out, err := t.exec(p.data)

@@ -19,6 +19,8 @@ type loader struct {
 	src   []byte
 	lines [][]rune // the file's lines, for positions inside scalars
 	probs []Problem
+
+	starts []*startFlowAction // checked against the file's flows at the end
 }
 
 // errAt records a problem at a file position.

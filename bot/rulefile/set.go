@@ -37,6 +37,8 @@ type Set struct {
 	fallback  []action // the fallback's actions; nil when the file has none
 	refs      []platformRef
 	router    *bot.Router
+	flows     []*fileFlow
+	calls     []*fileCall // the action calls of the flows, checked against the Engine's actions
 }
 
 // A rule is one compiled rule of a file.
@@ -171,7 +173,7 @@ func (l *loader) syntaxError(err error) {
 
 // set fills s from the root mapping.
 func (l *loader) set(s *Set, root *yaml.Node) {
-	top, ok := l.fields(root, "rules file", "commands", "vars", "rules", "fallback", "schedules")
+	top, ok := l.fields(root, "rules file", "commands", "vars", "flows", "rules", "fallback", "schedules")
 	if !ok {
 		return
 	}
@@ -181,6 +183,9 @@ func (l *loader) set(s *Set, root *yaml.Node) {
 	}
 	if f, ok := top["vars"]; ok {
 		l.defaults(s, f.val)
+	}
+	if f, ok := top["flows"]; ok {
+		l.flows(s, f.val)
 	}
 	if f, ok := top["rules"]; ok {
 		seen := map[string]*yaml.Node{}
@@ -203,6 +208,13 @@ func (l *loader) set(s *Set, root *yaml.Node) {
 			if sc := l.schedule(s, n, i, seen); sc != nil {
 				s.schedules = append(s.schedules, sc)
 			}
+		}
+	}
+	l.checkStarts(s)
+	for _, f := range s.flows {
+		s.calls = append(s.calls, f.onDone...)
+		for _, st := range f.steps {
+			s.calls = append(s.calls, st.actions...)
 		}
 	}
 }
@@ -354,7 +366,7 @@ func (l *loader) rule(s *Set, n *yaml.Node, i int, synOK bool, seen map[string]*
 	if f, ok := fs["when"]; ok {
 		if src, ok := l.str(f.val, label+": when", false); ok {
 			r.when = src
-			rl, err := bot.Expr(src)
+			rl, err := bot.Expr(src, lookupOption)
 			if err != nil {
 				l.exprError(f.val, label, err)
 			}

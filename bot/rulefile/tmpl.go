@@ -49,6 +49,7 @@ type scheduleData struct {
 var (
 	messageDataType  = reflect.TypeFor[messageData]()
 	scheduleDataType = reflect.TypeFor[scheduleData]()
+	flowDataType     = reflect.TypeFor[flowData]()
 )
 
 // funcs are the functions templates may call besides text/template's
@@ -116,6 +117,9 @@ func loopGuard(data, v any) (any, error) {
 		steps = &d.steps
 		d.steps += n
 	case *scheduleData:
+		steps = &d.steps
+		d.steps += n
+	case *flowData:
 		steps = &d.steps
 		d.steps += n
 	}
@@ -334,7 +338,7 @@ func rangeNumber(n *parse.RangeNode) *parse.NumberNode {
 
 // check follows the field names idents from the data type.
 func (c *fieldChecker) check(n parse.Node, idents []string) {
-	if c.data == messageDataType && len(idents) > 0 && idents[0] == "Vars" {
+	if (c.data == messageDataType || c.data == flowDataType) && len(idents) > 0 && idents[0] == "Vars" {
 		if len(idents) > 1 {
 			c.reads = append(c.reads, idents[1])
 		} else {
@@ -377,6 +381,8 @@ func typeName(t reflect.Type) string {
 		return "the message data"
 	case scheduleDataType:
 		return "the schedule data"
+	case flowDataType:
+		return "the flow data"
 	}
 	return t.String()
 }
