@@ -99,6 +99,8 @@ type Platforms struct {
 
 	// about describes each adapter Build made, by name, for the summary.
 	about map[string]string
+	// teamFlows are the Flowdock flows of FLOWDOCK_FLOWS, "org/flow".
+	teamFlows []string
 }
 
 // Run runs b until ctx is done, beside the HTTP servers its configuration
@@ -275,10 +277,11 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 // VelaFlows webhook subscription (a network call bound to ctx).
 func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Platforms, error) {
 	var (
-		about    = map[string]string{}
-		adapters []bot.Adapter
-		mux      = http.NewServeMux()
-		routes   int
+		about     = map[string]string{}
+		adapters  []bot.Adapter
+		mux       = http.NewServeMux()
+		routes    int
+		teamFlows []string
 	)
 	if key, secret := getenv("SENDBEE_API_KEY"), getenv("SENDBEE_API_SECRET"); key != "" || secret != "" {
 		switch {
@@ -339,6 +342,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 				cfg.Flows = append(cfg.Flows, f)
 			}
 		}
+		teamFlows = cfg.Flows
 		fd, err := flowdock.New(cfg)
 		if err != nil {
 			return nil, err
@@ -351,7 +355,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		about[flowdock.Name] = fmt.Sprintf("API %s, stream %s, flows %s",
 			redact.URL(fd.Client().BaseURL().String()), redact.URL(stream), strings.Join(cfg.Flows, ","))
 	}
-	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about}
+	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about, teamFlows: teamFlows}
 	if routes > 0 {
 		p.Webhooks = mux
 	}

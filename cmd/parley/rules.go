@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/parleybot/parley/adapters/console"
 	"github.com/parleybot/parley/adapters/fromenv"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/flow"
 	"github.com/parleybot/parley/bot/rulefile"
 	"github.com/parleybot/parley/handlers/help"
 	"github.com/parleybot/parley/storage/jetstream"
@@ -104,14 +107,20 @@ func runRules(ctx context.Context, path string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	engine := rulefile.NewEngine(set, rulefile.WithLogger(logger), rulefile.WithStore(b.Store()),
+	// The flows of the file call the actions of the configured platforms
+	// by name (sendbee.update_contact, velaflows.create_lead, …).
+	opts := []rulefile.Option{rulefile.WithLogger(logger), rulefile.WithStore(b.Store())}
+	for name, a := range platforms.Actions() {
+		opts = append(opts, rulefile.WithAction(name, a))
+	}
+	engine := rulefile.NewEngine(set, append(opts,
 		rulefile.WithReloadHook(func(err error) {
 			if err != nil {
 				fmt.Fprintf(stderr, "parley: %s not reloaded, the previous rules keep running:\n%v\n", path, err)
 				return
 			}
 			fmt.Fprintf(stderr, "parley: %s reloaded\n", path)
-		}))
+		}))...)
 	if err := engine.Install(b); err != nil {
 		return err
 	}
@@ -155,7 +164,7 @@ a problem.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.stdout, "%s: ok, %d rules, %d schedules\n", args[0], len(set.Rules()), len(set.Schedules()))
+			fmt.Fprintf(s.stdout, "%s: ok, %d rules, %d flows, %d schedules\n", args[0], len(set.Rules()), len(set.Flows()), len(set.Schedules()))
 			return nil
 		},
 	}
@@ -166,10 +175,17 @@ a problem.`,
 		Long: `Shows, for one message, each rule of FILE in order: matched, not matched
 or failed, and the part of its condition that decided it. Describe the
 message with --text and the flags that go with it, or give it whole as
-JSON with --json (the fields of bot.Message).`,
+JSON with --json (the fields of bot.Message).
+
+To see what a flow waiting in the conversation does with the message,
+name it with --flow and --step, and give the values it saved with
+--value NAME=VALUE (a whole number, a decimal number, true or false are
+read as such; anything else is text), the conversation's variables with
+--var NAME=VALUE, and the answers the step refused so far with --attempts.`,
 		Example: `  parley rules explain rules.yaml --text "where is my order" --platform sendbee
   parley rules explain --text thanks --direct rules.yaml
-  parley rules explain rules.yaml --json '{"Platform":"console","Text":"/order 7","Direct":true}'`,
+  parley rules explain rules.yaml --json '{"Platform":"console","Text":"/order 7","Direct":true}'
+  parley rules explain rules.yaml --text "120" --flow lead --step size --value name=Ana`,
 		DisableFlagsInUseLine: true,
 		Args:                  exactArgs("FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -184,6 +200,11 @@ JSON with --json (the fields of bot.Message).`,
 	f.BoolVar(&o.direct, "direct", false, "a one-to-one conversation with the bot")
 	f.BoolVar(&o.human, "human", false, "a human owns the conversation")
 	f.StringVar(&o.raw, "json", "", "the message as JSON (the fields of bot.Message), instead of the flags above")
+	f.StringVar(&o.flow, "flow", "", "the `FLOW` waiting in the conversation")
+	f.StringVar(&o.step, "step", "", "the `STEP` the flow waits at (with --flow)")
+	f.IntVar(&o.attempts, "attempts", 0, "the answers the step refused so far (with --flow)")
+	f.StringArrayVar(&o.values, "value", nil, "a value the flow saved, `NAME=VALUE` (repeatable; with --flow)")
+	f.StringArrayVar(&o.vars, "var", nil, "a conversation variable, `NAME=VALUE` (repeatable)")
 	check.ValidArgsFunction, explain.ValidArgsFunction = rulesFileArg, rulesFileArg
 	c.AddCommand(check, explain)
 	return c
@@ -201,6 +222,9 @@ func rulesFileArg(_ *cobra.Command, args []string, _ string) ([]cobra.Completion
 type explainOptions struct {
 	text, platform, conv, kind, raw string
 	direct, human                   bool
+	flow, step                      string
+	attempts                        int
+	values, vars                    []string
 }
 
 // explainRules runs "parley rules explain".
@@ -221,9 +245,64 @@ func explainRules(c *cobra.Command, path string, o explainOptions, stdout io.Wri
 	if o.human {
 		m.Owner = bot.OwnerHuman
 	}
+	conv, err := explainConversation(c, m, o)
+	if err != nil {
+		return err
+	}
 	set, err := rulefile.Load(path)
 	if err != nil {
 		return err
 	}
-	return rulefile.Format(stdout, set.Explain(c.Context(), m))
+	return rulefile.Format(stdout, set.ExplainIn(c.Context(), m, conv))
+}
+
+// explainConversation builds what "parley rules explain" is told of the
+// message's conversation from --flow, --step, --attempts, --value and --var.
+func explainConversation(c *cobra.Command, m *bot.Message, o explainOptions) (rulefile.Conversation, error) {
+	var conv rulefile.Conversation
+	if len(o.vars) > 0 {
+		conv.Vars = make(map[string]string, len(o.vars))
+		for _, kv := range o.vars {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return conv, usageErrorf(c, "--var %q: want NAME=VALUE", kv)
+			}
+			conv.Vars[k] = v
+		}
+	}
+	if o.flow == "" {
+		if o.step != "" || o.attempts != 0 || len(o.values) > 0 {
+			return conv, usageErrorf(c, "--step, --attempts and --value describe a waiting flow: name it with --flow")
+		}
+		return conv, nil
+	}
+	if o.step == "" {
+		return conv, usageErrorf(c, "--flow needs the --step it waits at")
+	}
+	st := &flow.State{Platform: m.Platform, Conversation: m.Conversation, Flow: o.flow, Step: o.step,
+		Attempts: o.attempts, Values: flow.Values{}}
+	for _, kv := range o.values {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return conv, usageErrorf(c, "--value %q: want NAME=VALUE", kv)
+		}
+		st.Values[k] = explainValue(v)
+	}
+	conv.Flow = st
+	return conv, nil
+}
+
+// explainValue reads a --value as the type a flow's check would have saved:
+// a whole number, a decimal number, a bool, or text.
+func explainValue(s string) any {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return f
+	}
+	if b, err := strconv.ParseBool(s); err == nil && (s == "true" || s == "false") {
+		return b
+	}
+	return s
 }

@@ -34,7 +34,7 @@ func TestRulesCheck(t *testing.T) {
 	var out, errOut strings.Builder
 	good := writeRules(t, testRules)
 	require.NoError(t, run(t.Context(), []string{"rules", "check", good}, strings.NewReader(""), &out, &errOut, env()))
-	assert.Equal(t, good+": ok, 2 rules, 0 schedules\n", out.String())
+	assert.Equal(t, good+": ok, 2 rules, 0 flows, 0 schedules\n", out.String())
 
 	bad := writeRules(t, "rules:\n  - name: x\n    when: Text contains\n    actions: [{reply: hi}]\n")
 	err := run(t.Context(), []string{"rules", "check", bad}, strings.NewReader(""), &out, &errOut, env())
@@ -113,4 +113,86 @@ func TestRulesCheck_limits(t *testing.T) {
 	assert.Contains(t, msg, p+`:3:24: rule "regexp": when: regular expression too large: 10000 capturing groups, the limit is 100 (column 14 of the expression)`)
 	assert.Contains(t, msg, p+`:6:27: rule "loop": when: over the budget of 1000000 steps on every message (column 16 of the expression)`)
 	assert.Contains(t, msg, p+`:10:31: rule "template": action 1 (reply): bad template: range over 1000000 is more than the 100000 iterations the templates of a rule may run per message`)
+}
+
+// rules explain tells what a flow waiting in the conversation does with
+// the message, from --flow, --step, --value, --var and --attempts.
+func TestRulesExplain_flow(t *testing.T) {
+	file := filepath.Join("..", "..", "bot", "rulefile", "testdata", "explainflow", "rules.yaml")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // lines of the output, in order
+		code int
+	}{
+		{"answer saved", []string{"--text", "Ana", "--flow", "lead", "--step", "name"},
+			[]string{`(flow lead)  -         matched, runs  waits at step "name"`, `save: name = "Ana"`}, 0},
+		{"branch on a value", []string{"--text", "120", "--flow", "lead", "--step", "size", "--value", "name=Ana", "--var", "team=Support"},
+			[]string{`save: size = 120`, `next: step "call"`, `When can Support call you?`}, 0},
+		{"refused", []string{"--flow", "lead", "--step", "size", "--attempts", "1", "--text", "lots"},
+			[]string{`refused: not a number`}, 0},
+		{"step without flow", []string{"--text", "x", "--step", "size"}, []string{"name it with --flow"}, 2},
+		{"flow without step", []string{"--text", "x", "--flow", "lead"}, []string{"--flow needs the --step"}, 2},
+		{"bad value", []string{"--text", "x", "--flow", "lead", "--step", "size", "--value", "size"}, []string{`--value "size": want NAME=VALUE`}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := parley(t, append([]string{"rules", "explain", file}, tc.args...)...)
+			assert.Equal(t, tc.code, code, "stderr: %s", stderr)
+			out := stdout + stderr
+			at := 0
+			for _, w := range tc.want {
+				i := strings.Index(out[at:], w)
+				require.GreaterOrEqual(t, i, 0, "output lacks %q after byte %d:\n%s", w, at, out)
+				at += i + len(w)
+			}
+		})
+	}
+}
+
+const flowRules = `flows:
+  lead:
+    steps:
+      - name: name
+        ask: "What is your name?"
+        expect: {text: {min: 2, max: 40}}
+        save: name
+      - name: size
+        ask: "How many people work with you, {{.Values.name}}?"
+        expect: {integer: {min: 1, max: 100000}, reask: "A number, please."}
+        save: size
+    done: "Thanks, {{.Values.name}}: {{.Values.size}} people."
+rules:
+  - name: start
+    when: lower(Text) == "demo"
+    actions:
+      - start_flow: lead
+`
+
+// parley run holds a rules file's flow on the console: it asks, re-asks a
+// refused answer and ends with what it saved.
+func TestRun_flowOnConsole(t *testing.T) {
+	p := writeRules(t, flowRules)
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(t.Context(), []string{"run", p}, strings.NewReader("demo\nAna\nlots\n120\n"), &out, &errOut, env())
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err, errOut.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("parley run did not end with its input")
+	}
+	assert.Equal(t, "bot: What is your name?\nbot: How many people work with you, Ana?\nbot: A number, please.\nbot: Thanks, Ana: 120 people.\n", out.String())
+}
+
+// A flow calling a platform action of a platform that is not configured is
+// refused at start, with the file's position.
+func TestRun_flowActionOfAnUnconfiguredPlatform(t *testing.T) {
+	p := writeRules(t, strings.Replace(flowRules, `    done: "Thanks`, "    on_done:\n      - call: velaflows.create_lead\n    done: \"Thanks", 1))
+	var out, errOut syncBuffer
+	err := run(t.Context(), []string{"run", p}, strings.NewReader(""), &out, &errOut, env())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), p+":13:15:")
+	assert.Contains(t, err.Error(), `no action named "velaflows.create_lead"`)
 }
