@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,15 +33,6 @@ func env(kv ...string) func(string) string {
 		m[kv[i]] = kv[i+1]
 	}
 	return func(k string) string { return m[k] }
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }
 
 // clock is a settable clock for the flow engine's timers.
@@ -99,10 +90,8 @@ type rig struct {
 // clock the test moves, and stops them when the test ends.
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	addr := freeAddr(t)
-	r := &rig{t: t, clock: &clock{now: time.Now()}, hook: "http://" + addr + "/webhooks/sendbee",
-		admin: "http://" + addr + "/metrics"}
-	r.sb = sendbeetest.NewServer(t, sendbeetest.WithCredentials("k", "s"), sendbeetest.WithWebhook(r.hook),
+	r := &rig{t: t, clock: &clock{now: time.Now()}}
+	r.sb = sendbeetest.NewServer(t, sendbeetest.WithCredentials("k", "s"),
 		sendbeetest.WithWebhookEvents(sendbeetest.EventMessageReceived, sendbeetest.EventChatbotStatus),
 		sendbeetest.WithRedelivery(50, 20*time.Millisecond), sendbeetest.WithRetryAfterCap(50*time.Millisecond),
 		sendbeetest.WithRateLimit(0, time.Minute))
@@ -113,7 +102,7 @@ func newRig(t *testing.T) *rig {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, strings.NewReader(""), io.Discard, logs, env(
-			"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_BASE_URL", r.sb.URL(), "PARLEY_ADDR", addr,
+			"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_BASE_URL", r.sb.URL(), "PARLEY_ADDR", "127.0.0.1:0",
 			// The emulator has no rate limit here; at Sendbee's 60 a minute
 			// each reply after the first would wait a second.
 			"SENDBEE_RATE_LIMIT", "6000000",
@@ -145,6 +134,12 @@ func newRig(t *testing.T) *rig {
 			}
 		}
 	})
+	// The start-up summary says where the bot listens.
+	listening := regexp.MustCompile(`listening on (\S+) \(PARLEY_ADDR\)`)
+	var addr []string
+	require.Eventually(t, func() bool { addr = listening.FindStringSubmatch(logs.String()); return addr != nil }, wait, tick)
+	r.hook, r.admin = "http://"+addr[1]+"/webhooks/sendbee", "http://"+addr[1]+"/metrics"
+	require.NoError(t, r.sb.SetWebhook(r.hook))
 	r.fd.WaitConnections(t, 1) // the bot runs
 	return r
 }
@@ -599,4 +594,17 @@ func TestRun_console(t *testing.T) {
 	for _, skipped := range []string{"Sendbee is not configured", "VelaFlows is not configured", "Flowdock is not configured"} {
 		assert.Contains(t, stderr.String(), skipped)
 	}
+}
+
+// Flowdock without the flow token that presents leads is a start-up error
+// naming the variable; nothing is served.
+func TestRun_flowdockNeedsFlowToken(t *testing.T) {
+	fd := flowdocktest.NewServer(t)
+	var stdout bytes.Buffer
+	err := run(t.Context(), strings.NewReader(""), &stdout, io.Discard, env(
+		"FLOWDOCK_API_TOKEN", fd.Token(), "FLOWDOCK_API_URL", fd.URL(), "FLOWDOCK_STREAM_URL", fd.StreamURL(),
+		"FLOWDOCK_FLOWS", "acme/main"))
+	require.EqualError(t, err, "FLOWDOCK_FLOW_TOKEN: leadbot presents leads in acme/main with the flow token of an integration of that flow")
+	assert.Empty(t, stdout.String())
+	assert.Zero(t, fd.Connections())
 }
