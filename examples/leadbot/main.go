@@ -148,9 +148,6 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 	if err := install(ctx, b, getenv, logger, opts...); err != nil {
 		return err
 	}
-	if len(platforms.Adapters) == 0 {
-		return b.Run(ctx)
-	}
 	return fromenv.Run(ctx, b, platforms, getenv, logger)
 }
 
