@@ -60,7 +60,11 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			// The event advanced the flow already (this is a redelivery),
 			// or an earlier advance did not finish: finish it.
 			unlock()
-			return e.complete(ctx, w, m, rec)
+			by := m // a redelivery: the event the advance was made for
+			if !replay {
+				by = nil // an earlier event's advance
+			}
+			return e.complete(ctx, w, m, by, rec)
 		}
 		prev := rec.deadline(f)
 		next, err := e.decide(ctx, m, rec, f)
@@ -87,7 +91,7 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 				e.b.Logger().LogAttrs(ctx, slog.LevelWarn, "flow: index not updated; the sweep will", slog.Any("error", err))
 			}
 		}
-		return e.complete(ctx, w, m, next)
+		return e.complete(ctx, w, m, m, next)
 	}
 	return fmt.Errorf("flow: advance %s/%s: %w %d times", m.Platform, m.Conversation, bot.ErrConflict, maxConflicts)
 }
@@ -170,6 +174,7 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 	for i := range st.Actions {
 		n.Pending = append(n.Pending, pendingCall{Step: st.Name, Index: i, Key: n.key(fmt.Sprintf("act:%d", i))})
 	}
+	n.Message = prompted(m) // not stored: see State.Message
 	to, err := e.choose(ctx, f, st, &n.State)
 	if err != nil {
 		return nil, err
@@ -220,8 +225,9 @@ func (e *Engine) transition(n *record, f *compiled, target string, now time.Time
 // complete does what the advance recorded in rec owes: the handoff, the
 // pending action calls, then the messages. Each is done under its key,
 // so doing it again (a replay) repeats nothing that was done. m is the
-// event that advanced the flow, or nil for Start.
-func (e *Engine) complete(ctx context.Context, w bot.Sender, m *bot.Message, rec *record) error {
+// event being handled, or nil for Start; by is the event that made the
+// advance (nil when it is not m), which the prompts see.
+func (e *Engine) complete(ctx context.Context, w bot.Sender, m, by *bot.Message, rec *record) error {
 	f := e.flow(rec.Flow)
 	if f == nil {
 		return fmt.Errorf("%w %q", ErrUnknownFlow, rec.Flow)
@@ -241,7 +247,7 @@ func (e *Engine) complete(ctx context.Context, w bot.Sender, m *bot.Message, rec
 		}
 	}
 	for _, o := range rec.Out {
-		if err := e.say(ctx, w, rec, f, o); err != nil {
+		if err := e.say(ctx, w, rec, f, o, by); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
 	}
@@ -291,8 +297,9 @@ func (e *Engine) call(ctx context.Context, w bot.Sender, m *bot.Message, rec *re
 	return uerr
 }
 
-// say sends one of an advance's messages under its key.
-func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled, o outRef) error {
+// say sends one of an advance's messages under its key; by is the event
+// that led to it (see State.Message).
+func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled, o outRef, by *bot.Message) error {
 	st := f.step(o.Step)
 	var p Prompt
 	switch o.Kind {
@@ -327,6 +334,7 @@ func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled
 	}
 	s := rec.State
 	s.Values = s.Values.clone()
+	s.Message = prompted(by)
 	msg, err := p.Prompt(ctx, &s)
 	if err != nil {
 		return fmt.Errorf("flow %q step %q: prompt: %w", rec.Flow, o.Step, err)
@@ -377,5 +385,14 @@ func (e *Engine) interrupted(ctx context.Context, w bot.Sender, m *bot.Message, 
 	} else {
 		key = "" // the Bot gives it one
 	}
-	return e.say(ctx, w, ask, e.flow(ask.Flow), outRef{Kind: outAsk, Step: ask.Step, Key: key})
+	return e.say(ctx, w, ask, e.flow(ask.Flow), outRef{Kind: outAsk, Step: ask.Step, Key: key}, m)
+}
+
+// prompted returns m when it is a message that prompts may see (see
+// State.Message): of Kind message, not a timer or another event.
+func prompted(m *bot.Message) *bot.Message {
+	if m == nil || m.Kind.Or() != bot.KindMessage {
+		return nil
+	}
+	return m
 }

@@ -207,7 +207,7 @@ func (w *watch) Send(ctx context.Context, m *bot.Message) error {
 func (e *Engine) Start(ctx context.Context, platform, conversation, name string, values Values) error {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return e.start(ctx, platform, conversation, name, values, hex.EncodeToString(b[:]), "")
+	return e.start(ctx, platform, conversation, name, values, hex.EncodeToString(b[:]), nil)
 }
 
 // StartFrom starts the flow called name in m's conversation as the
@@ -217,13 +217,22 @@ func (e *Engine) Start(ctx context.Context, platform, conversation, name string,
 // Start.
 func (e *Engine) StartFrom(ctx context.Context, m *bot.Message, name string, values Values) error {
 	if m.ID == "" {
-		return e.Start(ctx, m.Platform, m.Conversation, name, values)
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		return e.start(ctx, m.Platform, m.Conversation, name, values, hex.EncodeToString(b[:]), m)
 	}
 	h := sha256.Sum256([]byte(m.Platform + "\x00" + m.ID + "\x00" + name))
-	return e.start(ctx, m.Platform, m.Conversation, name, values, hex.EncodeToString(h[:8]), m.ID)
+	return e.start(ctx, m.Platform, m.Conversation, name, values, hex.EncodeToString(h[:8]), m)
 }
 
-func (e *Engine) start(ctx context.Context, platform, conversation, name string, values Values, run, event string) error {
+// start starts a run; m is the message it is started from (nil for
+// Start), which names the run's first advance and which its first
+// question sees (State.Message).
+func (e *Engine) start(ctx context.Context, platform, conversation, name string, values Values, run string, m *bot.Message) error {
+	event := ""
+	if m != nil {
+		event = m.ID
+	}
 	if platform == "" || conversation == "" {
 		return errors.New("flow: start: needs a platform and a conversation")
 	}
@@ -250,7 +259,7 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 		}
 		if cur != nil && cur.Run == run && event != "" {
 			unlock() // started by an earlier delivery of the event
-			return e.complete(ctx, e.b, nil, cur)
+			return e.complete(ctx, e.b, nil, m, cur)
 		}
 		if err := e.index.lower(ctx, platform, conversation, rec.deadline(f)); err != nil {
 			unlock()
@@ -264,7 +273,7 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 		if err != nil {
 			return err
 		}
-		return e.complete(ctx, e.b, nil, rec)
+		return e.complete(ctx, e.b, nil, m, rec)
 	}
 	return fmt.Errorf("flow: start %q in %s/%s: %w %d times", name, platform, conversation, bot.ErrConflict, maxConflicts)
 }

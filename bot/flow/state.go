@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/parleybot/parley/bot"
 )
 
 // State is where a conversation stands in a flow. The engine hands out
@@ -26,6 +28,17 @@ type State struct {
 	Started, Asked time.Time
 	// Paused is set while a human owns the conversation.
 	Paused bool
+	// Message is the inbound message that led to the advance in
+	// progress, for the prompts it sends (and the conditions it
+	// evaluates): the answer, accepted or refused; the message a global
+	// route handled before the flow asked again; the message the flow was
+	// started from with StartFrom; the message that came back to the bot
+	// after a handoff. It is nil when no message (of Kind message) led to
+	// it: a proactive Start, a reminder or timeout, an ownership or
+	// assignment event, and the completion of an earlier advance by a
+	// later message. It is never stored, so the states Engine.State and
+	// Engine.Active return have none. Prompts must not change it.
+	Message *bot.Message `json:"-"`
 }
 
 // Vars returns the state as a map for expressions and templates: Flow,

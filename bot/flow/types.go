@@ -66,7 +66,10 @@ type Step struct {
 
 // A Prompt builds a message to send in the conversation. Text prompts are
 // made with [Text]; any other message (a WhatsApp template, media) with
-// [PromptFunc].
+// [PromptFunc]. s is a copy of the state the prompt is sent in; its
+// Message is the inbound message that led to the prompt, such as the
+// answer a re-ask refuses, or nil when none did (a timer, a proactive
+// start): see [State.Message].
 type Prompt interface {
 	Prompt(ctx context.Context, s *State) (*bot.Message, error)
 }

@@ -27,6 +27,7 @@
 //	      && lower(Text) contains "refund"
 //	    priority: 10                   # higher first; default 0; then file order
 //	    observer: false                # true: also runs while a human owns the conversation
+//	    global: false                  # true: tried first, even while a flow waits (see Flows)
 //	    help:                          # for help handlers (Engine.Routes); or just a description
 //	      usage: refund <order>
 //	      description: start a refund
@@ -184,8 +185,9 @@
 // and advances once per answer even with several replicas. A rule starts
 // one with start_flow; while it waits, the conversation's messages go to
 // the flow first (the flow engine's route comes before the rules), unless a
-// human owns the conversation. flows is a mapping of names to flows (or a
-// list of flows, each with a name):
+// human owns the conversation, or a global rule takes them (see Global
+// rules below). flows is a mapping of names to flows (or a list of flows,
+// each with a name):
 //
 //	flows:
 //	  lead:
@@ -241,12 +243,25 @@
 // re-ask. Without expect any non-empty text is accepted. The value saved
 // keeps its type: a number is compared as one in next (values.size > 50).
 //
-// Durations are Go durations with days: 90s, 10m, 1h30m, 7d. The texts of
-// ask, done and the say of remind and timeout are templates whose data is
-// .Values, .Vars, .Flow, .Step, .Platform and .Conversation; so are the
-// string arguments of a call (others keep their type), which also see
-// .Contact, the author of the answer. retry's message and reask are plain
-// texts.
+// Durations are Go durations with days: 90s, 10m, 1h30m, 7d.
+//
+// The texts of ask, done, the say of remind and timeout, retry's message
+// and expect's reask are templates whose data is .Values, .Vars, .Flow,
+// .Step, .Platform and .Conversation, and the fields of the message that
+// led to the text, as in a rule's templates (.Text, .Author.Name, .Time,
+// .Tags, …; not .Captures): the answer, for the next step's question and
+// for a re-ask ("{{.Text}} is not a number of people, please write one");
+// the message that started the flow, for its first question ("Hi
+// {{.Author.Name}}!"); the message a global rule answered, for the
+// question asked again after it. Without such a message the fields are
+// empty: in a reminder and a timeout's say, which a timer sends, and in
+// what a timeout's then leads to, and in a flow started by Go code
+// without a message (flow.Engine.Start). A re-ask is rendered when the
+// answer is refused, and retry's message or reask that renders nothing
+// leaves the re-ask to the next (the check's own, then the question).
+// The string arguments of a call (others keep their type) are templates
+// too, over .Values, .Vars, .Flow, .Step, .Platform, .Conversation and
+// .Contact, the author of the answer, without the message's fields.
 //
 // Calls name actions that Go code gives the Engine, explicitly:
 //
@@ -267,6 +282,54 @@
 // when the new file still has the flow and the step; when it no longer
 // does, the reload ends the run (without on_done, silently) and logs it at
 // Warn level with the flow and the step.
+//
+// # Global rules
+//
+// A rule with global: true is tried before the flow waiting in the
+// conversation, and before the rules that are not global (in priority
+// then file order among the global rules), so that a customer in a flow
+// can still ask for help, a person, or to stop:
+//
+//	rules:
+//	  - name: help
+//	    global: true
+//	    when: lower(Text) == "help"
+//	    actions:
+//	      - reply: "Answer the question, or write stop. Write agent for a person."
+//	  - name: agent
+//	    global: true
+//	    when: lower(Text) in ["agent", "human"]
+//	    actions:
+//	      - handoff: "An agent will take over."
+//	  - name: stop
+//	    global: true
+//	    when: lower(Text) in ["stop", "cancel"]
+//	    actions:
+//	      - cancel_flow: true
+//	      - reply: "Stopped. Write demo to start again."
+//
+// When a global rule handles a message while a flow waits, the flow's
+// interrupt applies once the rule's actions are done: the flow asks its
+// question again (pause) or is cancelled (cancel). A rule that cancels
+// the flow (cancel_flow) or starts one (start_flow) is left to do so,
+// and one that hands off with a text (handoff: "<text>") pauses the
+// flow, whose on_handoff then says what happens when the conversation
+// comes back to the bot. Write handoff: "<text>" rather than handoff:
+// true in a global rule: handoff: true hands the conversation to humans
+// at once, without a message the flow engine sees, so the flow asks its
+// question again (a message the Bot suppresses, since humans own the
+// conversation) and is paused only by the next message. A global rule
+// that ends with continue, or does not match, lets the flow take the
+// message. With flows, a file that has global rules costs every message
+// one more read of the conversation's flow state from the Store, which
+// the flow engine makes before the global rules are tried.
+//
+// Engine.Install runs the global rules in a route of their own with the
+// priority flow.GlobalPriority and the flow engine's flow.Engine.Global
+// option. A file without flows may have global rules too: they are tried
+// first all the same, before the Bot's routes of lower priority, and a
+// reload may add or remove them. Set.Rules and Set.Routes list them
+// first.
 //
 // # Limits
 //
@@ -333,10 +396,11 @@
 //
 // [Set.ExplainIn] also takes what is known of the conversation: its
 // variables, and the flow waiting in it (its name, step, attempts and
-// values). A waiting flow comes first, as on the Bot: its row says whether
-// it takes the message, and under it, the answer checked (saved or
-// refused), the re-ask, the calls and the next step with the branch that
-// chose it:
+// values). A waiting flow comes after the global rules and before the
+// others, as on the Bot: its row says whether it takes the message, and
+// under it, the answer checked (saved or refused), the re-ask, the calls
+// and the next step with the branch that chose it; or, when a global rule
+// answered first, what that does to the flow:
 //
 //	#  RULE         PRIORITY  RESULT         DECIDED BY
 //	1  (flow lead)  -         matched, runs  waits at step "size"

@@ -103,7 +103,9 @@ func (e *Engine) log() *slog.Logger {
 }
 
 func (e *Engine) setCurrent(s *Set) {
-	s.router.SetLogger(e.logger)
+	for _, rt := range s.routers() {
+		rt.SetLogger(e.logger)
+	}
 	e.cur.Store(s)
 }
 
@@ -114,8 +116,13 @@ func (e *Engine) setCurrent(s *Set) {
 // with the lowest priority (math.MinInt) and the middleware among opts,
 // for the file's fallback ([Engine.Fallback]), so that the fallback
 // answers only what every other route of b declined, before b's NotFound
-// handler; and one job per schedule of the current Set, named
-// "rulefile:<schedule name>". The Engine then uses
+// handler; a third route for the rules marked global, tried only while
+// the current Set has some, with priority flow.GlobalPriority, the
+// flow engine's Global option when there is a flow engine (so that a
+// global rule answers before a waiting flow, which then asks its question
+// again or is cancelled, as the flow's interrupt says) and the
+// middleware among opts; and one job per schedule of the current Set,
+// named "rulefile:<schedule name>". The Engine then uses
 // b for tags, handoffs and resumes, b's Store for variables and b's logger,
 // unless options said otherwise.
 //
@@ -169,7 +176,9 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 	}
 	if e.logger == nil {
 		e.logger = b.Logger().With("handler", "rulefile")
-		s.router.SetLogger(e.logger)
+		for _, rt := range s.routers() {
+			rt.SetLogger(e.logger)
+		}
 	}
 	for _, sc := range s.schedules {
 		if err := b.Schedule(jobName(sc), sc.spec, e.job(s, sc)); err != nil {
@@ -188,7 +197,34 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 		}
 	}
 	b.Handle(bot.Always(), e.Fallback(), fb...)
+	// The global rules come before the flows, whatever the file: their
+	// route has the flow engine's Global option when there are flows, the
+	// same priority otherwise. It is tried only while the current Set has
+	// global rules, since Global reads the conversation's flow first.
+	gl := []bot.RouteOption{bot.Observer()}
+	if e.flows != nil {
+		gl = append(gl, e.flows.Global())
+	} else {
+		gl = append(gl, bot.Priority(flow.GlobalPriority))
+	}
+	gl = append(gl, fb[1:]...)
+	b.Handle(bot.RuleFunc(e.hasGlobal), bot.HandlerFunc(e.handleGlobal), gl...)
 	return nil
+}
+
+// hasGlobal matches every message while the current Set has global rules.
+func (e *Engine) hasGlobal(context.Context, *bot.Message) (bool, error) {
+	return e.cur.Load().global != nil, nil
+}
+
+// handleGlobal routes m through the current Set's global rules, as
+// HandleMessage does through the others.
+func (e *Engine) handleGlobal(ctx context.Context, w bot.Sender, m *bot.Message) error {
+	s := e.cur.Load()
+	if s.global == nil {
+		return bot.ErrContinue
+	}
+	return e.route(ctx, s, s.global, w, m)
 }
 
 // Install runs s on b with a new Engine; see [Engine.Install]. Use an
@@ -300,10 +336,24 @@ func (e *Engine) reload(path string, data []byte) ([sha256.Size]byte, error) {
 // that went over its limits (an error wrapping bot.ErrExprLimit) counts as
 // not matching, and fails the message: its error is returned, joined with
 // the result of the rule that handled m, if any.
+//
+// Once the Engine is installed, the global rules are not among them: a
+// route of their own, tried before the flows, runs them (see
+// [Engine.Install]). An Engine used as a plain Handler tries them first.
 func (e *Engine) HandleMessage(ctx context.Context, w bot.Sender, m *bot.Message) error {
 	s := e.cur.Load()
+	if e.bot == nil && s.global != nil {
+		if err := e.route(ctx, s, s.global, w, m); !errors.Is(err, bot.ErrContinue) {
+			return err
+		}
+	}
+	return e.route(ctx, s, s.router, w, m)
+}
+
+// route routes m through rt, one of the routers of s.
+func (e *Engine) route(ctx context.Context, s *Set, rt *bot.Router, w bot.Sender, m *bot.Message) error {
 	d := &dispatch{Context: ctx, eng: e, set: s}
-	if err := s.router.HandleMessage(d, w, m); err != nil {
+	if err := rt.HandleMessage(d, w, m); err != nil {
 		return err
 	}
 	if !d.handled {

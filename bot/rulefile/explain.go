@@ -57,7 +57,10 @@ type Explanation struct {
 	Rule     string // the rule's name
 	Priority int
 	Observer bool
-	Result   Result
+	// Global marks a global rule, tried before the waiting flow and the
+	// other rules.
+	Global bool
+	Result Result
 	// Decider is the part of the rule that decided the result: for
 	// "a && b" the first operand that is false, for "a || b" the first
 	// that is true, looking into nested &&, || and not; the whole
@@ -76,11 +79,15 @@ type Explanation struct {
 	// order, when they run (Runs); nil otherwise. See [ActionInfo].
 	Actions []ActionInfo
 	// Flow marks the explanation of the flow that waits in the
-	// conversation (see [Set.ExplainIn]), which comes first: the flow
-	// engine's route is tried before the rules. Its Rule is the flow's
-	// name and Step the step it waits at; Decider says why the flow takes
-	// the message or not, and Actions what it does with it: the answer
-	// checked (save or refused), re-asked, the action calls, the next step.
+	// conversation (see [Set.ExplainIn]), which comes after the global
+	// rules and before the others: the flow engine's route is tried
+	// between them. Its Rule is the flow's name and Step the step it
+	// waits at; Decider says why the flow takes the message or not, and
+	// Actions what it does with it: the answer checked (save or refused),
+	// re-asked, the action calls, the next step. When a global rule
+	// handled the message, the flow does not take it, and Actions say
+	// what the interruption does to the flow: it asks again, or is
+	// cancelled, paused or replaced.
 	Flow bool
 	Step string
 	// Fallback marks the explanation of the file's fallback, which comes
@@ -114,8 +121,9 @@ func (s *Set) Explain(ctx context.Context, m *bot.Message) []Explanation {
 //
 // c says what the conversation holds: its variables, which conditions
 // (vars.<name>) and templates read, and the flow waiting in it, if any,
-// which takes the message before the rules (an explanation with Flow set
-// comes first), and which conditions read as flow.<…> and values.<name>.
+// which takes the message before the rules that are not global (an
+// explanation with Flow set comes after the global rules), and which
+// conditions read as flow.<…> and values.<name>.
 func (s *Set) ExplainIn(ctx context.Context, m *bot.Message, c Conversation) []Explanation {
 	owner := m.Owner
 	if owner == bot.OwnerUnset {
@@ -124,20 +132,30 @@ func (s *Set) ExplainIn(ctx context.Context, m *bot.Message, c Conversation) []E
 	human := owner == bot.OwnerHuman
 	env := bot.NewEnv(m, owner, time.Local)
 	ctx = withScope(ctx, &givenScope{set: s, c: c})
-	out := make([]Explanation, len(s.order), len(s.order)+2)
-	handledBy := "" // the rule that stopped routing
-	if c.Flow != nil {
+	out := make([]Explanation, 0, len(s.order)+2)
+	handledBy := ""  // the rule that stopped routing
+	var global *rule // the global rule that stopped it
+	flowDone := c.Flow == nil
+	explainFlow := func() {
+		if flowDone {
+			return
+		}
+		flowDone = true
 		x := s.explainFlow(ctx, m, owner, c)
-		if x.Runs {
+		switch {
+		case global != nil:
+			s.interrupted(&x, global, m, c)
+		case x.Runs:
 			handledBy = "flow " + strconv.Quote(x.Rule)
 		}
-		out = append([]Explanation{x}, out...)
+		out = append(out, x)
 	}
-	base := len(out) - len(s.order)
 	overLimit := false
-	for j, r := range s.order {
-		i := base + j
-		x := Explanation{Rule: r.name, Priority: r.priority, Observer: r.observer}
+	for _, r := range s.order {
+		if !r.global {
+			explainFlow()
+		}
+		x := Explanation{Rule: r.name, Priority: r.priority, Observer: r.observer, Global: r.global}
 		if human && !r.observer {
 			x.Result = Skipped
 		} else {
@@ -149,10 +167,14 @@ func (s *Set) ExplainIn(ctx context.Context, m *bot.Message, c Conversation) []E
 			x.Actions = s.preview(m, s.captures(r, m), c).actions(r.actions, r.cont)
 			if !r.cont {
 				handledBy = "rule " + strconv.Quote(r.name)
+				if r.global {
+					global = r
+				}
 			}
 		}
-		out[i] = x
+		out = append(out, x)
 	}
+	explainFlow()
 	if s.fallback != nil {
 		x := Explanation{Rule: "fallback", Fallback: true}
 		x.Result, x.Decider = s.fallbackFor(m, owner)
@@ -359,7 +381,12 @@ func Format(w io.Writer, ex []Explanation) error {
 			continue
 		}
 		name := x.Rule
-		if x.Observer {
+		switch {
+		case x.Global && x.Observer:
+			name += " (global, observer)"
+		case x.Global:
+			name += " (global)"
+		case x.Observer:
 			name += " (observer)"
 		}
 		decider := x.Decider

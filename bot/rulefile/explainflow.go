@@ -62,7 +62,7 @@ func (s *Set) explainFlow(ctx context.Context, m *bot.Message, owner bot.Owner, 
 		if f.handoff == flow.EndAfterHandoff {
 			x.Actions = []ActionInfo{{Kind: "end", Detail: "the flow ends (on_handoff: end), without on_done"}}
 		} else {
-			x.Actions = []ActionInfo{{Kind: "ask", Detail: s.flowText(step.ask, st, c, step.name)}}
+			x.Actions = []ActionInfo{{Kind: "ask", Detail: s.flowText(step.ask, st, c, step.name, m)}}
 		}
 		return x
 	}
@@ -97,18 +97,29 @@ func (s *Set) explainFlow(ctx context.Context, m *bot.Message, owner bot.Owner, 
 		}
 		x.Actions = append(x.Actions, ActionInfo{Kind: "refused", Detail: refused + ")"})
 		if limit >= 0 && st.Attempts+1 > limit {
-			x.Actions = append(x.Actions, s.gotoInfo(f, cmpOr(step.retry.Then, flow.HandOff), st, c, "after the last refused answer"))
+			x.Actions = append(x.Actions, s.gotoInfo(f, cmpOr(step.retry.Then, flow.HandOff), st, c, "after the last refused answer", m))
 			return x
 		}
-		reask := inv.Reask
-		if reask == "" {
-			reask = step.retry.Message
+		var unknown *tmpl // a re-ask that reads variables Explain was not told
+		reask, err := step.reaskText(inv, func(t *tmpl) (string, error) {
+			if c.Vars == nil && (t.readsAll || len(t.reads) > 0) {
+				unknown = t
+				return "", errNotRendered
+			}
+			return t.exec(newPromptData(st, step.name, m, mergeVars(s.vars, c.Vars)))
+		})
+		var d string
+		switch {
+		case unknown != nil:
+			d = strconv.Quote(unknown.src) + notRendered
+		case err != nil:
+			d = "error: " + errText(err)
+		case reask == "":
+			d = s.flowText(step.ask, st, c, step.name, m)
+		default:
+			d = strconv.Quote(reask)
 		}
-		if reask == "" {
-			x.Actions = append(x.Actions, ActionInfo{Kind: "reask", Detail: s.flowText(step.ask, st, c, step.name)})
-		} else {
-			x.Actions = append(x.Actions, ActionInfo{Kind: "reask", Detail: strconv.Quote(reask)})
-		}
+		x.Actions = append(x.Actions, ActionInfo{Kind: "reask", Detail: d})
 		return x
 	case err != nil:
 		x.Result, x.Runs, x.Err = Failed, false, err
@@ -135,8 +146,51 @@ func (s *Set) explainFlow(ctx context.Context, m *bot.Message, owner bot.Owner, 
 		x.Actions = append(x.Actions, ActionInfo{Kind: "next", Detail: "error: " + errText(err)})
 		return x
 	}
-	x.Actions = append(x.Actions, s.gotoInfo(f, to, &next, c, why))
+	x.Actions = append(x.Actions, s.gotoInfo(f, to, &next, c, why, m))
 	return x
+}
+
+// interrupted changes x, the explanation of the waiting flow, for a
+// message the global rule r handled before the flow could take it: it
+// says what the interruption does to the flow, as flow.Engine.Global
+// does it.
+func (s *Set) interrupted(x *Explanation, r *rule, m *bot.Message, c Conversation) {
+	if x.Result != Matched {
+		return // the flow would not have taken the message either
+	}
+	x.Result, x.Runs, x.Actions = NotMatched, false, nil
+	x.Decider = fmt.Sprintf("rule %q answered first: the flow is interrupted", r.name)
+	st := c.Flow
+	var info ActionInfo
+	handoff, atOnce := false, false
+	for _, a := range r.actions {
+		switch a := a.(type) {
+		case cancelFlowAction:
+			info = ActionInfo{Kind: "interrupt", Detail: "the rule's cancel_flow ends the flow"}
+		case *startFlowAction:
+			info = ActionInfo{Kind: "interrupt", Detail: fmt.Sprintf("the rule's start_flow replaces the flow with %q", a.name)}
+		case *handoffAction:
+			handoff, atOnce = a.text != nil, a.text == nil
+		}
+	}
+	i := slices.IndexFunc(s.flows, func(f *fileFlow) bool { return f.name == st.Flow })
+	f := s.flows[i] // x.Result was Matched: the flow and its step are in s
+	step := f.steps[slices.IndexFunc(f.steps, func(fs *fileStep) bool { return fs.name == st.Step })]
+	switch {
+	case info.Kind != "":
+	case st.Paused:
+		info = ActionInfo{Kind: "interrupt", Detail: "the flow stays paused"}
+	case handoff:
+		info = ActionInfo{Kind: "interrupt", Detail: "the rule hands the conversation to humans: the flow is paused"}
+	case atOnce:
+		info = ActionInfo{Kind: "interrupt", Detail: "the rule's handoff: true gives the conversation to humans at once: " +
+			"the flow asks again (suppressed) and is paused by the next message"}
+	case f.interrupt == flow.CancelOnInterrupt:
+		info = ActionInfo{Kind: "interrupt", Detail: "the flow is cancelled (interrupt: cancel)"}
+	default:
+		info = ActionInfo{Kind: "interrupt", Detail: "asks again " + s.flowText(step.ask, st, c, step.name, m)}
+	}
+	x.Actions = []ActionInfo{info}
 }
 
 // nextOf returns the step after the j-th of f for the state st, and why.
@@ -162,13 +216,14 @@ func (s *Set) nextOf(ctx context.Context, f *fileFlow, j int, st *flow.State) (s
 	return flow.End, "the last step", nil
 }
 
-// gotoInfo says where the flow goes, and what it says and calls there.
-func (s *Set) gotoInfo(f *fileFlow, to string, st *flow.State, c Conversation, why string) ActionInfo {
+// gotoInfo says where the flow goes, and what it says and calls there,
+// led to by m.
+func (s *Set) gotoInfo(f *fileFlow, to string, st *flow.State, c Conversation, why string, m *bot.Message) ActionInfo {
 	switch to {
 	case flow.End:
 		d := "the flow ends (" + why + ")"
 		if f.done != nil {
-			d += ", says " + s.flowText(f.done, st, c, "")
+			d += ", says " + s.flowText(f.done, st, c, "", m)
 		}
 		for _, call := range f.onDone {
 			d += ", calls " + showCall(call)
@@ -181,21 +236,22 @@ func (s *Set) gotoInfo(f *fileFlow, to string, st *flow.State, c Conversation, w
 	}
 	for _, fs := range f.steps {
 		if fs.name == to {
-			return ActionInfo{Kind: "next", Detail: fmt.Sprintf("step %q (%s), asks %s", to, why, s.flowText(fs.ask, st, c, to))}
+			return ActionInfo{Kind: "next", Detail: fmt.Sprintf("step %q (%s), asks %s", to, why, s.flowText(fs.ask, st, c, to, m))}
 		}
 	}
 	return ActionInfo{Kind: "next", Detail: "step " + strconv.Quote(to)}
 }
 
-// flowText renders a flow template for Explain: quoted, or as written
-// when it reads variables Explain was not told.
-func (s *Set) flowText(t *tmpl, st *flow.State, c Conversation, step string) string {
+// errNotRendered: a template reads variables Explain was not told.
+var errNotRendered = errors.New("rulefile: not rendered")
+
+// flowText renders a prompt template for Explain, led to by m: quoted, or
+// as written when it reads variables Explain was not told.
+func (s *Set) flowText(t *tmpl, st *flow.State, c Conversation, step string, m *bot.Message) string {
 	if c.Vars == nil && (t.readsAll || len(t.reads) > 0) {
 		return strconv.Quote(t.src) + notRendered
 	}
-	d := &flowData{Platform: st.Platform, Conversation: st.Conversation, Flow: st.Flow, Step: step,
-		Values: map[string]any(st.Values), Vars: mergeVars(s.vars, c.Vars)}
-	out, err := t.exec(d)
+	out, err := t.exec(newPromptData(st, step, m, mergeVars(s.vars, c.Vars)))
 	if err != nil {
 		return "error: " + errText(err)
 	}

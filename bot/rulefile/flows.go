@@ -40,8 +40,10 @@ type fileStep struct {
 	ask       *tmpl
 	check     func(loc *time.Location) flow.Check // nil accepts any text
 	expect    string                              // the check's key, for Explain
+	reask     *tmpl                               // expect's reask, or nil
 	save      string
-	retry     flow.Retry
+	retry     flow.Retry // without Message: see retryMsg
+	retryMsg  *tmpl      // retry's message, or nil
 	remind    *fileTimer
 	timeout   *fileTimer
 	branches  []*fileBranch
@@ -160,7 +162,7 @@ func (l *loader) flow(s *Set, n *yaml.Node, name string, at *yaml.Node, inMap bo
 		}
 	}
 	if fl, ok := fs["done"]; ok {
-		f.done = l.template(fl.val, label+": done", flowDataType, false)
+		f.done = l.template(fl.val, label+": done", promptDataType, false)
 	}
 	if fl, ok := fs["on_done"]; ok {
 		f.onDone = l.calls(fl.val, label+": on_done")
@@ -261,10 +263,10 @@ func (l *loader) step(s *Set, n *yaml.Node, i int, flowLabel string, names map[s
 	if f, ok := fs["ask"]; !ok {
 		l.errf(n, "%s: missing key \"ask\"", label)
 	} else {
-		st.ask = l.template(f.val, label+": ask", flowDataType, false)
+		st.ask = l.template(f.val, label+": ask", promptDataType, false)
 	}
 	if f, ok := fs["expect"]; ok {
-		st.check, st.expect = l.check(s, f.val, label+": expect")
+		st.check, st.expect, st.reask = l.check(s, f.val, label+": expect")
 	}
 	if f, ok := fs["save"]; ok {
 		if v, ok := l.str(f.val, label+": save", false); ok && l.checkVarName(f.val, label+": save") {
@@ -343,7 +345,7 @@ func (l *loader) retry(st *fileStep, n *yaml.Node, what string) {
 		}
 	}
 	if f, ok := fs["message"]; ok {
-		st.retry.Message, _ = l.str(f.val, what+": message", false)
+		st.retryMsg = l.template(f.val, what+": message", promptDataType, false)
 	}
 	if f, ok := fs["then"]; ok {
 		st.retry.Then = l.target(st, f.val, what+": then", "retry: then")
@@ -366,7 +368,7 @@ func (l *loader) timer(st *fileStep, n *yaml.Node, what string, timeout bool) *f
 		t.after, _ = l.duration(f.val, what+": after")
 	}
 	if f, ok := fs["say"]; ok {
-		t.say = l.template(f.val, what+": say", flowDataType, false)
+		t.say = l.template(f.val, what+": say", promptDataType, false)
 	}
 	if f, ok := fs["then"]; ok {
 		t.then = l.target(st, f.val, what+": then", "timeout: then")
@@ -521,41 +523,42 @@ func (l *loader) argValue(n *yaml.Node, what string) (any, bool) {
 }
 
 // check reads a step's expect: the name of a check, or a mapping with one
-// check and, optionally, reask. It returns the check's maker and key.
-func (l *loader) check(s *Set, n *yaml.Node, what string) (func(*time.Location) flow.Check, string) {
+// check and, optionally, reask. It returns the check's maker and key, and
+// the reask.
+func (l *loader) check(s *Set, n *yaml.Node, what string) (func(*time.Location) flow.Check, string, *tmpl) {
 	var key, val *yaml.Node
-	reask := ""
+	var reask *tmpl
 	switch n.Kind {
 	case yaml.ScalarNode:
 		key = n
 	case yaml.MappingNode:
 		fs, ok := l.fields(n, what, append(slices.Clone(checkKeys), "reask")...)
 		if !ok {
-			return nil, ""
+			return nil, "", nil
 		}
 		for _, k := range checkKeys {
 			if f, ok := fs[k]; ok {
 				if key != nil {
 					l.errf(f.key, "%s: one check per step; %s and %s are two (combine them with expr)", what, key.Value, k)
-					return nil, ""
+					return nil, "", nil
 				}
 				key, val = f.key, f.val
 			}
 		}
 		if f, ok := fs["reask"]; ok {
-			reask, _ = l.str(f.val, what+": reask", false)
+			reask = l.template(f.val, what+": reask", promptDataType, false)
 		}
 		if key == nil {
 			l.errf(n, "%s: no check: want one of %s", what, strings.Join(checkKeys, ", "))
-			return nil, ""
+			return nil, "", nil
 		}
 	default:
 		l.errf(n, "%s: want a check such as email or {number: {min: 1, max: 10}}, got %s", what, describeNode(n))
-		return nil, ""
+		return nil, "", nil
 	}
 	if !slices.Contains(checkKeys, key.Value) {
 		l.errf(key, "%s: unknown check %q%s", what, key.Value, suggest(key.Value, checkKeys))
-		return nil, ""
+		return nil, "", nil
 	}
 	what += ": " + key.Value
 	if val != nil && val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
@@ -563,13 +566,9 @@ func (l *loader) check(s *Set, n *yaml.Node, what string) (func(*time.Location) 
 	}
 	mk := l.checkMaker(key.Value, val, what)
 	if mk == nil {
-		return nil, ""
+		return nil, "", nil
 	}
-	if reask != "" {
-		inner := mk
-		mk = func(loc *time.Location) flow.Check { return flow.Reask(inner(loc), reask) }
-	}
-	return mk, key.Value
+	return mk, key.Value, reask
 }
 
 // noArgs reports a check that takes no arguments but was given some.
@@ -855,6 +854,7 @@ func (f *fileFlow) definition(e *Engine, loc *time.Location) flow.Flow {
 		if st.check != nil {
 			fs.Check = st.check(loc)
 		}
+		fs.Check = e.reasking(f, st, fs.Check)
 		if st.remind != nil {
 			fs.Remind = &flow.Reminder{After: st.remind.after}
 			if st.remind.say != nil {
@@ -907,19 +907,121 @@ type flowData struct {
 	steps int // see loopGuard
 }
 
+// promptData is the data of a flow's prompts (ask, done, the say of
+// remind and timeout, retry's message, expect's reask): the fields of the
+// message that led to the prompt at the top level (.Text, .Author.Name,
+// …; empty when none did, as for a reminder), and the flow's.
+type promptData struct {
+	*bot.Message // never nil: an empty message when none led to the prompt
+	// Kind is the message's kind, "message" when it says none; empty
+	// when there is no message (it hides Message.Kind).
+	Kind bot.Kind
+	// Platform and Conversation say whose conversation it is, with or
+	// without a message (they hide the message's).
+	Platform, Conversation string
+	// Flow and Step name the flow and the step (empty in done).
+	Flow, Step string
+	// Values are the flow's values by name.
+	Values map[string]any
+	// Vars are the conversation's variables.
+	Vars map[string]string
+
+	steps int // see loopGuard
+}
+
+// newPromptData returns the data of a prompt sent in the state st, for
+// the step named step, led to by m (nil: no message).
+func newPromptData(st *flow.State, step string, m *bot.Message, vars map[string]string) *promptData {
+	d := &promptData{Message: m, Platform: st.Platform, Conversation: st.Conversation, Flow: st.Flow, Step: step,
+		Values: map[string]any(st.Values), Vars: vars}
+	if m == nil {
+		d.Message = &bot.Message{}
+	} else {
+		d.Kind = m.Kind.Or()
+	}
+	return d
+}
+
 // prompt returns the Prompt of a template.
 func (e *Engine) prompt(t *tmpl) flow.Prompt {
 	return flow.PromptFunc(func(ctx context.Context, s *flow.State) (*bot.Message, error) {
-		d, err := e.flowData(ctx, s.Platform, s.Conversation, s.Flow, s.Step, s.Values, t.reads, t.readsAll)
-		if err != nil {
-			return nil, err
-		}
-		text, err := t.exec(d)
+		text, err := e.render(ctx, t, s, s.Step, s.Message)
 		if err != nil {
 			return nil, err
 		}
 		return &bot.Message{Text: text}, nil
 	})
+}
+
+// render renders a prompt template in the state st for step, led to by
+// m; it reads the conversation's variables only when the template does.
+func (e *Engine) render(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (string, error) {
+	var vars map[string]string
+	if e != nil {
+		vars = e.cur.Load().vars
+		if t.readsAll || len(t.reads) > 0 {
+			own, err := e.readVars(ctx, st.Platform, st.Conversation)
+			if err != nil {
+				return "", err
+			}
+			vars = mergeVars(vars, own)
+		}
+	}
+	return t.exec(newPromptData(st, step, m, vars))
+}
+
+// reasking returns the check of step st of f with its refusals re-asked
+// as the file says (see reaskText), the texts rendered with the refused
+// answer. c is the step's check; nil accepts any text that is not empty,
+// as the flow engine does without a check.
+func (e *Engine) reasking(f *fileFlow, st *fileStep, c flow.Check) flow.Check {
+	if st.reask == nil && st.retryMsg == nil {
+		return c
+	}
+	if c == nil {
+		c = flow.CheckFunc(func(_ context.Context, a flow.Answer) (any, error) {
+			if a.Text == "" {
+				return nil, flow.Invalid("empty answer", "")
+			}
+			return a.Text, nil
+		})
+	}
+	return flow.CheckFunc(func(ctx context.Context, a flow.Answer) (any, error) {
+		v, err := c.Check(ctx, a)
+		var inv *flow.InvalidError
+		if !errors.As(err, &inv) {
+			return v, err
+		}
+		state := &flow.State{Flow: f.name, Step: st.name, Values: a.Values}
+		if a.Message != nil {
+			state.Platform, state.Conversation = a.Message.Platform, a.Message.Conversation
+		}
+		text, err := st.reaskText(inv, func(t *tmpl) (string, error) { return e.render(ctx, t, state, st.name, a.Message) })
+		if err != nil {
+			return nil, fmt.Errorf("rulefile: flow %q: step %q: re-ask: %w", f.name, st.name, err)
+		}
+		return nil, flow.Invalid(inv.Reason, text)
+	})
+}
+
+// reaskText returns the text a step asks again with after the refused
+// answer inv: its expect's reask, else the check's own re-ask, else
+// retry's message, the templates rendered by render; a template that
+// renders nothing leaves it to the next. "" asks the step's question
+// again.
+func (st *fileStep) reaskText(inv *flow.InvalidError, render func(*tmpl) (string, error)) (string, error) {
+	if st.reask != nil {
+		text, err := render(st.reask)
+		if err != nil || text != "" {
+			return text, err
+		}
+	} else if inv.Reask != "" {
+		return inv.Reask, nil
+	}
+	if st.retryMsg != nil {
+		return render(st.retryMsg)
+	}
+	return "", nil
 }
 
 // flowData returns the data of a flow template; it reads the

@@ -113,6 +113,31 @@ func TestParse_flowProblems(t *testing.T) {
 			want: []string{`rules.yaml:7:50: flow "f": step "a": actions: call 1: args: t: bad template: the flow data has no field Value`},
 		},
 		{
+			name: "ask_unknown_message_field",
+			src:  flowFile(`      - name: b`, `        ask: "Hi {{.Author.Nmae}}!"`),
+			want: []string{`rules.yaml:7:27: flow "f": step "b": ask: bad template: bot.User has no field Nmae`},
+		},
+		{
+			name: "retry_message_unknown_field",
+			src:  flowFile(`        retry: {message: "{{.Txt}} is not a name"}`),
+			want: []string{`rules.yaml:6:29: flow "f": step "a": retry: message: bad template: the prompt data has no field Txt`},
+		},
+		{
+			name: "reask_bad_template",
+			src:  flowFile(`        expect: {email: , reask: "{{.Text"}`),
+			want: []string{`rules.yaml:6:35: flow "f": step "a": expect: reask: bad template: unclosed action`},
+		},
+		{
+			name: "args_do_not_see_the_message",
+			src:  flowFile(`        save: x`, `        actions: [{call: crm, args: {t: "{{.Text}}"}}]`),
+			want: []string{`rules.yaml:7:44: flow "f": step "a": actions: call 1: args: t: bad template: the flow data has no field Text`},
+		},
+		{
+			name: "global_not_a_boolean",
+			src:  lines("rules:", "  - name: a", "    global: yes", `    when: Text == "x"`, "    actions: [{reply: hi}]"),
+			want: []string{`rules.yaml:3:13: rule "a": global: want true or false, got the string "yes"`},
+		},
+		{
 			name: "unknown_flow_in_start_flow",
 			src: lines(
 				"flows:",

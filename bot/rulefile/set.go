@@ -36,7 +36,8 @@ type Set struct {
 	schedules []*schedule
 	fallback  []action // the fallback's actions; nil when the file has none
 	refs      []platformRef
-	router    *bot.Router
+	router    *bot.Router // the rules that are not global
+	global    *bot.Router // the global rules; nil when there are none
 	flows     []*fileFlow
 	calls     []*fileCall // the action calls of the flows, checked against the Engine's actions
 }
@@ -52,6 +53,7 @@ type rule struct {
 	match    bot.Rule
 	priority int
 	observer bool
+	global   bool // tried before a waiting flow: see Engine.Install
 	usage    string
 	desc     string
 	help     bool
@@ -84,7 +86,10 @@ type RuleInfo struct {
 	Command  string // the command name; "" when the rule has none
 	Priority int
 	Observer bool
-	Line     int // of the rule in the file
+	// Global: the rule is tried before the flow waiting in the
+	// conversation, and before the rules that are not global.
+	Global bool
+	Line   int // of the rule in the file
 }
 
 // ScheduleInfo describes a schedule of a Set.
@@ -321,7 +326,7 @@ func peekLabel(n *yaml.Node, what string, i int) string {
 	return fmt.Sprintf("%s %d", what, i+1)
 }
 
-var ruleKeys = []string{"name", "when", "command", "priority", "observer", "help", "actions"}
+var ruleKeys = []string{"name", "when", "command", "priority", "observer", "global", "help", "actions"}
 
 // rule reads and compiles one rule; it returns nil if the rule has a
 // problem.
@@ -348,6 +353,9 @@ func (l *loader) rule(s *Set, n *yaml.Node, i int, synOK bool, seen map[string]*
 	}
 	if f, ok := fs["observer"]; ok {
 		r.observer, _ = l.boolean(f.val, label+": observer")
+	}
+	if f, ok := fs["global"]; ok {
+		r.global, _ = l.boolean(f.val, label+": global")
 	}
 	if f, ok := fs["help"]; ok {
 		l.help(r, f.val, label)
@@ -508,10 +516,19 @@ func (l *loader) schedule(s *Set, n *yaml.Node, i int, seen map[string]*yaml.Nod
 	return sc
 }
 
-// build orders the rules and builds the Set's router.
+// build orders the rules (the global ones first, then by priority, then
+// in file order) and builds the Set's routers.
 func (s *Set) build() {
 	s.order = slices.Clone(s.rules)
-	slices.SortStableFunc(s.order, func(a, b *rule) int { return cmp.Compare(b.priority, a.priority) })
+	slices.SortStableFunc(s.order, func(a, b *rule) int {
+		if a.global != b.global {
+			if a.global {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.priority, a.priority)
+	})
 	s.router = bot.NewRouter()
 	for _, r := range s.rules {
 		opts := []bot.RouteOption{bot.Priority(r.priority)}
@@ -521,13 +538,30 @@ func (s *Set) build() {
 		if r.help {
 			opts = append(opts, bot.Help(r.usage, r.desc))
 		}
-		s.router.Handle(r.match, r, opts...)
+		rt := s.router
+		if r.global {
+			if s.global == nil {
+				s.global = bot.NewRouter()
+			}
+			rt = s.global
+		}
+		rt.Handle(r.match, r, opts...)
 	}
-	// Route an empty message through the router once, without running any
-	// action, so that it builds its index now rather than on the first
-	// message after a reload.
-	s.router.SetLogger(slog.New(slog.DiscardHandler))
-	_ = s.router.HandleMessage(&dispatch{Context: context.Background(), set: s, dry: true}, nil, &bot.Message{})
+	// Route an empty message through the routers once, without running
+	// any action, so that they build their index now rather than on the
+	// first message after a reload.
+	for _, rt := range s.routers() {
+		rt.SetLogger(slog.New(slog.DiscardHandler))
+		_ = rt.HandleMessage(&dispatch{Context: context.Background(), set: s, dry: true}, nil, &bot.Message{})
+	}
+}
+
+// routers returns the Set's routers: the global one, if any, first.
+func (s *Set) routers() []*bot.Router {
+	if s.global == nil {
+		return []*bot.Router{s.router}
+	}
+	return []*bot.Router{s.global, s.router}
 }
 
 // Name returns the file name the Set was parsed from.
@@ -538,7 +572,8 @@ func (s *Set) Name() string { return s.file }
 func (s *Set) Rules() []RuleInfo {
 	out := make([]RuleInfo, len(s.order))
 	for i, r := range s.order {
-		out[i] = RuleInfo{Name: r.name, When: r.when, Command: r.command, Priority: r.priority, Observer: r.observer, Line: r.line}
+		out[i] = RuleInfo{Name: r.name, When: r.when, Command: r.command, Priority: r.priority, Observer: r.observer,
+			Global: r.global, Line: r.line}
 	}
 	return out
 }
@@ -552,10 +587,17 @@ func (s *Set) Schedules() []ScheduleInfo {
 	return out
 }
 
-// Routes describes the Set's rules as routes, in the order they are tried,
-// for help handlers: a rule's help gives Usage and Description, and a rule
-// with a command and no usage is listed under the command.
-func (s *Set) Routes() []bot.RouteInfo { return s.router.Routes() }
+// Routes describes the Set's rules as routes, in the order they are tried
+// (the global rules first), for help handlers: a rule's help gives Usage
+// and Description, and a rule with a command and no usage is listed under
+// the command.
+func (s *Set) Routes() []bot.RouteInfo {
+	var out []bot.RouteInfo
+	for _, rt := range s.routers() {
+		out = append(out, rt.Routes()...)
+	}
+	return out
+}
 
 // check returns the problems of running s on b: platforms that name no
 // adapter of b.

@@ -50,6 +50,7 @@ var (
 	messageDataType  = reflect.TypeFor[messageData]()
 	scheduleDataType = reflect.TypeFor[scheduleData]()
 	flowDataType     = reflect.TypeFor[flowData]()
+	promptDataType   = reflect.TypeFor[promptData]()
 )
 
 // funcs are the functions templates may call besides text/template's
@@ -120,6 +121,9 @@ func loopGuard(data, v any) (any, error) {
 		steps = &d.steps
 		d.steps += n
 	case *flowData:
+		steps = &d.steps
+		d.steps += n
+	case *promptData:
 		steps = &d.steps
 		d.steps += n
 	}
@@ -338,7 +342,7 @@ func rangeNumber(n *parse.RangeNode) *parse.NumberNode {
 
 // check follows the field names idents from the data type.
 func (c *fieldChecker) check(n parse.Node, idents []string) {
-	if (c.data == messageDataType || c.data == flowDataType) && len(idents) > 0 && idents[0] == "Vars" {
+	if (c.data == messageDataType || c.data == flowDataType || c.data == promptDataType) && len(idents) > 0 && idents[0] == "Vars" {
 		if len(idents) > 1 {
 			c.reads = append(c.reads, idents[1])
 		} else {
@@ -383,6 +387,8 @@ func typeName(t reflect.Type) string {
 		return "the schedule data"
 	case flowDataType:
 		return "the flow data"
+	case promptDataType:
+		return "the prompt data"
 	}
 	return t.String()
 }
