@@ -20,6 +20,8 @@
 //	                          headers (default 30s)
 //	PARLEY_IDLE_TIMEOUT       an idle keep-alive connection is closed after
 //	                          (default 30s)
+//	PARLEY_SHUTDOWN_TIMEOUT   once the Bot stopped, the requests being answered
+//	                          are waited for (default 5s)
 //	PARLEY_MAX_IN_FLIGHT      webhook requests served at once (default 64); more
 //	                          are answered 503 with Retry-After
 //	SENDBEE_API_KEY           Sendbee: the API key and secret; webhooks at

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleybot/parley/bot"
@@ -40,6 +41,10 @@ const (
 	// DefaultIdleTimeout is how long a keep-alive connection may wait for
 	// its next request (PARLEY_IDLE_TIMEOUT).
 	DefaultIdleTimeout = 30 * time.Second
+	// DefaultShutdownTimeout is how long the servers wait, once the Bot
+	// has stopped, for the requests they are answering
+	// (PARLEY_SHUTDOWN_TIMEOUT); then they close what is left.
+	DefaultShutdownTimeout = 5 * time.Second
 	// DefaultMaxInFlight is how many webhook requests are served at once
 	// (PARLEY_MAX_IN_FLIGHT); more are answered 503 with Retry-After.
 	DefaultMaxInFlight = 64
@@ -58,6 +63,7 @@ type serverConfig struct {
 	readTimeout       time.Duration
 	writeTimeout      time.Duration
 	idleTimeout       time.Duration
+	shutdownTimeout   time.Duration
 	maxInFlight       int
 }
 
@@ -67,6 +73,7 @@ func defaultServerConfig() serverConfig {
 		readTimeout:       DefaultReadTimeout,
 		writeTimeout:      DefaultWriteTimeout,
 		idleTimeout:       DefaultIdleTimeout,
+		shutdownTimeout:   DefaultShutdownTimeout,
 		maxInFlight:       DefaultMaxInFlight,
 	}
 }
@@ -85,6 +92,7 @@ func serverConfigFromEnv(getenv func(string) string) (serverConfig, error) {
 		{"PARLEY_READ_TIMEOUT", &c.readTimeout},
 		{"PARLEY_WRITE_TIMEOUT", &c.writeTimeout},
 		{"PARLEY_IDLE_TIMEOUT", &c.idleTimeout},
+		{"PARLEY_SHUTDOWN_TIMEOUT", &c.shutdownTimeout},
 	} {
 		if err := positiveDuration(getenv, d.name, d.dst); err != nil {
 			return serverConfig{}, err
@@ -113,6 +121,40 @@ func positiveDuration(getenv func(string) string, name string, dst *time.Duratio
 	}
 	*dst = d
 	return nil
+}
+
+// connStates counts a server's connections that are answering a request,
+// as http.Server.ConnState reports them.
+type connStates struct {
+	mu     sync.Mutex
+	states map[net.Conn]http.ConnState
+}
+
+// track is an http.Server's ConnState hook.
+func (c *connStates) track(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(c.states, conn)
+		return
+	}
+	if c.states == nil {
+		c.states = map[net.Conn]http.ConnState{}
+	}
+	c.states[conn] = st
+}
+
+// active returns how many connections are answering a request.
+func (c *connStates) active() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, st := range c.states {
+		if st == http.StateActive {
+			n++
+		}
+	}
+	return n
 }
 
 // httpServer returns a server of h with c's timeouts.
@@ -167,6 +209,7 @@ func serve(ctx context.Context, b *bot.Bot, cfg serverConfig, public, admin http
 		ln             net.Listener
 		srv            *http.Server
 		served         chan error
+		busy           connStates
 	}
 	var servers []*server
 	if public != nil {
@@ -191,6 +234,7 @@ func serve(ctx context.Context, b *bot.Bot, cfg serverConfig, public, admin http
 	}
 	for _, s := range servers {
 		s.srv = cfg.httpServer(s.h)
+		s.srv.ConnState = s.busy.track
 		s.served = make(chan error, 1)
 		go func() { s.served <- s.srv.Serve(s.ln) }()
 		logger.Info("serving HTTP", "variable", s.variable, "addr", s.ln.Addr().String())
@@ -204,11 +248,15 @@ func serve(ctx context.Context, b *bot.Bot, cfg serverConfig, public, admin http
 	}
 
 	errs := []error{b.Run(ctx)}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
 		if err := s.srv.Shutdown(shutCtx); err != nil {
-			errs = append(errs, fmt.Errorf("shut down the server on %s: %w", s.variable, err))
+			// net/http waits up to five seconds for a connection that has
+			// sent no request yet; such a connection has nothing to lose.
+			if n := s.busy.active(); n > 0 {
+				errs = append(errs, fmt.Errorf("shut down the server on %s: %w (%d requests cut off)", s.variable, err, n))
+			}
 			s.srv.Close()
 		}
 		if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {

@@ -279,3 +279,16 @@ func TestRun_badServerVariables(t *testing.T) {
 		})
 	}
 }
+
+// A connection that never sent a request does not make shutting down an
+// error: net/http counts such a connection as active for its first five
+// seconds, but it holds no request to finish.
+func TestRun_shutdownWithAConnectionThatSentNothing(t *testing.T) {
+	addr := freeAddr(t)
+	var conn net.Conn
+	t.Cleanup(func() { conn.Close() }) // after runServer's cleanup, which stops Run and asserts its nil error
+	runServer(t, map[string]string{"PARLEY_ADDR": addr, "PARLEY_SHUTDOWN_TIMEOUT": "100ms"}, addr, addr)
+	var err error
+	conn, err = net.Dial("tcp", addr)
+	require.NoError(t, err)
+}
