@@ -174,8 +174,11 @@ func (e *Engine) Global() bot.RouteOption {
 				return next.HandleMessage(ctx, w, m)
 			}
 			before, err := e.peek(ctx, m.Platform, m.Conversation)
-			if err != nil || before == nil {
-				return cmp.Or(err, next.HandleMessage(ctx, w, m))
+			if err != nil {
+				return err // the handler runs with the redelivery, once
+			}
+			if before == nil {
+				return next.HandleMessage(ctx, w, m)
 			}
 			hw := &watch{Sender: w}
 			if err := next.HandleMessage(ctx, hw, m); err != nil {
