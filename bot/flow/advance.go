@@ -25,10 +25,10 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 	if bot.OwnerOf(ctx) == bot.OwnerHuman {
 		// A human owns the conversation: the flow waits, paused.
 		err := e.update(ctx, m.Platform, m.Conversation, func(rec *record) bool {
-			if rec == nil || rec.Ended || rec.Paused {
+			if rec == nil || rec.Ended || (rec.Paused && !rec.Handoff) {
 				return false
 			}
-			rec.Paused = true
+			rec.Paused, rec.Handoff = true, false // a handoff owed is done
 			return true
 		})
 		if err != nil {
@@ -56,9 +56,10 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 				slog.String("flow", rec.Flow))
 			return bot.ErrContinue
 		}
-		if replay || (len(rec.Pending) > 0 && m.Kind != TimerKind && !rec.Paused) {
+		if replay || rec.Handoff || (len(rec.Pending) > 0 && m.Kind != TimerKind && !rec.Paused) {
 			// The event advanced the flow already (this is a redelivery),
-			// or an earlier advance did not finish: finish it.
+			// or an earlier advance did not finish (its calls, or the
+			// handoff it owes): finish it.
 			unlock()
 			by := m // a redelivery: the event the advance was made for
 			if !replay {
@@ -215,27 +216,24 @@ func (e *Engine) transition(n *record, f *compiled, target string, now time.Time
 	case Cancel:
 		n.Ended = true
 	case HandOff:
-		n.Paused = true
+		n.Paused, n.Handoff = true, true
 	default:
 		n.Step, n.Attempts, n.Asked, n.Reminded = target, 0, now, false
 		n.Out = append(n.Out, outRef{Kind: outAsk, Step: target, Key: n.key(outAsk)})
 	}
 }
 
-// complete does what the advance recorded in rec owes: the handoff, the
-// pending action calls, then the messages. Each is done under its key,
-// so doing it again (a replay) repeats nothing that was done. m is the
-// event being handled, or nil for Start; by is the event that made the
-// advance (nil when it is not m), which the prompts see.
+// complete does what the advance recorded in rec owes: the pending
+// action calls, the messages, then the handoff (after the messages, which
+// a human-owned conversation would suppress). Each is done under its key,
+// or recorded done, so doing it again (a replay, or the next event after
+// a failure) repeats nothing that was done. m is the event being handled,
+// or nil for Start; by is the event that made the advance (nil when it is
+// not m), which the prompts see.
 func (e *Engine) complete(ctx context.Context, w bot.Sender, m, by *bot.Message, rec *record) error {
 	f := e.flow(rec.Flow)
 	if f == nil {
 		return fmt.Errorf("%w %q", ErrUnknownFlow, rec.Flow)
-	}
-	if rec.Paused {
-		if err := e.b.Handoff(ctx, rec.Platform, rec.Conversation); err != nil {
-			return err
-		}
 	}
 	var errs []error
 	for _, pc := range rec.Pending {
@@ -251,7 +249,29 @@ func (e *Engine) complete(ctx context.Context, w bot.Sender, m, by *bot.Message,
 			return errors.Join(append(errs, err)...)
 		}
 	}
+	if rec.Handoff {
+		if err := e.handoff(ctx, rec); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// handoff hands rec's conversation to humans and records the handoff
+// done; when it fails, the record still owes it and the next event of
+// the conversation tries again.
+func (e *Engine) handoff(ctx context.Context, rec *record) error {
+	if err := e.b.Handoff(ctx, rec.Platform, rec.Conversation); err != nil {
+		return fmt.Errorf("flow %q: hand off %s/%s (tried again with the next event): %w",
+			rec.Flow, rec.Platform, rec.Conversation, err)
+	}
+	return e.update(ctx, rec.Platform, rec.Conversation, func(cur *record) bool {
+		if cur == nil || cur.Run != rec.Run || !cur.Handoff {
+			return false
+		}
+		cur.Handoff = false
+		return true
+	})
 }
 
 var errGaveUp = errors.New("flow: action failed; the flow goes on without it")

@@ -88,7 +88,10 @@
 // handler that hands off or cancels the flow itself is left to. A handoff
 // (a reply with Handoff, Bot.Handoff, or a flow going to [HandOff]) pauses
 // the flow: while a human owns the conversation the engine's route, an
-// observer, only marks the flow paused. When the conversation is the
+// observer, only marks the flow paused. A flow going to HandOff says its
+// messages first, then hands off; a handoff the Bot could not make (the
+// platform refused it) is owed, and the next event of the conversation
+// tries it again rather than taking the flow back. When the conversation is the
 // bot's again (an ownership or assignment event, or the next message), the
 // flow asks its question again ([ResumeAfterHandoff]) or ends
 // ([EndAfterHandoff]).

@@ -413,7 +413,7 @@ func (rec *record) key(what string) string {
 
 // end makes rec an ended run.
 func (rec *record) end() {
-	rec.Ended, rec.Paused = true, false
+	rec.Ended, rec.Paused, rec.Handoff = true, false, false
 	rec.Seq++
 	rec.Pending, rec.Out = nil, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,4 +30,40 @@ func TestGlobal_readErrorSkipsHandler(t *testing.T) {
 	err := r.b.HandleMessage(ctx, r.b, bottest.NewMessage("/help", bottest.In("fake", "c1"), bottest.WithID("h1")))
 	require.ErrorContains(t, err, "decode the state")
 	assert.Zero(t, ran.Load(), "the handler ran although the message failed")
+}
+
+// A handoff the platform refused is owed: the next message hands the
+// conversation off again, rather than taking the flow back from a human
+// who never got it.
+func TestHandoff_failedIsRetried(t *testing.T) {
+	var fa *ownerFails
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}, adapter: func(f *bottest.FakeAdapter) bot.Adapter {
+		fa = &ownerFails{FakeAdapter: f}
+		return fa
+	}})
+	ctx := t.Context()
+	require.NoError(t, r.e.Start(ctx, "fake", "c1", "lead", flow.Values{"name": "Ike", "email": "i@k"}))
+	r.say("c1", "Ike")
+	r.say("c1", "i@k")
+	r.waitStep("c1", "size")
+	r.say("c1", "many")
+	r.waitTexts("c1", "Your name?", "Your e-mail?", "How many employees?", "A number, please.")
+	fa.n.Store(1)
+	r.say("c1", "lots") // the second refusal hands off; the platform refuses
+	r.settle()
+	require.Zero(t, fa.n.Load())
+	r.say("c1", "hello?") // the handoff is tried again
+	require.Eventually(t, func() bool {
+		o, _ := r.b.Owner(ctx, "fake", "c1")
+		return o == bot.OwnerHuman
+	}, 5*time.Second, time.Millisecond)
+	r.settle()
+	assert.Equal(t, []string{"Your name?", "Your e-mail?", "How many employees?", "A number, please."}, r.texts("c1"))
+	s := r.state("c1")
+	assert.True(t, s.Paused)
+	assert.Equal(t, "size", s.Step)
+	// Back with the bot, the flow asks again, once.
+	require.NoError(t, r.b.Resume(ctx, "fake", "c1"))
+	r.say("c1", "back")
+	r.waitTexts("c1", "Your name?", "Your e-mail?", "How many employees?", "A number, please.", "How many employees?")
 }

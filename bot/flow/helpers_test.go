@@ -73,6 +73,21 @@ func (c *calls) all() []string {
 	return append([]string(nil), c.keys...)
 }
 
+// ownerFails is a FakeAdapter whose platform-side owner switch fails
+// the next n times, as a platform that is down does.
+type ownerFails struct {
+	*bottest.FakeAdapter
+	n atomic.Int32
+}
+
+func (a *ownerFails) SetOwner(ctx context.Context, conversation string, o bot.Owner) error {
+	if a.n.Load() > 0 {
+		a.n.Add(-1)
+		return fmt.Errorf("the platform is down")
+	}
+	return a.FakeAdapter.SetOwner(ctx, conversation, o)
+}
+
 type rigOption struct {
 	store   bot.Store
 	broker  bot.Broker
@@ -81,6 +96,8 @@ type rigOption struct {
 	setup   func(r *rig)
 	flows   []flow.Flow
 	workers int
+	// adapter, when set, wraps the FakeAdapter the Bot gets.
+	adapter func(fa *bottest.FakeAdapter) bot.Adapter
 }
 
 func newRig(t *testing.T, o rigOption) *rig {
@@ -89,7 +106,11 @@ func newRig(t *testing.T, o rigOption) *rig {
 	if r.clock == nil {
 		r.clock = newClock()
 	}
-	opts := []bot.Option{bot.WithAdapters(r.fa), bot.WithLogger(bottest.Logger(t))}
+	var a bot.Adapter = r.fa
+	if o.adapter != nil {
+		a = o.adapter(r.fa)
+	}
+	opts := []bot.Option{bot.WithAdapters(a), bot.WithLogger(bottest.Logger(t))}
 	if o.store != nil {
 		opts = append(opts, bot.WithStore(o.store))
 	}

@@ -228,6 +228,11 @@ type record struct {
 	// idempotency key, so that a replay sends what is missing and nothing
 	// twice.
 	Out []outRef `json:",omitempty"`
+	// Handoff: the flow went to HandOff and the conversation is still to
+	// be handed to humans (Bot.Handoff has not succeeded yet); the next
+	// event of the conversation tries again, rather than taking the flow
+	// back from a human who never got it.
+	Handoff bool `json:",omitempty"`
 	// Ended marks a run that is over, kept a while for replays.
 	Ended bool `json:",omitempty"`
 }
