@@ -165,8 +165,9 @@ func match(_ context.Context, m *bot.Message) (bool, error) {
 // Interrupt policy applies once the route's handler returned: the flow
 // asks its question again (PauseOnInterrupt) or is cancelled
 // (CancelOnInterrupt). A handler that hands the conversation off (a reply
-// with Handoff) pauses the flow instead; one that cancels or starts a flow
-// is left to do so.
+// with Handoff, or Bot.Handoff: the conversation is human-owned once it
+// returned) pauses the flow instead; one that cancels or starts a flow is
+// left to do so.
 func (e *Engine) Global() bot.RouteOption {
 	return bot.RouteOptions(bot.Priority(GlobalPriority), bot.Middleware(func(next bot.Handler) bot.Handler {
 		return bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
@@ -184,7 +185,17 @@ func (e *Engine) Global() bot.RouteOption {
 			if err := next.HandleMessage(ctx, hw, m); err != nil {
 				return err // ErrContinue included: not handled here
 			}
-			return e.interrupted(ctx, w, m, before.Run, hw.handoff.Load())
+			handoff := hw.handoff.Load()
+			if !handoff {
+				// A handoff through Bot.Handoff sends nothing: the owner
+				// says it (the bot owned the conversation before).
+				o, err := e.b.Owner(ctx, m.Platform, m.Conversation)
+				if err != nil {
+					return fmt.Errorf("flow: after a global route: %w", err)
+				}
+				handoff = o == bot.OwnerHuman
+			}
+			return e.interrupted(ctx, w, m, before.Run, handoff)
 		})
 	}))
 }

@@ -67,3 +67,27 @@ func TestHandoff_failedIsRetried(t *testing.T) {
 	r.say("c1", "back")
 	r.waitTexts("c1", "Your name?", "Your e-mail?", "How many employees?", "A number, please.", "How many employees?")
 }
+
+// A global route that hands off through Bot.Handoff, with no message the
+// engine sees, pauses the waiting flow all the same: the next message
+// after the conversation comes back to the bot gets the question again,
+// and is not taken as the answer.
+func TestGlobal_botHandoffPauses(t *testing.T) {
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}, setup: func(r *rig) {
+		r.b.HandleFunc(bot.Command("agent"), func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+			return r.b.Handoff(ctx, m.Platform, m.Conversation)
+		}, r.e.Global())
+	}})
+	ctx := t.Context()
+	require.NoError(t, r.e.Start(ctx, "fake", "c1", "lead", nil))
+	r.say("c1", "/agent")
+	r.settle()
+	assert.True(t, r.state("c1").Paused, "the flow is paused by the handoff")
+	require.NoError(t, r.b.Resume(ctx, "fake", "c1"))
+	r.say("c1", "hello")
+	r.waitTexts("c1", "Your name?", "Your name?")
+	s := r.state("c1")
+	assert.Equal(t, "name", s.Step)
+	assert.False(t, s.Paused)
+	assert.Empty(t, s.Values)
+}

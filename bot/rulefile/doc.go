@@ -312,13 +312,9 @@
 // interrupt applies once the rule's actions are done: the flow asks its
 // question again (pause) or is cancelled (cancel). A rule that cancels
 // the flow (cancel_flow) or starts one (start_flow) is left to do so,
-// and one that hands off with a text (handoff: "<text>") pauses the
+// and one that hands off (handoff: "<text>" or handoff: true) pauses the
 // flow, whose on_handoff then says what happens when the conversation
-// comes back to the bot. Write handoff: "<text>" rather than handoff:
-// true in a global rule: handoff: true hands the conversation to humans
-// at once, without a message the flow engine sees, so the flow asks its
-// question again (a message the Bot suppresses, since humans own the
-// conversation) and is paused only by the next message. A global rule
+// comes back to the bot. A global rule
 // that ends with continue, or does not match, lets the flow take the
 // message. With flows, a file that has global rules costs every message
 // one more read of the conversation's flow state from the Store, which

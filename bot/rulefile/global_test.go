@@ -229,3 +229,44 @@ func TestSet_ExplainIn_global(t *testing.T) {
 		})
 	}
 }
+
+// A global rule with handoff: true (Bot.Handoff, no message) pauses the
+// waiting flow at once; when the conversation comes back to the bot, the
+// flow asks its question again.
+func TestEngine_globalHandoffTrue(t *testing.T) {
+	h := newHarness(t, lines(
+		"flows:",
+		"  lead:",
+		"    steps:",
+		"      - name: name",
+		`        ask: "Hi! What is your name?"`,
+		"        save: name",
+		"      - name: email",
+		`        ask: "Your e-mail, {{.Values.name}}?"`,
+		"        save: email",
+		"rules:",
+		"  - name: start",
+		`    when: lower(Text) == "demo"`,
+		"    actions:",
+		"      - start_flow: lead",
+		"  - name: agent",
+		"    global: true",
+		`    when: lower(Text) == "agent"`,
+		"    actions:",
+		"      - handoff: true",
+	))
+	bottest.Run(t, h.b)
+	h.step(t, "demo", "Hi! What is your name?")
+	h.step(t, "Ana", "Your e-mail, Ana?")
+	h.say(t, "agent")
+	require.Eventually(t, func() bool {
+		st, err := h.e.Flows().State(t.Context(), "sendbee", "c1")
+		return err == nil && st.Paused
+	}, 5*time.Second, time.Millisecond)
+	require.NoError(t, h.b.Resume(t.Context(), "sendbee", "c1"))
+	h.step(t, "hello?", "Your e-mail, Ana?")
+	st, err := h.e.Flows().State(t.Context(), "sendbee", "c1")
+	require.NoError(t, err)
+	assert.Equal(t, "email", st.Step)
+	assert.False(t, st.Paused)
+}
