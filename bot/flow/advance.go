@@ -37,13 +37,12 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		return bot.ErrContinue
 	}
 	for range maxConflicts {
-		rec, rev, unlock, err := e.states.load(ctx, m.Platform, m.Conversation)
+		rec, rev, err := e.states.load(ctx, m.Platform, m.Conversation)
 		if err != nil {
 			return err
 		}
 		replay := rec != nil && m.ID != "" && rec.Last == m.ID
 		if rec == nil || (rec.Ended && !replay) {
-			unlock()
 			if m.Kind == TimerKind {
 				return nil // a flow gone since the timer was due
 			}
@@ -51,7 +50,6 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		}
 		f := e.flow(rec.Flow)
 		if f == nil {
-			unlock()
 			e.logger.LogAttrs(ctx, slog.LevelWarn, "conversation in a flow not defined here", slog.Any("msg", m),
 				slog.String("flow", rec.Flow))
 			return bot.ErrContinue
@@ -60,7 +58,6 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			// The event advanced the flow already (this is a redelivery),
 			// or an earlier advance did not finish (its calls, or the
 			// handoff it owes): finish it.
-			unlock()
 			by := m // a redelivery: the event the advance was made for
 			if !replay {
 				by = nil // an earlier event's advance
@@ -70,17 +67,14 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		prev := rec.deadline(f)
 		next, err := e.decide(ctx, m, rec, f)
 		if next == nil || err != nil {
-			unlock()
 			return err
 		}
 		if due := next.deadline(f); !due.IsZero() && (prev.IsZero() || due.Before(prev)) {
 			if err := e.index.lower(ctx, m.Platform, m.Conversation, due); err != nil {
-				unlock()
 				return err
 			}
 		}
 		err = e.states.save(ctx, next, rev, e.ttl(next))
-		unlock()
 		if errors.Is(err, bot.ErrConflict) {
 			continue
 		}

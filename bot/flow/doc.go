@@ -27,9 +27,11 @@
 // JetStream store is one) the write is conditional on the revision read,
 // and a conflict (another replica advanced the conversation meanwhile) makes
 // the engine read again and decide on the newer state. With a Store
-// without revisions (the MemoryStore) the engine holds a lock per
-// conversation from the read to the write instead, which is safe within
-// one process only: replicas must share a RevisionStore.
+// without revisions (the MemoryStore) the record carries a version that
+// the write compares with the stored one, under a lock held only for that
+// compare and write (never while a Check, a Condition or an action runs),
+// shared by the Engines of the process: this is safe within one process
+// only, and replicas must share a RevisionStore.
 //
 // # Exactly once
 //

@@ -267,20 +267,18 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 	}
 	rec.Out = []outRef{{Kind: outAsk, Step: rec.Step, Key: rec.key(outAsk)}}
 	for range maxConflicts {
-		cur, rev, unlock, err := e.states.load(ctx, platform, conversation)
+		cur, rev, err := e.states.load(ctx, platform, conversation)
 		if err != nil {
 			return err
 		}
 		if cur != nil && cur.Run == run && event != "" {
-			unlock() // started by an earlier delivery of the event
+			// started by an earlier delivery of the event
 			return e.complete(ctx, e.b, nil, m, cur)
 		}
 		if err := e.index.lower(ctx, platform, conversation, rec.deadline(f)); err != nil {
-			unlock()
 			return err
 		}
 		err = e.states.save(ctx, rec, rev, f.ttl)
-		unlock()
 		if errors.Is(err, bot.ErrConflict) {
 			continue
 		}
@@ -360,11 +358,9 @@ func (e *Engine) Active(ctx context.Context) ([]State, error) {
 	return out, nil
 }
 
-// peek reads a conversation's active record (nil if none) without
-// holding its lock.
+// peek reads a conversation's active record (nil if none).
 func (e *Engine) peek(ctx context.Context, platform, conversation string) (*record, error) {
-	rec, _, unlock, err := e.states.load(ctx, platform, conversation)
-	unlock()
+	rec, _, err := e.states.load(ctx, platform, conversation)
 	if err != nil || rec == nil || rec.Ended {
 		return nil, err
 	}
@@ -398,16 +394,14 @@ func (e *Engine) ttl(rec *record) time.Duration {
 // which reports whether to write it, by compare-and-set.
 func (e *Engine) update(ctx context.Context, platform, conversation string, f func(rec *record) bool) error {
 	for range maxConflicts {
-		rec, rev, unlock, err := e.states.load(ctx, platform, conversation)
+		rec, rev, err := e.states.load(ctx, platform, conversation)
 		if err != nil {
 			return err
 		}
 		if !f(rec) {
-			unlock()
 			return nil
 		}
 		err = e.states.save(ctx, rec, rev, e.ttl(rec))
-		unlock()
 		if errors.Is(err, bot.ErrConflict) {
 			continue
 		}

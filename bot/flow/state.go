@@ -233,6 +233,10 @@ type record struct {
 	// event of the conversation tries again, rather than taking the flow
 	// back from a human who never got it.
 	Handoff bool `json:",omitempty"`
+	// Rev is the record's version in a Store without revisions: every
+	// write increments it, and a write is refused when the stored
+	// version is not the one read (see states.save).
+	Rev uint64 `json:",omitempty"`
 	// Ended marks a run that is over, kept a while for replays.
 	Ended bool `json:",omitempty"`
 }

@@ -24,14 +24,19 @@ const endedTTL = time.Hour
 const maxConflicts = 16
 
 // states reads and writes conversation records with compare-and-set: on
-// a bot.RevisionStore through its revisions, on any other Store through a
-// lock per conversation (striped) held from the read to the write, which
-// is safe within one process only.
+// a bot.RevisionStore through its revisions; on any other Store through a
+// version kept in the record (record.Rev), which a write compares with the
+// stored one under a lock held only for that read and write (shared by
+// the process's Engines, and never held while user code such as a Check
+// runs), which is safe within one process only.
 type states struct {
-	st    bot.Store
-	rs    bot.RevisionStore // nil: lock instead
-	locks [64]sync.Mutex
+	st bot.Store
+	rs bot.RevisionStore // nil: versions in the records
 }
+
+// saveLocks serialize the compare and the write of a record in a Store
+// without revisions, by key, across the process's Engines.
+var saveLocks [64]sync.Mutex
 
 func newStates(st bot.Store) *states {
 	s := &states{st: st}
@@ -56,15 +61,8 @@ func stripe(a, b string) uint32 {
 }
 
 // load reads a conversation's record (nil when there is none) and its
-// revision, and returns the function that ends the read-modify-write:
-// call it after the save, or when giving up.
-func (s *states) load(ctx context.Context, platform, conversation string) (*record, uint64, func(), error) {
-	unlock := func() {}
-	if s.rs == nil {
-		mu := &s.locks[stripe(platform, conversation)%uint32(len(s.locks))]
-		mu.Lock()
-		unlock = mu.Unlock
-	}
+// revision, for save.
+func (s *states) load(ctx context.Context, platform, conversation string) (*record, uint64, error) {
 	key := stateKey(platform, conversation)
 	var (
 		v   []byte
@@ -77,23 +75,27 @@ func (s *states) load(ctx context.Context, platform, conversation string) (*reco
 		v, err = s.st.Get(ctx, key)
 	}
 	if errors.Is(err, bot.ErrNotFound) {
-		return nil, rev, unlock, nil
+		return nil, rev, nil
 	}
 	if err != nil {
-		unlock()
-		return nil, 0, func() {}, fmt.Errorf("flow: read the state of %s/%s: %w", platform, conversation, err)
+		return nil, 0, fmt.Errorf("flow: read the state of %s/%s: %w", platform, conversation, err)
 	}
 	rec := new(record)
 	if err := json.Unmarshal(v, rec); err != nil {
-		unlock()
-		return nil, 0, func() {}, fmt.Errorf("flow: decode the state of %s/%s: %w", platform, conversation, err)
+		return nil, 0, fmt.Errorf("flow: decode the state of %s/%s: %w", platform, conversation, err)
 	}
-	return rec, rev, unlock, nil
+	if s.rs == nil {
+		rev = rec.Rev
+	}
+	return rec, rev, nil
 }
 
 // save writes rec if the conversation's revision is still rev, and
 // otherwise returns an error wrapping bot.ErrConflict.
 func (s *states) save(ctx context.Context, rec *record, rev uint64, ttl time.Duration) error {
+	if s.rs == nil {
+		rec.Rev = rev + 1
+	}
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("flow: encode the state of %s/%s: %w", rec.Platform, rec.Conversation, err)
@@ -106,10 +108,34 @@ func (s *states) save(ctx context.Context, rec *record, rev uint64, ttl time.Dur
 	if s.rs != nil {
 		err = s.rs.Update(ctx, key, v, ttl, rev)
 	} else {
-		err = s.st.Set(ctx, key, v, ttl)
+		err = s.swap(ctx, key, v, ttl, rev)
 	}
 	if err != nil && !errors.Is(err, bot.ErrConflict) {
 		return fmt.Errorf("flow: write the state of %s/%s: %w", rec.Platform, rec.Conversation, err)
 	}
 	return err
+}
+
+// swap writes v under key if the record stored there still has the
+// version rev (0: none is stored), or returns bot.ErrConflict.
+func (s *states) swap(ctx context.Context, key string, v []byte, ttl time.Duration, rev uint64) error {
+	mu := &saveLocks[stripe(key, "")%uint32(len(saveLocks))]
+	mu.Lock()
+	defer mu.Unlock()
+	cur, err := s.st.Get(ctx, key)
+	var have uint64
+	switch {
+	case err == nil:
+		var r struct{ Rev uint64 }
+		if err := json.Unmarshal(cur, &r); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		have = r.Rev
+	case !errors.Is(err, bot.ErrNotFound):
+		return err
+	}
+	if have != rev {
+		return bot.ErrConflict
+	}
+	return s.st.Set(ctx, key, v, ttl)
 }
