@@ -42,6 +42,9 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			return err
 		}
 		replay := rec != nil && m.ID != "" && rec.Last == m.ID
+		if rec != nil && rec.tookBefore(m.ID) {
+			return nil // a redelivery of an event taken before the last
+		}
 		if rec == nil || (rec.Ended && !replay) {
 			if m.Kind == TimerKind {
 				return nil // a flow gone since the timer was due
@@ -97,7 +100,7 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 	now := e.now()
 	n := rec.clone()
 	n.Seq++
-	n.Last = m.ID
+	n.took(m.ID)
 	st := f.step(rec.Step)
 	if st == nil {
 		return nil, fmt.Errorf("flow: %s/%s: flow %q has no step %q", m.Platform, m.Conversation, rec.Flow, rec.Step)

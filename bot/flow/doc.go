@@ -40,7 +40,9 @@
 // (with a durable Broker). Each advance records the ID of the event that
 // made it, and the messages and action calls it owes. When an event whose
 // ID is recorded comes again, the engine does not advance: it does again
-// what the advance owes, and each of those is done under a key:
+// what the advance owes; an event that made one of the run's last eight
+// advances but not the last changes nothing. What an advance owes is
+// done under keys:
 //
 //   - messages (questions, re-asks, reminders, the closing message) are
 //     sent with the idempotency key "flow:<run>:<advance>:<what>", so the

@@ -262,9 +262,9 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 	rec := &record{
 		State: State{Platform: platform, Conversation: conversation, Flow: name, Run: run,
 			Step: f.Steps[0].Name, Values: vals, Started: now, Asked: now},
-		Seq:  1,
-		Last: event,
+		Seq: 1,
 	}
+	rec.took(event)
 	rec.Out = []outRef{{Kind: outAsk, Step: rec.Step, Key: rec.key(outAsk)}}
 	for range maxConflicts {
 		cur, rev, err := e.states.load(ctx, platform, conversation)
@@ -467,6 +467,7 @@ func (rec *record) clone() *record {
 	n := *rec
 	n.Values = rec.Values.clone()
 	n.Pending = slices.Clone(rec.Pending)
+	n.Recent = slices.Clone(rec.Recent)
 	n.Out = nil
 	return &n
 }

@@ -222,6 +222,10 @@ type record struct {
 	// last advance; a redelivery of it replays Out and Pending instead of
 	// advancing again.
 	Last string `json:",omitempty"`
+	// Recent are the IDs of the last recentEvents events that advanced
+	// the run, Last included: a redelivery of an earlier one of them
+	// changes nothing.
+	Recent []string `json:",omitempty"`
 	// Pending are the action calls the last advance owes, in order.
 	Pending []pendingCall `json:",omitempty"`
 	// Out are the messages the last advance sent, each under its
@@ -239,6 +243,28 @@ type record struct {
 	Rev uint64 `json:",omitempty"`
 	// Ended marks a run that is over, kept a while for replays.
 	Ended bool `json:",omitempty"`
+}
+
+// recentEvents is how many of the events that advanced a run its record
+// remembers.
+const recentEvents = 8
+
+// took records that the event id made the advance in progress.
+func (rec *record) took(id string) {
+	rec.Last = id
+	if id == "" {
+		return
+	}
+	rec.Recent = append(rec.Recent, id)
+	if n := len(rec.Recent) - recentEvents; n > 0 {
+		rec.Recent = slices.Delete(rec.Recent, 0, n)
+	}
+}
+
+// tookBefore reports whether the event id advanced the run before its
+// last advance.
+func (rec *record) tookBefore(id string) bool {
+	return id != "" && id != rec.Last && slices.Contains(rec.Recent, id)
 }
 
 // A pendingCall is an action call still to run: the Index-th call of

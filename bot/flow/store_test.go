@@ -83,3 +83,20 @@ func TestStore_twoEnginesOneMemoryStore(t *testing.T) {
 	assert.Len(t, rigs[0].calls.all(), 1, "the first Engine ran the step's action")
 	assert.Empty(t, rigs[1].calls.all(), "the second Engine advanced the flow again")
 }
+
+// An event redelivered after later events advanced the flow does not
+// advance it again: the engine remembers the last events it took.
+func TestFlow_oldEventRedelivered(t *testing.T) {
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}, noRun: true})
+	ctx := t.Context()
+	require.NoError(t, r.e.Start(ctx, "fake", "c1", "lead", nil))
+	m1 := bottest.NewMessage("Ana", bottest.In("fake", "c1"), bottest.WithID("m1"))
+	m2 := bottest.NewMessage("a@b", bottest.In("fake", "c1"), bottest.WithID("m2"))
+	require.NoError(t, r.b.HandleMessage(ctx, r.b, m1))
+	require.NoError(t, r.b.HandleMessage(ctx, r.b, m2))
+	before := r.state("c1")
+	require.Equal(t, "size", before.Step)
+	require.NoError(t, r.b.HandleMessage(ctx, r.b, m1))
+	after := r.state("c1")
+	assert.Equal(t, before, after)
+}
