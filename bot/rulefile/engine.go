@@ -40,9 +40,10 @@ type Engine struct {
 	onReload  func(err error)
 	installed []*schedule // the schedules registered on the Bot
 
-	flows   *flow.Engine           // nil: no flows
-	actions map[string]flow.Action // by the name files call them
-	defined []string               // the flows of the current Set defined on flows
+	flows       *flow.Engine           // nil: no flows
+	actions     map[string]flow.Action // by the name files call them
+	defined     []string               // the flows of the current Set defined on flows
+	definedDefs []flow.Flow            // and their definitions, to restore them
 
 	reloadMu sync.Mutex // serializes reloads
 }
@@ -149,18 +150,7 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 	}
 	s := e.cur.Load()
 	probs := s.check(b)
-	jobs := map[string]bool{}
-	for _, j := range b.Jobs() {
-		jobs[j.Name] = true
-	}
-	for _, sc := range s.schedules {
-		if err := checkCron(sc.spec); err != nil {
-			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: bad spec %q: %v", sc.name, sc.spec, err), Err: err})
-		}
-		if jobs[jobName(sc)] {
-			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: the Bot already has a job named %q", sc.name, jobName(sc))})
-		}
-	}
+	probs = append(probs, e.checkSchedules(b, s)...)
 	probs = append(probs, e.checkFlows(s, true)...)
 	if len(probs) > 0 {
 		return &LoadError{Problems: probs}
@@ -242,26 +232,69 @@ func (e *Engine) Set() *Set { return e.cur.Load() }
 // thus a help.RouteLister.
 func (e *Engine) Routes() []bot.RouteInfo { return e.cur.Load().Routes() }
 
+// checkSchedules returns the problems of installing the schedules of s on
+// b in place of the Engine's: bad specs, and job names b has for other
+// jobs.
+func (e *Engine) checkSchedules(b *bot.Bot, s *Set) []Problem {
+	var probs []Problem
+	ours := map[string]bool{}
+	for _, sc := range e.installed {
+		ours[jobName(sc)] = true
+	}
+	jobs := map[string]bool{}
+	for _, j := range b.Jobs() {
+		jobs[j.Name] = !ours[j.Name]
+	}
+	for _, sc := range s.schedules {
+		if err := checkCron(sc.spec); err != nil {
+			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: bad spec %q: %v", sc.name, sc.spec, err), Err: err})
+		}
+		if jobs[jobName(sc)] {
+			probs = append(probs, Problem{File: s.file, Line: sc.line, Msg: fmt.Sprintf("schedule %q: the Bot already has a job named %q", sc.name, jobName(sc))})
+		}
+	}
+	return probs
+}
+
 // Swap makes s the current Set. Messages being routed finish with the old
 // one. When the Engine is installed on a Bot, s is checked against it first
 // (see [Engine.Install]) and a *LoadError is returned instead of swapping;
-// its schedules replace the installed ones. Swap panics if s is nil.
+// its flows and schedules replace the installed ones, all or none: on any
+// error the current Set, its flows and its schedules stay. Swaps and
+// reloads are serialized. Swap panics if s is nil.
 func (e *Engine) Swap(s *Set) error {
 	if s == nil {
 		panic("rulefile: Swap with a nil Set")
 	}
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	return e.swap(s)
+}
+
+// swap is Swap; the caller holds reloadMu. Everything is checked before
+// anything changes, and what changes is undone if a later part fails.
+func (e *Engine) swap(s *Set) error {
 	if e.bot != nil {
 		probs := append(s.check(e.bot), e.checkFlows(s, false)...)
+		probs = append(probs, e.checkSchedules(e.bot, s)...)
 		if len(probs) > 0 {
 			return &LoadError{Problems: probs}
 		}
+		oldNames, oldDefs := e.defined, e.definedDefs
 		if e.flows != nil {
 			if err := e.defineFlows(s); err != nil {
-				return err
+				return err // Replace changed nothing
 			}
 		}
 		if !sameSchedules(e.installed, s.schedules) {
 			if err := e.swapSchedules(s); err != nil {
+				if e.flows != nil {
+					if rerr := e.flows.Replace(e.defined, oldDefs); rerr != nil {
+						err = errors.Join(err, fmt.Errorf("rulefile: restore the flows: %w", rerr))
+					} else {
+						e.defined, e.definedDefs = oldNames, oldDefs
+					}
+				}
 				return err
 			}
 		}
@@ -274,14 +307,27 @@ func (e *Engine) Swap(s *Set) error {
 }
 
 // swapSchedules replaces the installed schedules with those of s on the
-// Bot, which may be running. The specs were checked when s was loaded.
-func (e *Engine) swapSchedules(s *Set) (err error) {
+// Bot, which may be running: all or none. The specs and names were
+// checked; what can still fail is a Bot that has stopped.
+func (e *Engine) swapSchedules(s *Set) error {
+	if err := e.schedule(e.installed, s); err != nil {
+		// Put the old ones back, as far as the Bot lets.
+		_ = e.schedule(s.schedules, e.cur.Load())
+		return err
+	}
+	e.installed = s.schedules
+	e.log().Info("rulefile: schedules replaced", slog.String("file", s.file), slog.Int("schedules", len(s.schedules)))
+	return nil
+}
+
+// schedule removes the jobs of old from the Bot and adds those of s.
+func (e *Engine) schedule(old []*schedule, s *Set) (err error) {
 	defer func() {
-		if p := recover(); p != nil { // the Bot has stopped
+		if p := recover(); p != nil { // the Bot has stopped, or a name is taken
 			err = fmt.Errorf("rulefile: swap schedules: %v", p)
 		}
 	}()
-	for _, sc := range e.installed {
+	for _, sc := range old {
 		e.bot.Unschedule(jobName(sc))
 	}
 	for _, sc := range s.schedules {
@@ -289,8 +335,6 @@ func (e *Engine) swapSchedules(s *Set) (err error) {
 			return fmt.Errorf("rulefile: %w", err)
 		}
 	}
-	e.installed = s.schedules
-	e.log().Info("rulefile: schedules replaced", slog.String("file", s.file), slog.Int("schedules", len(s.schedules)))
 	return nil
 }
 
@@ -325,7 +369,7 @@ func (e *Engine) reload(path string, data []byte) ([sha256.Size]byte, error) {
 	if err != nil {
 		return sha256.Sum256(data), err
 	}
-	return s.hash, e.Swap(s)
+	return s.hash, e.swap(s)
 }
 
 // HandleMessage routes m through the current Set's rules, in priority then

@@ -98,7 +98,7 @@ func (e *Engine) defineFlows(s *Set) error {
 		}
 		return fmt.Errorf("rulefile: %w", err)
 	}
-	e.defined = names
+	e.defined, e.definedDefs = names, defs
 	return nil
 }
 

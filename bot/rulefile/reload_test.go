@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -269,4 +270,36 @@ func jobNames(jobs []bot.ScheduledJob) []string {
 		out = append(out, j.Name)
 	}
 	return out
+}
+
+// A swap whose schedules cannot be installed (a job name the application
+// took) changes nothing: the old flows and the old schedules stay.
+func TestEngine_Swap_allOrNothing(t *testing.T) {
+	sched := func(name, spec string) string {
+		return lines(
+			"schedules:",
+			"  - name: "+name,
+			`    cron: "`+spec+`"`,
+			"    actions:",
+			"      - send: {platform: sendbee, conversation: room, text: hi}",
+		)
+	}
+	h := newHarness(t, leadFile+sched("report", "@every 1m"), rulefile.WithAction("crm", &calls{}))
+	require.NoError(t, h.b.Schedule("rulefile:daily", "@daily", bot.JobFunc(func(context.Context, bot.Sender) error { return nil })))
+	jobs := func() map[string]string {
+		out := map[string]string{}
+		for _, j := range h.b.Jobs() {
+			out[j.Name] = j.Spec
+		}
+		return out
+	}
+	before := jobs()
+	newFile := strings.Replace(leadFile, `ask: "Hi! What is your name?"`, `ask: "Name?"`, 1) +
+		sched("report", "@every 2m") + strings.TrimPrefix(sched("daily", "@every 1h"), "schedules:\n")
+	err := h.e.Swap(mustParse(t, newFile))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rulefile:daily")
+	assert.Equal(t, before, jobs(), "the schedules were changed")
+	bottest.Run(t, h.b)
+	h.step(t, "demo", "Hi! What is your name?")
 }
