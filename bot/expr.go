@@ -149,8 +149,7 @@ type exprConfig struct {
 	budget    uint
 	timeLimit time.Duration
 
-	lookup      LookupFunc // see ExprLookup
-	lookupNames []string
+	lookups map[string]LookupFunc // by name; see ExprLookup
 }
 
 // defaultExprMaxNodes bounds the size of an expression unless ExprMaxNodes
@@ -229,9 +228,9 @@ func compile(src string, cfg exprConfig, asBool, check bool) (*vm.Program, ast.N
 	}
 	options = append(options, exprHelpers...)
 	patch := newExprPatch()
-	if cfg.lookup != nil {
-		options = append(options, lookupOption(cfg.lookup))
-		patch.lookupNames = cfg.lookupNames
+	if len(cfg.lookups) > 0 {
+		options = append(options, lookupOption(cfg.lookups))
+		patch.lookups = cfg.lookups
 	}
 	options = append(options, expr.Patch(patch))
 	prog, err := expr.Compile(src, options...)
@@ -399,8 +398,8 @@ var exprHelpers = append([]expr.Option{
 // the calls it made, which their parents need and which only the check
 // after the patch sets.
 type exprPatch struct {
-	types       map[ast.Node]reflect.Type
-	lookupNames []string // see ExprLookup
+	types   map[ast.Node]reflect.Type
+	lookups map[string]LookupFunc // see ExprLookup
 }
 
 func newExprPatch() *exprPatch { return &exprPatch{types: map[ast.Node]reflect.Type{}} }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 
@@ -31,6 +32,9 @@ var lookupName = regexp.MustCompile(`^[a-z][A-Za-z0-9_]*$`)
 // elsewhere (a conversation's variables in the Store, say) reads them only
 // then. The values count against the evaluation's limits like the Env's.
 //
+// Several ExprLookup options may be given, each with its own function for
+// its names; for a name given more than once the last one counts.
+//
 // It panics if get is nil or a name is not a lower-case identifier
 // (Env's fields start with a capital letter, so none is hidden).
 func ExprLookup(get LookupFunc, names ...string) ExprOption {
@@ -43,18 +47,28 @@ func ExprLookup(get LookupFunc, names ...string) ExprOption {
 		}
 	}
 	return func(c *exprConfig) {
-		c.lookup = get
-		c.lookupNames = append(c.lookupNames[:len(c.lookupNames):len(c.lookupNames)], names...)
+		// A copy: a config may be the start of several (see compile).
+		m := make(map[string]LookupFunc, len(c.lookups)+len(names))
+		maps.Copy(m, c.lookups)
+		for _, n := range names {
+			m[n] = get
+		}
+		c.lookups = m
 	}
 }
 
 // lookupFunc is the hidden function a looked-up name becomes.
 const lookupFunc = "$lookup"
 
-// lookupOption returns the expr-lang function of cfg's lookups.
-func lookupOption(get LookupFunc) expr.Option {
+// lookupOption returns the expr-lang function of cfg's lookups: each name
+// is looked up through the function its ExprLookup gave.
+func lookupOption(lookups map[string]LookupFunc) expr.Option {
 	return expr.Function(lookupFunc, func(p ...any) (any, error) {
 		e, name := p[0].(*Env), p[1].(string)
+		get := lookups[name]
+		if get == nil {
+			return nil, fmt.Errorf("%s: not declared with ExprLookup", name)
+		}
 		ctx := context.Background()
 		if e.run != nil && e.run.ctx != nil {
 			ctx = e.run.ctx
@@ -71,18 +85,16 @@ func lookupOption(get LookupFunc) expr.Option {
 // looks it up.
 func (p *exprPatch) lookup(node *ast.Node) {
 	id, ok := (*node).(*ast.IdentifierNode)
-	if !ok || len(p.lookupNames) == 0 {
+	if !ok || len(p.lookups) == 0 {
 		return
 	}
-	for _, n := range p.lookupNames {
-		if n == id.Value {
-			call := &ast.CallNode{
-				Callee:    &ast.IdentifierNode{Value: lookupFunc},
-				Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.StringNode{Value: n}},
-			}
-			call.SetLocation(id.Location())
-			p.replace(node, call, reflect.TypeFor[any]())
-			return
-		}
+	if _, ok := p.lookups[id.Value]; !ok {
+		return
 	}
+	call := &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: lookupFunc},
+		Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.StringNode{Value: id.Value}},
+	}
+	call.SetLocation(id.Location())
+	p.replace(node, call, reflect.TypeFor[any]())
 }

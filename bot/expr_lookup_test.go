@@ -79,3 +79,25 @@ func TestExprLookup(t *testing.T) {
 		assert.Panics(t, func() { bot.ExprLookup(nil, "vars") })
 	})
 }
+
+// Two ExprLookup options each resolve their own names through their own
+// function; a later option for the same name replaces the earlier one.
+func TestExprLookup_several(t *testing.T) {
+	vars := func(context.Context, *bot.Message, string) (any, error) {
+		return map[string]any{"team": "sales"}, nil
+	}
+	flow := func(context.Context, *bot.Message, string) (any, error) {
+		return map[string]any{"name": "lead"}, nil
+	}
+	r, err := bot.Expr(`vars.team == "sales" && flow.name == "lead"`, bot.ExprLookup(vars, "vars"), bot.ExprLookup(flow, "flow"))
+	require.NoError(t, err)
+	ok, err := r.Match(t.Context(), &bot.Message{})
+	require.NoError(t, err)
+	assert.True(t, ok, "vars was looked up through the flow's function")
+
+	r, err = bot.Expr(`flow.name == "lead"`, bot.ExprLookup(vars, "flow"), bot.ExprLookup(flow, "flow"))
+	require.NoError(t, err)
+	ok, err = r.Match(t.Context(), &bot.Message{})
+	require.NoError(t, err)
+	assert.True(t, ok)
+}
