@@ -20,7 +20,8 @@ func (t Text) Prompt(context.Context, *State) (*bot.Message, error) {
 }
 
 // handle is the engine's route: it advances the flow of m's conversation,
-// or returns bot.ErrContinue when m is not for a flow.
+// or returns bot.ErrContinue when m is not for a flow (never for the
+// engine's timer events, which no other route is to see).
 func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error {
 	if bot.OwnerOf(ctx) == bot.OwnerHuman {
 		// A human owns the conversation: the flow waits, paused.
@@ -31,8 +32,8 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			rec.Paused, rec.Handoff = true, false // a handoff owed is done
 			return true
 		})
-		if err != nil {
-			return err
+		if err != nil || m.Kind == TimerKind {
+			return err // the engine's timers are for no other route
 		}
 		return bot.ErrContinue
 	}
@@ -55,6 +56,9 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		if f == nil {
 			e.logger.LogAttrs(ctx, slog.LevelWarn, "conversation in a flow not defined here", slog.Any("msg", m),
 				slog.String("flow", rec.Flow))
+			if m.Kind == TimerKind {
+				return nil
+			}
 			return bot.ErrContinue
 		}
 		if replay || rec.Handoff || (len(rec.Pending) > 0 && m.Kind != TimerKind && !rec.Paused) {

@@ -171,7 +171,10 @@ func match(_ context.Context, m *bot.Message) (bool, error) {
 func (e *Engine) Global() bot.RouteOption {
 	return bot.RouteOptions(bot.Priority(GlobalPriority), bot.Middleware(func(next bot.Handler) bot.Handler {
 		return bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
-			if bot.OwnerOf(ctx) == bot.OwnerHuman || m.Kind == TimerKind {
+			if m.Kind == TimerKind {
+				return bot.ErrContinue // the engine's own, for its route
+			}
+			if bot.OwnerOf(ctx) == bot.OwnerHuman {
 				return next.HandleMessage(ctx, w, m)
 			}
 			before, err := e.peek(ctx, m.Platform, m.Conversation)

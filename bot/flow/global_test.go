@@ -91,3 +91,47 @@ func TestGlobal_botHandoffPauses(t *testing.T) {
 	assert.False(t, s.Paused)
 	assert.Empty(t, s.Values)
 }
+
+// The engine's timer events stay with the engine: not when a human owns
+// the conversation, nor when its flow is no longer defined, do they go on
+// to the other routes, observers and catch-alls included, and global
+// routes (tried before the engine's) do not see them.
+func TestTimer_doesNotLeak(t *testing.T) {
+	var seen atomic.Int32
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}, setup: func(r *rig) {
+		r.b.HandleFunc(bot.Always(), func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+			if m.Kind == flow.TimerKind {
+				seen.Add(1)
+			}
+			return nil
+		}, bot.Observer())
+		r.b.HandleFunc(bot.Always(), func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+			if m.Kind == flow.TimerKind {
+				seen.Add(1)
+			}
+			return bot.ErrContinue
+		}, bot.Observer(), r.e.Global())
+	}})
+	ctx := t.Context()
+	timer := func(conv string) {
+		t.Helper()
+		n := r.b.Stats().Handled
+		require.NoError(t, r.fa.Inject(ctx, &bot.Message{ID: "flow-timer:x:1:remind:" + conv, Platform: "fake",
+			Conversation: conv, Kind: flow.TimerKind}))
+		require.Eventually(t, func() bool { return r.b.Stats().Handled > n }, 5*time.Second, time.Millisecond)
+	}
+	require.NoError(t, r.e.Start(ctx, "fake", "c1", "lead", nil))
+	timer("c1")
+	assert.Zero(t, seen.Load(), "a timer reached a global route")
+
+	require.NoError(t, r.e.Start(ctx, "fake", "human", "lead", nil))
+	require.NoError(t, r.b.Handoff(ctx, "fake", "human"))
+	timer("human")
+	assert.Zero(t, seen.Load(), "a timer of a human-owned conversation reached the catch-all")
+
+	require.NoError(t, r.e.Start(ctx, "fake", "gone", "lead", nil))
+	require.NoError(t, r.e.Replace([]string{"lead"}, nil))
+	timer("gone")
+	assert.Zero(t, seen.Load(), "a timer of a flow no longer defined reached the catch-all")
+
+}
