@@ -174,7 +174,8 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 		}
 	}
 	for i := range st.Actions {
-		n.Pending = append(n.Pending, pendingCall{Step: st.Name, Index: i, Key: n.key(fmt.Sprintf("act:%d", i))})
+		n.Pending = append(n.Pending, pendingCall{Step: st.Name, Index: i, Action: st.Actions[i].Action,
+			Key: n.key(fmt.Sprintf("act:%d", i))})
 	}
 	n.Message = prompted(m) // not stored: see State.Message
 	to, err := e.choose(ctx, f, st, &n.State)
@@ -209,7 +210,7 @@ func (e *Engine) transition(n *record, f *compiled, target string, now time.Time
 	case End:
 		n.Ended = true
 		for i := range f.OnDone {
-			n.Pending = append(n.Pending, pendingCall{Index: i, Key: n.key(fmt.Sprintf("done:%d", i))})
+			n.Pending = append(n.Pending, pendingCall{Index: i, Action: f.OnDone[i].Action, Key: n.key(fmt.Sprintf("done:%d", i))})
 		}
 		if f.Done != nil {
 			n.Out = append(n.Out, outRef{Kind: outDone, Key: n.key(outDone)})
@@ -281,8 +282,19 @@ var errGaveUp = errors.New("flow: action failed; the flow goes on without it")
 func (e *Engine) call(ctx context.Context, w bot.Sender, m *bot.Message, rec *record, f *compiled, pc pendingCall) error {
 	c := f.call(pc)
 	var err error
-	if c == nil {
-		err = fmt.Errorf("flow %q: step %q has no call %d", f.Name, pc.Step, pc.Index)
+	if c == nil || (pc.Action != "" && c.Action != pc.Action) {
+		// The flow was defined again without this call: run nothing
+		// under its key rather than another action.
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "flow: pending action call skipped: the flow's definition changed",
+			slog.String("flow", f.Name), slog.String("step", pc.Step), slog.Int("call", pc.Index),
+			slog.String("action", pc.Action), slog.String("key", pc.Key))
+		return e.update(ctx, rec.Platform, rec.Conversation, func(cur *record) bool {
+			if cur == nil || cur.Run != rec.Run || len(cur.Pending) == 0 || cur.Pending[0].Key != pc.Key {
+				return false
+			}
+			cur.Pending = cur.Pending[1:]
+			return true
+		})
 	} else if a := e.action(c.Action); a == nil {
 		err = fmt.Errorf("flow %q: action %q is not registered", f.Name, c.Action)
 	} else {

@@ -41,6 +41,9 @@ func Validate(f Flow, known func(action string) bool) error {
 // Conversations keep their state across a Replace: a run of a flow that
 // is still defined goes on from the step it waits at, with the new
 // definition; see [Engine.Prune] for the runs whose flow or step is gone.
+// An action call an advance still owes is run only if the new definition
+// has the same action at its place; otherwise it is skipped, with a
+// warning in the log.
 func (e *Engine) Replace(old []string, flows []Flow) error {
 	e.mu.RLock()
 	tmp := &Engine{flows: map[string]*compiled{}, actions: maps.Clone(e.actions)}

@@ -268,12 +268,14 @@ func (rec *record) tookBefore(id string) bool {
 }
 
 // A pendingCall is an action call still to run: the Index-th call of
-// Step's Actions, or of the flow's OnDone when Step is empty.
+// Step's Actions, or of the flow's OnDone when Step is empty, which calls
+// Action (a definition changed since that calls another is not run).
 type pendingCall struct {
-	Step  string `json:",omitempty"`
-	Index int
-	Key   string
-	Tries int `json:",omitempty"`
+	Step   string `json:",omitempty"`
+	Index  int
+	Action string `json:",omitempty"`
+	Key    string
+	Tries  int `json:",omitempty"`
 }
 
 // An outRef is a message an advance sent: what it was (Kind and Step, and

@@ -1,0 +1,52 @@
+package flow_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/bot/flow"
+)
+
+// A pending call is run only if the definition still has the same action
+// at its place: after a reload that reordered the step's actions it is
+// skipped, never run as another action under the old key.
+func TestAction_pendingAfterReorder(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		other []string
+	)
+	def := func(actions ...string) flow.Flow {
+		f := flow.Flow{Name: "f", Steps: []flow.Step{
+			{Name: "a", Ask: flow.Text("A?"), Save: "a"},
+			{Name: "b", Ask: flow.Text("B?"), Save: "b"},
+		}}
+		for _, a := range actions {
+			f.Steps[0].Actions = append(f.Steps[0].Actions, flow.Call{Action: a, Args: map[string]any{"tag": a}})
+		}
+		return f
+	}
+	r := newRig(t, rigOption{flows: []flow.Flow{def("crm", "other")}, setup: func(r *rig) {
+		require.NoError(t, r.e.RegisterAction("other", flow.ActionFunc(func(_ context.Context, c flow.ActionCall) error {
+			mu.Lock()
+			defer mu.Unlock()
+			other = append(other, c.Key)
+			return nil
+		})))
+	}})
+	require.NoError(t, r.e.Start(t.Context(), "fake", "c1", "f", nil))
+	r.calls.fail.Store(1)
+	r.say("c1", "x") // crm fails: both calls stay pending
+	r.settle()
+	require.Empty(t, r.calls.all())
+	require.NoError(t, r.e.Replace([]string{"f"}, []flow.Flow{def("other", "crm")}))
+	r.say("c1", "y") // finishes the step: the calls no longer match
+	r.waitTexts("c1", "A?", "B?")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, other, "another action ran under the pending call's key")
+	assert.Empty(t, r.calls.all())
+}
