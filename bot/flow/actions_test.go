@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/flow"
 )
 
@@ -49,4 +50,29 @@ func TestAction_pendingAfterReorder(t *testing.T) {
 	defer mu.Unlock()
 	assert.Empty(t, other, "another action ran under the pending call's key")
 	assert.Empty(t, r.calls.all())
+}
+
+// An OnDone call that failed when the flow ended is tried again with the
+// next message of the conversation (not only with a redelivery of the
+// answer), and the closing message then goes out; the message itself goes
+// on to the other routes.
+func TestAction_onDoneRetriedByNextMessage(t *testing.T) {
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}, setup: func(r *rig) {
+		r.b.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+			return w.Send(ctx, m.Reply("fallback"))
+		}))
+	}})
+	require.NoError(t, r.e.Start(t.Context(), "fake", "c1", "lead", nil))
+	r.say("c1", "Flo")
+	r.say("c1", "f@lo")
+	r.waitStep("c1", "size")
+	r.calls.fail.Store(1)
+	r.say("c1", "3") // the flow ends; its OnDone call fails
+	r.settle()
+	require.Len(t, r.calls.all(), 1)
+	r.say("c1", "hello")
+	r.waitTexts("c1", "Your name?", "Your e-mail?", "How many employees?", "Thanks, Flo!", "fallback")
+	got := r.calls.all()
+	require.Len(t, got, 2)
+	assert.Contains(t, got[1], "done:0")
 }

@@ -50,6 +50,14 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			if m.Kind == TimerKind {
 				return nil // a flow gone since the timer was due
 			}
+			if rec != nil && len(rec.Pending) > 0 {
+				// The run ended owing OnDone calls (or its closing
+				// message): finish them, and let the message go on.
+				if err := e.complete(ctx, w, m, nil, rec); err != nil {
+					e.logger.LogAttrs(ctx, slog.LevelError, "flow: finishing an ended run", slog.Any("msg", m),
+						slog.Any("error", err))
+				}
+			}
 			return bot.ErrContinue
 		}
 		f := e.flow(rec.Flow)

@@ -53,9 +53,11 @@
 //     same key (a crash after it did its work and before the record was
 //     written): actions are at least once, with a key that the platform
 //     actions pass on as their idempotency key. A failing call is tried
-//     again with the next event of the conversation, up to three times,
-//     before the flow goes on without it; the flow's next question waits
-//     for the step's calls.
+//     again with the next events of the conversation, three tries in
+//     total, before the flow goes on without it; the flow's next question
+//     waits for the step's calls, and the closing message for the OnDone
+//     calls (which the next message finishes after the flow ended, before
+//     it goes on to the other routes).
 //
 // A flow started by a handler with StartFrom is named after the event, so
 // that a redelivered event does not start it twice.
