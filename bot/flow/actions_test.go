@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,4 +76,23 @@ func TestAction_onDoneRetriedByNextMessage(t *testing.T) {
 	got := r.calls.all()
 	require.Len(t, got, 2)
 	assert.Contains(t, got[1], "done:0")
+}
+
+// Retry.Say is said when the step gives up, before the flow goes to
+// Retry.Then (here a handoff, which it precedes).
+func TestRetry_say(t *testing.T) {
+	f := lead()
+	f.Steps[2].Retry.Say = flow.Text("Let me find you a person.")
+	r := newRig(t, rigOption{flows: []flow.Flow{f}})
+	require.NoError(t, r.e.Start(t.Context(), "fake", "c1", "lead", nil))
+	r.say("c1", "Gus")
+	r.say("c1", "g@us")
+	r.waitStep("c1", "size")
+	r.say("c1", "many")
+	r.say("c1", "lots")
+	r.waitTexts("c1", "Your name?", "Your e-mail?", "How many employees?", "A number, please.", "Let me find you a person.")
+	require.Eventually(t, func() bool {
+		o, _ := r.b.Owner(t.Context(), "fake", "c1")
+		return o == bot.OwnerHuman
+	}, 5*time.Second, time.Millisecond)
 }

@@ -167,6 +167,9 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 			limit = 2
 		}
 		if limit >= 0 && n.Attempts > limit {
+			if st.Retry.Say != nil {
+				n.Out = append(n.Out, outRef{Kind: outGiveUp, Step: st.Name, Key: n.key(outGiveUp)})
+			}
 			e.transition(n, f, or(st.Retry.Then, HandOff), now)
 			return n, nil
 		}
@@ -234,8 +237,8 @@ func (e *Engine) transition(n *record, f *compiled, target string, now time.Time
 }
 
 // complete does what the advance recorded in rec owes: the pending
-// action calls, the messages, then the handoff (after the messages, which
-// a human-owned conversation would suppress). Each is done under its key,
+// action calls, the messages, then the handoff (on the last message, or
+// after the messages, which a human-owned conversation would suppress). Each is done under its key,
 // or recorded done, so doing it again (a replay, or the next event after
 // a failure) repeats nothing that was done. m is the event being handled,
 // or nil for Start; by is the event that made the advance (nil when it is
@@ -254,13 +257,17 @@ func (e *Engine) complete(ctx context.Context, w bot.Sender, m, by *bot.Message,
 			errs = append(errs, err)
 		}
 	}
-	for _, o := range rec.Out {
-		if err := e.say(ctx, w, rec, f, o, by); err != nil {
+	carried := false // the handoff rides on the last message
+	for i, o := range rec.Out {
+		last := rec.Handoff && i == len(rec.Out)-1
+		sent, err := e.say(ctx, w, rec, f, o, by, last)
+		if err != nil {
 			return errors.Join(append(errs, err)...)
 		}
+		carried = last && sent
 	}
 	if rec.Handoff {
-		if err := e.handoff(ctx, rec); err != nil {
+		if err := e.handoff(ctx, rec, carried); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
 	}
@@ -269,11 +276,15 @@ func (e *Engine) complete(ctx context.Context, w bot.Sender, m, by *bot.Message,
 
 // handoff hands rec's conversation to humans and records the handoff
 // done; when it fails, the record still owes it and the next event of
-// the conversation tries again.
-func (e *Engine) handoff(ctx context.Context, rec *record) error {
-	if err := e.b.Handoff(ctx, rec.Platform, rec.Conversation); err != nil {
-		return fmt.Errorf("flow %q: hand off %s/%s (tried again with the next event): %w",
-			rec.Flow, rec.Platform, rec.Conversation, err)
+// the conversation tries again. carried says the advance's last message
+// carries the handoff (bot.Message.Handoff), so that the outbox hands
+// off once it is delivered rather than suppressing it.
+func (e *Engine) handoff(ctx context.Context, rec *record, carried bool) error {
+	if !carried {
+		if err := e.b.Handoff(ctx, rec.Platform, rec.Conversation); err != nil {
+			return fmt.Errorf("flow %q: hand off %s/%s (tried again with the next event): %w",
+				rec.Flow, rec.Platform, rec.Conversation, err)
+		}
 	}
 	return e.update(ctx, rec.Platform, rec.Conversation, func(cur *record) bool {
 		if cur == nil || cur.Run != rec.Run || !cur.Handoff {
@@ -338,9 +349,10 @@ func (e *Engine) call(ctx context.Context, w bot.Sender, m *bot.Message, rec *re
 	return uerr
 }
 
-// say sends one of an advance's messages under its key; by is the event
-// that led to it (see State.Message).
-func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled, o outRef, by *bot.Message) error {
+// say sends one of an advance's messages under its key, with Handoff set
+// when handoff says so, and reports whether there was one to send; by is
+// the event that led to it (see State.Message).
+func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled, o outRef, by *bot.Message, handoff bool) (bool, error) {
 	st := f.step(o.Step)
 	var p Prompt
 	switch o.Kind {
@@ -367,24 +379,29 @@ func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled
 		if st != nil && st.Timeout != nil {
 			p = st.Timeout.Say
 		}
+	case outGiveUp:
+		if st != nil {
+			p = st.Retry.Say
+		}
 	case outDone:
 		p = f.Done
 	}
 	if p == nil {
-		return nil
+		return false, nil
 	}
 	s := rec.State
 	s.Values = s.Values.clone()
 	s.Message = prompted(by)
 	msg, err := p.Prompt(ctx, &s)
 	if err != nil {
-		return fmt.Errorf("flow %q step %q: prompt: %w", rec.Flow, o.Step, err)
+		return false, fmt.Errorf("flow %q step %q: prompt: %w", rec.Flow, o.Step, err)
 	}
 	if msg == nil {
-		return nil
+		return false, nil
 	}
 	msg.Platform, msg.Conversation, msg.Key = rec.Platform, rec.Conversation, o.Key
-	return w.Send(ctx, msg)
+	msg.Handoff = msg.Handoff || handoff
+	return true, w.Send(ctx, msg)
 }
 
 // interrupted applies the flow's Interrupt policy after a global route
@@ -426,7 +443,8 @@ func (e *Engine) interrupted(ctx context.Context, w bot.Sender, m *bot.Message, 
 	} else {
 		key = "" // the Bot gives it one
 	}
-	return e.say(ctx, w, ask, e.flow(ask.Flow), outRef{Kind: outAsk, Step: ask.Step, Key: key}, m)
+	_, err = e.say(ctx, w, ask, e.flow(ask.Flow), outRef{Kind: outAsk, Step: ask.Step, Key: key}, m, false)
+	return err
 }
 
 // prompted returns m when it is a message that prompts may see (see

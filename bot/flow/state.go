@@ -293,5 +293,6 @@ const (
 	outReask  = "reask"  // Text, else the step's Retry.Message, else its Ask
 	outRemind = "remind" // the step's Remind.Ask, else its Ask
 	outSay    = "say"    // the step's Timeout.Say
+	outGiveUp = "giveup" // the step's Retry.Say
 	outDone   = "done"   // the flow's Done
 )

@@ -130,6 +130,10 @@ type Retry struct {
 	// Then is where the flow goes after Max refused answers: a step's
 	// name, [End], [HandOff] or [Cancel]. Empty means [HandOff].
 	Then string
+	// Say is sent when the step gives up, before going to Then (and
+	// before a handoff, whose conversation would suppress it); nil says
+	// nothing.
+	Say Prompt
 }
 
 // A Reminder is sent once when a step has waited for After.

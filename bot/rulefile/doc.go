@@ -203,6 +203,7 @@
 //	        retry:                           # when the answer is refused
 //	          max: 3                         # asks again 3 times (default 2; -1: forever)
 //	          message: "An e-mail such as ana@example.com, please."
+//	          say: "Let me find you a person." # said when it gives up, before then
 //	          then: handoff                  # then: a step, end, handoff (default) or cancel
 //	        remind: {after: 10m, say: "Still there? Your e-mail, please."}
 //	        timeout: {after: 1h, then: cancel, say: "Let's talk later!"}
@@ -245,8 +246,8 @@
 //
 // Durations are Go durations with days: 90s, 10m, 1h30m, 7d.
 //
-// The texts of ask, done, the say of remind and timeout, retry's message
-// and expect's reask are templates whose data is .Values, .Vars, .Flow,
+// The texts of ask, done, the say of remind, timeout and retry, retry's
+// message and expect's reask are templates whose data is .Values, .Vars, .Flow,
 // .Step, .Platform and .Conversation, and the fields of the message that
 // led to the text, as in a rule's templates (.Text, .Author.Name, .Time,
 // .Tags, …; not .Captures): the answer, for the next step's question and

@@ -44,6 +44,7 @@ type fileStep struct {
 	save      string
 	retry     flow.Retry // without Message: see retryMsg
 	retryMsg  *tmpl      // retry's message, or nil
+	retrySay  *tmpl      // retry's say, or nil
 	remind    *fileTimer
 	timeout   *fileTimer
 	branches  []*fileBranch
@@ -328,7 +329,7 @@ func (l *loader) target(st *fileStep, n *yaml.Node, what, key string) string {
 }
 
 func (l *loader) retry(st *fileStep, n *yaml.Node, what string) {
-	fs, ok := l.fields(n, what, "max", "message", "then")
+	fs, ok := l.fields(n, what, "max", "message", "say", "then")
 	if !ok {
 		return
 	}
@@ -346,6 +347,9 @@ func (l *loader) retry(st *fileStep, n *yaml.Node, what string) {
 	}
 	if f, ok := fs["message"]; ok {
 		st.retryMsg = l.template(f.val, what+": message", promptDataType, false)
+	}
+	if f, ok := fs["say"]; ok {
+		st.retrySay = l.template(f.val, what+": say", promptDataType, false)
 	}
 	if f, ok := fs["then"]; ok {
 		st.retry.Then = l.target(st, f.val, what+": then", "retry: then")
@@ -853,6 +857,9 @@ func (f *fileFlow) definition(e *Engine, loc *time.Location) flow.Flow {
 			Actions: callsOf(st.actions), Next: flow.Next{Default: st.def}}
 		if st.check != nil {
 			fs.Check = st.check(loc)
+		}
+		if st.retrySay != nil {
+			fs.Retry.Say = e.prompt(st.retrySay)
 		}
 		fs.Check = e.reasking(f, st, fs.Check)
 		if st.remind != nil {

@@ -193,3 +193,30 @@ func mustParse(t *testing.T, src string) *rulefile.Set {
 	require.NoError(t, err)
 	return set
 }
+
+// retry's say is said when a step gives up, before it goes to then.
+func TestEngine_flowRetrySay(t *testing.T) {
+	h := newHarness(t, lines(
+		"flows:",
+		"  lead:",
+		"    steps:",
+		"      - name: size",
+		`        ask: "How many people?"`,
+		"        expect: {integer: {min: 1}}",
+		"        retry: {max: 1, say: \"Sorry {{.Author.Name}}, a person will help.\", then: handoff}",
+		"        save: size",
+		"rules:",
+		"  - name: start",
+		`    when: lower(Text) == "demo"`,
+		"    actions:",
+		"      - start_flow: lead",
+	))
+	bottest.Run(t, h.b)
+	h.step(t, "demo", "How many people?")
+	h.step(t, "many", "Please send a whole number of at least 1.")
+	h.step(t, "lots", "Sorry Ana, a person will help.")
+	require.Eventually(t, func() bool {
+		o, _ := h.b.Owner(t.Context(), "sendbee", "c1")
+		return o == bot.OwnerHuman
+	}, 5*time.Second, time.Millisecond)
+}
