@@ -84,12 +84,24 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		if next == nil || err != nil {
 			return err
 		}
+		v, err := e.states.encode(next, rev)
+		if errors.Is(err, ErrTooLarge) && m.Kind.Or() == bot.KindMessage && !rec.Paused {
+			// The answer would not fit: refused like an invalid one.
+			next = rec.clone()
+			next.Seq++
+			next.took(m.ID)
+			e.refuse(next, f, f.step(rec.Step), &InvalidError{Reason: "answer too long", Reask: "That answer is too long."}, e.now())
+			v, err = e.states.encode(next, rev)
+		}
+		if err != nil {
+			return err
+		}
 		if due := next.deadline(f); !due.IsZero() && (prev.IsZero() || due.Before(prev)) {
 			if err := e.index.lower(ctx, m.Platform, m.Conversation, due); err != nil {
 				return err
 			}
 		}
-		err = e.states.save(ctx, next, rev, e.ttl(next))
+		err = e.states.write(ctx, next, v, rev, e.ttl(next))
 		if errors.Is(err, bot.ErrConflict) {
 			continue
 		}
@@ -161,20 +173,7 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 	var inv *InvalidError
 	switch {
 	case errors.As(err, &inv):
-		n.Attempts++
-		limit := st.Retry.Max
-		if limit == 0 {
-			limit = 2
-		}
-		if limit >= 0 && n.Attempts > limit {
-			if st.Retry.Say != nil {
-				n.Out = append(n.Out, outRef{Kind: outGiveUp, Step: st.Name, Key: n.key(outGiveUp)})
-			}
-			e.transition(n, f, or(st.Retry.Then, HandOff), now)
-			return n, nil
-		}
-		n.Asked, n.Reminded = now, false
-		n.Out = append(n.Out, outRef{Kind: outReask, Step: st.Name, Text: inv.Reask, Key: n.key(outReask)})
+		e.refuse(n, f, st, inv, now)
 		return n, nil
 	case err != nil:
 		return nil, fmt.Errorf("flow %q step %q: check: %w", rec.Flow, st.Name, err)
@@ -195,6 +194,25 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 	}
 	e.transition(n, f, to, now)
 	return n, nil
+}
+
+// refuse makes n the refusal of an answer to st: a re-ask, or, after
+// Retry.Max refusals, Retry.Say and Retry.Then.
+func (e *Engine) refuse(n *record, f *compiled, st *Step, inv *InvalidError, now time.Time) {
+	n.Attempts++
+	limit := st.Retry.Max
+	if limit == 0 {
+		limit = 2
+	}
+	if limit >= 0 && n.Attempts > limit {
+		if st.Retry.Say != nil {
+			n.Out = append(n.Out, outRef{Kind: outGiveUp, Step: st.Name, Key: n.key(outGiveUp)})
+		}
+		e.transition(n, f, or(st.Retry.Then, HandOff), now)
+		return
+	}
+	n.Asked, n.Reminded = now, false
+	n.Out = append(n.Out, outRef{Kind: outReask, Step: st.Name, Text: inv.Reask, Key: n.key(outReask)})
 }
 
 // choose returns the step after st: the first branch whose condition

@@ -18,8 +18,8 @@
 // attempts, the values (JSON that keeps each value's type), when the step
 // was asked, whether its reminder went out, and what the last advance owes
 // (its messages and action calls, see below). A record is at most
-// [MaxStateSize] bytes (an advance that would exceed it fails and changes
-// nothing) and expires after the flow's TTL ([DefaultTTL] unless set),
+// [MaxStateSize] bytes (an answer that would exceed it is refused as too
+// long; another advance that would fails and changes nothing) and expires after the flow's TTL ([DefaultTTL] unless set),
 // counted again from every advance; an ended run's record is kept an hour
 // for redeliveries, then expires.
 //

@@ -278,10 +278,14 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 			// started by an earlier delivery of the event
 			return e.complete(ctx, e.b, nil, m, cur)
 		}
+		v, err := e.states.encode(rec, rev)
+		if err != nil {
+			return err // too large: no index entry either
+		}
 		if err := e.index.lower(ctx, platform, conversation, rec.deadline(f)); err != nil {
 			return err
 		}
-		err = e.states.save(ctx, rec, rev, f.ttl)
+		err = e.states.write(ctx, rec, v, rev, f.ttl)
 		if errors.Is(err, bot.ErrConflict) {
 			continue
 		}

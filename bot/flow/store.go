@@ -12,8 +12,11 @@ import (
 )
 
 // MaxStateSize is the largest encoded state the engine stores for a
-// conversation: 16 KiB. An advance that would store more fails with an
-// error wrapping ErrTooLarge and changes nothing.
+// conversation: 16 KiB. An answer that would make the state larger is
+// refused like an invalid one (the re-ask says "That answer is too
+// long."); any other advance that would store more, such as a Start with
+// large values, fails with an error wrapping ErrTooLarge and changes
+// nothing.
 const MaxStateSize = 16 << 10
 
 // endedTTL is how long the record of an ended run is kept, so that a
@@ -93,17 +96,34 @@ func (s *states) load(ctx context.Context, platform, conversation string) (*reco
 // save writes rec if the conversation's revision is still rev, and
 // otherwise returns an error wrapping bot.ErrConflict.
 func (s *states) save(ctx context.Context, rec *record, rev uint64, ttl time.Duration) error {
+	v, err := s.encode(rec, rev)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, rec, v, rev, ttl)
+}
+
+// encode returns rec encoded for a write over revision rev, or an error
+// wrapping ErrTooLarge.
+func (s *states) encode(rec *record, rev uint64) ([]byte, error) {
 	if s.rs == nil {
 		rec.Rev = rev + 1
 	}
 	v, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("flow: encode the state of %s/%s: %w", rec.Platform, rec.Conversation, err)
+		return nil, fmt.Errorf("flow: encode the state of %s/%s: %w", rec.Platform, rec.Conversation, err)
 	}
 	if len(v) > MaxStateSize {
-		return fmt.Errorf("%w: the state of %s/%s in flow %q would take %d bytes, over the limit of %d",
+		return nil, fmt.Errorf("%w: the state of %s/%s in flow %q would take %d bytes, over the limit of %d",
 			ErrTooLarge, rec.Platform, rec.Conversation, rec.Flow, len(v), MaxStateSize)
 	}
+	return v, nil
+}
+
+// write writes v, rec encoded, if the conversation's revision is still
+// rev, and otherwise returns an error wrapping bot.ErrConflict.
+func (s *states) write(ctx context.Context, rec *record, v []byte, rev uint64, ttl time.Duration) error {
+	var err error
 	key := stateKey(rec.Platform, rec.Conversation)
 	if s.rs != nil {
 		err = s.rs.Update(ctx, key, v, ttl, rev)

@@ -1,0 +1,54 @@
+package flow_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
+	"github.com/parleybot/parley/bot/flow"
+)
+
+// indexed reports whether a conversation has an entry in the engine's
+// index, as the Store holds it.
+func indexed(t *testing.T, r *rig, conv string) bool {
+	t.Helper()
+	for i := range 64 {
+		v, err := r.b.Store().Get(t.Context(), "flow:index:"+strconv.Itoa(i))
+		if err == nil && strings.Contains(string(v), `"c":"`+conv+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// An answer that would make the state too large is refused like an
+// invalid one, with a re-ask that says so; a start with values too large
+// leaves nothing behind, not even an index entry.
+func TestState_answerTooLarge(t *testing.T) {
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}})
+	require.NoError(t, r.e.Start(t.Context(), "fake", "c1", "lead", nil))
+	r.say("c1", strings.Repeat("x", flow.MaxStateSize))
+	r.waitTexts("c1", "Your name?", "That answer is too long.")
+	s := r.state("c1")
+	assert.Equal(t, "name", s.Step)
+	assert.Equal(t, 1, s.Attempts)
+	assert.Zero(t, r.b.Stats().HandlerErrors)
+
+	err := r.e.Start(t.Context(), "fake", "c2", "lead", flow.Values{"big": strings.Repeat("x", flow.MaxStateSize)})
+	require.ErrorIs(t, err, flow.ErrTooLarge)
+	assert.False(t, indexed(t, r, "c2"), "the refused start left an index entry")
+}
+
+// newAnswer returns a customer message in conv with a fresh ID.
+func newAnswer(conv, text string) *bot.Message {
+	answers++
+	return bottest.NewMessage(text, bottest.In("fake", conv), bottest.WithID(fmt.Sprintf("answer-%s-%d", conv, answers)))
+}
+
+var answers int
