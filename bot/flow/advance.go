@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -336,7 +337,7 @@ func (e *Engine) call(ctx context.Context, w bot.Sender, m *bot.Message, rec *re
 		err = fmt.Errorf("flow %q: action %q is not registered", f.Name, c.Action)
 	} else {
 		ac := ActionCall{Key: pc.Key, Flow: rec.Flow, Step: pc.Step, Platform: rec.Platform,
-			Conversation: rec.Conversation, Values: rec.Values.clone(), Args: c.Args, Sender: w}
+			Conversation: rec.Conversation, Values: rec.Values.clone(), Args: maps.Clone(c.Args), Sender: w}
 		if m != nil {
 			ac.Contact = m.Author
 		}

@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,6 +44,26 @@ func TestState_answerTooLarge(t *testing.T) {
 	err := r.e.Start(t.Context(), "fake", "c2", "lead", flow.Values{"big": strings.Repeat("x", flow.MaxStateSize)})
 	require.ErrorIs(t, err, flow.ErrTooLarge)
 	assert.False(t, indexed(t, r, "c2"), "the refused start left an index entry")
+}
+
+// An action gets its own copy of the call's arguments: changing them
+// changes nothing for the next call.
+func TestAction_argsAreACopy(t *testing.T) {
+	var seen []any
+	f := flow.Flow{Name: "f", Steps: []flow.Step{{Name: "a", Ask: flow.Text("A?"),
+		Actions: []flow.Call{{Action: "mut", Args: map[string]any{"tag": "orig"}}}}}}
+	r := newRig(t, rigOption{flows: []flow.Flow{f}, noRun: true, setup: func(r *rig) {
+		require.NoError(t, r.e.RegisterAction("mut", flow.ActionFunc(func(_ context.Context, c flow.ActionCall) error {
+			seen = append(seen, c.Args["tag"])
+			c.Args["tag"] = "changed"
+			return nil
+		})))
+	}})
+	for _, conv := range []string{"c1", "c2"} {
+		require.NoError(t, r.e.Start(t.Context(), "fake", conv, "f", nil))
+		require.NoError(t, r.b.HandleMessage(t.Context(), r.b, newAnswer(conv, "x")))
+	}
+	assert.Equal(t, []any{"orig", "orig"}, seen)
 }
 
 // newAnswer returns a customer message in conv with a fresh ID.

@@ -236,7 +236,8 @@ type ActionCall struct {
 	Contact                bot.User
 	// Values are the flow's values, including the step's own.
 	Values Values
-	// Args are the call's arguments.
+	// Args are the call's arguments: a copy of the Call's map (its
+	// values are shared, and must not be changed).
 	Args map[string]any
 	// Sender sends messages through the Bot's outbox.
 	Sender bot.Sender
