@@ -67,7 +67,7 @@ func isTarget(s string) bool { return s == End || s == HandOff || s == Cancel }
 // step without a name or question, duplicate step names, a target (Goto,
 // Default, Retry.Then, Timeout.Then) that is neither a step nor End,
 // HandOff or Cancel, a branch without a condition, a reminder or timeout
-// without a positive After, a call of an action not registered yet, a
+// without a positive After or with one longer than the flow's TTL, a call of an action not registered yet, a
 // step the flow can never reach, and a loop with no exit: steps from which
 // the flow's Next choices (not its retries or timeouts) never lead to End,
 // HandOff or Cancel. Define may be called while the Bot runs; the Flow is
@@ -172,10 +172,16 @@ func (e *Engine) Define(f Flow) error {
 			if st.Remind.After <= 0 {
 				return bad(st.Name, "the reminder needs a positive After")
 			}
+			if st.Remind.After > c.ttl {
+				return bad(st.Name, "the reminder's After %v is longer than the flow's TTL %v: the state expires first", st.Remind.After, c.ttl)
+			}
 		}
 		if st.Timeout != nil {
 			if st.Timeout.After <= 0 {
 				return bad(st.Name, "the timeout needs a positive After")
+			}
+			if st.Timeout.After > c.ttl {
+				return bad(st.Name, "the timeout's After %v is longer than the flow's TTL %v: the state expires first", st.Timeout.After, c.ttl)
 			}
 			t := or(st.Timeout.Then, Cancel)
 			if err := target(st.Name, "Timeout.Then", t); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,6 +65,23 @@ func TestAction_argsAreACopy(t *testing.T) {
 		require.NoError(t, r.b.HandleMessage(t.Context(), r.b, newAnswer(conv, "x")))
 	}
 	assert.Equal(t, []any{"orig", "orig"}, seen)
+}
+
+// Define refuses a reminder or a timeout that would come after the
+// flow's state expired.
+func TestDefine_timerPastTTL(t *testing.T) {
+	r := newRig(t, rigOption{noRun: true})
+	ask := flow.Text("?")
+	var de *flow.DefinitionError
+	err := r.e.Define(flow.Flow{Name: "t", TTL: time.Hour, Steps: []flow.Step{{Name: "a", Ask: ask,
+		Timeout: &flow.Timeout{After: 2 * time.Hour}}}})
+	require.ErrorAs(t, err, &de)
+	assert.Contains(t, de.Reason, "longer than the flow's TTL")
+	err = r.e.Define(flow.Flow{Name: "r", Steps: []flow.Step{{Name: "a", Ask: ask,
+		Remind: &flow.Reminder{After: flow.DefaultTTL + time.Second}}}})
+	require.ErrorAs(t, err, &de)
+	require.NoError(t, r.e.Define(flow.Flow{Name: "ok", TTL: time.Hour, Steps: []flow.Step{{Name: "a", Ask: ask,
+		Timeout: &flow.Timeout{After: time.Hour}}}}))
 }
 
 // newAnswer returns a customer message in conv with a fresh ID.
