@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,6 +83,16 @@ func TestDefine_timerPastTTL(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.NoError(t, r.e.Define(flow.Flow{Name: "ok", TTL: time.Hour, Steps: []flow.Step{{Name: "a", Ask: ask,
 		Timeout: &flow.Timeout{After: time.Hour}}}}))
+}
+
+// Unsigned integers that fit an int64 are saved as int64; larger ones
+// are refused.
+func TestValues_unsigned(t *testing.T) {
+	r := newRig(t, rigOption{flows: []flow.Flow{lead()}, noRun: true})
+	require.NoError(t, r.e.Start(t.Context(), "fake", "c1", "lead", flow.Values{"u": uint(7), "u64": uint64(8), "p": uintptr(9)}))
+	assert.Equal(t, flow.Values{"u": int64(7), "u64": int64(8), "p": int64(9)}, r.state("c1").Values)
+	err := r.e.Start(t.Context(), "fake", "c2", "lead", flow.Values{"u": uint64(math.MaxUint64)})
+	require.ErrorContains(t, err, "does not fit an int64")
 }
 
 // newAnswer returns a customer message in conv with a fresh ID.

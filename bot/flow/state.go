@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -56,9 +57,12 @@ func (s *State) Vars() map[string]any {
 
 // Values are the values a flow saved, by name. A value is a string, an
 // int64, a float64, a bool, a time.Time or a []string; they keep their
-// types across the Store. Values given to Start and returned by checks
-// may also be other integer and float types (converted to int64 and
-// float64) and nil (which deletes the name).
+// types across the Store (a time.Time keeps its instant and its offset
+// from UTC, not its Location). Values
+// given to Start and returned by checks may also be the other integer
+// types (converted to int64; an unsigned one larger than the largest
+// int64 is refused), float32 (converted to float64) and nil (which
+// deletes the name).
 type Values map[string]any
 
 // String returns the value of name if it is a string.
@@ -113,10 +117,24 @@ func normalize(x any) (any, error) {
 		return int64(x), nil
 	case uint32:
 		return int64(x), nil
+	case uint:
+		return unsigned(uint64(x))
+	case uint64:
+		return unsigned(x)
+	case uintptr:
+		return unsigned(uint64(x))
 	case float32:
 		return float64(x), nil
 	}
 	return nil, fmt.Errorf("flow: a value of type %T cannot be saved (string, int64, float64, bool, time.Time or []string)", x)
+}
+
+// unsigned returns u as an int64, or an error if it does not fit.
+func unsigned(u uint64) (any, error) {
+	if u > math.MaxInt64 {
+		return nil, fmt.Errorf("flow: the value %d does not fit an int64", u)
+	}
+	return int64(u), nil
 }
 
 // merge sets the values of add in v, normalized; a nil value deletes its

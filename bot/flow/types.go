@@ -15,8 +15,10 @@ type Flow struct {
 	Name string
 	// Steps are the flow's steps. The flow starts at the first one.
 	Steps []Step
-	// OnDone runs when the flow ends at End (not when it is cancelled,
-	// times out or hands off): its actions, in order, once.
+	// OnDone runs when the flow ends at End, whatever led there (an
+	// answer, or a retry's or timeout's Then of End), and not when it
+	// ends otherwise (cancelled, a Then of Cancel, EndAfterHandoff): its
+	// actions, in order, once.
 	OnDone []Call
 	// Done is what the bot says when the flow ends at End; empty says
 	// nothing.
