@@ -230,6 +230,20 @@ type record struct {
 	Out []outRef `json:",omitempty"`
 	// Ended marks a run that is over, kept a while for replays.
 	Ended bool `json:",omitempty"`
+	// Fired is the timer whose advance was written and is not done yet
+	// (its messages and calls): the sweep publishes it again until a
+	// handling of it has done them, and that handling clears it.
+	Fired *firedTimer `json:",omitempty"`
+	// Listed is when the conversation's entry in the list of active
+	// flows expires (unix seconds).
+	Listed int64 `json:",omitempty"`
+}
+
+// A firedTimer is a timer an advance did: its ID without the attempt,
+// and when it was due (its attempts count from then).
+type firedTimer struct {
+	ID string
+	At time.Time
 }
 
 // A pendingCall is an action call still to run: the Index-th call of

@@ -31,6 +31,7 @@ type states struct {
 	st    bot.Store
 	rs    bot.RevisionStore // nil: lock instead
 	locks [64]sync.Mutex
+	index *index // lists the conversations whose records it writes
 }
 
 func newStates(st bot.Store) *states {
@@ -92,8 +93,15 @@ func (s *states) load(ctx context.Context, platform, conversation string) (*reco
 }
 
 // save writes rec if the conversation's revision is still rev, and
-// otherwise returns an error wrapping bot.ErrConflict.
+// otherwise returns an error wrapping bot.ErrConflict. Before, it lists
+// the conversation among the active flows if its entry there would expire
+// before rec (see index.list).
 func (s *states) save(ctx context.Context, rec *record, rev uint64, ttl time.Duration) error {
+	if s.index != nil {
+		if err := s.index.list(ctx, rec, ttl); err != nil {
+			return err
+		}
+	}
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("flow: encode the state of %s/%s: %w", rec.Platform, rec.Conversation, err)
