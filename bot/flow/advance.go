@@ -43,7 +43,8 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		if err != nil {
 			return err
 		}
-		replay := rec != nil && m.ID != "" && rec.Last == m.ID
+		replay := rec != nil && m.ID != "" && (rec.Last == m.ID ||
+			m.Kind == TimerKind && rec.Fired != nil && rec.Fired.ID == timerOf(m.ID))
 		if rec != nil && rec.tookBefore(m.ID) {
 			return nil // a redelivery of an event taken before the last
 		}
@@ -78,7 +79,7 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			if !replay {
 				by = nil // an earlier event's advance
 			}
-			return e.complete(ctx, w, m, by, rec)
+			return e.completed(ctx, w, m, by, rec)
 		}
 		prev := rec.deadline(f)
 		next, err := e.decide(ctx, m, rec, f)
@@ -97,8 +98,10 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		if err != nil {
 			return err
 		}
-		if due := next.deadline(f); !due.IsZero() && (prev.IsZero() || due.Before(prev)) {
-			if err := e.index.lower(ctx, m.Platform, m.Conversation, due); err != nil {
+		// The index has an entry at prev, unless prev has come (the sweep
+		// may be done with it).
+		if due := next.deadline(f); !due.IsZero() && (prev.IsZero() || due.Before(prev) || !prev.After(e.now())) {
+			if err := e.index.addDue(ctx, m.Platform, m.Conversation, due); err != nil {
 				return err
 			}
 		}
@@ -110,11 +113,11 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 			return err
 		}
 		if next.Ended {
-			if err := e.index.remove(ctx, m.Platform, m.Conversation); err != nil {
-				e.b.Logger().LogAttrs(ctx, slog.LevelWarn, "flow: index not updated; the sweep will", slog.Any("error", err))
+			if err := e.index.unlist(ctx, m.Platform, m.Conversation); err != nil {
+				e.b.Logger().LogAttrs(ctx, slog.LevelWarn, "flow: list of active flows not updated; its entry expires", slog.Any("error", err))
 			}
 		}
-		return e.complete(ctx, w, m, m, next)
+		return e.completed(ctx, w, m, m, next)
 	}
 	return fmt.Errorf("flow: advance %s/%s: %w %d times", m.Platform, m.Conversation, bot.ErrConflict, maxConflicts)
 }
@@ -126,13 +129,16 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 	n := rec.clone()
 	n.Seq++
 	n.took(m.ID)
+	n.Fired = nil // a timer's advance not done is superseded
 	st := f.step(rec.Step)
 	if st == nil {
 		return nil, fmt.Errorf("flow: %s/%s: flow %q has no step %q", m.Platform, m.Conversation, rec.Flow, rec.Step)
 	}
 	switch {
 	case m.Kind == TimerKind:
-		switch rec.dueTimer(f, now) {
+		kind, fired := rec.firing(f, m, now)
+		n.Fired = fired
+		switch kind {
 		case "timeout":
 			if st.Timeout.Say != nil {
 				n.Out = append(n.Out, outRef{Kind: outSay, Step: st.Name, Key: n.key(outSay)})
@@ -142,7 +148,7 @@ func (e *Engine) decide(ctx context.Context, m *bot.Message, rec *record, f *com
 			n.Reminded = true
 			n.Out = append(n.Out, outRef{Kind: outRemind, Step: st.Name, Key: n.key(outRemind)})
 		default:
-			return nil, nil // answered, or paused, since it was due
+			return nil, nil // answered, paused or done since it was due
 		}
 		return n, nil
 	case rec.Paused:
@@ -314,6 +320,15 @@ func (e *Engine) handoff(ctx context.Context, rec *record, carried bool) error {
 	})
 }
 
+// completed is complete for the advance m made, or its replay; the
+// advance of a timer is then marked done (see record.Fired).
+func (e *Engine) completed(ctx context.Context, w bot.Sender, m, by *bot.Message, rec *record) error {
+	if err := e.complete(ctx, w, m, by, rec); err != nil || m.Kind != TimerKind {
+		return err
+	}
+	return e.timerDone(ctx, m)
+}
+
 var errGaveUp = errors.New("flow: action failed; the flow goes on without it")
 
 // call runs one pending action call and records it done (or tried).
@@ -451,7 +466,7 @@ func (e *Engine) interrupted(ctx context.Context, w bot.Sender, m *bot.Message, 
 		return err
 	}
 	if ended {
-		return e.index.remove(ctx, m.Platform, m.Conversation)
+		return e.index.unlist(ctx, m.Platform, m.Conversation)
 	}
 	if ask == nil {
 		return nil

@@ -66,24 +66,41 @@
 //
 // A step's reminder and timeout are deadlines derived from the state (the
 // time the step was asked). Since a Store cannot be scanned, the engine
-// keeps an index of the conversations with a flow in 64 Store keys
-// ("flow:index:<n>", conversations spread by hash, each key a JSON list
-// changed by compare-and-set), with, for each, a due time never later
-// than its next deadline: the message path only adds entries or lowers
-// due times, before writing the state, so that a crash leaves an early
-// due time rather than a missing one. While the Bot runs (bot.Bot's
-// Background), every replica's engine reads the index every second
-// ([WithSweepInterval]); for a due entry it reads the state, and either
-// corrects the due time (the step was answered, the flow paused or ended)
-// or publishes a [TimerKind] event into the Bot with the ID
-// "flow-timer:<run>:<advance>:<remind|timeout>". The Bot's deduplication
-// (shared by replicas through the Store or the Broker) lets one of the
-// replicas' identical events through, and it is handled in the
-// conversation's order like a message: the engine reads the state again
-// and sends the reminder or follows the timeout only if it is still due,
-// as an advance like any other. Timers do not fire while a flow is paused.
-// The index suits thousands to tens of thousands of concurrent flows; its
-// keys grow with them.
+// keeps an index of the conversations that have a timer, by the second it
+// is due ("flow-due:<unix second>:<shard>", 4 keys a second, each a JSON
+// list changed by compare-and-set), with, for each, a due time never
+// later than its next deadline: the message path only adds entries when a
+// deadline comes earlier, before writing the state, so that a crash
+// leaves an early entry rather than a missing one. While the Bot runs
+// (bot.Bot's Background), every replica's engine reads, every second
+// ([WithSweepInterval]), the seconds that came due since it last read;
+// for a due entry it reads the state, and either moves the entry (the
+// step was answered, the flow paused or ended) or publishes a [TimerKind]
+// event into the Bot with the ID "flow-timer:<run>:<advance>:<remind|timeout>".
+// The Bot's deduplication (shared by replicas through the Store or the
+// Broker) lets one of the replicas' identical events through, and it is
+// handled in the conversation's order like a message: the engine reads
+// the state again and sends the reminder or follows the timeout only if
+// it is still due, as an advance like any other, which the state records
+// until its messages and calls are done. Timers do not fire while a flow
+// is paused.
+//
+// Firing is at least once, its effect once: a timer whose handling failed
+// (a Store error, a prompt that could not be built, a process that died
+// with the event in memory) is still due, or still recorded as not done,
+// when the sweep comes back to it 30 seconds later, and it publishes the
+// timer again as a new attempt (":<attempt>" appended to the ID), then
+// after twice as long, and so on, eight attempts in all (about two hours)
+// before it gives up with an error in the log. Once a minute, a sweep
+// reads again the seconds since the last one the replicas marked swept
+// ("flow-swept"), so that a Bot that was stopped catches up, and marks
+// them swept.
+//
+// [Engine.Active] reads a separate list of the conversations with a flow
+// ("flow-active:<n>", 256 keys, conversations spread by hash), written
+// when a flow starts and ends; each entry carries an expiry later than its
+// state's, and the entries of runs that expired are dropped by the next
+// write of their key.
 //
 // # Interruptions and handoffs
 //

@@ -29,7 +29,8 @@ const GlobalPriority = 2000
 
 // TimerKind is the Kind of the events the engine publishes into its Bot
 // when a step's reminder or timeout is due. Their IDs are
-// "flow-timer:<run>:<advance>:<remind|timeout>".
+// "flow-timer:<run>:<advance>:<remind|timeout>", followed by
+// ":<attempt>" from a timer's second attempt on.
 const TimerKind bot.Kind = "flow.timer"
 
 // DefaultTTL is how long a flow's state is kept without an advance when
@@ -58,13 +59,14 @@ const maxActionTries = 3
 // (such as storage/jetstream's) share the flows safely: see the package
 // documentation. All methods are safe for concurrent use.
 type Engine struct {
-	b      *bot.Bot
-	store  bot.Store
-	states *states
-	index  *index
-	now    func() time.Time
-	every  time.Duration
-	logger *slog.Logger
+	b       *bot.Bot
+	store   bot.Store
+	states  *states
+	index   *index
+	sweeper sweeper
+	now     func() time.Time
+	every   time.Duration
+	logger  *slog.Logger
 
 	mu      sync.RWMutex
 	flows   map[string]*compiled
@@ -107,7 +109,8 @@ func New(b *bot.Bot, opts ...Option) *Engine {
 		e.store = b.Store()
 	}
 	e.states = newStates(e.store)
-	e.index = &index{st: e.store, rs: e.states.rs}
+	e.index = &index{st: e.store, rs: e.states.rs, now: e.now}
+	e.states.index = e.index
 	return e
 }
 
@@ -282,8 +285,10 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 		if err != nil {
 			return err // too large: no index entry either
 		}
-		if err := e.index.lower(ctx, platform, conversation, rec.deadline(f)); err != nil {
-			return err
+		if d := rec.deadline(f); !d.IsZero() {
+			if err := e.index.addDue(ctx, platform, conversation, d); err != nil {
+				return err
+			}
 		}
 		err = e.states.write(ctx, rec, v, rev, f.ttl)
 		if errors.Is(err, bot.ErrConflict) {
@@ -315,7 +320,7 @@ func (e *Engine) Cancel(ctx context.Context, platform, conversation string) erro
 	if !found {
 		return fmt.Errorf("%w %s/%s", ErrNoFlow, platform, conversation)
 	}
-	return e.index.remove(ctx, platform, conversation)
+	return e.index.unlist(ctx, platform, conversation)
 }
 
 // State returns where the conversation stands in its flow, or an error
@@ -334,30 +339,28 @@ func (e *Engine) State(ctx context.Context, platform, conversation string) (*Sta
 }
 
 // Active lists the active flows (paused ones included), by platform and
-// conversation. It reads the index and every listed state, and removes
-// from the index the conversations whose flow ended or expired.
+// conversation. It reads the list of active flows and every listed state,
+// and removes from the list the conversations whose flow ended.
 func (e *Engine) Active(ctx context.Context) ([]State, error) {
+	es, err := e.index.active(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []State
-	for shard := range indexShards {
-		es, err := e.index.read(ctx, shard)
+	for _, en := range es {
+		rec, err := e.peek(ctx, en.P, en.C)
 		if err != nil {
 			return nil, err
 		}
-		for _, en := range es {
-			rec, err := e.peek(ctx, en.P, en.C)
-			if err != nil {
+		if rec == nil {
+			if err := e.index.unlist(ctx, en.P, en.C); err != nil {
 				return nil, err
 			}
-			if rec == nil {
-				if err := e.index.remove(ctx, en.P, en.C); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			s := rec.State
-			s.Values = s.Values.clone()
-			out = append(out, s)
+			continue
 		}
+		s := rec.State
+		s.Values = s.Values.clone()
+		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b State) int {
 		return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Conversation, b.Conversation))
@@ -427,7 +430,7 @@ func (rec *record) key(what string) string {
 func (rec *record) end() {
 	rec.Ended, rec.Paused, rec.Handoff = true, false, false
 	rec.Seq++
-	rec.Pending, rec.Out = nil, nil
+	rec.Pending, rec.Out, rec.Fired = nil, nil, nil
 }
 
 // deadline returns the earliest timer of rec's step, or zero.

@@ -18,11 +18,11 @@ import (
 )
 
 // indexed reports whether a conversation has an entry in the engine's
-// index, as the Store holds it.
+// list of active flows, as the Store holds it ("flow-active:<shard>").
 func indexed(t *testing.T, r *rig, conv string) bool {
 	t.Helper()
-	for i := range 64 {
-		v, err := r.b.Store().Get(t.Context(), "flow:index:"+strconv.Itoa(i))
+	for i := range 256 {
+		v, err := r.b.Store().Get(t.Context(), "flow-active:"+strconv.Itoa(i))
 		if err == nil && strings.Contains(string(v), `"c":"`+conv+`"`) {
 			return true
 		}
@@ -45,6 +45,7 @@ func TestState_answerTooLarge(t *testing.T) {
 
 	err := r.e.Start(t.Context(), "fake", "c2", "lead", flow.Values{"big": strings.Repeat("x", flow.MaxStateSize)})
 	require.ErrorIs(t, err, flow.ErrTooLarge)
+	require.True(t, indexed(t, r, "c1"), "the flow started is listed")
 	assert.False(t, indexed(t, r, "c2"), "the refused start left an index entry")
 }
 

@@ -103,7 +103,7 @@ func (e *Engine) Prune(ctx context.Context) ([]State, error) {
 		if !ended {
 			continue
 		}
-		if err := e.index.remove(ctx, s.Platform, s.Conversation); err != nil {
+		if err := e.index.unlist(ctx, s.Platform, s.Conversation); err != nil {
 			return out, err
 		}
 		out = append(out, s)

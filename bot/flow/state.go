@@ -261,6 +261,20 @@ type record struct {
 	Rev uint64 `json:",omitempty"`
 	// Ended marks a run that is over, kept a while for replays.
 	Ended bool `json:",omitempty"`
+	// Fired is the timer whose advance was written and is not done yet
+	// (its messages and calls): the sweep publishes it again until a
+	// handling of it has done them, and that handling clears it.
+	Fired *firedTimer `json:",omitempty"`
+	// Listed is when the conversation's entry in the list of active
+	// flows expires (unix seconds).
+	Listed int64 `json:",omitempty"`
+}
+
+// A firedTimer is a timer an advance did: its ID without the attempt,
+// and when it was due (its attempts count from then).
+type firedTimer struct {
+	ID string
+	At time.Time
 }
 
 // recentEvents is how many of the events that advanced a run its record

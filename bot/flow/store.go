@@ -33,8 +33,9 @@ const maxConflicts = 16
 // the process's Engines, and never held while user code such as a Check
 // runs), which is safe within one process only.
 type states struct {
-	st bot.Store
-	rs bot.RevisionStore // nil: versions in the records
+	st    bot.Store
+	rs    bot.RevisionStore // nil: versions in the records
+	index *index            // lists the conversations whose records it writes
 }
 
 // saveLocks serialize the compare and the write of a record in a Store
@@ -93,8 +94,7 @@ func (s *states) load(ctx context.Context, platform, conversation string) (*reco
 	return rec, rev, nil
 }
 
-// save writes rec if the conversation's revision is still rev, and
-// otherwise returns an error wrapping bot.ErrConflict.
+// save encodes rec and writes it (see write).
 func (s *states) save(ctx context.Context, rec *record, rev uint64, ttl time.Duration) error {
 	v, err := s.encode(rec, rev)
 	if err != nil {
@@ -121,8 +121,15 @@ func (s *states) encode(rec *record, rev uint64) ([]byte, error) {
 }
 
 // write writes v, rec encoded, if the conversation's revision is still
-// rev, and otherwise returns an error wrapping bot.ErrConflict.
+// rev, and otherwise returns an error wrapping bot.ErrConflict. Before, it
+// lists the conversation among the active flows if its entry there would
+// expire before rec (see index.list).
 func (s *states) write(ctx context.Context, rec *record, v []byte, rev uint64, ttl time.Duration) error {
+	if s.index != nil {
+		if err := s.index.list(ctx, rec, ttl); err != nil {
+			return err
+		}
+	}
 	var err error
 	key := stateKey(rec.Platform, rec.Conversation)
 	if s.rs != nil {
