@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley/adapters/fromenv"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/bottest"
+	"github.com/parleybot/parley/bot/flow"
+	"github.com/parleybot/parley/bot/rulefile"
+)
+
+// yamlFile is the rules-file twin of this program.
+const yamlFile = "leadbot.yaml"
+
+// TestYAML_loads checks the rules file as "parley rules check" does:
+// every problem would be a *rulefile.LoadError with positions.
+func TestYAML_loads(t *testing.T) {
+	set, err := rulefile.Load(yamlFile)
+	if le := (*rulefile.LoadError)(nil); errors.As(err, &le) {
+		for _, p := range le.Problems {
+			t.Error(p.String())
+		}
+	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{"lead"}, set.Flows())
+	var names []string
+	for _, r := range set.Rules() {
+		names = append(names, r.Name)
+		assert.Positive(t, r.Line, r.Name)
+	}
+	assert.Equal(t, []string{"help", "agent", "agent-console", "stop", "greet", "start"}, names)
+}
+
+// calls records the action calls of the flow, by action name.
+type calls struct {
+	mu sync.Mutex
+	m  map[string][]map[string]any
+}
+
+func (c *calls) action(name string) flow.Action {
+	return flow.ActionFunc(func(_ context.Context, call flow.ActionCall) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.m[name] = append(c.m[name], call.Args)
+		return nil
+	})
+}
+
+func (c *calls) get(name string) []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[name]
+}
+
+// TestYAML_story runs the rules file on a Bot with a console-named fake
+// adapter and recording actions, through the whole conversation: the
+// texts are those of the Go flow, and each action is called once with its
+// arguments rendered from the answers.
+func TestYAML_story(t *testing.T) {
+	set, err := rulefile.Load(yamlFile)
+	require.NoError(t, err)
+
+	rec := &calls{m: map[string][]map[string]any{}}
+	actions := []string{fromenv.ActionSendbeeUpdateContact, fromenv.ActionVelaflowsCreateLead, fromenv.ActionFlowdockPresent}
+	var opts []rulefile.Option
+	for _, name := range actions {
+		opts = append(opts, rulefile.WithAction(name, rec.action(name)))
+	}
+	fake := bottest.NewFakeAdapter(consoleName)
+	b, err := bot.New(bot.WithAdapters(fake), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	require.NoError(t, rulefile.NewEngine(set, opts...).Install(b))
+	bottest.Run(t, b)
+
+	ctx := t.Context()
+	sent := 0
+	say := func(text string, want ...string) {
+		t.Helper()
+		require.NoError(t, fake.Inject(ctx, bottest.NewMessage(text, bottest.Direct(),
+			bottest.In(consoleName, "c1"),
+			bottest.From(bot.User{ID: "u1", Name: "Ana", Phone: "+385911234567"}))))
+		got := fake.WaitSent(t, sent+len(want))
+		var texts []string
+		for _, m := range got[sent:] {
+			texts = append(texts, m.Text)
+		}
+		sent += len(want)
+		require.Equal(t, want, texts, "after %q", text)
+	}
+
+	say("hi",
+		"Hello Ana! I'm the Acme assistant. A few quick questions, and I'll pass you on to the right person on our team.",
+		"What's your name?")
+	say("Ana <Horvat>", "Thanks, Ana <Horvat>! What's your e-mail address?")
+	say("ana@", `That doesn't look like an e-mail address. Please type it like ana@example.com. Or type "agent" to talk to a person.`)
+	say("ana@example.com", "How many people work at your company?\n"+sizes.List())
+	say("help",
+		`I'm collecting a few details so that the right person on our team can help you. Type "agent" at any time to talk to a person, or "stop" to stop.`,
+		"How many people work at your company?\n"+sizes.List())
+	say("talk to a person",
+		"On the terminal there is no colleague to hand you over to, so let's go on.",
+		"How many people work at your company?\n"+sizes.List())
+	say("7", "Please pick one of these, by its number:\n"+sizes.List())
+	say("3", "Last one: what do you need help with?")
+	say("A CRM & <more>", "Thank you, Ana <Horvat>! Someone from our team will get back to you shortly.")
+
+	require.Eventually(t, func() bool { return len(rec.get(fromenv.ActionFlowdockPresent)) > 0 }, wait, tick)
+	assert.Equal(t, []map[string]any{{
+		"tags":   []any{"lead"},
+		"values": []any{"email", "company_size", "need"},
+	}}, rec.get(fromenv.ActionSendbeeUpdateContact))
+	assert.Equal(t, []map[string]any{{
+		"name":       "Ana <Horvat>",
+		"email":      "ana@example.com",
+		"pipelineId": simPipeline,
+		"stageId":    simStage,
+	}}, rec.get(fromenv.ActionVelaflowsCreateLead))
+	assert.Equal(t, []map[string]any{{
+		"title":  "Lead: Ana &lt;Horvat&gt;",
+		"status": "new lead, 51-200",
+		"color":  "orange",
+		"fields": map[string]any{
+			"Name":         "Ana &lt;Horvat&gt;",
+			"E-mail":       "ana@example.com",
+			"Phone":        "+385911234567",
+			"Company size": "51-200",
+			"Need":         "A CRM &amp; &lt;more&gt;",
+			"Conversation": "console c1",
+		},
+		"activity": "qualified a lead",
+		"comment":  "<p>A CRM &amp; &lt;more&gt;</p>",
+		"tags":     []any{"lead"},
+	}}, rec.get(fromenv.ActionFlowdockPresent))
+
+	// A later message starts the questions again, without the greeting.
+	say("hello again", "What's your name?")
+	say("stop", "OK, I've stopped. Write to us any time to start again.")
+	assert.Len(t, rec.get(fromenv.ActionFlowdockPresent), 1)
+}
