@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -108,9 +109,11 @@ func runRules(ctx context.Context, path string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	// The flows of the file call the actions of the configured platforms
-	// by name (sendbee.update_contact, velaflows.create_lead, …).
+	// by name (sendbee.update_contact, velaflows.create_lead, …); those of
+	// a platform that is not configured are skipped with a warning, so
+	// that a file can be tried on the console.
 	opts := []rulefile.Option{rulefile.WithLogger(logger), rulefile.WithStore(b.Store())}
-	for name, a := range platforms.Actions() {
+	for name, a := range withSkippedActions(platforms.Actions(), logger) {
 		opts = append(opts, rulefile.WithAction(name, a))
 	}
 	engine := rulefile.NewEngine(set, append(opts,
@@ -305,4 +308,29 @@ func explainValue(s string) any {
 		return b
 	}
 	return s
+}
+
+// platformActions names what configures each platform action that
+// fromenv offers.
+var platformActions = map[string]string{
+	fromenv.ActionSendbeeUpdateContact:    "Sendbee is not configured (SENDBEE_API_KEY, SENDBEE_API_SECRET)",
+	fromenv.ActionVelaflowsCreateLead:     "VelaFlows is not configured (VELAFLOWS_API_TOKEN, VELAFLOWS_WORKSPACE_ID)",
+	fromenv.ActionVelaflowsUpdateCustomer: "VelaFlows is not configured (VELAFLOWS_API_TOKEN, VELAFLOWS_WORKSPACE_ID)",
+	fromenv.ActionFlowdockPresent:         "Flowdock is not configured with a flow (FLOWDOCK_API_TOKEN, FLOWDOCK_FLOWS)",
+}
+
+// withSkippedActions adds to actions, for each platform action it lacks,
+// one that does nothing but log at Warn why it was skipped.
+func withSkippedActions(actions map[string]flow.Action, logger *slog.Logger) map[string]flow.Action {
+	for name, why := range platformActions {
+		if _, ok := actions[name]; ok {
+			continue
+		}
+		actions[name] = flow.ActionFunc(func(ctx context.Context, c flow.ActionCall) error {
+			logger.LogAttrs(ctx, slog.LevelWarn, "flow action skipped: "+why, slog.String("action", name),
+				slog.String("flow", c.Flow), slog.String("platform", c.Platform), slog.String("conversation", c.Conversation))
+			return nil
+		})
+	}
+	return actions
 }

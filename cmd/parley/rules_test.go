@@ -186,13 +186,20 @@ func TestRun_flowOnConsole(t *testing.T) {
 	assert.Equal(t, "bot: What is your name?\nbot: How many people work with you, Ana?\nbot: A number, please.\nbot: Thanks, Ana: 120 people.\n", out.String())
 }
 
-// A flow calling a platform action of a platform that is not configured is
-// refused at start, with the file's position.
+// A flow calling a platform action of a platform that is not configured
+// runs on the console all the same: the action is skipped, with a warning
+// that names what would configure it; an action nobody offers is refused
+// at start, with the file's position.
 func TestRun_flowActionOfAnUnconfiguredPlatform(t *testing.T) {
 	p := writeRules(t, strings.Replace(flowRules, `    done: "Thanks`, "    on_done:\n      - call: velaflows.create_lead\n    done: \"Thanks", 1))
 	var out, errOut syncBuffer
+	require.NoError(t, run(t.Context(), []string{"run", p}, strings.NewReader("demo\nAna\n120\n"), &out, &errOut, env()))
+	assert.Contains(t, out.String(), "bot: Thanks, Ana: 120 people.\n")
+	assert.Contains(t, errOut.String(), `flow action skipped: VelaFlows is not configured (VELAFLOWS_API_TOKEN, VELAFLOWS_WORKSPACE_ID)" action=velaflows.create_lead`)
+
+	p = writeRules(t, strings.Replace(flowRules, `    done: "Thanks`, "    on_done:\n      - call: crm.create\n    done: \"Thanks", 1))
 	err := run(t.Context(), []string{"run", p}, strings.NewReader(""), &out, &errOut, env())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), p+":13:15:")
-	assert.Contains(t, err.Error(), `no action named "velaflows.create_lead"`)
+	assert.Contains(t, err.Error(), `no action named "crm.create"`)
 }
