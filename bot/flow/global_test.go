@@ -80,6 +80,9 @@ func TestGlobal_botHandoffPauses(t *testing.T) {
 	}})
 	ctx := t.Context()
 	require.NoError(t, r.e.Start(ctx, "fake", "c1", "lead", nil))
+	// The question is delivered before the handoff: once a human owns the
+	// conversation, the Bot holds back what is still queued.
+	r.waitTexts("c1", "Your name?")
 	r.say("c1", "/agent")
 	r.settle()
 	assert.True(t, r.state("c1").Paused, "the flow is paused by the handoff")
