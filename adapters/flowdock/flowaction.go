@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot/flow"
+	"github.com/parleybot/parley/internal/actionargs"
 )
 
 const presentActionOp = "present action"
@@ -211,48 +212,22 @@ func invalidArg(name, problem string) error {
 }
 
 // presentString returns the string argument name, trimmed; "" when
-// absent.
+// absent (see actionargs.String).
 func presentString(args map[string]any, name string) (string, error) {
-	v, ok := args[name]
-	if !ok || v == nil {
-		return "", nil
+	s, p := actionargs.String(args, name)
+	if p != nil {
+		return "", invalidArg(p.Arg, p.Text)
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", invalidArg(name, fmt.Sprintf("must be a string, not %T", v))
-	}
-	return strings.TrimSpace(s), nil
+	return s, nil
 }
 
-// presentList returns the list argument name: a []string, a []any of
-// strings, or a comma-separated string. Blank items are dropped.
+// presentList returns the list argument name (see actionargs.List).
 func presentList(args map[string]any, name string) ([]string, error) {
-	var items []string
-	switch v := args[name].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		items = strings.Split(v, ",")
-	case []string:
-		items = v
-	case []any:
-		for i, x := range v {
-			s, ok := x.(string)
-			if !ok {
-				return nil, invalidArg(name+"["+strconv.Itoa(i)+"]", fmt.Sprintf("must be a string, not %T", x))
-			}
-			items = append(items, s)
-		}
-	default:
-		return nil, invalidArg(name, fmt.Sprintf("must be a list of strings or a string, not %T", v))
+	l, p := actionargs.List(args, name)
+	if p != nil {
+		return nil, invalidArg(p.Arg, p.Text)
 	}
-	var out []string
-	for _, s := range items {
-		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return l, nil
 }
 
 // presentFields reads the fields argument.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot/flow"
+	"github.com/parleybot/parley/internal/actionargs"
 )
 
 const contactActionOp = "update contact action"
@@ -237,48 +238,23 @@ func readContactChange(call flow.ActionCall) (contactChange, error) {
 	return ch, nil
 }
 
-// argString returns the string argument name, trimmed; "" when absent.
+// argString returns the string argument name, trimmed; "" when absent
+// (see actionargs.String).
 func argString(args map[string]any, name string) (string, error) {
-	v, ok := args[name]
-	if !ok || v == nil {
-		return "", nil
+	s, p := actionargs.String(args, name)
+	if p != nil {
+		return "", invalid(contactActionOp, "args."+p.Arg, p.Text)
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", invalid(contactActionOp, "args."+name, fmt.Sprintf("must be a string, not %T", v))
-	}
-	return strings.TrimSpace(s), nil
+	return s, nil
 }
 
-// argList returns the list argument name: a []string, a []any of
-// strings, or a comma-separated string. Blank items are dropped.
+// argList returns the list argument name (see actionargs.List).
 func argList(args map[string]any, name string) ([]string, error) {
-	var items []string
-	switch v := args[name].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		items = strings.Split(v, ",")
-	case []string:
-		items = v
-	case []any:
-		for i, x := range v {
-			s, ok := x.(string)
-			if !ok {
-				return nil, invalid(contactActionOp, "args."+name+"["+strconv.Itoa(i)+"]", fmt.Sprintf("must be a string, not %T", x))
-			}
-			items = append(items, s)
-		}
-	default:
-		return nil, invalid(contactActionOp, "args."+name, fmt.Sprintf("must be a list of strings or a string, not %T", v))
+	l, p := actionargs.List(args, name)
+	if p != nil {
+		return nil, invalid(contactActionOp, "args."+p.Arg, p.Text)
 	}
-	var out []string
-	for _, s := range items {
-		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return l, nil
 }
 
 // argFields checks the fields argument.
