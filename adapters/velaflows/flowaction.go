@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot/flow"
+	"github.com/parleybot/parley/internal/actionargs"
 )
 
 // Flow actions: [CreateLeadAction] and [UpdateCustomerAction] do the CRM
@@ -362,18 +363,15 @@ func (a actionArgs) known(names []string) error {
 // fromValues, an argument missing from Args is read from the flow's
 // Values.
 func (a actionArgs) str(name string, fromValues bool) (string, error) {
-	where, v := "args.", a.call.Args[name]
+	where, from := "args.", a.call.Args
 	if _, in := a.call.Args[name]; !in && fromValues {
-		where, v = "values.", a.call.Values[name]
+		where, from = "values.", a.call.Values
 	}
-	if v == nil {
-		return "", nil
+	s, p := actionargs.String(from, name)
+	if p != nil {
+		return "", invalid(a.op, where+p.Arg, p.Text)
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", invalid(a.op, where+name, fmt.Sprintf("must be a string, not %T", v))
-	}
-	return strings.TrimSpace(s), nil
+	return s, nil
 }
 
 // name returns the first and last names from name, or from firstName and
