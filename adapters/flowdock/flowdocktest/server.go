@@ -92,9 +92,13 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.root = s.hs.URL
+	// Every field the handlers read is set before the server serves: a
+	// request from another process is not ordered after this function
+	// by anything else.
 	s.restPrefix = apiPrefix
+	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.root = "http://" + s.hs.Listener.Addr().String()
+	s.hs.Start()
 	tb.Cleanup(s.Close)
 	return s
 }
