@@ -74,8 +74,9 @@ func (s *syncBuffer) String() string {
 
 const wait, tick = 10 * time.Second, 5 * time.Millisecond
 
-// rig is leadbot, run by its own run function, against the three
-// emulators over real HTTP and SSE.
+// rig is leadbot against the three emulators over real HTTP and SSE: run
+// by its own run function in the test's process (newRig), or built and
+// run as a process (newEmulators, then startProcess).
 type rig struct {
 	t     *testing.T
 	sb    *sendbeetest.Server
@@ -90,33 +91,72 @@ type rig struct {
 // clock the test moves, and stops them when the test ends.
 func newRig(t *testing.T) *rig {
 	t.Helper()
+	r := newEmulators(t)
+	r.use(r.startInProcess(nil))
+	return r
+}
+
+// newEmulators starts the three emulators, with no bot yet.
+func newEmulators(t *testing.T, sbOpts ...sendbeetest.Option) *rig {
+	t.Helper()
 	r := &rig{t: t, clock: &clock{now: time.Now()}}
-	r.sb = sendbeetest.NewServer(t, sendbeetest.WithCredentials("k", "s"),
+	r.sb = sendbeetest.NewServer(t, append([]sendbeetest.Option{sendbeetest.WithCredentials("k", "s"),
 		sendbeetest.WithWebhookEvents(sendbeetest.EventMessageReceived, sendbeetest.EventChatbotStatus),
-		sendbeetest.WithRedelivery(50, 20*time.Millisecond), sendbeetest.WithRetryAfterCap(50*time.Millisecond),
-		sendbeetest.WithRateLimit(0, time.Minute))
+		sendbeetest.WithRedelivery(50, 20*time.Millisecond), sendbeetest.WithRetryAfterCap(50 * time.Millisecond),
+		sendbeetest.WithRateLimit(0, time.Minute)}, sbOpts...)...)
 	r.vf = velaflowstest.NewServer(t)
 	r.fd = flowdocktest.NewServer(t)
+	// Sendbee goes first at the end, with the connections of its webhook
+	// deliveries: an unused one left in its pool would hold up the
+	// shutdown of the bot's HTTP server. (Cleanups run last first.)
+	t.Cleanup(r.sb.Close)
+	return r
+}
+
+// env returns the environment of leadbot against the emulators, with
+// extra (pairs of name and value) added.
+func (r *rig) env(extra ...string) []string {
+	return append([]string{
+		"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_BASE_URL", r.sb.URL(), "PARLEY_ADDR", "127.0.0.1:0",
+		// The emulator has no rate limit here; at Sendbee's 60 a minute
+		// each reply after the first would wait a second.
+		"SENDBEE_RATE_LIMIT", "6000000",
+		"VELAFLOWS_API_TOKEN", r.vf.Token(), "VELAFLOWS_WORKSPACE_ID", r.vf.WorkspaceID(),
+		"VELAFLOWS_BASE_URL", r.vf.URL(), "VELAFLOWS_WEBHOOK_SECRET", "whsec-leadbot-test",
+		"FLOWDOCK_API_TOKEN", r.fd.Token(), "FLOWDOCK_API_URL", r.fd.URL(), "FLOWDOCK_STREAM_URL", r.fd.StreamURL(),
+		"FLOWDOCK_FLOWS", "acme/main", "FLOWDOCK_FLOW_TOKEN", r.fd.FlowToken("acme/main"), "PARLEY_LOG_LEVEL", "debug",
+	}, extra...)
+}
+
+// instance is one running leadbot: its addresses and its log.
+type instance struct {
+	hook  string // its Sendbee webhook URL
+	admin string // its /metrics
+	logs  interface{ String() string }
+}
+
+// use makes the Sendbee webhook go to in, and the rig's metrics come
+// from it.
+func (r *rig) use(in *instance) {
+	r.t.Helper()
+	r.hook, r.admin = in.hook, in.admin
+	require.NoError(r.t, r.sb.SetWebhook(r.hook))
+}
+
+// startInProcess runs leadbot's run function with the environment of
+// r.env(extra...), the flow engine on the rig's clock, until the test
+// ends.
+func (r *rig) startInProcess(extra []string) *instance {
+	t := r.t
+	t.Helper()
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, strings.NewReader(""), io.Discard, logs, env(
-			"SENDBEE_API_KEY", "k", "SENDBEE_API_SECRET", "s", "SENDBEE_BASE_URL", r.sb.URL(), "PARLEY_ADDR", "127.0.0.1:0",
-			// The emulator has no rate limit here; at Sendbee's 60 a minute
-			// each reply after the first would wait a second.
-			"SENDBEE_RATE_LIMIT", "6000000",
-			"VELAFLOWS_API_TOKEN", r.vf.Token(), "VELAFLOWS_WORKSPACE_ID", r.vf.WorkspaceID(),
-			"VELAFLOWS_BASE_URL", r.vf.URL(), "VELAFLOWS_WEBHOOK_SECRET", "whsec-leadbot-test",
-			"FLOWDOCK_API_TOKEN", r.fd.Token(), "FLOWDOCK_API_URL", r.fd.URL(), "FLOWDOCK_STREAM_URL", r.fd.StreamURL(),
-			"FLOWDOCK_FLOWS", "acme/main", "FLOWDOCK_FLOW_TOKEN", r.fd.FlowToken("acme/main"), "PARLEY_LOG_LEVEL", "debug",
-		), flow.WithClock(r.clock.Now), flow.WithSweepInterval(tick))
+		done <- run(ctx, strings.NewReader(""), io.Discard, logs, env(r.env(extra...)...),
+			flow.WithClock(r.clock.Now), flow.WithSweepInterval(tick))
 	}()
 	t.Cleanup(func() {
-		// Sendbee goes first, with the connections of its webhook
-		// deliveries: an unused one left in its pool would hold up the
-		// shutdown of the bot's HTTP server for 5 seconds.
-		r.sb.Close()
 		cancel()
 		select {
 		case err := <-done:
@@ -126,22 +166,46 @@ func newRig(t *testing.T) *rig {
 		}
 		if t.Failed() {
 			t.Logf("leadbot's log:\n%s", logs.String())
-			for _, q := range r.sb.Requests() {
-				t.Logf("sendbee request %s %s %s %d %s", q.Time.Format("05.000"), q.Method, q.Path, q.Status, q.Body)
-			}
-			for _, ev := range r.sb.Events() {
-				t.Logf("sendbee event %s %s %s", ev.CreatedAt.Format("05.000"), ev.Type, ev.Payload)
-			}
+			r.logEmulators()
 		}
 	})
+	return r.started(logs, r.fd.Connections()+1, func() error {
+		select {
+		case err := <-done:
+			done <- err
+			return err
+		default:
+			return nil
+		}
+	})
+}
+
+// started waits until the bot writing logs says where it listens, and
+// until streams Flowdock streams are open, the bot's among them; exited
+// reports an early exit.
+func (r *rig) started(logs interface{ String() string }, streams int, exited func() error) *instance {
+	t := r.t
+	t.Helper()
 	// The start-up summary says where the bot listens.
 	listening := regexp.MustCompile(`listening on (\S+) \(PARLEY_ADDR\)`)
 	var addr []string
-	require.Eventually(t, func() bool { addr = listening.FindStringSubmatch(logs.String()); return addr != nil }, wait, tick)
-	r.hook, r.admin = "http://"+addr[1]+"/webhooks/sendbee", "http://"+addr[1]+"/metrics"
-	require.NoError(t, r.sb.SetWebhook(r.hook))
-	r.fd.WaitConnections(t, 1) // the bot runs
-	return r
+	require.Eventually(t, func() bool {
+		require.NoError(t, exited(), "leadbot exited; its log:\n%s", logs.String())
+		addr = listening.FindStringSubmatch(logs.String())
+		return addr != nil
+	}, 3*wait, tick, "leadbot does not start; its log:\n%s", logs)
+	r.fd.WaitConnections(t, streams) // the bot runs
+	return &instance{hook: "http://" + addr[1] + "/webhooks/sendbee", admin: "http://" + addr[1] + "/metrics", logs: logs}
+}
+
+// logEmulators logs what Sendbee received and sent, for a failed test.
+func (r *rig) logEmulators() {
+	for _, q := range r.sb.Requests() {
+		r.t.Logf("sendbee request %s %s %s %d %s", q.Time.Format("05.000"), q.Method, q.Path, q.Status, q.Body)
+	}
+	for _, ev := range r.sb.Events() {
+		r.t.Logf("sendbee event %s %s %s", ev.CreatedAt.Format("05.000"), ev.Type, ev.Payload)
+	}
 }
 
 // say sends text as the customer with the phone number.
