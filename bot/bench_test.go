@@ -65,6 +65,12 @@ func benchPipeline(b *testing.B, withID bool, opts ...bot.Option) {
 // first Publish to the last reply's delivery. withID says whether the
 // messages have event IDs (and so are deduplicated).
 func runPipeline(b *testing.B, withID bool, opts ...bot.Option) time.Duration {
+	return runPipelineSetup(b, withID, nil, opts...)
+}
+
+// runPipelineSetup is runPipeline with setup called on the Bot before it
+// runs.
+func runPipelineSetup(b *testing.B, withID bool, setup func(*bot.Bot), opts ...bot.Option) time.Duration {
 	b.StopTimer()
 	fa := bottest.NewFakeAdapter("fake")
 	fa.Discard = true
@@ -75,6 +81,9 @@ func runPipeline(b *testing.B, withID bool, opts ...bot.Option) time.Duration {
 	bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
 		return w.Send(ctx, m.Reply("pong"))
 	}))
+	if setup != nil {
+		setup(bt)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- bt.Run(ctx) }()
@@ -176,6 +185,30 @@ func BenchmarkPipelineVsBare(b *testing.B) {
 	b.ReportMetric(float64(b.N)/bare.Seconds(), "bare-msgs/s")
 	b.ReportMetric(float64(b.N)/real.Seconds(), "msgs/s")
 	b.ReportMetric(100*bare.Seconds()/real.Seconds(), "%bare")
+}
+
+// BenchmarkPipelineFeed runs b.N messages through the Bot three times in
+// one run: with nobody listening to its event feed, with a subscriber
+// that reads every event, and with one that reads none (its events are
+// dropped). It reports each rate, and each with a listener as a
+// percentage of the rate with none.
+func BenchmarkPipelineFeed(b *testing.B) {
+	quiet := runPipeline(b, true)
+	var read atomic.Int64
+	reading := runPipelineSetup(b, true, func(bt *bot.Bot) {
+		sub := bt.Subscribe(0)
+		go func() {
+			for range sub.Events() {
+				read.Add(1)
+			}
+		}()
+	})
+	stuck := runPipelineSetup(b, true, func(bt *bot.Bot) { bt.Subscribe(1) })
+	b.ReportMetric(float64(b.N)/quiet.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/reading.Seconds(), "reading-msgs/s")
+	b.ReportMetric(float64(b.N)/stuck.Seconds(), "stuck-msgs/s")
+	b.ReportMetric(100*quiet.Seconds()/reading.Seconds(), "%reading")
+	b.ReportMetric(100*quiet.Seconds()/stuck.Seconds(), "%stuck")
 }
 
 // BenchmarkPipelineNoStore is BenchmarkPipelineNoIDs with a Store that does

@@ -38,6 +38,7 @@ type Bot struct {
 	own      ownership
 	sched    *scheduler
 	stats    stats
+	feed     feed
 
 	bgMu sync.Mutex
 	bg   []func(ctx context.Context) // see Background
@@ -81,6 +82,7 @@ func New(opts ...Option) (*Bot, error) {
 		adapters: make(map[string]Adapter, len(cfg.adapters)),
 		in:       newLanes(cfg.workers, cfg.queueSize),
 	}
+	b.feed.text = cfg.eventText
 	var window time.Duration
 	for _, a := range cfg.adapters {
 		name := a.Name()
@@ -119,6 +121,7 @@ func New(opts ...Option) (*Bot, error) {
 		checks: newOwnerChecks(b.order, cfg.ownerRecheck)}
 	b.out = newOutbox(b)
 	b.sched = newScheduler(cfg.loc, b.logger, b.store, cfg.jobTimeout)
+	b.sched.feed = &b.feed
 	b.sched.onError = cfg.onError
 	return b, nil
 }
@@ -240,6 +243,9 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if b.state.Load() == 2 {
 		return ErrClosed
 	}
+	if b.feed.on() {
+		b.event(EventReceived, m, nil)
+	}
 	if br := b.cfg.broker; br != nil {
 		dup, err := br.Inbound(ctx, m)
 		if err != nil {
@@ -284,6 +290,7 @@ func (b *Bot) countReceived(m *Message) {
 
 func (b *Bot) countDuplicate(m *Message) {
 	b.stats.duplicates.Add(1)
+	b.event(EventDuplicate, m, nil)
 	if h := b.cfg.hooks.Duplicate; h != nil {
 		h(m)
 	}
@@ -346,6 +353,10 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 
 // queue hands m to the broker or to its platform's outbox lane.
 func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
+	if b.feed.on() {
+		// Before the push, so that the delivery's events come after it.
+		b.event(EventQueued, m, nil)
+	}
 	if br := b.cfg.broker; br != nil {
 		if err := br.Outbound(ctx, m); err != nil {
 			return wrap("bot: send", err)
@@ -361,6 +372,7 @@ func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 // delivered before.
 func (b *Bot) skipSend(ctx context.Context, m *Message) {
 	b.stats.sendSkipped.Add(1)
+	b.event(EventSkipped, m, nil)
 	b.logger.LogAttrs(ctx, slog.LevelDebug, "outbound key already delivered", slog.Any("msg", m))
 }
 
@@ -405,15 +417,20 @@ func (b *Bot) recordOwner(ctx context.Context, platform, conversation string, wh
 	if err := b.own.set(ctx, platform, conversation, who, time.Now()); err != nil {
 		return err
 	}
-	b.countOwnerChange(platform, who, source)
+	b.countOwnerChange(platform, conversation, who, source)
 	b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed",
 		slog.String("platform", platform), slog.String("conversation", conversation),
 		slog.String("owner", who.String()), slog.String("source", source))
 	return nil
 }
 
-// countOwnerChange counts a change of owner and tells the hook.
-func (b *Bot) countOwnerChange(platform string, who Owner, source string) {
+// countOwnerChange counts a change of owner and tells the hook and the
+// feed.
+func (b *Bot) countOwnerChange(platform, conversation string, who Owner, source string) {
+	if b.feed.on() {
+		b.feed.emit(&Event{Type: EventOwnerChanged, Platform: platform, Conversation: conversation,
+			Owner: who.String(), Reason: source})
+	}
 	if who == OwnerHuman {
 		b.stats.handoffs.Add(1)
 	} else {
@@ -454,6 +471,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return ErrClosed
 	}
 	defer b.state.Store(2)
+	defer b.feed.end()
 	// Everything Run starts reaches the Bot's logger through its context
 	// (LoggerOf): one value, not one per message.
 	ctx = context.WithValue(ctx, loggerKey{}, b.cfg.logger)
@@ -675,7 +693,7 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 				}
 			}
 		}
-		b.countOwnerChange(m.Platform, next, source)
+		b.countOwnerChange(m.Platform, m.Conversation, next, source)
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
 			slog.String("owner", next.String()), slog.String("source", source))
 	}

@@ -15,6 +15,7 @@ type msgState struct {
 	owner Owner
 	loc   *time.Location
 	vm    *vm.VM // the worker's VM; nil outside a Bot worker
+	feed  *feed  // the Bot's event feed; nil outside a Bot
 
 	// env caches the expression environment of the message being routed
 	// (expr.go): the first Expr rule asked builds it, the others reuse it.

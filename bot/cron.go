@@ -85,6 +85,7 @@ const cronClaimTTL = 24 * time.Hour
 // Concurrency. add, start, stop and entries are safe for concurrent use;
 // add must come before start, and start at most once.
 type scheduler struct {
+	feed *feed // the Bot's event feed; nil outside a Bot
 	loc        *time.Location
 	logger     *slog.Logger
 	store      Store         // nil: no cross-replica claims
@@ -391,6 +392,13 @@ func (s *scheduler) fire(runCtx context.Context, send Sender, j *cronJob) {
 	start := time.Now()
 	err := j.job.Run(ctx, &cronSender{send: send, prefix: key + ":"})
 	d := time.Since(start)
+	if s.feed != nil && s.feed.on() {
+		e := Event{Type: EventJobFired, Job: j.name, Duration: d}
+		if err != nil {
+			e.Error = err.Error()
+		}
+		s.feed.emit(&e)
+	}
 	if err != nil {
 		s.logger.LogAttrs(ctx, slog.LevelError, "cron job failed",
 			slog.String("job", j.name), slog.Duration("duration", d), slog.Any("error", err))

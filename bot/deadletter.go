@@ -164,6 +164,7 @@ func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, at
 	if h := b.cfg.hooks.DeadLettered; h != nil {
 		h(m, err)
 	}
+	b.event(EventDeadLettered, m, func(e *Event) { e.Reason, e.Attempt, e.Error = id, attempts, errorText(err) })
 	de := &DeliveryError{ID: id, Platform: po.name, Key: m.Key, Attempts: attempts, Err: err}
 	b.report(ctx, "delivery failed; message dead-lettered", de, slog.Any("msg", m))
 	return de
@@ -201,6 +202,7 @@ func (b *Bot) Replay(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	b.event(EventReplayed, d.Message, func(e *Event) { e.Reason = id })
 	if qerr := b.requeue(ctx, d.Message); qerr != nil {
 		d.ID = ""
 		if b.out.dead.durable != nil && !b.out.dead.mem.owns(id) {

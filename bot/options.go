@@ -31,6 +31,7 @@ type config struct {
 	outbox          OutboxConfig
 	hooks           Hooks
 	broker          Broker
+	eventText       bool
 }
 
 func defaultConfig() config {

@@ -158,6 +158,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 		if h := b.cfg.hooks.Suppressed; h != nil {
 			h(m)
 		}
+		b.event(EventSuppressed, m, nil)
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
 		return OutcomeSuppressed
 	}
@@ -177,7 +178,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 
 	hooks := &b.cfg.hooks
 	var start time.Time
-	if hooks.Sent != nil {
+	if hooks.Sent != nil || b.feed.on() {
 		start = time.Now()
 	}
 	attempts := 0
@@ -195,6 +196,9 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			b.stats.sent.Add(1)
 			if hooks.Sent != nil {
 				hooks.Sent(m, time.Since(start))
+			}
+			if b.feed.on() {
+				b.event(EventSent, m, func(e *Event) { e.Duration = time.Since(start) })
 			}
 			o.afterSend(ctx, po, m, res)
 			return OutcomeSent
@@ -275,6 +279,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 // nor in the Sent hook), and the ownership change a send causes applied.
 func (o *outbox) confirmed(ctx context.Context, po *platformOut, m *Message, res SendResult) Outcome {
 	o.b.stats.confirmed.Add(1)
+	o.b.event(EventConfirmed, m, nil)
 	o.b.logger.LogAttrs(ctx, slog.LevelInfo, "delivery of unknown outcome confirmed by the platform; not sent again", slog.Any("msg", m))
 	o.afterSend(ctx, po, m, res)
 	return OutcomeSent
@@ -288,6 +293,7 @@ func (o *outbox) retrying(ctx context.Context, m *Message, err error, attempts i
 	if h := b.cfg.hooks.Retried; h != nil {
 		h(m, err)
 	}
+	b.event(EventRetry, m, func(e *Event) { e.Attempt, e.Duration, e.Error = attempts, d, errorText(err) })
 	b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
 		slog.Int("attempts", attempts), slog.Duration("wait", d), slog.Any("error", err))
 	return sleep(ctx, d)
@@ -313,6 +319,9 @@ func (o *outbox) owner(ctx context.Context, m *Message) (Owner, error) {
 		if h := b.cfg.hooks.Retried; h != nil {
 			h(m, err)
 		}
+		b.event(EventRetry, m, func(e *Event) {
+			e.Attempt, e.Duration, e.Error, e.Reason = attempt, wait, errorText(err), "ownership lookup"
+		})
 		b.logger.LogAttrs(ctx, slog.LevelWarn, "ownership lookup failed; retrying", slog.Any("msg", m),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
@@ -373,11 +382,20 @@ func (o *outbox) send(ctx context.Context, po *platformOut, m *Message) (SendRes
 // pace waits for the platform's rate-limit pause and token bucket.
 func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 	hook := o.b.cfg.hooks.RateLimited
+	if hook == nil && o.b.feed.on() {
+		hook = func(string, time.Duration) {}
+	}
+	waits := func(d time.Duration) {
+		if hook != nil {
+			hook(po.name, d)
+		}
+		if o.b.feed.on() {
+			o.b.feed.emit(&Event{Type: EventWaiting, Platform: po.name, Duration: d})
+		}
+	}
 	if until := po.pause.Load(); until > 0 {
 		if d := time.Until(time.Unix(0, until)); d > 0 {
-			if hook != nil {
-				hook(po.name, d)
-			}
+			waits(d)
 			if !sleep(ctx, d) {
 				return ctx.Err()
 			}
@@ -398,7 +416,7 @@ func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 	if d <= 0 {
 		return nil
 	}
-	hook(po.name, d)
+	waits(d)
 	if !sleep(ctx, d) {
 		r.Cancel()
 		return ctx.Err()

@@ -387,6 +387,9 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 			if !ok {
 				continue
 			}
+			if watchers.Load() > 0 {
+				t.routed(ctx, n, m)
+			}
 			err = rt.handler.HandleMessage(&matchCtx{Context: ctx, rule: rt.rule, m: m}, w, m)
 			if errors.Is(err, ErrContinue) {
 				continue
@@ -396,6 +399,9 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 		}
 	}
 	t.index.put(s)
+	if watchers.Load() > 0 {
+		t.routed(ctx, -1, m)
+	}
 	if human || t.notFound == nil {
 		return limitErr
 	}
@@ -421,4 +427,22 @@ func (t *routeTable) logRuleError(ctx context.Context, n int, m *Message, err er
 	}
 	l.LogAttrs(ctx, slog.LevelWarn, "bot: rule failed, treated as no match",
 		slog.String("rule", t.describe[n]), slog.Any("msg", m), slog.Any("error", err))
+}
+
+// routed tells the Bot's feed, if ctx is a Bot's and someone listens, that
+// route n matched m, or with n < 0 that none did.
+func (t *routeTable) routed(ctx context.Context, n int, m *Message) {
+	st := stateFrom(ctx)
+	if st == nil || st.feed == nil || !st.feed.on() {
+		return
+	}
+	e := Event{Type: EventUnrouted, Platform: m.Platform, Conversation: m.Conversation, Message: m.ID, Kind: m.Kind,
+		Owner: st.owner.String()}
+	if n >= 0 {
+		e.Type, e.Route = EventRouted, t.describe[n]
+		if x, ok := t.routes[n].rule.(Explainer); ok {
+			e.Reason = x.Explain(m)
+		}
+	}
+	st.feed.emit(&e)
 }

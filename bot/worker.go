@@ -76,7 +76,10 @@ func (w *worker) close() {
 // handle routes one inbound message on worker w.
 func (b *Bot) handle(w *worker, m *Message) {
 	d := &delivery{parent: w.hard, b: b, in: m}
-	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm}
+	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed}
+	if b.feed.on() {
+		b.event(EventOwner, m, func(e *Event) { e.Owner = d.st.owner.String() })
+	}
 	if w.timeout > 0 {
 		d.deadline = time.Now().Add(w.timeout)
 		w.cur.Store(d)
@@ -92,7 +95,7 @@ func (b *Bot) handle(w *worker, m *Message) {
 	debug := b.logger.Enabled(w.hard, slog.LevelDebug)
 	hook := b.cfg.hooks.Handled
 	var start time.Time
-	if debug || hook != nil {
+	if debug || hook != nil || b.feed.on() {
 		start = time.Now()
 	}
 	err := b.dispatch(d, m)
@@ -101,6 +104,9 @@ func (b *Bot) handle(w *worker, m *Message) {
 	b.stats.handled.Add(1)
 	if hook != nil {
 		hook(m, time.Since(start), err)
+	}
+	if b.feed.on() {
+		b.event(EventHandled, m, func(e *Event) { e.Duration, e.Error = time.Since(start), errorText(err) })
 	}
 	if debug {
 		b.logger.LogAttrs(w.hard, slog.LevelDebug, "message handled", slog.Any("msg", m),
