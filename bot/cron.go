@@ -85,7 +85,7 @@ const cronClaimTTL = 24 * time.Hour
 // Concurrency. add, start, stop and entries are safe for concurrent use;
 // add must come before start, and start at most once.
 type scheduler struct {
-	feed *feed // the Bot's event feed; nil outside a Bot
+	feed       *feed // the Bot's event feed; nil outside a Bot
 	loc        *time.Location
 	logger     *slog.Logger
 	store      Store         // nil: no cross-replica claims
