@@ -180,12 +180,18 @@ func (u *fdUser) private(text string) {
 }
 
 // reply answers in the thread of the bot's latest post in this flow, as
-// an agent answers a customer thread the bot opened.
+// an agent answers a customer thread the bot opened or an item it
+// presented with the flow token.
 func (u *fdUser) reply(text string) {
-	thread := ""
+	thread, at := "", time.Time{}
 	for _, m := range u.emu.Sent() {
 		if m.Flow == u.flow && m.ThreadID != "" {
-			thread = m.ThreadID
+			thread, at = m.ThreadID, m.Time
+		}
+	}
+	for _, m := range u.emu.IntegrationPosts() {
+		if m.Flow == u.flow && m.ThreadID != "" && !m.Sent.Before(at) {
+			thread, at = m.ThreadID, m.Sent
 		}
 	}
 	if thread == "" {

@@ -400,6 +400,24 @@ func TestSimFlowdock_presented(t *testing.T) {
 		"    Second visit.\n"+
 		"    Parley called back\n")
 
+	// :reply answers in the thread of the item, the bot's latest post.
+	sim.typeLines(t, ":reply on it")
+	var item string
+	require.Eventually(t, func() bool {
+		ms, _, err := c.ListMessages(t.Context(), flowdock.FlowChat("acme", "main"), flowdock.ListOptions{})
+		require.NoError(t, err)
+		for _, m := range ms {
+			if m.Event == flowdock.EventActivity {
+				item = m.ThreadID
+			}
+			if m.Text() == "on it" {
+				return assert.Equal(t, item, m.ThreadID, "the reply is in the item's thread")
+			}
+		}
+		return false
+	}, 5*time.Second, 10*time.Millisecond, "no reply in:\n%s", sim.out)
+	assert.NotContains(t, sim.out.String(), "the bot has posted no thread")
+
 	// A chat message with the flow token.
 	_, _, err = c.PostMessage(t.Context(), flowdock.IntegrationMessage{
 		NewMessage: flowdock.NewMessage{Content: "a <new> lead", ExternalUserName: "Leads"},
