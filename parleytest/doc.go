@@ -9,6 +9,12 @@
 // is told of it, a rate-limit pace for tests, a logger that writes through
 // t.Log, and cleanups that stop what was started.
 //
+// [Sendbee], [VelaFlows] and [Flowdock] each return an adapter on a started
+// emulator; [Run] runs the Bot for the rest of the test and returns once
+// its adapters receive, so that what the emulator does next reaches the
+// Bot. A test then plays the customer (or the flow's members) with the
+// emulator and checks what it recorded:
+//
 //	func TestShop(t *testing.T) {
 //		emu := sendbeetest.NewServer(t)
 //		b, err := bot.New(bot.WithAdapters(parleytest.Sendbee(t, emu)), bot.WithLogger(bottest.Logger(t)))

@@ -77,7 +77,11 @@ const simFlowdockLong = `parley sim flowdock runs the Flowdock emulator: the RES
 the next port). Typed lines are posted in acme/main by another member of
 the flow; the sim says when no bot stream follows the flow. Commands:
 :as <nick> (dana, mike, Ray_), :private <text>, :reply <text> (in the
-thread of the bot's latest post), :flow <org/flow>, :drop (cut the streams).`
+thread of the bot's latest post), :flow <org/flow>, :drop (cut the streams).
+What the bot posts is printed as it arrives, and so is what it posts with
+the flow token: an item it presents (an activity or a discussion) as its
+thread's title and status, its rows indented, and the discussion's body,
+all as text.`
 
 // The default addresses of the emulators.
 const (

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 )
 
@@ -176,12 +180,18 @@ func (u *fdUser) private(text string) {
 }
 
 // reply answers in the thread of the bot's latest post in this flow, as
-// an agent answers a customer thread the bot opened.
+// an agent answers a customer thread the bot opened or an item it
+// presented with the flow token.
 func (u *fdUser) reply(text string) {
-	thread := ""
+	thread, at := "", time.Time{}
 	for _, m := range u.emu.Sent() {
 		if m.Flow == u.flow && m.ThreadID != "" {
-			thread = m.ThreadID
+			thread, at = m.ThreadID, m.Time
+		}
+	}
+	for _, m := range u.emu.IntegrationPosts() {
+		if m.Flow == u.flow && m.ThreadID != "" && !m.Sent.Before(at) {
+			thread, at = m.ThreadID, m.Sent
 		}
 	}
 	if thread == "" {
@@ -201,25 +211,181 @@ func (u *fdUser) post(line string) {
 	}
 }
 
-// printFlowdockSent prints what the bot posts, looking every 100ms.
+// printFlowdockSent prints what the bot posts, with its own token and
+// with the flow token, in the order posted, looking every 100ms.
 func printFlowdockSent(ctx context.Context, emu *flowdocktest.Server, out *lockedWriter) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	seen := 0
+	seenSent, seenPosts := 0, 0
+	type post struct {
+		at   time.Time
+		text string
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		sent := emu.Sent()
-		for _, m := range sent[seen:] {
+		sent, posts := emu.Sent(), emu.IntegrationPosts()
+		var news []post
+		for _, m := range sent[seenSent:] {
 			where := m.Flow
 			if m.PrivateTo != 0 {
 				where = fmt.Sprintf("private chat with %d", m.PrivateTo)
 			}
-			out.printf("bot → %s: %s\n", where, m.Content)
+			news = append(news, post{m.Time, fmt.Sprintf("bot → %s: %s\n", where, m.Content)})
 		}
-		seen = len(sent)
+		for _, m := range posts[seenPosts:] {
+			news = append(news, post{m.Sent, flowTokenPost(m)})
+		}
+		slices.SortStableFunc(news, func(a, b post) int { return a.at.Compare(b.at) })
+		for _, p := range news {
+			out.printf("%s", p.text)
+		}
+		seenSent, seenPosts = len(sent), len(posts)
 	}
+}
+
+// flowTokenPost returns the lines that show m, a post the bot made with
+// the flow token: a chat message as the bot's other posts, with who it
+// says it is from; an activity or a discussion as the item's thread (its
+// title and status, then its link, description and rows, indented) and
+// what the author did, with the discussion's body. HTML is shown as text.
+func flowTokenPost(m flowdocktest.Message) string {
+	var w flowdock.Message
+	if err := json.Unmarshal(m.JSON, &w); err != nil {
+		return fmt.Sprintf("bot → %s: [%s] (unreadable: %v)\n", m.Flow, m.Event, err)
+	}
+	if m.Event == flowdock.EventMessage {
+		as := ""
+		if w.ExternalUserName != "" {
+			as = ", as " + w.ExternalUserName
+		}
+		return fmt.Sprintf("bot → %s: %s   (with the flow token%s)\n", m.Flow, w.Text(), as)
+	}
+	const indent = "    "
+	var b strings.Builder
+	th := w.Thread
+	if th == nil {
+		th = &flowdock.Thread{}
+	}
+	fmt.Fprintf(&b, "bot → %s: [%s] %s", m.Flow, m.Event, htmlLine(th.Title))
+	if th.Status != nil {
+		fmt.Fprintf(&b, " — %s (%s)", htmlLine(th.Status.Value), th.Status.Color)
+	}
+	b.WriteString("\n")
+	if th.ExternalURL != "" {
+		b.WriteString(indent + th.ExternalURL + "\n")
+	}
+	for _, l := range htmlText(th.Body) {
+		b.WriteString(indent + l + "\n")
+	}
+	for _, f := range th.Fields {
+		fmt.Fprintf(&b, "%s%s: %s\n", indent, htmlLine(f.Label), htmlLine(f.Value))
+	}
+	did := strings.TrimSpace(htmlLine(w.Title))
+	if w.Author != nil && w.Author.Name != "" {
+		did = htmlLine(w.Author.Name) + " " + did
+	}
+	switch body := htmlText(w.Body); {
+	case m.Event != flowdock.EventDiscussion || len(body) == 0:
+		b.WriteString(indent + did + "\n")
+	case len(body) == 1:
+		b.WriteString(indent + did + ": " + body[0] + "\n")
+	default:
+		b.WriteString(indent + did + ":\n")
+		for _, l := range body {
+			b.WriteString(indent + "  " + l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// htmlLine returns the HTML s as one line of text (see htmlText).
+func htmlLine(s string) string { return strings.Join(htmlText(s), " ") }
+
+// htmlText returns the HTML s as lines of text for a terminal: tags are
+// dropped, a line ends at a line break and around a block (a paragraph, a
+// list item, a heading…), entities are decoded, and the spaces of each
+// line are collapsed; empty lines are left out. A "<" that starts no tag
+// is text.
+func htmlText(s string) []string {
+	var (
+		lines []string
+		line  strings.Builder
+	)
+	flush := func() {
+		if l := strings.Join(strings.Fields(line.String()), " "); l != "" {
+			lines = append(lines, l)
+		}
+		line.Reset()
+	}
+	for s != "" {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			i = len(s)
+		}
+		line.WriteString(html.UnescapeString(s[:i]))
+		s = s[i:]
+		if s == "" {
+			break
+		}
+		name, n := htmlTag(s)
+		if n == 0 {
+			line.WriteByte('<')
+			s = s[1:]
+			continue
+		}
+		s = s[n:]
+		if htmlBreaks[name] {
+			flush()
+		}
+	}
+	flush()
+	return lines
+}
+
+// htmlBreaks are the elements whose tags end a line of text.
+var htmlBreaks = map[string]bool{
+	"br": true, "p": true, "div": true, "li": true, "ul": true, "ol": true, "tr": true, "table": true,
+	"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "blockquote": true, "pre": true, "hr": true,
+}
+
+// htmlTag reads the tag (or comment, or declaration) at the start of s:
+// it returns the element's name in lower case ("" for a comment or
+// declaration) and the tag's length, 0 when s starts no tag.
+func htmlTag(s string) (name string, n int) {
+	if strings.HasPrefix(s, "<!--") {
+		if end := strings.Index(s[4:], "-->"); end >= 0 {
+			return "", 4 + end + 3
+		}
+		return "", 0
+	}
+	i := 1
+	if i < len(s) && (s[i] == '/' || s[i] == '!' || s[i] == '?') {
+		i++
+	}
+	start := i
+	for i < len(s) && ('a' <= s[i] && s[i] <= 'z' || 'A' <= s[i] && s[i] <= 'Z' || i > start && '0' <= s[i] && s[i] <= '9') {
+		i++
+	}
+	if i == start {
+		return "", 0
+	}
+	name = strings.ToLower(s[start:i])
+	var quote byte
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return name, i + 1
+		}
+	}
+	return "", 0
 }

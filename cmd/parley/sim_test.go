@@ -21,9 +21,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows/velaflowstest"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/bot/flow"
 	"github.com/parleybot/parley/handlers/echo"
 )
 
@@ -347,6 +349,85 @@ func TestSimFlowdock_streams(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(sim.out.String(), "! no bot stream is connected"), "no warning while the bot's stream was open")
 }
 
+// What the bot presents in a flow with the flow token (an item's thread,
+// as flowdock.PresentAction posts it) is printed with the thread's title,
+// status and rows and the discussion's body, as text: entities decoded,
+// tags dropped. So is a chat message the bot posts with the flow token.
+func TestSimFlowdock_presented(t *testing.T) {
+	sim := startSim(t, append(simArgs("flowdock"), "--flowdock-stream-addr", anyAddr), simConfigDirVar, t.TempDir())
+	c, err := flowdock.NewClient(flowdock.Config{
+		Token: sim.export(t, "FLOWDOCK_API_TOKEN"), FlowToken: sim.export(t, "FLOWDOCK_FLOW_TOKEN"),
+		BaseURL: sim.export(t, "FLOWDOCK_API_URL"),
+	})
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	present := flowdock.PresentAction(c, flowdock.FlowChat("acme", "main"))
+
+	// A lead, as examples/leadbot presents it: a discussion.
+	require.NoError(t, present.Run(t.Context(), flow.ActionCall{Key: "lead-1", Args: map[string]any{
+		"title":  "Lead: Ivana Kova&#269;",
+		"status": "new lead, 11-50",
+		"color":  "green",
+		"fields": []flowdock.Field{
+			{Label: "Name", Value: "Ivana Kovač"},
+			{Label: "Need", Value: "A booking system for our &lt;clinic&gt; &amp; spa"},
+			{Label: "Site", Value: `<a href="https://clinic.example">clinic.example</a>`},
+		},
+		"activity": "qualified a lead",
+		"comment":  "<p>A booking system for our &lt;clinic&gt; &amp; spa</p>",
+		"thread":   "lead-ivana",
+	}}))
+	sim.waitFor(t, "bot → acme/main: [discussion] Lead: Ivana Kovač — new lead, 11-50 (green)\n"+
+		"    Name: Ivana Kovač\n"+
+		"    Need: A booking system for our <clinic> & spa\n"+
+		"    Site: clinic.example\n"+
+		"    Parley qualified a lead: A booking system for our <clinic> & spa\n")
+
+	// The same thread again, as an activity with a description, a link
+	// and a body of two paragraphs.
+	require.NoError(t, present.Run(t.Context(), flow.ActionCall{Key: "lead-2", Args: map[string]any{
+		"title":    "Lead: Ivana Kovač",
+		"body":     "<p>From the <b>web</b> form.</p>\n<p>Second&nbsp;visit.</p>",
+		"url":      "https://crm.example/leads/7",
+		"status":   "contacted",
+		"color":    "blue",
+		"activity": "called back",
+		"thread":   "lead-ivana",
+	}}))
+	sim.waitFor(t, "bot → acme/main: [activity] Lead: Ivana Kovač — contacted (blue)\n"+
+		"    https://crm.example/leads/7\n"+
+		"    From the web form.\n"+
+		"    Second visit.\n"+
+		"    Parley called back\n")
+
+	// :reply answers in the thread of the item, the bot's latest post.
+	sim.typeLines(t, ":reply on it")
+	var item string
+	require.Eventually(t, func() bool {
+		ms, _, err := c.ListMessages(t.Context(), flowdock.FlowChat("acme", "main"), flowdock.ListOptions{})
+		require.NoError(t, err)
+		for _, m := range ms {
+			if m.Event == flowdock.EventActivity {
+				item = m.ThreadID
+			}
+			if m.Text() == "on it" {
+				return assert.Equal(t, item, m.ThreadID, "the reply is in the item's thread")
+			}
+		}
+		return false
+	}, 5*time.Second, 10*time.Millisecond, "no reply in:\n%s", sim.out)
+	assert.NotContains(t, sim.out.String(), "the bot has posted no thread")
+
+	// A chat message with the flow token.
+	_, _, err = c.PostMessage(t.Context(), flowdock.IntegrationMessage{
+		NewMessage: flowdock.NewMessage{Content: "a <new> lead", ExternalUserName: "Leads"},
+	})
+	require.NoError(t, err)
+	sim.waitFor(t, "bot → acme/main: a <new> lead   (with the flow token, as Leads)\n")
+	assert.NotContains(t, sim.out.String(), "&lt;")
+	assert.NotContains(t, sim.out.String(), "<p>")
+}
+
 // The sims' own commands start with ":"; /help, !help and ":)" reach the
 // bot as text, and an unknown ":word" is not sent.
 func TestSim_commandPrefix(t *testing.T) {
@@ -651,6 +732,32 @@ func TestSimCommandLine(t *testing.T) {
 			t.Parallel()
 			name, arg, ok := simCommandLine(tt.line)
 			assert.Equal(t, []any{tt.name, tt.arg, tt.ok}, []any{name, arg, ok})
+		})
+	}
+}
+
+// HTML posted with the flow token is shown as lines of text.
+func TestHTMLText(t *testing.T) {
+	tests := []struct {
+		html string
+		want []string
+	}{
+		{"", nil},
+		{"plain", []string{"plain"}},
+		{"<p>one</p>\n<p>two &amp; <b>three</b></p>", []string{"one", "two & three"}},
+		{"a<br>b<BR/>c", []string{"a", "b", "c"}},
+		{"&lt;p&gt; stays text", []string{"<p> stays text"}},
+		{"1 < 2 and 3 <4", []string{"1 < 2 and 3 <4"}},
+		{"<b unterminated", []string{"<b unterminated"}},
+		{`<a href="https://x.example/?a>b">link</a>`, []string{"link"}},
+		{"x<!-- a <p> comment -->y", []string{"xy"}},
+		{"  spaced\t  out&nbsp;here  ", []string{"spaced out here"}},
+		{"<ul><li>one</li><li>two</li></ul>", []string{"one", "two"}},
+		{"<p> </p>", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.html, func(t *testing.T) {
+			assert.Equal(t, tt.want, htmlText(tt.html))
 		})
 	}
 }

@@ -273,7 +273,8 @@
 // and [Server.Present] act as other users or as an integration, through
 // the same code as the API. [Server.AddToFlow] and [Server.RemoveFromFlow]
 // change the bot's memberships. [Server.Requests] is the request log,
-// [Server.Sent] and [Server.WaitSent] the bot's posts, [Server.Messages]
+// [Server.Sent] and [Server.WaitSent] the bot's posts with its own token,
+// [Server.IntegrationPosts] the posts with a flow token, [Server.Messages]
 // and [Server.PrivateMessages] the stored messages.
 //
 // The control endpoints need no authentication and take JSON or form

@@ -1,6 +1,7 @@
 package flowdocktest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"testing"
@@ -217,4 +218,57 @@ func TestServer_PresentValidation(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
 	assert.Equal(t, "activity", r.obj(t)["event"])
 	assert.Equal(t, th["id"], r.obj(t)["thread_id"])
+}
+
+// IntegrationPosts holds the flow-token posts made through the REST API,
+// each with its thread as it was when posted; the bot's own sends, refused
+// posts and the posts of Server.Present are not among them.
+func TestServer_IntegrationPosts(t *testing.T) {
+	t.Parallel()
+	s := emptyFlowServer(t)
+	const flowRef = "hpe/apua-flow"
+	author := map[string]any{"name": "Ray"}
+	_, err := s.Present(flowRef, map[string]any{"event": "activity", "title": "imported", "author": author,
+		"external_thread_id": "ITEM-00", "thread": map[string]any{"title": "Item 00"}})
+	require.NoError(t, err)
+	r := botClient(t, s).do(http.MethodPost, "/flows/hpe/apua-flow/messages", map[string]any{"event": "message", "content": "hi"})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Raw)
+	r = present(t, s, flowRef, "ITEM-01", author, "", nil, map[string]any{"title": "Item 01"})
+	require.Equal(t, http.StatusBadRequest, r.Status, "body: %s", r.Raw)
+	assert.Empty(t, s.IntegrationPosts())
+
+	item := func(status string) map[string]any {
+		return map[string]any{"title": "Item 01", "status": map[string]any{"color": "green", "value": status}}
+	}
+	r = present(t, s, flowRef, "ITEM-01", author, "created", nil, item("new"))
+	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Raw)
+	r = present(t, s, flowRef, "ITEM-01", author, "commented", ptr("<p>Done</p>"), item("done"))
+	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Raw)
+	r = anonClient(t, s).do(http.MethodPost, "/messages", map[string]any{"flow_token": s.FlowToken(flowRef), "event": "message",
+		"content": "from the form", "external_user_name": "Form"})
+	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Raw)
+
+	got := s.IntegrationPosts()
+	require.Len(t, got, 3)
+	status := func(m flowdocktest.Message) any {
+		var w struct {
+			Thread struct {
+				Status map[string]any `json:"status"`
+			} `json:"thread"`
+		}
+		require.NoError(t, json.Unmarshal(m.JSON, &w))
+		return w.Thread.Status["value"]
+	}
+	assert.Equal(t, "activity", got[0].Event)
+	assert.Equal(t, flowRef, got[0].Flow)
+	assert.Equal(t, "created", got[0].Title)
+	assert.Equal(t, "new", status(got[0]), "the thread as it was when posted")
+	assert.Equal(t, "discussion", got[1].Event)
+	assert.Equal(t, "<p>Done</p>", got[1].Body)
+	assert.Equal(t, "done", status(got[1]))
+	assert.Equal(t, got[0].ThreadID, got[1].ThreadID)
+	assert.Equal(t, "message", got[2].Event)
+	assert.Equal(t, "from the form", got[2].Content)
+	assert.Contains(t, string(got[2].JSON), `"external_user_name":"Form"`)
+	assert.Len(t, s.Sent(), 1, "only the bot's own message is sent")
 }

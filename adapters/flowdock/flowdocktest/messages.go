@@ -383,6 +383,7 @@ func (s *Server) integrationPostLocked(c *call, f *flow, pathThread *thread) (in
 	if e != nil {
 		return 0, nil, e
 	}
+	s.integration = append(s.integration, s.messageViewLocked(m))
 	if c.wait {
 		return http.StatusOK, s.messageJSONLocked(m), nil
 	}

@@ -132,6 +132,23 @@ func (s *Server) Sent() []SentMessage {
 	return out
 }
 
+// IntegrationPosts returns every post made through the REST API with a
+// flow token so far (activities, discussions and chat messages), in
+// order, each as it was when posted: its JSON holds the thread (title,
+// status, fields) of that moment, which a later post of the same item
+// changes. The posts of [Server.Present] and the demo data are not among
+// them, nor are the bot's posts with its own token ([Server.Sent]).
+func (s *Server) IntegrationPosts() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.integration)
+	for i := range out {
+		out[i].Tags = slices.Clone(out[i].Tags)
+		out[i].JSON = slices.Clone(out[i].JSON)
+	}
+	return out
+}
+
 // WaitSent waits until the bot has posted at least n messages and returns
 // them all, or fails tb after the wait timeout ([WithWaitTimeout]). Call
 // it from the test goroutine.

@@ -79,6 +79,8 @@ type Server struct {
 	requests []Request
 	sent     []SentMessage
 	sentCh   chan struct{} // closed and replaced when sent grows
+	// integration are the flow-token posts of the REST API, as posted.
+	integration []Message
 }
 
 // NewServer starts an emulator on a loopback httptest server and registers
