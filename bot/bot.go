@@ -82,7 +82,7 @@ func New(opts ...Option) (*Bot, error) {
 		adapters: make(map[string]Adapter, len(cfg.adapters)),
 		in:       newLanes(cfg.workers, cfg.queueSize),
 	}
-	b.feed.text = cfg.eventText
+	b.feed.text, b.feed.base = cfg.eventText, time.Now()
 	var window time.Duration
 	for _, a := range cfg.adapters {
 		name := a.Name()
