@@ -229,6 +229,8 @@
 //	    on_done:                             # called when it ends at end, once
 //	      - call: crm.lead
 //	        args: {name: "{{.Values.name}}", email: "{{.Values.email}}", score: 3}
+//	      - set: {lead: "{{.Values.email}}"}   # conversation variables, as a rule's set
+//	      - clear: [source]                  # and clear
 //	    interrupt: pause                     # pause (default) or cancel; see flow.Engine.Global
 //	    on_handoff: resume                   # resume (default) or end, when the bot gets the conversation back
 //	    ttl: 7d                              # how long a silent flow is kept (default 7d)
@@ -263,6 +265,17 @@
 // The string arguments of a call (others keep their type) are templates
 // too, over .Values, .Vars, .Flow, .Step, .Platform, .Conversation and
 // .Contact, the author of the answer, without the message's fields.
+//
+// Besides calls, a step's actions and on_done may set and clear
+// conversation variables, with the keys of the rule actions:
+// set: {<var>: <template>, …} and clear: [<var>, …] (or one name). They
+// change the variables as those actions do (the limits of MaxVarSize
+// included), their templates over the data of a call's arguments, and
+// they run in order with the calls and like them, once per completion of
+// the step or the flow: what a flow sets when it ends is there for the
+// rules of the conversation's next message (vars.lead != nil), so that a
+// rule can tell a customer who answered everything from one who did not.
+// They expire as the variables rules set do (see [WithVarsTTL]).
 //
 // Calls name actions that Go code gives the Engine, explicitly:
 //

@@ -273,7 +273,15 @@ func showValue(v any) string {
 func showCall(c *fileCall) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(c.args)) {
-		parts = append(parts, k+" = "+showArg(c.args[k]))
+		switch c.kind {
+		case "clear":
+			parts = append(parts, k)
+		default:
+			parts = append(parts, k+" = "+showArg(c.args[k]))
+		}
+	}
+	if c.kind != "call" {
+		return c.kind + " " + strings.Join(parts, ", ")
 	}
 	return c.action + "(" + strings.Join(parts, ", ") + ")"
 }

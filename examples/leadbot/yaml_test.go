@@ -35,7 +35,7 @@ func TestYAML_loads(t *testing.T) {
 		names = append(names, r.Name)
 		assert.Positive(t, r.Line, r.Name)
 	}
-	assert.Equal(t, []string{"help", "agent", "agent-console", "stop", "greet", "start"}, names)
+	assert.Equal(t, []string{"help", "agent", "agent-console", "stop", "greet", "qualified", "start"}, names)
 }
 
 // calls records the action calls of the flow, by action name.
@@ -139,8 +139,8 @@ func TestYAML_story(t *testing.T) {
 		"tags":     []any{"lead"},
 	}}, rec.get(fromenv.ActionFlowdockPresent))
 
-	// A later message starts the questions again, without the greeting.
-	say("hello again", "What's your name?")
+	// A later message gets a short answer, not the questions again.
+	say("hello again", `Thanks! Our team has your details and will be in touch soon. Type "agent" to talk to a person now.`)
 	say("stop", "OK, I've stopped. Write to us any time to start again.")
 	assert.Len(t, rec.get(fromenv.ActionFlowdockPresent), 1)
 }
