@@ -266,6 +266,15 @@
 // too, over .Values, .Vars, .Flow, .Step, .Platform, .Conversation and
 // .Contact, the author of the answer, without the message's fields.
 //
+// A mapping of arguments has no order: an action that shows rows in
+// order takes them as a list of mappings, such as the fields of the
+// flowdock.present action of parley run (package adapters/flowdock,
+// PresentAction), which also leaves out a row whose value renders empty:
+//
+//	fields:
+//	  - {label: Name, value: "{{html .Values.name}}"}
+//	  - {label: Phone, value: "{{html .Values.phone}}"}   # no row without a phone
+//
 // Besides calls, a step's actions and on_done may set and clear
 // conversation variables, with the keys of the rule actions:
 // set: {<var>: <template>, …} and clear: [<var>, …] (or one name). They

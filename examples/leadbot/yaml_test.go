@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/parleybot/parley/adapters/flowdock"
+	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 	"github.com/parleybot/parley/adapters/fromenv"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/bottest"
@@ -126,13 +128,13 @@ func TestYAML_story(t *testing.T) {
 		"title":  "Lead: Ana &lt;Horvat&gt;",
 		"status": "new lead, 51-200",
 		"color":  "orange",
-		"fields": map[string]any{
-			"Name":         "Ana &lt;Horvat&gt;",
-			"E-mail":       "ana@example.com",
-			"Phone":        "+385911234567",
-			"Company size": "51-200",
-			"Need":         "A CRM &amp; &lt;more&gt;",
-			"Conversation": "console c1",
+		"fields": []any{
+			map[string]any{"label": "Name", "value": "Ana &lt;Horvat&gt;"},
+			map[string]any{"label": "E-mail", "value": "ana@example.com"},
+			map[string]any{"label": "Phone", "value": "+385911234567"},
+			map[string]any{"label": "Company size", "value": "51-200"},
+			map[string]any{"label": "Need", "value": "A CRM &amp; &lt;more&gt;"},
+			map[string]any{"label": "Conversation", "value": "console c1"},
 		},
 		"activity": "qualified a lead",
 		"comment":  "<p>A CRM &amp; &lt;more&gt;</p>",
@@ -143,4 +145,42 @@ func TestYAML_story(t *testing.T) {
 	say("hello again", `Thanks! Our team has your details and will be in touch soon. Type "agent" to talk to a person now.`)
 	say("stop", "OK, I've stopped. Write to us any time to start again.")
 	assert.Len(t, rec.get(fromenv.ActionFlowdockPresent), 1)
+}
+
+// TestYAML_presentsInOrder runs the file's flowdock.present with the real
+// action against the Flowdock emulator, as parley run wires it: the rows
+// are those of the Go bot, in its order, and a customer without a phone
+// number gets no Phone row.
+func TestYAML_presentsInOrder(t *testing.T) {
+	set, err := rulefile.Load(yamlFile)
+	require.NoError(t, err)
+	fd := flowdocktest.NewServer(t)
+	c, err := flowdock.NewClient(flowdock.Config{Token: fd.Token(), FlowToken: fd.FlowToken("acme/main"), BaseURL: fd.URL()})
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	nop := flow.ActionFunc(func(context.Context, flow.ActionCall) error { return nil })
+	fake := bottest.NewFakeAdapter(consoleName)
+	b, err := bot.New(bot.WithAdapters(fake), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	require.NoError(t, rulefile.NewEngine(set,
+		rulefile.WithAction(fromenv.ActionSendbeeUpdateContact, nop),
+		rulefile.WithAction(fromenv.ActionVelaflowsCreateLead, nop),
+		rulefile.WithAction(fromenv.ActionFlowdockPresent, flowdock.PresentAction(c, flowdock.FlowChat("acme", "main"))),
+	).Install(b))
+	bottest.Run(t, b)
+
+	for i, text := range []string{"hi", "Ivana Kovač", "Ivana@example.com", "2", "A booking system for our <clinic> & spa"} {
+		require.NoError(t, fake.Inject(t.Context(), bottest.NewMessage(text, bottest.Direct(),
+			bottest.In(consoleName, "c2"), bottest.From(bot.User{ID: "u2", Name: "Ivana"}))))
+		fake.WaitSent(t, i+2)
+	}
+	th := leadThread(t, fd, "Lead: Ivana Kovač")
+	assert.Equal(t, &flowdock.Status{Color: flowdock.ColorGreen, Value: "new lead, 11-50"}, th.Status)
+	assert.Equal(t, []flowdock.Field{
+		{Label: "Name", Value: "Ivana Kovač"},
+		{Label: "E-mail", Value: "Ivana@example.com"},
+		{Label: "Company size", Value: "11-50"},
+		{Label: "Need", Value: "A booking system for our &lt;clinic&gt; &amp; spa"},
+		{Label: "Conversation", Value: "console c2"},
+	}, th.Fields)
 }
