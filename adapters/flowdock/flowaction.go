@@ -347,3 +347,28 @@ func keyUUID(key string) string {
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// ResolveConversation returns the Conversation of the chat people call
+// name: the flow ID of the flow "org/flow" (GET /flows/:org/:flow), and
+// "private:<user id>" for "private/<user id>". Any other name is taken
+// for a Conversation already (a flow ID, "private:<user id>") and
+// returned as it is. Rules files name the team flow of their handoffs so,
+// as Flowdock's users know it (package bot/rulefile,
+// ConversationResolver); the flow's messages carry its ID.
+func (a *Adapter) ResolveConversation(ctx context.Context, name string) (string, error) {
+	c, err := ParseChat(name)
+	if err != nil {
+		return name, nil
+	}
+	if c.IsPrivate() {
+		return privatePrefix + strconv.FormatInt(c.UserID, 10), nil
+	}
+	f, _, err := a.client.GetFlow(ctx, c.Org, c.Flow)
+	if err != nil {
+		return "", wrapf(err, "find flow %s", c)
+	}
+	a.mu.Lock()
+	a.chats[f.ID] = c
+	a.mu.Unlock()
+	return f.ID, nil
+}

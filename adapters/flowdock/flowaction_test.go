@@ -12,7 +12,11 @@ import (
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 	"github.com/parleybot/parley/bot/flow"
+	"github.com/parleybot/parley/bot/rulefile"
 )
+
+// The adapter resolves the team flows of rules files.
+var _ rulefile.ConversationResolver = (*flowdock.Adapter)(nil)
 
 // flowTokenClient is a client of the emulator with only the flow token of
 // acme/ops.
@@ -279,4 +283,29 @@ func ExamplePresentAction() {
 		Values: flow.Values{"name": "Ada Lovelace", "email": "ada@example.org", "company_size": int64(40), "need": "CRM"},
 	})
 	_ = err
+}
+
+// A flow named as its users know it, "org/flow", is the conversation of
+// its flow ID; a private chat's "private/<id>" is "private:<id>"; a
+// conversation is itself.
+func TestAdapter_ResolveConversation(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	a := newAdapter(t, s)
+	for name, want := range map[string]string{
+		"acme/ops":           s.FlowID("acme/ops"),
+		" acme/main ":        s.FlowID("acme/main"),
+		s.FlowID("acme/ops"): s.FlowID("acme/ops"),
+		"private/42":         "private:42",
+		"private:42":         "private:42",
+	} {
+		got, err := a.ResolveConversation(t.Context(), name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, got, name)
+	}
+	_, err := a.ResolveConversation(t.Context(), "acme/nope")
+	var apiErr *flowdock.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 404, apiErr.StatusCode)
+	assert.Contains(t, err.Error(), "find flow acme/nope")
 }

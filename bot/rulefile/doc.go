@@ -89,8 +89,13 @@
 //	                           (skipped, with a Debug log line, on a platform that
 //	                           cannot tag); a single tag may be written alone
 //	handoff: <template>        reply, and hand the conversation to humans once it is delivered
+//	handoff:                   … then tell the team (see Handoffs to a team)
+//	  text: <template>         the reply; default handoff.DefaultReply
+//	  team: {platform: <adapter name>, conversation: <name or id>}
+//	  notify: <template>       what the team is told; default handoff.DefaultNotify
 //	handoff: true              hand it to humans now (bot.Bot.Handoff)
 //	resume: true               give it back to the bot now (bot.Bot.Resume)
+//	resume: {team: {…}}        obey the team's resume command (see Handoffs to a team)
 //	forward:                   send a message elsewhere, for example to a Flowdock flow
 //	  platform: <adapter name>
 //	  conversation: <id>
@@ -111,6 +116,50 @@
 // way to say something and hand off is handoff: "<text>".
 //
 // A schedule's only action is send, with the keys of forward.
+//
+// # Handoffs to a team
+//
+// A handoff with a team tells the people who take over, in their own
+// conversation (an agents' Flowdock flow), as the Handler of package
+// handlers/handoff does for Go bots: after the reply, it posts the
+// notification there, by default handoff.DefaultNotify:
+//
+//	Ana asks for a person on sendbee (c-42): can I talk to a person?
+//	Answer them there. To give the conversation back to the bot, type: /resume sendbee c-42
+//
+// notify is a template over the data of the rule's templates and .Resume,
+// that command. A rule whose action is resume: {team: …} obeys the command
+// as handoff.ResumeHandler does with the team: "/resume <platform>
+// <conversation>" typed in the team's conversation, or "/resume" alone
+// typed by an agent (Author.Agent) in the customer's conversation, gives
+// the conversation back to the bot (a flow the handoff paused then asks
+// its question again, or ends, as its on_handoff says) and confirms it in
+// the team's conversation. A /resume from anyone else is not obeyed: the
+// rule declines the message, its later actions do not run, and routing
+// goes on as if it had not matched. Make the rule an observer, so that it
+// hears agents in conversations humans own; an anchor names the team once:
+//
+//	rules:
+//	  - name: agent
+//	    when: lower(Text) in ["agent", "human"]
+//	    actions:
+//	      - handoff:
+//	          text: "Connecting you to a colleague…"
+//	          team: &team {platform: flowdock, conversation: acme/support}
+//	  - name: resume
+//	    command: resume
+//	    observer: true
+//	    actions:
+//	      - resume: {team: *team}
+//
+// The team's conversation is named as its people know it. On Flowdock,
+// whose messages carry the flow's ID, that is "org/flow": the Engine asks
+// the adapter for the ID (see [ConversationResolver]) the first time it
+// needs it. Elsewhere it is the conversation's ID. A team on a platform
+// the Bot has no adapter for is left out, with a Warn log line when the
+// file is installed or reloaded: its handoffs only reply, and only agents'
+// "/resume" is obeyed, so that a file runs where that platform is not
+// configured (parley run on the terminal).
 //
 // # Fallback
 //

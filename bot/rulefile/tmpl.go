@@ -126,6 +126,9 @@ func loopGuard(data, v any) (any, error) {
 	case *promptData:
 		steps = &d.steps
 		d.steps += n
+	case *notifyData:
+		steps = &d.steps
+		d.steps += n
 	}
 	if *steps > MaxTemplateSteps {
 		return nil, &tmplLimitError{msg: fmt.Sprintf("range: more than the %d iterations the templates of a rule may run per message", MaxTemplateSteps)}
@@ -342,7 +345,7 @@ func rangeNumber(n *parse.RangeNode) *parse.NumberNode {
 
 // check follows the field names idents from the data type.
 func (c *fieldChecker) check(n parse.Node, idents []string) {
-	if (c.data == messageDataType || c.data == flowDataType || c.data == promptDataType) && len(idents) > 0 && idents[0] == "Vars" {
+	if (c.data == messageDataType || c.data == flowDataType || c.data == promptDataType || c.data == notifyDataType) && len(idents) > 0 && idents[0] == "Vars" {
 		if len(idents) > 1 {
 			c.reads = append(c.reads, idents[1])
 		} else {
@@ -389,6 +392,8 @@ func typeName(t reflect.Type) string {
 		return "the flow data"
 	case promptDataType:
 		return "the prompt data"
+	case notifyDataType:
+		return "the notification data"
 	}
 	return t.String()
 }

@@ -37,7 +37,7 @@ func TestYAML_loads(t *testing.T) {
 		names = append(names, r.Name)
 		assert.Positive(t, r.Line, r.Name)
 	}
-	assert.Equal(t, []string{"help", "agent", "agent-console", "stop", "greet", "qualified", "start"}, names)
+	assert.Equal(t, []string{"help", "agent", "agent-console", "stop", "resume", "greet", "qualified", "start"}, names)
 }
 
 // calls records the action calls of the flow, by action name.
@@ -183,4 +183,60 @@ func TestYAML_presentsInOrder(t *testing.T) {
 		{Label: "Need", Value: "A booking system for our &lt;clinic&gt; &amp; spa"},
 		{Label: "Conversation", Value: "console c2"},
 	}, th.Fields)
+}
+
+// TestYAML_handoffAndBack: "agent" during the questions hands the Sendbee
+// conversation to a person and tells the team in its Flowdock flow, acme/main,
+// with the command that gives it back; that command typed in the team
+// flow gives it back, and the bot asks the current question again.
+func TestYAML_handoffAndBack(t *testing.T) {
+	set, err := rulefile.Load(yamlFile)
+	require.NoError(t, err)
+	nop := flow.ActionFunc(func(context.Context, flow.ActionCall) error { return nil })
+	sb, fd := bottest.NewFakeAdapter("sendbee"), bottest.NewFakeAdapter("flowdock")
+	b, err := bot.New(bot.WithAdapters(sb, fd), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	var opts []rulefile.Option
+	for _, name := range []string{fromenv.ActionSendbeeUpdateContact, fromenv.ActionVelaflowsCreateLead, fromenv.ActionFlowdockPresent} {
+		opts = append(opts, rulefile.WithAction(name, nop))
+	}
+	require.NoError(t, rulefile.NewEngine(set, opts...).Install(b))
+	bottest.Run(t, b)
+
+	ctx := t.Context()
+	owner := func() bot.Owner {
+		o, err := b.Owner(ctx, "sendbee", "c1")
+		require.NoError(t, err)
+		return o
+	}
+	sent := 0
+	say := func(text string, want ...string) {
+		t.Helper()
+		require.NoError(t, sb.Inject(ctx, bottest.NewMessage(text, bottest.In("sendbee", "c1"),
+			bottest.From(bot.User{ID: "u1", Name: "Luka", Phone: "+385924443322"}))))
+		got := sb.WaitSent(t, sent+len(want))
+		var texts []string
+		for _, m := range got[sent:] {
+			texts = append(texts, m.Text)
+		}
+		sent += len(want)
+		require.Equal(t, want, texts, "after %q", text)
+	}
+	say("hi", "Hello Luka! I'm the Acme assistant. A few quick questions, and I'll pass you on to the right person on our team.",
+		"What's your name?")
+	say("Luka", "Thanks, Luka! What's your e-mail address?")
+	say("can I talk to a person?", "Connecting you to a colleague… They can see your answers so far.")
+	assert.True(t, sb.Sent()[sent-1].Handoff)
+	told := fd.WaitSent(t, 1)
+	assert.Equal(t, "acme/main", told[0].Conversation)
+	assert.Equal(t, "Luka asks for a person on sendbee (c1): can I talk to a person?\n"+
+		"Answer them there. To give the conversation back to the bot, type: /resume sendbee c1", told[0].Text)
+	require.Eventually(t, func() bool { return owner() == bot.OwnerHuman }, wait, tick)
+
+	require.NoError(t, fd.Inject(ctx, bottest.NewMessage("/resume sendbee c1", bottest.In("flowdock", "acme/main"),
+		bottest.From(bot.User{ID: "d1", Name: "Dana"}))))
+	assert.Equal(t, "The bot is answering sendbee c1 again.", fd.WaitSent(t, 2)[1].Text)
+	assert.Equal(t, bot.OwnerBot, owner())
+	say("hello?", "Thanks, Luka! What's your e-mail address?")
+	say("luka@example.com", "How many people work at your company?\n"+sizes.List())
 }
