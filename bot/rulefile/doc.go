@@ -466,13 +466,19 @@
 // variables, and the flow waiting in it (its name, step, attempts and
 // values). A waiting flow comes after the global rules and before the
 // others, as on the Bot: its row says whether it takes the message, and
-// under it, the answer checked (saved or refused), the re-ask, the calls
-// and the next step with the branch that chose it; or, when a global rule
-// answered first, what that does to the flow:
+// under it, the answer checked (saved or refused), the re-ask, or what
+// retry's say says when the step gives up, the step's actions and the
+// next step with the branch that chose it, with what it asks, or the end
+// with done and on_done; or, when a global rule answered first, what that
+// does to the flow. The arguments of calls and the values of set are
+// shown rendered with the flow's values (those of the state given, and
+// the answer) and the answer's author as .Contact; like other texts, one
+// that reads variables Explain was not told is shown as written:
 //
 //	#  RULE         PRIORITY  RESULT         DECIDED BY
 //	1  (flow lead)  -         matched, runs  waits at step "size"
 //	   save: size = 120
+//	   call: crm.update(email = "ana@example.com", size = "120")
 //	   next: step "call" (next 1: values.size >= 50), asks "When can Sales call you?"
 //	2  start        0         not matched    lower(Text) == "demo"
 //
