@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -239,4 +240,65 @@ func TestYAML_handoffAndBack(t *testing.T) {
 	assert.Equal(t, bot.OwnerBot, owner())
 	say("hello?", "Thanks, Luka! What's your e-mail address?")
 	say("luka@example.com", "How many people work at your company?\n"+sizes.List())
+}
+
+// TestYAML_teamOnFlowdock runs the file's handoff and resume with the
+// Flowdock adapter as parley run builds it (FLOWDOCK_FLOWS=acme/main)
+// against the emulator: the team flow named acme/main in the file is the
+// flow the adapter knows by its ID, where the team is told and where
+// "/resume" is typed.
+func TestYAML_teamOnFlowdock(t *testing.T) {
+	set, err := rulefile.Load(yamlFile)
+	require.NoError(t, err)
+	fd := flowdocktest.NewServer(t)
+	logger := bottest.Logger(t)
+	platforms, err := fromenv.Build(t.Context(), env(
+		"FLOWDOCK_API_TOKEN", fd.Token(), "FLOWDOCK_API_URL", fd.URL(), "FLOWDOCK_STREAM_URL", fd.StreamURL(),
+		"FLOWDOCK_FLOWS", "acme/main", "FLOWDOCK_FLOW_TOKEN", fd.FlowToken("acme/main")), logger)
+	require.NoError(t, err)
+	sb := bottest.NewFakeAdapter("sendbee")
+	b, err := bot.New(bot.WithAdapters(append(platforms.Adapters, sb)...), bot.WithLogger(logger))
+	require.NoError(t, err)
+	nop := flow.ActionFunc(func(context.Context, flow.ActionCall) error { return nil })
+	opts := []rulefile.Option{
+		rulefile.WithAction(fromenv.ActionSendbeeUpdateContact, nop),
+		rulefile.WithAction(fromenv.ActionVelaflowsCreateLead, nop),
+	}
+	for name, a := range platforms.Actions() {
+		opts = append(opts, rulefile.WithAction(name, a))
+	}
+	require.NoError(t, rulefile.NewEngine(set, opts...).Install(b))
+	bottest.Run(t, b)
+	fd.WaitConnections(t, 1)
+
+	ctx := t.Context()
+	say := func(text string) {
+		require.NoError(t, sb.Inject(ctx, bottest.NewMessage(text, bottest.In("sendbee", "c1"),
+			bottest.From(bot.User{ID: "u1", Name: "Luka"}))))
+	}
+	say("hi")
+	sb.WaitSent(t, 2)
+	say("agent")
+	assert.Equal(t, "Connecting you to a colleague… They can see your answers so far.", sb.WaitSent(t, 3)[2].Text)
+	require.Eventually(t, func() bool {
+		for _, m := range fd.Sent() {
+			if m.Flow == "acme/main" && strings.HasSuffix(m.Content, "type: /resume sendbee c1") {
+				return true
+			}
+		}
+		return false
+	}, wait, tick, "the team is told in acme/main")
+	require.Eventually(t, func() bool { o, _ := b.Owner(ctx, "sendbee", "c1"); return o == bot.OwnerHuman }, wait, tick)
+
+	_, err = fd.Post("acme/main", "dana", "/resume sendbee c1")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { o, _ := b.Owner(ctx, "sendbee", "c1"); return o == bot.OwnerBot }, wait, tick, "given back")
+	require.Eventually(t, func() bool {
+		for _, m := range fd.Sent() {
+			if m.Flow == "acme/main" && m.Content == "The bot is answering sendbee c1 again." {
+				return true
+			}
+		}
+		return false
+	}, wait, tick, "confirmed in acme/main")
 }
