@@ -254,7 +254,7 @@
 //	          message: "An e-mail such as ana@example.com, please."
 //	          say: "Let me find you a person." # said when it gives up, before then
 //	          then: handoff                  # then: a step, end, handoff (default) or cancel
-//	        remind: {after: 10m, say: "Still there? Your e-mail, please."}
+//	        remind: {after: 10m, say: "Still there? {{.Ask}}"}  # .Ask: the question
 //	        timeout: {after: 1h, then: cancel, say: "Let's talk later!"}
 //	      - name: size
 //	        ask: "How many people work with you? 1. 1-10 2. 11-50 3. more"
@@ -308,9 +308,12 @@
 // question asked again after it. Without such a message the fields are
 // empty: in a reminder and a timeout's say, which a timer sends, and in
 // what a timeout's then leads to, and in a flow started by Go code
-// without a message (flow.Engine.Start). A re-ask is rendered when the
-// answer is refused, and retry's message or reask that renders nothing
-// leaves the re-ask to the next (the check's own, then the question).
+// without a message (flow.Engine.Start). The say of remind also has
+// .Ask, the step's question as it would be asked then (without a
+// message), so that a reminder repeats the question without a copy of
+// it: say: "Still there? {{.Ask}}". A re-ask is rendered when the answer
+// is refused, and retry's message or reask that renders nothing leaves
+// the re-ask to the next (the check's own, then the question).
 // The string arguments of a call (others keep their type) are templates
 // too, over .Values, .Vars, .Flow, .Step, .Platform, .Conversation and
 // .Contact, the author of the answer, without the message's fields.

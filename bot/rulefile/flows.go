@@ -379,7 +379,11 @@ func (l *loader) timer(st *fileStep, n *yaml.Node, what string, timeout bool) *f
 		t.after, _ = l.duration(f.val, what+": after")
 	}
 	if f, ok := fs["say"]; ok {
-		t.say = l.template(f.val, what+": say", promptDataType, false)
+		data := remindDataType // a reminder may repeat the question
+		if timeout {
+			data = promptDataType
+		}
+		t.say = l.template(f.val, what+": say", data, false)
 	}
 	if f, ok := fs["then"]; ok {
 		t.then = l.target(st, f.val, what+": then", "timeout: then")
@@ -931,7 +935,7 @@ func (f *fileFlow) definition(e *Engine, loc *time.Location) flow.Flow {
 		if st.remind != nil {
 			fs.Remind = &flow.Reminder{After: st.remind.after}
 			if st.remind.say != nil {
-				fs.Remind.Ask = e.prompt(st.remind.say)
+				fs.Remind.Ask = e.remindPrompt(st.remind.say, st.ask)
 			}
 		}
 		if st.timeout != nil {
@@ -1038,18 +1042,58 @@ func (e *Engine) prompt(t *tmpl) flow.Prompt {
 // render renders a prompt template in the state st for step, led to by
 // m; it reads the conversation's variables only when the template does.
 func (e *Engine) render(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (string, error) {
+	d, err := e.promptData(ctx, t, st, step, m)
+	if err != nil {
+		return "", err
+	}
+	return t.exec(d)
+}
+
+// promptData returns the data of the prompt template t in the state st
+// for step, led to by m; it reads the conversation's variables only when
+// the template does.
+func (e *Engine) promptData(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (*promptData, error) {
 	var vars map[string]string
 	if e != nil {
 		vars = e.cur.Load().vars
 		if t.readsAll || len(t.reads) > 0 {
 			own, err := e.readVars(ctx, st.Platform, st.Conversation)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			vars = mergeVars(vars, own)
 		}
 	}
-	return t.exec(newPromptData(st, step, m, vars))
+	return newPromptData(st, step, m, vars), nil
+}
+
+// remindData is the data of a reminder's say: a prompt's, and the step's
+// question.
+type remindData struct {
+	*promptData
+	// Ask is the step's question, rendered as it would be asked now
+	// (without a message: a timer sends the reminder).
+	Ask string
+}
+
+// remindPrompt returns the Prompt of a reminder's say, whose .Ask is the
+// step's question ask.
+func (e *Engine) remindPrompt(say, ask *tmpl) flow.Prompt {
+	return flow.PromptFunc(func(ctx context.Context, s *flow.State) (*bot.Message, error) {
+		q, err := e.render(ctx, ask, s, s.Step, s.Message)
+		if err != nil {
+			return nil, err
+		}
+		d, err := e.promptData(ctx, say, s, s.Step, s.Message)
+		if err != nil {
+			return nil, err
+		}
+		text, err := say.exec(&remindData{promptData: d, Ask: q})
+		if err != nil {
+			return nil, err
+		}
+		return &bot.Message{Text: text}, nil
+	})
 }
 
 // reasking returns the check of step st of f with its refusals re-asked

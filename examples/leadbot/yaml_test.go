@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -301,4 +302,36 @@ func TestYAML_teamOnFlowdock(t *testing.T) {
 		}
 		return false
 	}, wait, tick, "confirmed in acme/main")
+}
+
+// TestYAML_reminderThenClosed: a question is asked again once after 10
+// minutes of silence, and the conversation is closed after an hour, as
+// the Go bot does.
+func TestYAML_reminderThenClosed(t *testing.T) {
+	set, err := rulefile.Load(yamlFile)
+	require.NoError(t, err)
+	fake := bottest.NewFakeAdapter(consoleName)
+	b, err := bot.New(bot.WithAdapters(fake), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	clk := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	fe := flow.New(b, flow.WithClock(clk.Now), flow.WithSweepInterval(tick))
+	nop := flow.ActionFunc(func(context.Context, flow.ActionCall) error { return nil })
+	opts := []rulefile.Option{rulefile.WithFlows(fe)}
+	for _, name := range []string{fromenv.ActionSendbeeUpdateContact, fromenv.ActionVelaflowsCreateLead, fromenv.ActionFlowdockPresent} {
+		opts = append(opts, rulefile.WithAction(name, nop))
+	}
+	require.NoError(t, rulefile.NewEngine(set, opts...).Install(b))
+	fe.Install()
+	bottest.Run(t, b)
+
+	for i, text := range []string{"hi", "Sara"} {
+		require.NoError(t, fake.Inject(t.Context(), bottest.NewMessage(text, bottest.Direct(),
+			bottest.In(consoleName, "c3"), bottest.From(bot.User{ID: "u3", Name: "Sara"}))))
+		fake.WaitSent(t, i+2)
+	}
+	clk.Add(10 * time.Minute)
+	assert.Equal(t, "Still there? Thanks, Sara! What's your e-mail address?", fake.WaitSent(t, 4)[3].Text)
+	clk.Add(50 * time.Minute)
+	assert.Equal(t, "I haven't heard from you in a while, so I'm closing this for now. Write to us any time to pick up again.",
+		fake.WaitSent(t, 5)[4].Text)
 }
