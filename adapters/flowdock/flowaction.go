@@ -354,7 +354,8 @@ func keyUUID(key string) string {
 // for a Conversation already (a flow ID, "private:<user id>") and
 // returned as it is. Rules files name the team flow of their handoffs so,
 // as Flowdock's users know it (package bot/rulefile,
-// ConversationResolver); the flow's messages carry its ID.
+// ConversationResolver); the flow's messages carry its ID. It is safe for
+// concurrent use.
 func (a *Adapter) ResolveConversation(ctx context.Context, name string) (string, error) {
 	c, err := ParseChat(name)
 	if err != nil {

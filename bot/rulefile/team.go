@@ -25,7 +25,8 @@ import (
 // Engine lives); otherwise the conversation is used as written.
 type ConversationResolver interface {
 	// ResolveConversation returns the ID of the conversation people call
-	// name, or name itself when it is an ID already.
+	// name, or name itself when it is an ID already. It must be safe for
+	// concurrent use.
 	ResolveConversation(ctx context.Context, name string) (string, error)
 }
 
