@@ -38,7 +38,8 @@ const DefaultPresentAuthor = "Parley"
 //	url       string              the item's URL in its own service
 //	status    string              a status label, shown in colour
 //	color     string              the status label's colour, one of [StatusColors]; required with status
-//	fields    map[string]any      label/value rows, in label order (values: strings, numbers,
+//	fields    map[string]any      label/value rows, in label order; or, in list order, a list of
+//	          or []any            {label: …, value: …} maps or a []Field (values: strings, numbers,
 //	          or []Field          booleans, times, lists of strings; strings may contain <a>)
 //	values    []string or string  names of flow values shown as rows after fields, labelled with
 //	                              their names and HTML-escaped (a value the flow did not save is skipped)
@@ -48,6 +49,15 @@ const DefaultPresentAuthor = "Parley"
 //	comment   string              posts a discussion with this HTML body instead of an activity
 //	tags      []string or string  tags of the post (a string is a comma-separated list)
 //	thread    string              the item's key (external_thread_id); default one derived from the call's Key
+//
+// A row whose value is empty (or blank) is left out, in every form of
+// fields and in values, so that a field the customer did not give (a
+// phone number on a platform without one) shows no empty row. A rules
+// file writes the rows it wants in order as a list:
+//
+//	fields:
+//	  - {label: Name, value: "{{html .Values.name}}"}
+//	  - {label: Phone, value: "{{html .Values.phone}}"}
 //
 // Posting the same item key again updates the item's thread rather than
 // making another (documented by Flowdock), so every call of a flow run
@@ -180,6 +190,9 @@ func readPresent(call flow.ActionCall) (Discussion, error) {
 		if err != nil {
 			return d, invalid(presentActionOp, "values."+name, err.Error())
 		}
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
 		t.Fields = append(t.Fields, Field{Label: html.EscapeString(name), Value: html.EscapeString(text)})
 	}
 	if d.Tags, err = presentList(call.Args, "tags"); err != nil {
@@ -230,8 +243,11 @@ func presentList(args map[string]any, name string) ([]string, error) {
 	return l, nil
 }
 
-// presentFields reads the fields argument.
+// presentFields reads the fields argument: a map of labels to values (in
+// label order), a list of {label, value} maps (in list order) or a
+// []Field. Rows whose value is empty are left out.
 func presentFields(v any) ([]Field, error) {
+	var out []Field
 	switch m := v.(type) {
 	case nil:
 		return nil, nil
@@ -241,9 +257,9 @@ func presentFields(v any) ([]Field, error) {
 				return nil, invalidArg("fields["+strconv.Itoa(i)+"].label", "is required")
 			}
 		}
-		return slices.Clone(m), nil
+		out = slices.Clone(m)
 	case map[string]any:
-		out := make([]Field, 0, len(m))
+		out = make([]Field, 0, len(m))
 		for _, label := range slices.Sorted(maps.Keys(m)) {
 			if strings.TrimSpace(label) == "" {
 				return nil, invalidArg("fields", "has a blank label")
@@ -254,9 +270,50 @@ func presentFields(v any) ([]Field, error) {
 			}
 			out = append(out, Field{Label: label, Value: text})
 		}
-		return out, nil
+	case []any:
+		out = make([]Field, 0, len(m))
+		for i, row := range m {
+			f, err := fieldRow(row, "fields["+strconv.Itoa(i)+"]")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+	default:
+		return nil, invalidArg("fields", fmt.Sprintf("must be a map of labels to values, a list of {label, value} maps or a []flowdock.Field, not %T", v))
 	}
-	return nil, invalidArg("fields", fmt.Sprintf("must be a map of labels to values or a []flowdock.Field, not %T", v))
+	return slices.DeleteFunc(out, func(f Field) bool { return strings.TrimSpace(f.Value) == "" }), nil
+}
+
+// fieldRow reads one row of a fields list: a map with a label and a value
+// (none is an empty value).
+func fieldRow(row any, name string) (Field, error) {
+	m, ok := row.(map[string]any)
+	if !ok {
+		return Field{}, invalidArg(name, fmt.Sprintf("must be a map with a label and a value, not %T", row))
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k != "label" && k != "value" {
+			return Field{}, invalidArg(name+"."+k, "is not a key of a row (it takes label and value)")
+		}
+	}
+	label, ok := m["label"].(string)
+	switch {
+	case m["label"] == nil:
+		return Field{}, invalidArg(name+".label", "is required")
+	case !ok:
+		return Field{}, invalidArg(name+".label", fmt.Sprintf("must be a string, not %T", m["label"]))
+	case strings.TrimSpace(label) == "":
+		return Field{}, invalidArg(name+".label", "is required")
+	}
+	var text string
+	if v := m["value"]; v != nil {
+		var err error
+		if text, err = fieldText(v); err != nil {
+			return Field{}, invalidArg(name+".value", err.Error())
+		}
+	}
+	return Field{Label: label, Value: text}, nil
 }
 
 // fieldText writes a row's value.
@@ -289,4 +346,30 @@ func keyUUID(key string) string {
 	b[8] = b[8]&0x3f | 0x80 // the RFC 9562 variant
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ResolveConversation returns the Conversation of the chat people call
+// name: the flow ID of the flow "org/flow" (GET /flows/:org/:flow), and
+// "private:<user id>" for "private/<user id>". Any other name is taken
+// for a Conversation already (a flow ID, "private:<user id>") and
+// returned as it is. Rules files name the team flow of their handoffs so,
+// as Flowdock's users know it (package bot/rulefile,
+// ConversationResolver); the flow's messages carry its ID. It is safe for
+// concurrent use.
+func (a *Adapter) ResolveConversation(ctx context.Context, name string) (string, error) {
+	c, err := ParseChat(name)
+	if err != nil {
+		return name, nil
+	}
+	if c.IsPrivate() {
+		return privatePrefix + strconv.FormatInt(c.UserID, 10), nil
+	}
+	f, _, err := a.client.GetFlow(ctx, c.Org, c.Flow)
+	if err != nil {
+		return "", wrapf(err, "find flow %s", c)
+	}
+	a.mu.Lock()
+	a.chats[f.ID] = c
+	a.mu.Unlock()
+	return f.ID, nil
 }

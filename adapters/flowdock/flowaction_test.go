@@ -12,7 +12,11 @@ import (
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/flowdock/flowdocktest"
 	"github.com/parleybot/parley/bot/flow"
+	"github.com/parleybot/parley/bot/rulefile"
 )
+
+// The adapter resolves the team flows of rules files.
+var _ rulefile.ConversationResolver = (*flowdock.Adapter)(nil)
 
 // flowTokenClient is a client of the emulator with only the flow token of
 // acme/ops.
@@ -118,6 +122,68 @@ func TestPresentAction(t *testing.T) {
 	})
 }
 
+// threadOf returns the thread of the item m.
+func threadOf(t *testing.T, c *flowdock.Client, m flowdocktest.Message) *flowdock.Thread {
+	t.Helper()
+	threads, _, err := c.ListThreads(t.Context(), "acme", "ops", flowdock.ThreadListOptions{})
+	require.NoError(t, err)
+	for i := range threads {
+		if threads[i].ID == m.ThreadID {
+			return &threads[i]
+		}
+	}
+	require.FailNow(t, "no thread of the item")
+	return nil
+}
+
+// fields may be a list of {label, value} mappings, as a rules file writes
+// them, whose rows keep their order; in every form a row whose value is
+// empty is left out.
+func TestPresentAction_fieldsInOrder(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	c := emuClient(t, s)
+	act := flowdock.PresentAction(c, flowdock.FlowChat("acme", "ops"))
+	for i, tt := range []struct {
+		name   string
+		fields any
+		want   []flowdock.Field
+	}{
+		{
+			name: "list",
+			fields: []any{
+				map[string]any{"label": "Name", "value": "Ana"},
+				map[string]any{"label": "Phone", "value": " "},
+				map[string]any{"label": "Company size", "value": "51-200"},
+				map[string]any{"label": "Seats", "value": int64(12)},
+				map[string]any{"label": "Note"},
+				map[string]any{"label": "Conversation", "value": "sendbee c1"},
+			},
+			want: []flowdock.Field{{Label: "Name", Value: "Ana"}, {Label: "Company size", Value: "51-200"},
+				{Label: "Seats", Value: "12"}, {Label: "Conversation", Value: "sendbee c1"}},
+		},
+		{
+			name:   "map",
+			fields: map[string]any{"Name": "Ana", "Phone": "", "Need": "CRM"},
+			want:   []flowdock.Field{{Label: "Name", Value: "Ana"}, {Label: "Need", Value: "CRM"}},
+		},
+		{
+			name:   "Go",
+			fields: []flowdock.Field{{Label: "Name", Value: "Ana"}, {Label: "Phone"}},
+			want:   []flowdock.Field{{Label: "Name", Value: "Ana"}},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			call := flow.ActionCall{Key: fmt.Sprintf("fields/%d", i), Args: map[string]any{"title": "Lead: Ana", "fields": tt.fields}}
+			before := len(items(s))
+			require.NoError(t, act.Run(t.Context(), call))
+			got := items(s)
+			require.Len(t, got, before+1)
+			assert.Equal(t, tt.want, threadOf(t, c, got[before]).Fields)
+		})
+	}
+}
+
 // Without the personal token there is no look-up: the uuid alone keeps a
 // retry from posting twice, here after the first attempt's answer was lost.
 func TestPresentAction_flowTokenOnly(t *testing.T) {
@@ -169,6 +235,11 @@ func TestPresentAction_badArgs(t *testing.T) {
 		{"fields not a map", "k", with("fields", "a=b"), nil, "args.fields"},
 		{"field value", "k", with("fields", map[string]any{"a": struct{}{}}), nil, "args.fields.a"},
 		{"blank field label", "k", with("fields", []flowdock.Field{{Label: " ", Value: "x"}}), nil, "args.fields[0].label"},
+		{"field row not a mapping", "k", with("fields", []any{"Name"}), nil, "args.fields[0]"},
+		{"field row without a label", "k", with("fields", []any{map[string]any{"value": "x"}}), nil, "args.fields[0].label"},
+		{"field row label not a string", "k", with("fields", []any{map[string]any{"label": 3, "value": "x"}}), nil, "args.fields[0].label"},
+		{"field row unknown key", "k", with("fields", []any{map[string]any{"label": "a", "valeu": "x"}}), nil, "args.fields[0].valeu"},
+		{"field row value", "k", with("fields", []any{map[string]any{"label": "a", "value": struct{}{}}}), nil, "args.fields[0].value"},
 		{"tags", "k", with("tags", []any{"a", 2}), nil, "args.tags[1]"},
 		{"value", "k", with("values", "size"), flow.Values{"size": map[string]any{}}, "values.size"},
 		{"no key and no thread", "", ok, nil, "args.thread"},
@@ -212,4 +283,29 @@ func ExamplePresentAction() {
 		Values: flow.Values{"name": "Ada Lovelace", "email": "ada@example.org", "company_size": int64(40), "need": "CRM"},
 	})
 	_ = err
+}
+
+// A flow named as its users know it, "org/flow", is the conversation of
+// its flow ID; a private chat's "private/<id>" is "private:<id>"; a
+// conversation is itself.
+func TestAdapter_ResolveConversation(t *testing.T) {
+	t.Parallel()
+	s := flowdocktest.NewServer(t)
+	a := newAdapter(t, s)
+	for name, want := range map[string]string{
+		"acme/ops":           s.FlowID("acme/ops"),
+		" acme/main ":        s.FlowID("acme/main"),
+		s.FlowID("acme/ops"): s.FlowID("acme/ops"),
+		"private/42":         "private:42",
+		"private:42":         "private:42",
+	} {
+		got, err := a.ResolveConversation(t.Context(), name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, got, name)
+	}
+	_, err := a.ResolveConversation(t.Context(), "acme/nope")
+	var apiErr *flowdock.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 404, apiErr.StatusCode)
+	assert.Contains(t, err.Error(), "find flow acme/nope")
 }

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/handlers/handoff"
 )
 
 // An action is one step of a rule or schedule.
@@ -145,6 +146,9 @@ func (l *loader) action(s *Set, kind string, n *yaml.Node, what string) action {
 			return &tagAction{tags: tags}
 		}
 	case "handoff":
+		if n.Kind == yaml.MappingNode {
+			return l.handoffTeam(s, n, what)
+		}
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
 			if l.isTrue(n, what) {
 				return &handoffAction{}
@@ -155,6 +159,9 @@ func (l *loader) action(s *Set, kind string, n *yaml.Node, what string) action {
 			return &handoffAction{text: t}
 		}
 	case "resume":
+		if n.Kind == yaml.MappingNode {
+			return l.resumeTeam(s, n, what)
+		}
 		if l.isTrue(n, what) {
 			return resumeAction{}
 		}
@@ -423,8 +430,13 @@ func (a *tagAction) run(ctx context.Context, x *execution) error {
 }
 
 // A handoffAction hands the conversation to humans: with a reply that
-// carries Handoff, or at once through Bot.Handoff.
-type handoffAction struct{ text *tmpl }
+// carries Handoff, or at once through Bot.Handoff. With a team, it then
+// tells the team, as handoff.Handler does.
+type handoffAction struct {
+	text   *tmpl
+	team   *team // nil: none
+	notify *tmpl // with team
+}
 
 func (*handoffAction) kind() string { return "handoff" }
 
@@ -436,12 +448,60 @@ func (a *handoffAction) run(ctx context.Context, x *execution) error {
 		}
 		r := x.m.Reply(text)
 		r.Handoff = true
-		return x.w.Send(ctx, r)
+		if err := x.w.Send(ctx, r); err != nil {
+			return err
+		}
+		if a.team == nil {
+			return nil
+		}
+		return a.tell(ctx, x)
 	}
 	if x.eng.bot == nil {
 		return fmt.Errorf("the engine is not installed on a Bot: %w", errors.ErrUnsupported)
 	}
 	return x.eng.bot.Handoff(ctx, x.m.Platform, x.m.Conversation)
+}
+
+// tell posts the notification of a handoff to the team, if its platform
+// is one of the Bot's.
+func (a *handoffAction) tell(ctx context.Context, x *execution) error {
+	to, ok, err := x.eng.teamFlow(ctx, a.team)
+	if err != nil || !ok {
+		return err
+	}
+	d, err := x.messageData(ctx)
+	if err != nil {
+		return err
+	}
+	text, err := a.notify.exec(&notifyData{messageData: d,
+		Resume: "/" + handoff.ResumeCommand + " " + x.m.Platform + " " + x.m.Conversation})
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	if err := x.w.Send(ctx, &bot.Message{Platform: to.Platform, Conversation: to.Conversation, Text: text}); err != nil {
+		return fmt.Errorf("notify %s/%s: %w", a.team.platform, a.team.conversation, err)
+	}
+	return nil
+}
+
+// A resumeTeamAction obeys the resume command of handoff.ResumeHandler
+// for a team: resume: {team: …}.
+type resumeTeamAction struct{ team *team }
+
+func (*resumeTeamAction) kind() string { return "resume" }
+
+// run runs a handoff.ResumeHandler with the team on the message. A
+// message that is not the team's command nor an agent's is not obeyed:
+// it returns bot.ErrContinue, and the rule declines the message.
+func (a *resumeTeamAction) run(ctx context.Context, x *execution) error {
+	if x.eng.bot == nil {
+		return fmt.Errorf("the engine is not installed on a Bot: %w", errors.ErrUnsupported)
+	}
+	to, _, err := x.eng.teamFlow(ctx, a.team)
+	if err != nil {
+		return err
+	}
+	return handoff.ResumeHandler{Bot: x.eng.bot, Team: to, Logger: x.eng.log()}.HandleMessage(ctx, x.w, x.m)
 }
 
 // A resumeAction gives the conversation back to the bot.
@@ -562,7 +622,11 @@ func (r *rule) HandleMessage(ctx context.Context, w bot.Sender, m *bot.Message) 
 	}
 	x := &execution{eng: d.eng, set: d.set, w: w, m: m, d: d}
 	for i, a := range r.actions {
-		if err := a.run(ctx, x); err != nil {
+		err := a.run(ctx, x)
+		if errors.Is(err, bot.ErrContinue) { // resume: {team: …} declined the message
+			return bot.ErrContinue
+		}
+		if err != nil {
 			d.handled = true
 			return fmt.Errorf("rulefile: rule %q: action %d (%s): %w", r.name, i+1, a.kind(), err)
 		}

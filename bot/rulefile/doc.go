@@ -89,8 +89,13 @@
 //	                           (skipped, with a Debug log line, on a platform that
 //	                           cannot tag); a single tag may be written alone
 //	handoff: <template>        reply, and hand the conversation to humans once it is delivered
+//	handoff:                   … then tell the team (see Handoffs to a team)
+//	  text: <template>         the reply; default handoff.DefaultReply
+//	  team: {platform: <adapter name>, conversation: <name or id>}
+//	  notify: <template>       what the team is told; default handoff.DefaultNotify
 //	handoff: true              hand it to humans now (bot.Bot.Handoff)
 //	resume: true               give it back to the bot now (bot.Bot.Resume)
+//	resume: {team: {…}}        obey the team's resume command (see Handoffs to a team)
 //	forward:                   send a message elsewhere, for example to a Flowdock flow
 //	  platform: <adapter name>
 //	  conversation: <id>
@@ -111,6 +116,50 @@
 // way to say something and hand off is handoff: "<text>".
 //
 // A schedule's only action is send, with the keys of forward.
+//
+// # Handoffs to a team
+//
+// A handoff with a team tells the people who take over, in their own
+// conversation (an agents' Flowdock flow), as the Handler of package
+// handlers/handoff does for Go bots: after the reply, it posts the
+// notification there, by default handoff.DefaultNotify:
+//
+//	Ana asks for a person on sendbee (c-42): can I talk to a person?
+//	Answer them there. To give the conversation back to the bot, type: /resume sendbee c-42
+//
+// notify is a template over the data of the rule's templates and .Resume,
+// that command. A rule whose action is resume: {team: …} obeys the command
+// as handoff.ResumeHandler does with the team: "/resume <platform>
+// <conversation>" typed in the team's conversation, or "/resume" alone
+// typed by an agent (Author.Agent) in the customer's conversation, gives
+// the conversation back to the bot (a flow the handoff paused then asks
+// its question again, or ends, as its on_handoff says) and confirms it in
+// the team's conversation. A /resume from anyone else is not obeyed: the
+// rule declines the message, its later actions do not run, and routing
+// goes on as if it had not matched. Make the rule an observer, so that it
+// hears agents in conversations humans own; an anchor names the team once:
+//
+//	rules:
+//	  - name: agent
+//	    when: lower(Text) in ["agent", "human"]
+//	    actions:
+//	      - handoff:
+//	          text: "Connecting you to a colleague…"
+//	          team: &team {platform: flowdock, conversation: acme/support}
+//	  - name: resume
+//	    command: resume
+//	    observer: true
+//	    actions:
+//	      - resume: {team: *team}
+//
+// The team's conversation is named as its people know it. On Flowdock,
+// whose messages carry the flow's ID, that is "org/flow": the Engine asks
+// the adapter for the ID (see [ConversationResolver]) the first time it
+// needs it. Elsewhere it is the conversation's ID. A team on a platform
+// the Bot has no adapter for is left out, with a Warn log line when the
+// file is installed or reloaded: its handoffs only reply, and only agents'
+// "/resume" is obeyed, so that a file runs where that platform is not
+// configured (parley run on the terminal).
 //
 // # Fallback
 //
@@ -205,7 +254,7 @@
 //	          message: "An e-mail such as ana@example.com, please."
 //	          say: "Let me find you a person." # said when it gives up, before then
 //	          then: handoff                  # then: a step, end, handoff (default) or cancel
-//	        remind: {after: 10m, say: "Still there? Your e-mail, please."}
+//	        remind: {after: 10m, say: "Still there? {{.Ask}}"}  # .Ask: the question
 //	        timeout: {after: 1h, then: cancel, say: "Let's talk later!"}
 //	      - name: size
 //	        ask: "How many people work with you? 1. 1-10 2. 11-50 3. more"
@@ -229,6 +278,8 @@
 //	    on_done:                             # called when it ends at end, once
 //	      - call: crm.lead
 //	        args: {name: "{{.Values.name}}", email: "{{.Values.email}}", score: 3}
+//	      - set: {lead: "{{.Values.email}}"}   # conversation variables, as a rule's set
+//	      - clear: [source]                  # and clear
 //	    interrupt: pause                     # pause (default) or cancel; see flow.Engine.Global
 //	    on_handoff: resume                   # resume (default) or end, when the bot gets the conversation back
 //	    ttl: 7d                              # how long a silent flow is kept (default 7d)
@@ -257,12 +308,35 @@
 // question asked again after it. Without such a message the fields are
 // empty: in a reminder and a timeout's say, which a timer sends, and in
 // what a timeout's then leads to, and in a flow started by Go code
-// without a message (flow.Engine.Start). A re-ask is rendered when the
-// answer is refused, and retry's message or reask that renders nothing
-// leaves the re-ask to the next (the check's own, then the question).
+// without a message (flow.Engine.Start). The say of remind also has
+// .Ask, the step's question as it would be asked then (without a
+// message), so that a reminder repeats the question without a copy of
+// it: say: "Still there? {{.Ask}}". A re-ask is rendered when the answer
+// is refused, and retry's message or reask that renders nothing leaves
+// the re-ask to the next (the check's own, then the question).
 // The string arguments of a call (others keep their type) are templates
 // too, over .Values, .Vars, .Flow, .Step, .Platform, .Conversation and
 // .Contact, the author of the answer, without the message's fields.
+//
+// A mapping of arguments has no order: an action that shows rows in
+// order takes them as a list of mappings, such as the fields of the
+// flowdock.present action of parley run (package adapters/flowdock,
+// PresentAction), which also leaves out a row whose value renders empty:
+//
+//	fields:
+//	  - {label: Name, value: "{{html .Values.name}}"}
+//	  - {label: Phone, value: "{{html .Values.phone}}"}   # no row without a phone
+//
+// Besides calls, a step's actions and on_done may set and clear
+// conversation variables, with the keys of the rule actions:
+// set: {<var>: <template>, …} and clear: [<var>, …] (or one name). They
+// change the variables as those actions do (the limits of MaxVarSize
+// included), their templates over the data of a call's arguments, and
+// they run in order with the calls and like them, once per completion of
+// the step or the flow: what a flow sets when it ends is there for the
+// rules of the conversation's next message (vars.lead != nil), so that a
+// rule can tell a customer who answered everything from one who did not.
+// They expire as the variables rules set do (see [WithVarsTTL]).
 //
 // Calls name actions that Go code gives the Engine, explicitly:
 //
@@ -395,13 +469,19 @@
 // variables, and the flow waiting in it (its name, step, attempts and
 // values). A waiting flow comes after the global rules and before the
 // others, as on the Bot: its row says whether it takes the message, and
-// under it, the answer checked (saved or refused), the re-ask, the calls
-// and the next step with the branch that chose it; or, when a global rule
-// answered first, what that does to the flow:
+// under it, the answer checked (saved or refused), the re-ask, or what
+// retry's say says when the step gives up, the step's actions and the
+// next step with the branch that chose it, with what it asks, or the end
+// with done and on_done; or, when a global rule answered first, what that
+// does to the flow. The arguments of calls and the values of set are
+// shown rendered with the flow's values (those of the state given, and
+// the answer) and the answer's author as .Contact; like other texts, one
+// that reads variables Explain was not told is shown as written:
 //
 //	#  RULE         PRIORITY  RESULT         DECIDED BY
 //	1  (flow lead)  -         matched, runs  waits at step "size"
 //	   save: size = 120
+//	   call: crm.update(email = "ana@example.com", size = "120")
 //	   next: step "call" (next 1: values.size >= 50), asks "When can Sales call you?"
 //	2  start        0         not matched    lower(Text) == "demo"
 //

@@ -45,6 +45,8 @@ type Engine struct {
 	defined     []string               // the flows of the current Set defined on flows
 	definedDefs []flow.Flow            // and their definitions, to restore them
 
+	teams sync.Map // the IDs of the teams' conversations, by platform "\x00" name
+
 	reloadMu sync.Mutex // serializes reloads
 }
 
@@ -177,6 +179,7 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 		}
 	}
 	e.installed = s.schedules
+	e.warnTeams(s)
 	b.Handle(bot.Always(), e, append([]bot.RouteOption{bot.Observer()}, opts...)...)
 	// The fallback comes after every other route of the Bot, whatever
 	// their priority, and keeps only the middleware of opts.
@@ -300,6 +303,7 @@ func (e *Engine) swap(s *Set) error {
 		}
 	}
 	e.setCurrent(s)
+	e.warnTeams(s)
 	if e.bot != nil && e.flows != nil {
 		e.pruneFlows(context.Background())
 	}

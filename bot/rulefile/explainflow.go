@@ -97,6 +97,9 @@ func (s *Set) explainFlow(ctx context.Context, m *bot.Message, owner bot.Owner, 
 		}
 		x.Actions = append(x.Actions, ActionInfo{Kind: "refused", Detail: refused + ")"})
 		if limit >= 0 && st.Attempts+1 > limit {
+			if step.retrySay != nil {
+				x.Actions = append(x.Actions, ActionInfo{Kind: "say", Detail: s.flowText(step.retrySay, st, c, step.name, m)})
+			}
 			x.Actions = append(x.Actions, s.gotoInfo(f, cmpOr(step.retry.Then, flow.HandOff), st, c, "after the last refused answer", m))
 			return x
 		}
@@ -136,11 +139,11 @@ func (s *Set) explainFlow(ctx context.Context, m *bot.Message, owner bot.Owner, 
 	} else {
 		x.Actions = append(x.Actions, ActionInfo{Kind: "accept", Detail: showValue(v) + " (not saved)"})
 	}
-	for _, call := range step.actions {
-		x.Actions = append(x.Actions, ActionInfo{Kind: "call", Detail: showCall(call)})
-	}
 	next := *st
 	next.Values = values
+	for _, call := range step.actions {
+		x.Actions = append(x.Actions, ActionInfo{Kind: call.kind, Detail: s.showCall(call, &next, c, step.name, m)})
+	}
 	to, why, err := s.nextOf(ctx, f, j, &next)
 	if err != nil {
 		x.Actions = append(x.Actions, ActionInfo{Kind: "next", Detail: "error: " + errText(err)})
@@ -226,7 +229,8 @@ func (s *Set) gotoInfo(f *fileFlow, to string, st *flow.State, c Conversation, w
 			d += ", says " + s.flowText(f.done, st, c, "", m)
 		}
 		for _, call := range f.onDone {
-			d += ", calls " + showCall(call)
+			verb := map[string]string{"call": ", calls ", "set": ", sets ", "clear": ", clears "}[call.kind]
+			d += verb + s.showCall(call, st, c, "", m)
 		}
 		return ActionInfo{Kind: "next", Detail: d}
 	case flow.HandOff:
@@ -269,29 +273,51 @@ func showValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-// showCall shows an action call as written: name(arg = "template", …).
-func showCall(c *fileCall) string {
+// showCall shows a call of a step's actions or on_done, its string
+// arguments rendered as the call would have them in the state st (for
+// step, "" in on_done), led to by m: name(arg = "text", …); a set as
+// var = "text", …; a clear as its variables. An argument that reads
+// variables Explain was not told is shown as written.
+func (s *Set) showCall(call *fileCall, st *flow.State, c Conversation, step string, m *bot.Message) string {
+	d := &flowData{Platform: st.Platform, Conversation: st.Conversation, Flow: st.Flow, Step: step,
+		Values: map[string]any(st.Values), Vars: mergeVars(s.vars, c.Vars), Contact: m.Author}
 	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(c.args)) {
-		parts = append(parts, k+" = "+showArg(c.args[k]))
+	for _, k := range slices.Sorted(maps.Keys(call.args)) {
+		if call.kind == "clear" {
+			parts = append(parts, k)
+			continue
+		}
+		parts = append(parts, k+" = "+showArg(call.args[k], d, c.Vars != nil))
 	}
-	return c.action + "(" + strings.Join(parts, ", ") + ")"
+	if call.kind != "call" {
+		return strings.Join(parts, ", ")
+	}
+	return call.action + "(" + strings.Join(parts, ", ") + ")"
 }
 
-func showArg(v any) string {
+// showArg shows an argument, its templates rendered with d; those that
+// read variables are shown as written unless vars are known.
+func showArg(v any, d *flowData, vars bool) string {
 	switch v := v.(type) {
 	case *tmpl:
-		return strconv.Quote(v.src)
+		if !vars && (v.readsAll || len(v.reads) > 0) {
+			return strconv.Quote(v.src) + notRendered
+		}
+		out, err := v.exec(d)
+		if err != nil {
+			return "error: " + errText(err)
+		}
+		return strconv.Quote(out)
 	case map[string]any:
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(v)) {
-			parts = append(parts, k+": "+showArg(v[k]))
+			parts = append(parts, k+": "+showArg(v[k], d, vars))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case []any:
 		parts := make([]string, len(v))
 		for i, x := range v {
-			parts[i] = showArg(x)
+			parts[i] = showArg(x, d, vars)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	}

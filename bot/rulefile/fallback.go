@@ -2,6 +2,7 @@ package rulefile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/parleybot/parley/bot"
@@ -38,7 +39,11 @@ func (f fallbackHandler) HandleMessage(ctx context.Context, w bot.Sender, m *bot
 	}
 	x := &execution{eng: f.e, set: s, w: w, m: m, fallback: true}
 	for i, a := range s.fallback {
-		if err := a.run(ctx, x); err != nil {
+		err := a.run(ctx, x)
+		if errors.Is(err, bot.ErrContinue) { // resume: {team: …} declined the message
+			return bot.ErrContinue
+		}
+		if err != nil {
 			return fmt.Errorf("rulefile: fallback: action %d (%s): %w", i+1, a.kind(), err)
 		}
 	}

@@ -68,6 +68,9 @@ func (e *Engine) setupFlows(b *bot.Bot, s *Set) error {
 			return fmt.Errorf("rulefile: %w", err)
 		}
 	}
+	if err := e.flows.RegisterAction(varsActionName, e.runAction(flow.ActionFunc(e.varsAction))); err != nil {
+		return fmt.Errorf("rulefile: %w", err)
+	}
 	if err := e.defineFlows(s); err != nil {
 		return err
 	}
@@ -108,7 +111,7 @@ func (e *Engine) defineFlows(s *Set) error {
 func (e *Engine) checkFlows(s *Set, installing bool) []Problem {
 	var probs []Problem
 	for _, c := range s.calls {
-		if _, ok := e.actions[c.action]; !ok {
+		if _, ok := e.actions[c.action]; !ok && c.kind == "call" {
 			probs = append(probs, Problem{File: s.file, Line: c.line, Column: c.col,
 				Msg: fmt.Sprintf("%s: no action named %q was given to the rules engine (rulefile.WithAction)%s",
 					c.what, c.action, suggest(c.action, slices.Sorted(maps.Keys(e.actions))))})
@@ -153,6 +156,31 @@ func (e *Engine) runAction(a flow.Action) flow.Action {
 		c.Args, _ = args.(map[string]any)
 		return a.Run(ctx, c)
 	})
+}
+
+// varsAction is the action of the set and clear of a flow's actions and
+// on_done: its arguments, rendered, are the variables by name, a string
+// to set and nil to clear. It changes the conversation's variables as a
+// rule's set and clear do, all or none: a value larger than MaxVarSize
+// fails the call and changes nothing.
+func (e *Engine) varsAction(ctx context.Context, c flow.ActionCall) error {
+	for _, k := range slices.Sorted(maps.Keys(c.Args)) {
+		if v, ok := c.Args[k].(string); ok && len(v) > MaxVarSize {
+			return fmt.Errorf("%s: %d bytes, more than the %d a variable may hold", k, len(v), MaxVarSize)
+		}
+	}
+	own, err := e.readVars(ctx, c.Platform, c.Conversation)
+	if err != nil {
+		return err
+	}
+	for k, v := range c.Args {
+		if s, ok := v.(string); ok {
+			own[k] = s
+		} else {
+			delete(own, k)
+		}
+	}
+	return e.writeVars(ctx, c.Platform, c.Conversation, own)
 }
 
 // argsReadVars reports whether a template among args reads variables.

@@ -67,14 +67,21 @@ type fileBranch struct {
 	to   string
 }
 
-// A fileCall is a call of a named action, with its arguments: strings are
-// templates over the flow's data, other scalars are kept as they are.
+// A fileCall is one item of a step's actions or a flow's on_done: a call
+// of a named action, with its arguments (strings are templates over the
+// flow's data, other scalars are kept as they are), or a set or clear of
+// conversation variables, which the Engine runs as a call of its own
+// action (varsAction) so that it runs once per completion like the calls.
 type fileCall struct {
-	action    string
+	kind      string // "call", "set" or "clear"
+	action    string // the named action of a call
 	args      map[string]any
 	line, col int
 	what      string
 }
+
+// flowActionKeys are the keys of an item of a step's actions and of on_done.
+var flowActionKeys = []string{"call", "args", "set", "clear"}
 
 // targetNames are the words a file uses for the flow engine's targets.
 var targetNames = map[string]string{"end": flow.End, "handoff": flow.HandOff, "cancel": flow.Cancel}
@@ -372,7 +379,11 @@ func (l *loader) timer(st *fileStep, n *yaml.Node, what string, timeout bool) *f
 		t.after, _ = l.duration(f.val, what+": after")
 	}
 	if f, ok := fs["say"]; ok {
-		t.say = l.template(f.val, what+": say", promptDataType, false)
+		data := remindDataType // a reminder may repeat the question
+		if timeout {
+			data = promptDataType
+		}
+		t.say = l.template(f.val, what+": say", data, false)
 	}
 	if f, ok := fs["then"]; ok {
 		t.then = l.target(st, f.val, what+": then", "timeout: then")
@@ -440,25 +451,48 @@ func (l *loader) branch(st *fileStep, n *yaml.Node, what string) {
 	st.branches = append(st.branches, b)
 }
 
-// calls reads a list of action calls: {call: <name>, args: {…}}.
+// calls reads a list of a step's actions or of on_done: calls
+// ({call: <name>, args: {…}}) and set and clear of conversation variables
+// ({set: {<var>: <template>, …}}, {clear: [<var>, …]}).
 func (l *loader) calls(n *yaml.Node, what string) []*fileCall {
 	var out []*fileCall
 	for i, it := range l.list(n, what) {
 		w := fmt.Sprintf("%s: call %d", what, i+1)
-		fs, ok := l.fields(it, w, "call", "args")
+		fs, ok := l.fields(it, w, flowActionKeys...)
 		if !ok {
 			continue
 		}
-		f, ok := fs["call"]
-		if !ok {
-			l.errf(it, "%s: missing key \"call\"", w)
+		var kinds []string
+		for _, k := range []string{"call", "set", "clear"} {
+			if _, ok := fs[k]; ok {
+				kinds = append(kinds, k)
+			}
+		}
+		switch {
+		case len(kinds) == 0:
+			l.errf(it, "%s: missing key \"call\" (or set: or clear: of conversation variables)", w)
+			continue
+		case len(kinds) > 1:
+			l.errf(fs[kinds[1]].key, "%s: an item is one of call, set and clear, got %s", w, strings.Join(kinds, " and "))
 			continue
 		}
+		if kinds[0] != "call" {
+			w = fmt.Sprintf("%s: action %d (%s)", what, i+1, kinds[0])
+			if a, ok := fs["args"]; ok {
+				l.errf(a.key, "%s: args go with call", w)
+				continue
+			}
+			if c := l.varsCall(kinds[0], fs[kinds[0]].val, w); c != nil {
+				out = append(out, c)
+			}
+			continue
+		}
+		f := fs["call"]
 		name, ok := l.str(f.val, w+": call", false)
 		if !ok {
 			continue
 		}
-		c := &fileCall{action: name, line: f.val.Line, col: f.val.Column, what: w}
+		c := &fileCall{kind: "call", action: name, line: f.val.Line, col: f.val.Column, what: w}
 		if a, ok := fs["args"]; ok {
 			if a.val.Kind != yaml.MappingNode {
 				l.errf(a.val, "%s: args: want a mapping of names to values, got %s", w, describeNode(a.val))
@@ -473,6 +507,42 @@ func (l *loader) calls(n *yaml.Node, what string) []*fileCall {
 		out = append(out, c)
 	}
 	return out
+}
+
+// varsCall reads the set or clear of a flow's actions: its args are the
+// variables by name, each a template over the flow's data (set) or nil
+// (clear).
+func (l *loader) varsCall(kind string, n *yaml.Node, what string) *fileCall {
+	c := &fileCall{kind: kind, args: map[string]any{}, line: n.Line, col: n.Column, what: what}
+	probs := len(l.probs)
+	if kind == "clear" {
+		names, nodes, ok := l.strList(n, what)
+		for i, k := range nodes {
+			if ok = l.checkVarName(k, what) && ok; ok {
+				c.args[names[i]] = nil
+			}
+		}
+	} else {
+		if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+			l.errf(n, "%s: want a mapping of variable names to values, got %s", what, describeNode(n))
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := deref(n.Content[i]), deref(n.Content[i+1])
+			if k.Kind != yaml.ScalarNode || !l.checkVarName(k, what) {
+				continue
+			}
+			if _, dup := c.args[k.Value]; dup {
+				l.errf(k, "%s: duplicate variable %q", what, k.Value)
+				continue
+			}
+			c.args[k.Value] = l.template(v, what+": "+k.Value, flowDataType, true)
+		}
+	}
+	if len(l.probs) > probs {
+		return nil
+	}
+	return c
 }
 
 // argValue reads an argument: a string is a template over the flow's data,
@@ -865,7 +935,7 @@ func (f *fileFlow) definition(e *Engine, loc *time.Location) flow.Flow {
 		if st.remind != nil {
 			fs.Remind = &flow.Reminder{After: st.remind.after}
 			if st.remind.say != nil {
-				fs.Remind.Ask = e.prompt(st.remind.say)
+				fs.Remind.Ask = e.remindPrompt(st.remind.say, st.ask)
 			}
 		}
 		if st.timeout != nil {
@@ -887,9 +957,18 @@ func (f *fileFlow) definition(e *Engine, loc *time.Location) flow.Flow {
 // code registers there.
 const actionPrefix = "rulefile:"
 
+// varsActionName is the name under which the rules engine registers
+// varsAction on its flow engine: not one of actionPrefix, so that it does
+// not meet the actions given with WithAction.
+const varsActionName = "rulefile$vars"
+
 func callsOf(fc []*fileCall) []flow.Call {
 	out := make([]flow.Call, 0, len(fc))
 	for _, c := range fc {
+		if c.kind != "call" {
+			out = append(out, flow.Call{Action: varsActionName, Args: c.args})
+			continue
+		}
 		out = append(out, flow.Call{Action: actionPrefix + c.action, Args: c.args})
 	}
 	return out
@@ -963,18 +1042,58 @@ func (e *Engine) prompt(t *tmpl) flow.Prompt {
 // render renders a prompt template in the state st for step, led to by
 // m; it reads the conversation's variables only when the template does.
 func (e *Engine) render(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (string, error) {
+	d, err := e.promptData(ctx, t, st, step, m)
+	if err != nil {
+		return "", err
+	}
+	return t.exec(d)
+}
+
+// promptData returns the data of the prompt template t in the state st
+// for step, led to by m; it reads the conversation's variables only when
+// the template does.
+func (e *Engine) promptData(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (*promptData, error) {
 	var vars map[string]string
 	if e != nil {
 		vars = e.cur.Load().vars
 		if t.readsAll || len(t.reads) > 0 {
 			own, err := e.readVars(ctx, st.Platform, st.Conversation)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			vars = mergeVars(vars, own)
 		}
 	}
-	return t.exec(newPromptData(st, step, m, vars))
+	return newPromptData(st, step, m, vars), nil
+}
+
+// remindData is the data of a reminder's say: a prompt's, and the step's
+// question.
+type remindData struct {
+	*promptData
+	// Ask is the step's question, rendered as it would be asked now
+	// (without a message: a timer sends the reminder).
+	Ask string
+}
+
+// remindPrompt returns the Prompt of a reminder's say, whose .Ask is the
+// step's question ask.
+func (e *Engine) remindPrompt(say, ask *tmpl) flow.Prompt {
+	return flow.PromptFunc(func(ctx context.Context, s *flow.State) (*bot.Message, error) {
+		q, err := e.render(ctx, ask, s, s.Step, s.Message)
+		if err != nil {
+			return nil, err
+		}
+		d, err := e.promptData(ctx, say, s, s.Step, s.Message)
+		if err != nil {
+			return nil, err
+		}
+		text, err := say.exec(&remindData{promptData: d, Ask: q})
+		if err != nil {
+			return nil, err
+		}
+		return &bot.Message{Text: text}, nil
+	})
 }
 
 // reasking returns the check of step st of f with its refusals re-asked

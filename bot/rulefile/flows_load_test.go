@@ -133,6 +133,34 @@ func TestParse_flowProblems(t *testing.T) {
 			want: []string{`rules.yaml:7:44: flow "f": step "a": actions: call 1: args: t: bad template: the flow data has no field Text`},
 		},
 		{
+			name: "call_and_set_in_one_item",
+			src:  flowFile(`        save: x`, `        actions: [{call: crm, set: {y: "1"}}]`),
+			want: []string{`rules.yaml:7:31: flow "f": step "a": actions: call 1: an item is one of call, set and clear, got call and set`},
+		},
+		{
+			name: "set_with_args",
+			src:  flowFile(`        save: x`, `        actions: [{set: {y: "1"}, args: {z: 2}}]`),
+			want: []string{`rules.yaml:7:35: flow "f": step "a": actions: action 1 (set): args go with call`},
+		},
+		{
+			name: "set_bad_name_and_template",
+			src:  flowFile(`        save: x`, `        actions: [{set: {1y: "1", z: "{{.Text}}"}}]`),
+			want: []string{
+				`rules.yaml:7:26: flow "f": step "a": actions: action 1 (set): bad variable name "1y": use letters, digits and _, not starting with a digit`,
+				`rules.yaml:7:41: flow "f": step "a": actions: action 1 (set): z: bad template: the flow data has no field Text`,
+			},
+		},
+		{
+			name: "clear_bad_name",
+			src:  flowFile(`        save: x`, `        actions: [{clear: [ok, "no way"]}]`),
+			want: []string{`rules.yaml:7:32: flow "f": step "a": actions: action 1 (clear): bad variable name "no way": use letters, digits and _, not starting with a digit`},
+		},
+		{
+			name: "empty_item",
+			src:  lines("flows:", "  f:", "    steps: [{name: a, ask: \"A\"}]", "    on_done: [{args: {x: 1}}]"),
+			want: []string{`rules.yaml:4:15: flow "f": on_done: call 1: missing key "call" (or set: or clear: of conversation variables)`},
+		},
+		{
 			name: "global_not_a_boolean",
 			src:  lines("rules:", "  - name: a", "    global: yes", `    when: Text == "x"`, "    actions: [{reply: hi}]"),
 			want: []string{`rules.yaml:3:13: rule "a": global: want true or false, got the string "yes"`},

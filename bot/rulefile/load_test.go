@@ -54,6 +54,27 @@ func TestParse_problems(t *testing.T) {
 			want: []string{`rules.yaml:4:5: rule "a": unknown key "prioirty" (did you mean "priority"?)`},
 		},
 		{
+			name: "handoff_team_problems",
+			src: lines(
+				"rules:",
+				"  - name: a",
+				`    when: Text == "x"`,
+				"    actions:",
+				"      - handoff: {team: {platform: flowdock}}",
+				"      - handoff: {text: hi, notify: there}",
+				`      - handoff: {team: {platform: flowdock, conversation: acme/main}, notify: "{{.Txt}}"}`,
+				"      - resume: {}",
+				"      - resume: {team: {platform: flowdock, conversation: acme/main}, back: hi}",
+			),
+			want: []string{
+				`rules.yaml:5:25: rule "a": action 1 (handoff): team: missing key "conversation"`,
+				`rules.yaml:6:29: rule "a": action 2 (handoff): notify goes with team, the conversation it is posted to`,
+				`rules.yaml:7:83: rule "a": action 3 (handoff): notify: bad template: the notification data has no field Txt`,
+				`rules.yaml:8:17: rule "a": action 4 (resume): missing key "team" (or write resume: true to give this conversation back)`,
+				`rules.yaml:9:71: rule "a": action 5 (resume): unknown key "back"`,
+			},
+		},
+		{
 			name: "unknown_top_level_key",
 			src:  lines("rule:", "  - name: a"),
 			want: []string{`rules.yaml:1:1: rules file: unknown key "rule" (did you mean "rules"?)`},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/handlers/handoff"
 )
 
 // ActionInfo says what one action would do for a message, in an
@@ -119,11 +120,29 @@ func (a *handoffAction) preview(p *preview) ActionInfo {
 		return ActionInfo{Kind: "handoff", Detail: "hand the conversation to humans"}
 	}
 	shown, _, _ := p.render(a.text)
-	return ActionInfo{Kind: "handoff", Detail: shown + ", then hand the conversation to humans"}
+	d := shown + ", then hand the conversation to humans"
+	if a.team != nil {
+		notify := strconv.Quote(a.notify.src) + notRendered
+		if p.all || a.notify.decidedBy(p.known) {
+			out, err := a.notify.exec(&notifyData{messageData: p.data,
+				Resume: "/" + handoff.ResumeCommand + " " + p.data.Platform + " " + p.data.Conversation})
+			notify = strconv.Quote(out)
+			if err != nil {
+				notify = "error: " + errText(err)
+			}
+		}
+		d += " and tell " + a.team.platform + " " + a.team.conversation + ": " + notify
+	}
+	return ActionInfo{Kind: "handoff", Detail: d}
 }
 
 func (resumeAction) preview(*preview) ActionInfo {
 	return ActionInfo{Kind: "resume", Detail: "give the conversation back to the bot"}
+}
+
+func (a *resumeTeamAction) preview(*preview) ActionInfo {
+	return ActionInfo{Kind: "resume", Detail: "obey \"/" + handoff.ResumeCommand + " <platform> <conversation>\" typed in " +
+		a.team.platform + " " + a.team.conversation + ", or \"/" + handoff.ResumeCommand + "\" typed by an agent in the customer's conversation"}
 }
 
 func (a *sendAction) preview(p *preview) ActionInfo {

@@ -40,6 +40,7 @@ type Set struct {
 	global    *bot.Router // the global rules; nil when there are none
 	flows     []*fileFlow
 	calls     []*fileCall // the action calls of the flows, checked against the Engine's actions
+	teams     []*team     // of the handoff and resume actions, checked against the Bot's adapters
 }
 
 // A rule is one compiled rule of a file.

@@ -51,6 +51,7 @@ var (
 	scheduleDataType = reflect.TypeFor[scheduleData]()
 	flowDataType     = reflect.TypeFor[flowData]()
 	promptDataType   = reflect.TypeFor[promptData]()
+	remindDataType   = reflect.TypeFor[remindData]()
 )
 
 // funcs are the functions templates may call besides text/template's
@@ -124,6 +125,12 @@ func loopGuard(data, v any) (any, error) {
 		steps = &d.steps
 		d.steps += n
 	case *promptData:
+		steps = &d.steps
+		d.steps += n
+	case *notifyData:
+		steps = &d.steps
+		d.steps += n
+	case *remindData:
 		steps = &d.steps
 		d.steps += n
 	}
@@ -342,7 +349,7 @@ func rangeNumber(n *parse.RangeNode) *parse.NumberNode {
 
 // check follows the field names idents from the data type.
 func (c *fieldChecker) check(n parse.Node, idents []string) {
-	if (c.data == messageDataType || c.data == flowDataType || c.data == promptDataType) && len(idents) > 0 && idents[0] == "Vars" {
+	if (c.data == messageDataType || c.data == flowDataType || c.data == promptDataType || c.data == notifyDataType || c.data == remindDataType) && len(idents) > 0 && idents[0] == "Vars" {
 		if len(idents) > 1 {
 			c.reads = append(c.reads, idents[1])
 		} else {
@@ -389,6 +396,10 @@ func typeName(t reflect.Type) string {
 		return "the flow data"
 	case promptDataType:
 		return "the prompt data"
+	case notifyDataType:
+		return "the notification data"
+	case remindDataType:
+		return "the reminder data"
 	}
 	return t.String()
 }
