@@ -26,6 +26,13 @@ type process struct {
 // r.env(extra...). The test's end stops it with SIGTERM, and kills it if
 // it does not stop.
 func (r *rig) startProcess(bin string, extra ...string) (*instance, *process) {
+	r.t.Helper()
+	return r.startCommand(exec.Command(bin), extra...)
+}
+
+// startCommand starts cmd, a leadbot, with the environment of
+// r.env(extra...), as startProcess does.
+func (r *rig) startCommand(cmd *exec.Cmd, extra ...string) (*instance, *process) {
 	t := r.t
 	t.Helper()
 	p := &process{logs: &syncBuffer{}, done: make(chan error, 1)}
@@ -34,7 +41,7 @@ func (r *rig) startProcess(bin string, extra ...string) (*instance, *process) {
 	for i := 0; i+1 < len(kv); i += 2 {
 		environ = append(environ, kv[i]+"="+kv[i+1])
 	}
-	p.cmd = exec.Command(bin)
+	p.cmd = cmd
 	p.cmd.Env = environ
 	p.cmd.Stdout, p.cmd.Stderr = &syncBuffer{}, p.logs
 	require.NoError(t, p.cmd.Start())

@@ -329,65 +329,66 @@ func done(name string) string {
 // with the lead's title, rows and status colour; and a later message is
 // not asked the questions again.
 func TestLeadbot_happyPath(t *testing.T) {
-	r := newRig(t)
-	const ivana = "+385981112233"
-	r.say(ivana, "Hi, I saw your ad")
-	r.waitSent(ivana, greeting, askName)
-	r.say(ivana, "Ivana Kovač")
-	r.waitSent(ivana, greeting, askName, askEmail("Ivana Kovač"))
-	r.say(ivana, "Ivana@Example.COM")
-	r.waitSent(ivana, greeting, askName, askEmail("Ivana Kovač"), askSize)
-	r.say(ivana, "2")
-	r.waitSent(ivana, greeting, askName, askEmail("Ivana Kovač"), askSize, askNeed)
-	r.say(ivana, "A booking system for our <clinic> & spa")
-	story := []string{greeting, askName, askEmail("Ivana Kovač"), askSize, askNeed, done("Ivana Kovač")}
-	r.waitSent(ivana, story...)
+	bothBots(t, func(t *testing.T, r *rig) {
+		const ivana = "+385981112233"
+		r.say(ivana, "Hi, I saw your ad")
+		r.waitSent(ivana, greeting, askName)
+		r.say(ivana, "Ivana Kovač")
+		r.waitSent(ivana, greeting, askName, askEmail("Ivana Kovač"))
+		r.say(ivana, "Ivana@Example.COM")
+		r.waitSent(ivana, greeting, askName, askEmail("Ivana Kovač"), askSize)
+		r.say(ivana, "2")
+		r.waitSent(ivana, greeting, askName, askEmail("Ivana Kovač"), askSize, askNeed)
+		r.say(ivana, "A booking system for our <clinic> & spa")
+		story := []string{greeting, askName, askEmail("Ivana Kovač"), askSize, askNeed, done("Ivana Kovač")}
+		r.waitSent(ivana, story...)
 
-	// Sendbee: the contact's fields and tag.
-	contact := r.conversation(ivana).Contact
-	assert.Equal(t, "Ivana Kovač", contact.Name)
-	assert.Contains(t, contact.Tags, "lead")
-	assert.Equal(t, "Ivana@example.com", contact.Fields["email"], "the domain in lower case")
-	assert.Equal(t, "11-50", contact.Fields["company_size"])
-	assert.Equal(t, "A booking system for our <clinic> & spa", contact.Fields["need"])
+		// Sendbee: the contact's fields and tag.
+		contact := r.conversation(ivana).Contact
+		assert.Equal(t, "Ivana Kovač", contact.Name)
+		assert.Contains(t, contact.Tags, "lead")
+		assert.Equal(t, "Ivana@example.com", contact.Fields["email"], "the domain in lower case")
+		assert.Equal(t, "11-50", contact.Fields["company_size"])
+		assert.Equal(t, "A booking system for our <clinic> & spa", contact.Fields["need"])
 
-	// VelaFlows: one lead, in the emulator's Sales pipeline, stage New.
-	var leads []velaflowstest.Lead
-	for _, l := range r.vf.Leads() {
-		if l.Phone == ivana {
-			leads = append(leads, l)
+		// VelaFlows: one lead, in the emulator's Sales pipeline, stage New.
+		var leads []velaflowstest.Lead
+		for _, l := range r.vf.Leads() {
+			if l.Phone == ivana {
+				leads = append(leads, l)
+			}
 		}
-	}
-	require.Len(t, leads, 1)
-	assert.Equal(t, "Ivana", leads[0].FirstName)
-	assert.Equal(t, "Kovač", leads[0].LastName)
-	assert.Equal(t, "Ivana@example.com", leads[0].Email)
-	assert.Equal(t, velaflowstest.SeedPipelineID, leads[0].PipelineID)
-	assert.Equal(t, velaflowstest.SeedStageID, leads[0].StageID)
+		require.Len(t, leads, 1)
+		assert.Equal(t, "Ivana", leads[0].FirstName)
+		assert.Equal(t, "Kovač", leads[0].LastName)
+		assert.Equal(t, "Ivana@example.com", leads[0].Email)
+		assert.Equal(t, velaflowstest.SeedPipelineID, leads[0].PipelineID)
+		assert.Equal(t, velaflowstest.SeedStageID, leads[0].StageID)
 
-	// Flowdock: a discussion in its own thread, with the lead's rows.
-	th := leadThread(t, r.fd, "Lead: Ivana Kovač")
-	assert.Equal(t, &flowdock.Status{Color: flowdock.ColorGreen, Value: "new lead, 11-50"}, th.Status)
-	assert.Equal(t, []flowdock.Field{
-		{Label: "Name", Value: "Ivana Kovač"},
-		{Label: "E-mail", Value: "Ivana@example.com"},
-		{Label: "Phone", Value: ivana},
-		{Label: "Company size", Value: "11-50"},
-		{Label: "Need", Value: "A booking system for our &lt;clinic&gt; &amp; spa"},
-		{Label: "Conversation", Value: "sendbee " + r.conversation(ivana).ID},
-	}, th.Fields)
-	var items []flowdocktest.Message
-	for _, m := range r.fd.Messages("acme/main") {
-		if m.ThreadID == th.ID && m.Event == flowdock.EventDiscussion {
-			items = append(items, m)
+		// Flowdock: a discussion in its own thread, with the lead's rows.
+		th := leadThread(t, r.fd, "Lead: Ivana Kovač")
+		assert.Equal(t, &flowdock.Status{Color: flowdock.ColorGreen, Value: "new lead, 11-50"}, th.Status)
+		assert.Equal(t, []flowdock.Field{
+			{Label: "Name", Value: "Ivana Kovač"},
+			{Label: "E-mail", Value: "Ivana@example.com"},
+			{Label: "Phone", Value: ivana},
+			{Label: "Company size", Value: "11-50"},
+			{Label: "Need", Value: "A booking system for our &lt;clinic&gt; &amp; spa"},
+			{Label: "Conversation", Value: "sendbee " + r.conversation(ivana).ID},
+		}, th.Fields)
+		var items []flowdocktest.Message
+		for _, m := range r.fd.Messages("acme/main") {
+			if m.ThreadID == th.ID && m.Event == flowdock.EventDiscussion {
+				items = append(items, m)
+			}
 		}
-	}
-	require.Len(t, items, 1, "one discussion in the lead's thread")
-	assert.Equal(t, "<p>A booking system for our &lt;clinic&gt; &amp; spa</p>", items[0].Body)
+		require.Len(t, items, 1, "one discussion in the lead's thread")
+		assert.Equal(t, "<p>A booking system for our &lt;clinic&gt; &amp; spa</p>", items[0].Body)
 
-	// Later: no questions again.
-	r.say(ivana, "hello again")
-	r.waitSent(ivana, append(story, `Thanks! Our team has your details and will be in touch soon. Type "agent" to talk to a person now.`)...)
+		// Later: no questions again.
+		r.say(ivana, "hello again")
+		r.waitSent(ivana, append(story, `Thanks! Our team has your details and will be in touch soon. Type "agent" to talk to a person now.`)...)
+	})
 }
 
 // leadThread returns the thread of the team flow with the title, waiting
@@ -416,94 +417,96 @@ func leadThread(t *testing.T, fd *flowdocktest.Server, title string) flowdock.Th
 // Answers that do not fit are asked again, with what is wrong, as often as
 // it takes; the flow goes on with the first answer that fits.
 func TestLeadbot_invalidAnswersAskedAgain(t *testing.T) {
-	r := newRig(t)
-	const marko = "+385915556677"
-	badName := "Please tell me your name (2 to 80 characters)." + agent
-	badEmail := "That doesn't look like an e-mail address. Please type it like ana@example.com." + agent
-	badSize := "Please pick one of these, by its number:\n1. 1–10\n2. 11–50\n3. 51–200\n4. 200+"
-	badNeed := "Please tell me in a few words (3 to 500 characters)." + agent
+	bothBots(t, func(t *testing.T, r *rig) {
+		const marko = "+385915556677"
+		badName := "Please tell me your name (2 to 80 characters)." + agent
+		badEmail := "That doesn't look like an e-mail address. Please type it like ana@example.com." + agent
+		badSize := "Please pick one of these, by its number:\n1. 1–10\n2. 11–50\n3. 51–200\n4. 200+"
+		badNeed := "Please tell me in a few words (3 to 500 characters)." + agent
 
-	r.say(marko, "hello")
-	want := []string{greeting, askName}
-	r.waitSent(marko, want...)
-	steps := []struct {
-		answer string
-		reply  string
-	}{
-		{"M", badName},
-		{strings.Repeat("m", 81), badName},
-		{"Marko", askEmail("Marko")},
-		{"marko at example dot com", badEmail},
-		{"Marko <marko@example.com>", badEmail},
-		{"marko@example", badEmail},
-		{"marko@example.com.", askSize},
-		{"7", badSize},
-		{"a few", badSize},
-		{"51–200", askNeed},
-		{"ok", badNeed},
-		{"A CRM for 60 people", done("Marko")},
-	}
-	for _, s := range steps {
-		r.say(marko, s.answer)
-		want = append(want, s.reply)
+		r.say(marko, "hello")
+		want := []string{greeting, askName}
 		r.waitSent(marko, want...)
-	}
-	contact := r.conversation(marko).Contact
-	assert.Equal(t, "marko@example.com", contact.Fields["email"])
-	assert.Equal(t, "51-200", contact.Fields["company_size"])
-	th := leadThread(t, r.fd, "Lead: Marko")
-	assert.Equal(t, &flowdock.Status{Color: flowdock.ColorOrange, Value: "new lead, 51-200"}, th.Status)
+		steps := []struct {
+			answer string
+			reply  string
+		}{
+			{"M", badName},
+			{strings.Repeat("m", 81), badName},
+			{"Marko", askEmail("Marko")},
+			{"marko at example dot com", badEmail},
+			{"Marko <marko@example.com>", badEmail},
+			{"marko@example", badEmail},
+			{"marko@example.com.", askSize},
+			{"7", badSize},
+			{"a few", badSize},
+			{"51–200", askNeed},
+			{"ok", badNeed},
+			{"A CRM for 60 people", done("Marko")},
+		}
+		for _, s := range steps {
+			r.say(marko, s.answer)
+			want = append(want, s.reply)
+			r.waitSent(marko, want...)
+		}
+		contact := r.conversation(marko).Contact
+		assert.Equal(t, "marko@example.com", contact.Fields["email"])
+		assert.Equal(t, "51-200", contact.Fields["company_size"])
+		th := leadThread(t, r.fd, "Lead: Marko")
+		assert.Equal(t, &flowdock.Status{Color: flowdock.ColorOrange, Value: "new lead, 51-200"}, th.Status)
+	})
 }
 
 // A redelivered answer advances the flow once: the same webhook delivered
 // again after it was handled, and every later event delivered three times,
 // give one question each, one lead and one item.
 func TestLeadbot_redeliveredAnswer(t *testing.T) {
-	r := newRig(t)
-	const ana = "+385917778899"
-	r.say(ana, "hi")
-	r.waitSent(ana, greeting, askName)
-	r.say(ana, "Ana")
-	r.waitSent(ana, greeting, askName, askEmail("Ana"))
+	bothBots(t, func(t *testing.T, r *rig) {
+		const ana = "+385917778899"
+		r.say(ana, "hi")
+		r.waitSent(ana, greeting, askName)
+		r.say(ana, "Ana")
+		r.waitSent(ana, greeting, askName, askEmail("Ana"))
 
-	// The answer "Ana" again, as Sendbee would redeliver it.
-	var last sendbeetest.Event
-	for _, ev := range r.sb.Events() {
-		if ev.Type == sendbeetest.EventMessageReceived && ev.ConversationID == r.conversation(ana).ID {
-			last = ev
+		// The answer "Ana" again, as Sendbee would redeliver it.
+		var last sendbeetest.Event
+		for _, ev := range r.sb.Events() {
+			if ev.Type == sendbeetest.EventMessageReceived && ev.ConversationID == r.conversation(ana).ID {
+				last = ev
+			}
 		}
-	}
-	var body struct {
-		Data struct {
-			Body string `json:"body"`
-		} `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(last.Payload, &body))
-	require.Equal(t, "Ana", body.Data.Body)
-	require.Equal(t, 200, r.sb.Deliver(t, r.hook, last.Payload))
-
-	r.sb.DuplicateDeliveries(2)
-	r.say(ana, "ana@example.com")
-	// Had "Ana" advanced the flow again, "ana@example.com" would have been
-	// refused as a name, or taken for the company size.
-	r.waitSent(ana, greeting, askName, askEmail("Ana"), askSize)
-	r.say(ana, "1")
-	r.waitSent(ana, greeting, askName, askEmail("Ana"), askSize, askNeed)
-	r.say(ana, "A web shop")
-	story := []string{greeting, askName, askEmail("Ana"), askSize, askNeed, done("Ana")}
-	r.waitSent(ana, story...)
-
-	leadThread(t, r.fd, "Lead: Ana") // exactly one thread
-	r.say(ana, "thanks")             // after the duplicates of every earlier event
-	r.waitSent(ana, append(story, `Thanks! Our team has your details and will be in touch soon. Type "agent" to talk to a person now.`)...)
-	var leads int
-	for _, l := range r.vf.Leads() {
-		if l.Phone == ana {
-			leads++
+		var body struct {
+			Data struct {
+				Body string `json:"body"`
+			} `json:"data"`
 		}
-	}
-	assert.Equal(t, 1, leads, "one VelaFlows lead")
-	assert.Len(t, leadThreadItems(r.fd, "Lead: Ana"), 1, "one Flowdock item")
+		require.NoError(t, json.Unmarshal(last.Payload, &body))
+		require.Equal(t, "Ana", body.Data.Body)
+		require.Equal(t, 200, r.sb.Deliver(t, r.hook, last.Payload))
+
+		r.sb.DuplicateDeliveries(2)
+		r.say(ana, "ana@example.com")
+		// Had "Ana" advanced the flow again, "ana@example.com" would have been
+		// refused as a name, or taken for the company size.
+		r.waitSent(ana, greeting, askName, askEmail("Ana"), askSize)
+		r.say(ana, "1")
+		r.waitSent(ana, greeting, askName, askEmail("Ana"), askSize, askNeed)
+		r.say(ana, "A web shop")
+		story := []string{greeting, askName, askEmail("Ana"), askSize, askNeed, done("Ana")}
+		r.waitSent(ana, story...)
+
+		leadThread(t, r.fd, "Lead: Ana") // exactly one thread
+		r.say(ana, "thanks")             // after the duplicates of every earlier event
+		r.waitSent(ana, append(story, `Thanks! Our team has your details and will be in touch soon. Type "agent" to talk to a person now.`)...)
+		var leads int
+		for _, l := range r.vf.Leads() {
+			if l.Phone == ana {
+				leads++
+			}
+		}
+		assert.Equal(t, 1, leads, "one VelaFlows lead")
+		assert.Len(t, leadThreadItems(r.fd, "Lead: Ana"), 1, "one Flowdock item")
+	})
 }
 
 // leadThreadItems returns the integration's posts in the threads titled
@@ -524,65 +527,66 @@ func leadThreadItems(fd *flowdocktest.Server, title string) []flowdocktest.Messa
 // asks the current question again; the same when an agent gives the
 // conversation back from the team flow; and the flow goes on to the end.
 func TestLeadbot_agentAndBack(t *testing.T) {
-	r := newRig(t)
-	const luka = "+385924443322"
-	r.say(luka, "hi")
-	r.waitSent(luka, greeting, askName)
-	r.say(luka, "Luka")
-	r.waitSent(luka, greeting, askName, askEmail("Luka"))
-	r.say(luka, "luka@example.com")
-	want := []string{greeting, askName, askEmail("Luka"), askSize}
-	r.waitSent(luka, want...)
+	bothBots(t, func(t *testing.T, r *rig) {
+		const luka = "+385924443322"
+		r.say(luka, "hi")
+		r.waitSent(luka, greeting, askName)
+		r.say(luka, "Luka")
+		r.waitSent(luka, greeting, askName, askEmail("Luka"))
+		r.say(luka, "luka@example.com")
+		want := []string{greeting, askName, askEmail("Luka"), askSize}
+		r.waitSent(luka, want...)
 
-	const connecting = "Connecting you to a colleague… They can see your answers so far."
-	r.say(luka, "can I talk to a person?")
-	want = append(want, connecting)
-	r.waitSent(luka, want...)
-	conv := r.conversation(luka).ID
-	require.Eventually(t, func() bool { return !r.sb.ChatbotActive(conv) }, wait, tick, "the chatbot is off")
-	r.handedOff(1)
-	require.Eventually(t, func() bool {
-		for _, m := range r.fd.Sent() {
-			if m.Flow == "acme/main" && strings.Contains(m.Content, "/resume sendbee "+conv) {
-				return true
+		const connecting = "Connecting you to a colleague… They can see your answers so far."
+		r.say(luka, "can I talk to a person?")
+		want = append(want, connecting)
+		r.waitSent(luka, want...)
+		conv := r.conversation(luka).ID
+		require.Eventually(t, func() bool { return !r.sb.ChatbotActive(conv) }, wait, tick, "the chatbot is off")
+		r.handedOff(1)
+		require.Eventually(t, func() bool {
+			for _, m := range r.fd.Sent() {
+				if m.Flow == "acme/main" && strings.Contains(m.Content, "/resume sendbee "+conv) {
+					return true
+				}
 			}
-		}
-		return false
-	}, wait, tick, "the team is told")
+			return false
+		}, wait, tick, "the team is told")
 
-	_, err := r.sb.AgentReply(conv, "", "Hi Luka, Ivana here. How big is the team?")
-	require.NoError(t, err)
-	// The customer answers the agent: the bot neither answers nor takes it
-	// as the answer to its question.
-	r.say(luka, "about 30 people")
-	r.settle()
-	assert.Len(t, r.sent(luka), len(want), "the bot is quiet")
-	// The dashboard switch brings the question back.
-	require.NoError(t, r.sb.SetChatbot(conv, true))
-	want = append(want, askSize)
-	r.waitSent(luka, want...)
-	assert.True(t, r.sb.ChatbotActive(conv))
+		_, err := r.sb.AgentReply(conv, "", "Hi Luka, Ivana here. How big is the team?")
+		require.NoError(t, err)
+		// The customer answers the agent: the bot neither answers nor takes it
+		// as the answer to its question.
+		r.say(luka, "about 30 people")
+		r.settle()
+		assert.Len(t, r.sent(luka), len(want), "the bot is quiet")
+		// The dashboard switch brings the question back.
+		require.NoError(t, r.sb.SetChatbot(conv, true))
+		want = append(want, askSize)
+		r.waitSent(luka, want...)
+		assert.True(t, r.sb.ChatbotActive(conv))
 
-	// Again, given back from the team flow this time.
-	r.say(luka, "/human")
-	want = append(want, connecting)
-	r.waitSent(luka, want...)
-	require.Eventually(t, func() bool { return !r.sb.ChatbotActive(conv) }, wait, tick, "the chatbot is off")
-	r.handedOff(2)
-	r.settle()
-	_, err = r.fd.Post("acme/main", "dana", "/resume sendbee "+conv)
-	require.NoError(t, err)
-	want = append(want, askSize)
-	r.waitSent(luka, want...)
-	require.Eventually(t, func() bool { return r.sb.ChatbotActive(conv) }, wait, tick, "the chatbot is on again")
+		// Again, given back from the team flow this time.
+		r.say(luka, "/human")
+		want = append(want, connecting)
+		r.waitSent(luka, want...)
+		require.Eventually(t, func() bool { return !r.sb.ChatbotActive(conv) }, wait, tick, "the chatbot is off")
+		r.handedOff(2)
+		r.settle()
+		_, err = r.fd.Post("acme/main", "dana", "/resume sendbee "+conv)
+		require.NoError(t, err)
+		want = append(want, askSize)
+		r.waitSent(luka, want...)
+		require.Eventually(t, func() bool { return r.sb.ChatbotActive(conv) }, wait, tick, "the chatbot is on again")
 
-	r.say(luka, "2")
-	want = append(want, askNeed)
-	r.waitSent(luka, want...)
-	r.say(luka, "Hiring software")
-	r.waitSent(luka, append(want, done("Luka"))...)
-	assert.Equal(t, "11-50", r.conversation(luka).Contact.Fields["company_size"])
-	assert.Zero(t, r.metric("parley_outbound_suppressed_total"), "no bot message was held back")
+		r.say(luka, "2")
+		want = append(want, askNeed)
+		r.waitSent(luka, want...)
+		r.say(luka, "Hiring software")
+		r.waitSent(luka, append(want, done("Luka"))...)
+		assert.Equal(t, "11-50", r.conversation(luka).Contact.Fields["company_size"])
+		assert.Zero(t, r.metric("parley_outbound_suppressed_total"), "no bot message was held back")
+	})
 }
 
 // A question waits: after 10 minutes of silence it is asked again once,
