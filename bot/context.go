@@ -16,6 +16,7 @@ type msgState struct {
 	loc   *time.Location
 	vm    *vm.VM // the worker's VM; nil outside a Bot worker
 	feed  *feed  // the Bot's event feed; nil outside a Bot
+	top   *Router // the Bot's Router, which alone reports unrouted messages
 
 	// env caches the expression environment of the message being routed
 	// (expr.go): the first Expr rule asked builds it, the others reuse it.
@@ -46,4 +47,14 @@ func OwnerOf(ctx context.Context) Owner {
 		return s.owner
 	}
 	return OwnerBot
+}
+
+// LocationOf returns the time zone of the Bot handling the message of ctx
+// (see WithLocation), the one its expression rules' time functions use.
+// Outside a Bot it returns time.Local.
+func LocationOf(ctx context.Context) *time.Location {
+	if s := stateFrom(ctx); s != nil && s.loc != nil {
+		return s.loc
+	}
+	return time.Local
 }

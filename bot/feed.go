@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,11 +106,14 @@ type Event struct {
 	Text string `json:"text,omitempty"`
 }
 
-// An Explainer is a [Rule] that can say why it matched a message, for the
-// event feed's [EventRouted] events. Explain is called only when someone
-// listens to the feed, after Match returned true.
+// An Explainer is a [Rule] or a [Handler] that can say why its route
+// matched a message, for the Reason of the event feed's [EventRouted]
+// events. Explain is called only when someone listens to the feed, after
+// the rule matched, with the context the handler gets. A rule is asked
+// first; the handler given to Handle (not the middleware around it) when
+// the rule is no Explainer.
 type Explainer interface {
-	Explain(m *Message) string
+	Explain(ctx context.Context, m *Message) string
 }
 
 // WithEventText makes the events of the feed carry the text of the

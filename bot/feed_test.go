@@ -230,3 +230,36 @@ func TestFeed_emit(t *testing.T) {
 	sub.Close()
 	assert.False(t, b.Watched())
 }
+
+// explained is a handler that says why its route matched.
+type explained struct{}
+
+func (explained) HandleMessage(context.Context, bot.Sender, *bot.Message) error { return nil }
+func (explained) Explain(_ context.Context, m *bot.Message) string {
+	return "the conversation is " + m.Conversation
+}
+
+// A route's Explainer gives the routed event its reason; a nested
+// Router's routes are reported as they match, and only the Bot's Router
+// reports a message that nothing matched (TestFeed_unroutedAndFailed).
+func TestFeed_explainedAndNested(t *testing.T) {
+	b, fa := newBot(t)
+	inner := bot.NewRouter()
+	inner.Handle(bot.Command("inner"), explained{})
+	b.Handle(bot.Always(), inner, bot.Observer())
+	sub := b.Subscribe(0)
+	defer sub.Close()
+	bottest.Run(t, b)
+
+	require.NoError(t, fa.Inject(t.Context(), msg("c1", "m1", "/inner")))
+	got := collect(t, sub, func(e bot.Event) bool { return e.Type == bot.EventHandled })
+	require.Equal(t, []bot.EventType{bot.EventReceived, bot.EventOwner, bot.EventRouted, bot.EventRouted, bot.EventHandled}, types(got))
+	assert.Equal(t, "Always()", got[2].Route)
+	assert.Equal(t, `Command("inner")`, got[3].Route)
+	assert.Equal(t, "the conversation is c1", got[3].Reason)
+
+	require.NoError(t, fa.Inject(t.Context(), msg("c1", "m2", "hello")))
+	got = collect(t, sub, func(e bot.Event) bool { return e.Type == bot.EventHandled })
+	assert.Equal(t, []bot.EventType{bot.EventReceived, bot.EventOwner, bot.EventRouted, bot.EventHandled}, types(got),
+		"the outer route took the message; the inner Router's no match is not the message's")
+}

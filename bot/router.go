@@ -58,6 +58,7 @@ func NewRouter() *Router { return &Router{} }
 type route struct {
 	rule    Rule
 	handler Handler // wrapped in the route's middleware
+	given   Handler // as given to Handle
 	cfg     routeConfig
 	seq     int // registration order
 }
@@ -184,12 +185,13 @@ func (r *Router) Handle(rule Rule, h Handler, opts ...RouteOption) {
 		}
 		o.applyRoute(&cfg)
 	}
+	given := h
 	h = Chain(cfg.mws...)(h)
 	cfg.mws = nil
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.checkOpen("Handle")
-	r.routes = append(r.routes, &route{rule: rule, handler: h, cfg: cfg, seq: len(r.routes)})
+	r.routes = append(r.routes, &route{rule: rule, handler: h, given: given, cfg: cfg, seq: len(r.routes)})
 }
 
 // HandleFunc adds a route whose handler is f; see [Router.Handle].
@@ -433,15 +435,17 @@ func (t *routeTable) logRuleError(ctx context.Context, n int, m *Message, err er
 // route n matched m, or with n < 0 that none did.
 func (t *routeTable) routed(ctx context.Context, n int, m *Message) {
 	st := stateFrom(ctx)
-	if st == nil || st.feed == nil || !st.feed.on() {
-		return
+	if st == nil || st.feed == nil || !st.feed.on() || (n < 0 && st.top != t.r) {
+		return // a nested Router's no match is not the message's
 	}
 	e := Event{Type: EventUnrouted, Platform: m.Platform, Conversation: m.Conversation, Message: m.ID, Kind: m.Kind,
 		Owner: st.owner.String()}
 	if n >= 0 {
 		e.Type, e.Route = EventRouted, t.describe[n]
 		if x, ok := t.routes[n].rule.(Explainer); ok {
-			e.Reason = x.Explain(m)
+			e.Reason = x.Explain(ctx, m)
+		} else if x, ok := t.routes[n].given.(Explainer); ok {
+			e.Reason = x.Explain(ctx, m)
 		}
 	}
 	st.feed.emit(&e)

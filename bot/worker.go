@@ -76,7 +76,7 @@ func (w *worker) close() {
 // handle routes one inbound message on worker w.
 func (b *Bot) handle(w *worker, m *Message) {
 	d := &delivery{parent: w.hard, b: b, in: m}
-	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed}
+	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed, top: b.Router}
 	if b.feed.on() {
 		b.event(EventOwner, m, func(e *Event) { e.Owner = d.st.owner.String() })
 	}
