@@ -14,8 +14,8 @@ import (
 type msgState struct {
 	owner Owner
 	loc   *time.Location
-	vm    *vm.VM // the worker's VM; nil outside a Bot worker
-	feed  *feed  // the Bot's event feed; nil outside a Bot
+	vm    *vm.VM  // the worker's VM; nil outside a Bot worker
+	feed  *feed   // the Bot's event feed; nil outside a Bot
 	top   *Router // the Bot's Router, which alone reports unrouted messages
 
 	// env caches the expression environment of the message being routed
