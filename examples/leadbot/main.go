@@ -94,8 +94,9 @@ const (
 
 // qualifiedTTL is how long a conversation that finished the questions is
 // remembered: a message within it gets a short answer, not the questions
-// again.
-const qualifiedTTL = 90 * 24 * time.Hour
+// again. It is the time parley run keeps a rules file's conversation
+// variables, so that leadbot.yaml remembers as long.
+const qualifiedTTL = 30 * 24 * time.Hour
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
