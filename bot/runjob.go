@@ -10,9 +10,9 @@ import (
 )
 
 // RunJob runs the scheduled job called name now, in this process, and
-// returns when it has: its error, or an error wrapping ErrNotFound when no
-// job is called name, or wrapping ErrClosed when the Bot is not running
-// (before Run has started its jobs, and from the start of its shutdown).
+// returns when it has: its error, or an error wrapping ErrClosed when the
+// Bot is not running (before Run has started its jobs, and from the start
+// of its shutdown), or wrapping ErrNotFound when no job is called name.
 // It is for operators ("run it now") and does not change the schedule.
 //
 // The run is like a fire's, except for what marks it as manual: the job
@@ -43,10 +43,10 @@ func (b *Bot) RunJob(ctx context.Context, name string) error {
 	runCtx, running := s.runCtx, s.started && !s.stopped
 	s.mu.Unlock()
 	switch {
-	case job == nil:
-		return wrap(fmt.Sprintf("bot: run job %q", name), ErrNotFound)
 	case !running || runCtx.Err() != nil:
 		return wrap(fmt.Sprintf("bot: run job %q: the Bot is not running", name), ErrClosed)
+	case job == nil:
+		return wrap(fmt.Sprintf("bot: run job %q", name), ErrNotFound)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
