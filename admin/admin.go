@@ -134,10 +134,11 @@ type server struct {
 }
 
 // Handler returns the admin API of b, served under [Prefix]; see the
-// package documentation for its paths. It subscribes to b's event feed
-// at once, for its list of conversations, and reads the feed on a
-// goroutine of its own until b's Run returns: build it for a Bot that
-// runs. The handler is safe for concurrent use.
+// package documentation for its paths. For its list of conversations it
+// follows b's event feed while b runs, from a task of b's (see
+// bot.Bot.Background) when built before Run, else from a goroutine that
+// ends when Run returns: it starts nothing that outlives b. The handler
+// is safe for concurrent use.
 func Handler(b *bot.Bot, opts ...Option) http.Handler {
 	cfg := config{heartbeat: DefaultHeartbeat, convLimit: DefaultConversationLimit}
 	for _, o := range opts {
@@ -156,7 +157,7 @@ func Handler(b *bot.Bot, opts ...Option) http.Handler {
 	s.logger = s.logger.With("component", "admin")
 	s.token = sha256.Sum256([]byte(cfg.token))
 	s.convs = newTracker(cfg.convLimit)
-	s.convs.follow(b.Subscribe(0))
+	s.convs.start(b)
 
 	s.route("events", map[string]http.HandlerFunc{http.MethodGet: s.events})
 	s.route("dead-letters", map[string]http.HandlerFunc{http.MethodGet: s.deadLetters})

@@ -48,7 +48,17 @@ func start(t *testing.T, opts ...admin.Option) (b *bot.Bot, fa *bottest.FakeAdap
 	b, fa = newBot(t)
 	url = serve(t, b, opts...)
 	bottest.Run(t, b)
+	following(t, url)
 	return b, fa, url
+}
+
+// following waits until the handler at url follows the event feed, which
+// it starts to a moment after the Bot's Run.
+func following(t *testing.T, url string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return call(t, http.MethodGet, url+"/admin/v1/conversations", "").object(t)["since"] != nil
+	}, 5*time.Second, time.Millisecond)
 }
 
 // An answer is an HTTP answer, read.

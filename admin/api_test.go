@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,7 @@ func TestConversations(t *testing.T) {
 	b, fa := newBot(t)
 	url := serve(t, b, admin.WithConversationLimit(2))
 	bottest.Run(t, b)
+	following(t, url)
 	for i, c := range []string{"c1", "c2", "c3"} {
 		require.NoError(t, fa.Inject(t.Context(), bottest.NewMessage("/echo hi", bottest.In("fake", c), bottest.WithID("m"+c))))
 		fa.WaitSent(t, i+1)
@@ -341,4 +343,25 @@ func TestRouting(t *testing.T) {
 	assert.Equal(t, "DELETE, GET", a.header.Get("Allow"))
 	a = call(t, http.MethodGet, url+"/admin/v1/stats", "")
 	assert.Equal(t, "no-store", a.header.Get("Cache-Control"))
+}
+
+// A handler built while the Bot runs follows the feed too, until Run
+// returns; one built for a Bot that never runs starts nothing (goleak
+// checks both at the end of the tests).
+func TestConversations_handlerBuiltLate(t *testing.T) {
+	b, fa := newBot(t)
+	stop := bottest.Run(t, b)
+	srv := httptest.NewServer(admin.Handler(b))
+	t.Cleanup(srv.Close)
+	following(t, srv.URL)
+	require.NoError(t, fa.Inject(t.Context(), bottest.NewMessage("hi", bottest.In("fake", "c9"), bottest.WithID("m1"))))
+	require.Eventually(t, func() bool {
+		convs := call(t, http.MethodGet, srv.URL+"/admin/v1/conversations", "").object(t)["conversations"].([]any)
+		return len(convs) == 1 && convs[0].(map[string]any)["conversation"] == "c9"
+	}, 5*time.Second, time.Millisecond)
+	require.NoError(t, stop())
+
+	idle, _ := newBot(t)
+	a := call(t, http.MethodGet, serve(t, idle)+"/admin/v1/conversations", "")
+	assert.JSONEq(t, `{"conversations":[],"since":null,"limit":1000,"dropped":0}`, a.body)
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"maps"
 	"net/http"
@@ -32,28 +33,69 @@ type convKey struct{ platform, conversation string }
 // tracker keeps the conversations of the event feed, the most recently
 // active first, forgetting the least recently active beyond limit.
 type tracker struct {
-	since time.Time
-	sub   *bot.Subscription
-
-	mu    sync.Mutex
-	limit int
-	order *list.List // of *Conversation, the most recently active first
-	byKey map[convKey]*list.Element
+	mu      sync.Mutex
+	since   time.Time         // when it started to follow the feed; zero before
+	sub     *bot.Subscription // nil before
+	limit   int
+	order   *list.List // of *Conversation, the most recently active first
+	byKey   map[convKey]*list.Element
+	dropped uint64 // by the subscriptions of Runs before
 }
 
 func newTracker(limit int) *tracker {
-	return &tracker{since: time.Now(), limit: limit, order: list.New(), byKey: map[convKey]*list.Element{}}
+	return &tracker{limit: limit, order: list.New(), byKey: map[convKey]*list.Element{}}
 }
 
-// follow reads sub's events on a goroutine until the subscription ends,
-// which it does when the Bot's Run returns.
-func (t *tracker) follow(sub *bot.Subscription) {
-	t.sub = sub
-	go func() {
-		for e := range sub.Events() {
-			t.add(&e)
+// start makes t follow b's event feed while b runs: from a Background
+// task of b, so that nothing runs unless b does; when b's Run has started
+// already (Background panics then), from a goroutine that ends when it
+// returns.
+func (t *tracker) start(b *bot.Bot) {
+	defer func() {
+		if recover() != nil {
+			sub := t.subscribe(b)
+			go t.read(context.Background(), sub)
 		}
 	}()
+	b.Background(func(ctx context.Context) { t.read(ctx, t.subscribe(b)) })
+}
+
+func (t *tracker) subscribe(b *bot.Bot) *bot.Subscription {
+	sub := b.Subscribe(0)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sub != nil {
+		t.dropped += t.sub.Dropped()
+	}
+	t.since, t.sub = time.Now(), sub
+	return sub
+}
+
+// read counts sub's events until ctx is done or the subscription ends.
+func (t *tracker) read(ctx context.Context, sub *bot.Subscription) {
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-sub.Events():
+			if !ok {
+				return
+			}
+			t.add(&e)
+		}
+	}
+}
+
+// state returns when t started to follow the feed and the events it lost.
+func (t *tracker) state() (since time.Time, dropped uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	dropped = t.dropped
+	if t.sub != nil {
+		dropped += t.sub.Dropped()
+	}
+	return t.since, dropped
 }
 
 // add counts e for its conversation.
@@ -120,16 +162,21 @@ func copyConversation(c *Conversation) Conversation {
 // conversationList is the answer of GET /admin/v1/conversations.
 type conversationList struct {
 	Conversations []Conversation `json:"conversations"`
-	// Since is when the handler started to follow the feed.
-	Since time.Time `json:"since"`
-	Limit int       `json:"limit"`
+	// Since is when the handler started to follow the feed: when the
+	// Bot's Run started (null before).
+	Since *time.Time `json:"since"`
+	Limit int        `json:"limit"`
 	// Dropped counts the events the handler lost (it fell behind).
 	Dropped uint64 `json:"dropped"`
 }
 
 func (s *server) conversations(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, conversationList{Conversations: s.convs.list(), Since: s.convs.since,
-		Limit: s.convs.limit, Dropped: s.convs.sub.Dropped()})
+	since, dropped := s.convs.state()
+	out := conversationList{Conversations: s.convs.list(), Limit: s.convs.limit, Dropped: dropped}
+	if !since.IsZero() {
+		out.Since = &since
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // conversationDetail is the answer of GET

@@ -56,9 +56,11 @@
 // # Conversations
 //
 // GET /admin/v1/conversations lists the conversations the handler saw on
-// the event feed since it was built (it knows nothing from before, nor
-// what another replica saw), the most recently active first, up to
-// [WithConversationLimit] (the least recently active are forgotten):
+// the event feed, the most recently active first, up to
+// [WithConversationLimit] (the least recently active are forgotten). It
+// follows the feed from the start of the Bot's Run ("since"; null before),
+// or from its own start when built later: it knows nothing from before,
+// nor what another replica saw. "dropped" counts the events it lost.
 //
 //	{"conversations":[{"platform":"sendbee","conversation":"c1","first_seen":"…",
 //	  "last_activity":"…","owner":"bot","events":{"received":3,"sent":3,…}}],

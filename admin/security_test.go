@@ -9,13 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/admin"
+	"github.com/parleybot/parley/bot/bottest"
 )
 
 // With a token, every request needs it as a bearer token: 401 with
 // WWW-Authenticate without it or with another; then the Host is free (a
 // proxy may name the API as it likes).
 func TestToken(t *testing.T) {
-	_, _, base := start(t, admin.WithToken("s3cret-admin-token"))
+	b, _ := newBot(t)
+	base := serve(t, b, admin.WithToken("s3cret-admin-token"))
+	bottest.Run(t, b)
 	u := base + "/admin/v1/stats"
 	tests := []struct {
 		name, auth string
