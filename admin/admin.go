@@ -51,10 +51,13 @@ type config struct {
 }
 
 // WithToken makes every request need the header "Authorization: Bearer
-// token"; others are answered 401. Without a token (or with an empty one)
-// the handler answers only requests that a browser page of another site
-// cannot make: see "Security" in the package documentation.
-func WithToken(token string) Option { return func(c *config) { c.token = token } }
+// token"; others are answered 401. Spaces around token are ignored.
+// Without a token (or with a blank one) the handler answers only requests
+// that a browser page of another site cannot make: see "Security" in the
+// package documentation.
+func WithToken(token string) Option {
+	return func(c *config) { c.token = strings.TrimSpace(token) }
+}
 
 // WithMessageText makes the API show what customers wrote: the text of
 // dead letters and the values a conversation's flow saved. Without it,
@@ -188,9 +191,6 @@ func (s *server) route(path string, methods map[string]http.HandlerFunc) {
 	slices.Sort(allow)
 	s.mux.HandleFunc(Prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		h := methods[r.Method]
-		if h == nil && r.Method == http.MethodHead {
-			h = methods[http.MethodGet]
-		}
 		if h == nil {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("admin: %s %s: allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
