@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleybot/parley/internal/errtext"
 )
 
@@ -39,6 +41,7 @@ type Bot struct {
 	sched    *scheduler
 	stats    stats
 	feed     feed
+	tracer   trace.Tracer // nil: no tracing (see WithTracerProvider)
 
 	bgMu sync.Mutex
 	bg   []func(ctx context.Context) // see Background
@@ -81,6 +84,7 @@ func New(opts ...Option) (*Bot, error) {
 		keys:     cfg.keys,
 		adapters: make(map[string]Adapter, len(cfg.adapters)),
 		in:       newLanes(cfg.workers, cfg.queueSize),
+		tracer:   newTracer(cfg.tracerProvider),
 	}
 	b.feed.text, b.feed.base = cfg.eventText, time.Now()
 	var window time.Duration
@@ -243,6 +247,20 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if b.state.Load() == 2 {
 		return ErrClosed
 	}
+	if b.tracer == nil {
+		return b.publish(ctx, m, nil)
+	}
+	ctx, span := b.tracer.Start(ctx, SpanPublish, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(inboundAttrs(m)...))
+	err := b.publish(ctx, m, span)
+	failed(span, err)
+	span.End()
+	return err
+}
+
+// publish is Publish past the checks of m; span is its span, nil when the
+// Bot does not trace.
+func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
 	if b.feed.on() {
 		b.event(EventReceived, m, nil)
 	}
@@ -252,7 +270,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 			return wrap("bot: publish", err)
 		}
 		if dup {
-			b.countDuplicate(m)
+			b.countDuplicate(m, span)
 		} else {
 			b.countReceived(m)
 		}
@@ -265,9 +283,14 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 			return wrap("bot: publish: dedup", err)
 		}
 		if !fresh {
-			b.countDuplicate(m)
+			b.countDuplicate(m, span)
 			return nil
 		}
+	}
+	if span != nil {
+		// Set only on a first delivery: a redelivery may be the same
+		// *Message, which a worker may be reading.
+		m.trace = span.SpanContext()
 	}
 	if err := b.in.push(ctx, m); err != nil {
 		if m.ID != "" {
@@ -288,7 +311,12 @@ func (b *Bot) countReceived(m *Message) {
 	}
 }
 
-func (b *Bot) countDuplicate(m *Message) {
+// countDuplicate counts m, a redelivery, and marks span (if not nil) as
+// a duplicate's.
+func (b *Bot) countDuplicate(m *Message, span trace.Span) {
+	if span != nil {
+		span.SetAttributes(AttrDuplicate.Bool(true))
+	}
 	b.stats.duplicates.Add(1)
 	b.event(EventDuplicate, m, nil)
 	if h := b.cfg.hooks.Duplicate; h != nil {
@@ -356,6 +384,9 @@ func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 	if b.feed.on() {
 		// Before the push, so that the delivery's events come after it.
 		b.event(EventQueued, m, nil)
+	}
+	if b.tracer != nil {
+		ctx = b.traceQueued(ctx, m)
 	}
 	if br := b.cfg.broker; br != nil {
 		if err := br.Outbound(ctx, m); err != nil {
@@ -472,6 +503,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	defer b.state.Store(2)
 	defer b.feed.end()
+	if b.tracer != nil {
+		// The Router reports routes to the handle span (see routed).
+		watchers.Add(1)
+		defer watchers.Add(-1)
+	}
 	// Everything Run starts reaches the Bot's logger through its context
 	// (LoggerOf): one value, not one per message.
 	ctx = context.WithValue(ctx, loggerKey{}, b.cfg.logger)
@@ -495,7 +531,7 @@ func (b *Bot) Run(ctx context.Context) error {
 						b.abandon(m)
 						continue
 					}
-					b.handle(w, m)
+					b.handle(w, w.hard, m, false)
 				}
 			}()
 		}

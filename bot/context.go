@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // msgState is the per-message routing state the Bot puts in a handler's
@@ -14,9 +15,10 @@ import (
 type msgState struct {
 	owner Owner
 	loc   *time.Location
-	vm    *vm.VM  // the worker's VM; nil outside a Bot worker
-	feed  *feed   // the Bot's event feed; nil outside a Bot
-	top   *Router // the Bot's Router, which alone reports unrouted messages
+	vm    *vm.VM     // the worker's VM; nil outside a Bot worker
+	feed  *feed      // the Bot's event feed; nil outside a Bot
+	top   *Router    // the Bot's Router, which alone reports unrouted messages
+	span  trace.Span // the handle span; nil when the Bot does not trace
 
 	// env caches the expression environment of the message being routed
 	// (expr.go): the first Expr rule asked builds it, the others reuse it.
