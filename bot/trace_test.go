@@ -114,6 +114,7 @@ func TestTracing_spanTree(t *testing.T) {
 	require.NoError(t, fa.Inject(ctx, msg("c1", "e1", "/hi secret words")))
 	caller.End()
 	fa.WaitSent(t, 1)
+	waitSpans(t, exp, bot.SpanHandle, 1) // may end after the delivery's
 	spans := waitSpans(t, exp, bot.SpanDeliver, 1)
 
 	webhook := spans.one(t, "webhook")
@@ -322,6 +323,7 @@ func TestTracing_broker(t *testing.T) {
 	assert.ErrorIs(t, <-cancelled, context.Canceled)
 
 	assert.Equal(t, bot.OutcomeSent, p.Deliver(remote, out("c1", "k1", "x"), time.Time{}))
+	waitSpans(t, exp, bot.SpanHandle, 1)
 	spans := waitSpans(t, exp, bot.SpanDeliver, 1)
 	origin := spans.one(t, "elsewhere")
 	requireChild(t, origin, spans.one(t, bot.SpanHandle))
