@@ -42,6 +42,7 @@ type Bot struct {
 	stats    stats
 	feed     feed
 	tracer   trace.Tracer // nil: no tracing (see WithTracerProvider)
+	traces   sync.Map     // *Message → trace.SpanContext; see queuedTrace
 
 	bgMu sync.Mutex
 	bg   []func(ctx context.Context) // see Background
@@ -288,11 +289,12 @@ func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
 		}
 	}
 	if span != nil {
-		// Set only on a first delivery: a redelivery may be the same
-		// *Message, which a worker may be reading.
-		m.trace = span.SpanContext()
+		b.queuedTrace(m, span.SpanContext())
 	}
 	if err := b.in.push(ctx, m); err != nil {
+		if span != nil {
+			b.traces.Delete(m)
+		}
 		if m.ID != "" {
 			// Not queued: forget the ID so that the platform's redelivery
 			// is handled as the first delivery it is.
@@ -385,14 +387,23 @@ func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 		// Before the push, so that the delivery's events come after it.
 		b.event(EventQueued, m, nil)
 	}
+	var traced bool
 	if b.tracer != nil {
-		ctx = b.traceQueued(ctx, m)
+		sc := b.traceQueued(ctx, m)
+		traced = sc.IsValid()
+		if traced && b.cfg.broker == nil {
+			b.queuedTrace(m, sc)
+		}
 	}
 	if br := b.cfg.broker; br != nil {
+		// A Broker stores the trace context of ctx with m.
 		if err := br.Outbound(ctx, m); err != nil {
 			return wrap("bot: send", err)
 		}
 	} else if err := po.lanes.push(ctx, m); err != nil {
+		if traced {
+			b.traces.Delete(m)
+		}
 		return wrap("bot: send", err)
 	}
 	b.stats.queued.Add(1)
@@ -664,6 +675,9 @@ func (b *Bot) dispatch(d *delivery, m *Message) (err error) {
 // abandon drops a queued inbound message at a hard shutdown and forgets its
 // ID so that a redelivery is handled.
 func (b *Bot) abandon(m *Message) {
+	if b.tracer != nil {
+		b.traces.Delete(m)
+	}
 	b.logger.LogAttrs(context.Background(), slog.LevelWarn, "message abandoned at shutdown", slog.Any("msg", m))
 	if m.ID != "" {
 		_ = b.keys.Delete(context.Background(), "dedup:"+m.Platform+":"+m.ID)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 )
 
 // A Message is a chat message or platform event received from, or sent to, a
@@ -81,10 +79,6 @@ type Message struct {
 	// minted is the Key the Bot gave this message when it queued it, or
 	// empty when the key was the caller's (or the message was not sent).
 	minted string
-	// trace is the trace context the message travels in while in the
-	// Bot's memory, when the Bot traces (see WithTracerProvider): its
-	// publish span when inbound, the span that sent it when outbound.
-	trace trace.SpanContext
 }
 
 // User identifies the author of a message on a platform.

@@ -85,6 +85,9 @@ func (o *outbox) start(hard context.Context, wg *sync.WaitGroup) {
 				defer wg.Done()
 				for m := range q {
 					if hard.Err() != nil {
+						if o.b.tracer != nil {
+							o.b.traces.Delete(m)
+						}
 						o.deadLetter(hard, po, m, 0, ErrClosed)
 						continue
 					}
@@ -111,6 +114,9 @@ func (o *outbox) close() {
 // away by Send. Only keys the caller chose, and scheduled jobs' keys (each
 // replica fires the job), can arrive twice and need the claim.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
+	if o.b.tracer != nil {
+		ctx = o.b.dequeued(ctx, m)
+	}
 	if m.minted != "" && m.minted == m.Key {
 		o.transmit(ctx, po, m, time.Time{}, nil, false)
 		return
@@ -137,13 +143,13 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 // (a Broker holds m and hands it out again), it returns
 // OutcomeInterrupted and does neither; the in-memory outbox (kept false)
 // has no other place for m than the dead letters. When the Bot traces,
-// the delivery is a span, a child of the span in ctx or, without one, of
-// the span m was sent from.
+// the delivery is a span, a child of the span in ctx: the one m was sent
+// from.
 func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func(), kept bool) Outcome {
 	if o.b.tracer == nil {
 		return o.attempt(ctx, po, m, since, release, kept, nil)
 	}
-	ctx, span := o.b.tracer.Start(withMessageTrace(ctx, m), SpanDeliver, trace.WithAttributes(outboundAttrs(m)...))
+	ctx, span := o.b.tracer.Start(ctx, SpanDeliver, trace.WithAttributes(outboundAttrs(m)...))
 	out := o.attempt(ctx, po, m, since, release, kept, span)
 	span.End()
 	return out

@@ -124,14 +124,27 @@ func outboundAttrs(m *Message) []attribute.KeyValue {
 	return attrs
 }
 
-// withMessageTrace returns ctx with the trace context m travels in as the
-// current span's, unless ctx has a span already (a Broker's ctx, which
-// carries the one it stored with m).
-func withMessageTrace(ctx context.Context, m *Message) context.Context {
-	if m.trace.IsValid() && !trace.SpanContextFromContext(ctx).IsValid() {
-		return trace.ContextWithSpanContext(ctx, m.trace)
+// queuedTrace records sc as the trace context of m while m waits in an
+// in-memory queue, for dequeued to take. The table is the Bot's and not a
+// field of Message, which would make every Message larger whether or not
+// the Bot traces; entries live from the push to the pop of m (or until
+// the push fails, or m is abandoned), so that none outlives its queue.
+func (b *Bot) queuedTrace(m *Message, sc trace.SpanContext) {
+	if sc.IsValid() {
+		b.traces.Store(m, sc)
 	}
-	return ctx
+}
+
+// dequeued returns ctx with the trace context recorded for m by
+// queuedTrace as its current span's, and forgets it. A ctx that has a span
+// already (a Broker's, which carries the one it stored with m) is
+// returned as it is.
+func (b *Bot) dequeued(ctx context.Context, m *Message) context.Context {
+	v, ok := b.traces.LoadAndDelete(m)
+	if !ok || trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	return trace.ContextWithSpanContext(ctx, v.(trace.SpanContext))
 }
 
 // failed records err, if not nil, on span with the status Error.
@@ -142,18 +155,16 @@ func failed(span trace.Span, err error) {
 	}
 }
 
-// traceQueued notes on the span of ctx that m is queued for delivery,
-// and makes m travel in that span's trace. When ctx has no span (a dead
-// letter replayed from a request that is not traced), m keeps the trace
-// it had, which the returned ctx carries for a Broker.
-func (b *Bot) traceQueued(ctx context.Context, m *Message) context.Context {
+// traceQueued notes on the span of ctx, if any, that m is queued for
+// delivery, and returns the span's trace context, the one m's delivery
+// continues.
+func (b *Bot) traceQueued(ctx context.Context, m *Message) trace.SpanContext {
 	span := trace.SpanFromContext(ctx)
-	if sc := span.SpanContext(); sc.IsValid() {
-		m.trace = sc
+	sc := span.SpanContext()
+	if sc.IsValid() {
 		span.AddEvent("parley.queued", trace.WithAttributes(AttrKey.String(m.Key)))
-		return ctx
 	}
-	return withMessageTrace(ctx, m)
+	return sc
 }
 
 // traceEvent adds an event to the span of ctx when the Bot traces.

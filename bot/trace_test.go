@@ -164,6 +164,8 @@ func TestTracing_spanTree(t *testing.T) {
 	assert.Contains(t, eventNames(first), "exception")
 	assert.Equal(t, codes.Unset, second.Status.Code)
 
+	assert.Zero(t, b.QueuedTraces(), "no trace context is left behind")
+
 	// No span says what the message said.
 	for _, s := range spans {
 		for _, kv := range s.Attributes {
@@ -249,6 +251,20 @@ func TestTracing_outcomes(t *testing.T) {
 			waited = waited || assert.ObjectsAreEqual([]string{"parley.rate_limit_wait"}, eventNames(a))
 		}
 		assert.True(t, waited, "the second message waited for the token bucket")
+	})
+	t.Run("skipped key", func(t *testing.T) {
+		tp, exp := newTracing(t)
+		b, fa := newBot(t, bot.WithTracerProvider(tp))
+		bottest.Run(t, b)
+		ctx, span := tp.Tracer("app").Start(t.Context(), "app.send")
+		require.NoError(t, b.Send(ctx, out("c1", "k1", "x")))
+		require.NoError(t, b.Send(ctx, out("c1", "k1", "x"))) // delivered before: skipped
+		span.End()
+		fa.WaitSent(t, 1)
+		require.Eventually(t, func() bool { return b.Stats().SendSkipped == 1 }, 5*time.Second, time.Millisecond)
+		deliver := waitSpans(t, exp, bot.SpanDeliver, 1).one(t, bot.SpanDeliver)
+		requireChild(t, spanTree(exp.GetSpans()).one(t, "app.send"), deliver)
+		assert.Zero(t, b.QueuedTraces(), "no trace context is left behind")
 	})
 	t.Run("suppressed", func(t *testing.T) {
 		tp, exp := newTracing(t)

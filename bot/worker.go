@@ -80,7 +80,7 @@ func (w *worker) close() {
 func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) {
 	var span trace.Span
 	if b.tracer != nil {
-		parent, span = b.tracer.Start(withMessageTrace(parent, m), SpanHandle,
+		parent, span = b.tracer.Start(b.dequeued(parent, m), SpanHandle,
 			trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(inboundAttrs(m)...))
 	}
 	d := &delivery{parent: parent, b: b, in: m}
