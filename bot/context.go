@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // msgState is the per-message routing state the Bot puts in a handler's
@@ -14,11 +13,13 @@ import (
 // they fall back to defaults.
 type msgState struct {
 	owner Owner
-	loc   *time.Location
-	vm    *vm.VM     // the worker's VM; nil outside a Bot worker
-	feed  *feed      // the Bot's event feed; nil outside a Bot
-	top   *Router    // the Bot's Router, which alone reports unrouted messages
-	span  trace.Span // the handle span; nil when the Bot does not trace
+	// traced says the Bot traces: the span of the routing context is the
+	// handle span, or a span a handler started under it.
+	traced bool
+	loc    *time.Location
+	vm     *vm.VM  // the worker's VM; nil outside a Bot worker
+	feed   *feed   // the Bot's event feed; nil outside a Bot
+	top    *Router // the Bot's Router, which alone reports unrouted messages
 
 	// env caches the expression environment of the message being routed
 	// (expr.go): the first Expr rule asked builds it, the others reuse it.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A Router sends each message to the handler of the first route whose rule
@@ -439,8 +441,8 @@ func (t *routeTable) routed(ctx context.Context, n int, m *Message) {
 	if st == nil || (n < 0 && st.top != t.r) {
 		return // a nested Router's no match is not the message's
 	}
-	if st.span != nil {
-		traceRouted(st.span, t, n, st.top == t.r)
+	if st.traced {
+		traceRouted(trace.SpanFromContext(ctx), t, n, st.top == t.r)
 	}
 	if st.feed == nil || !st.feed.on() {
 		return

@@ -84,7 +84,7 @@ func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) 
 			trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(inboundAttrs(m)...))
 	}
 	d := &delivery{parent: parent, b: b, in: m}
-	d.st = msgState{owner: b.applyOwnership(parent, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed, top: b.Router, span: span}
+	d.st = msgState{owner: b.applyOwnership(parent, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed, top: b.Router, traced: span != nil}
 	if span != nil {
 		span.SetAttributes(AttrOwner.String(d.st.owner.String()))
 	}
