@@ -368,6 +368,9 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 	if mint != "" {
 		m.Key, m.minted = mint, mint
 	}
+	if m.Handoff && m.queued.IsZero() {
+		m.queued = time.Now()
+	}
 	err := b.queue(ctx, po, m)
 	if err != nil {
 		m.minted = ""

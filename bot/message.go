@@ -79,6 +79,9 @@ type Message struct {
 	// minted is the Key the Bot gave this message when it queued it, or
 	// empty when the key was the caller's (or the message was not sent).
 	minted string
+	// queued is when a Handoff message was queued: a change of owner
+	// to the bot after it overtakes the handoff (see outbox.afterSend).
+	queued time.Time
 }
 
 // User identifies the author of a message on a platform.

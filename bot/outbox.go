@@ -580,6 +580,25 @@ func (o *outbox) afterSend(ctx context.Context, po *platformOut, m *Message, res
 	if !m.Handoff && res.Owner != OwnerHuman {
 		return
 	}
+	if m.Handoff && !m.queued.IsZero() {
+		// The conversation went back to the bot after the reply was
+		// queued: that is the later decision, and the reply no longer
+		// hands off.
+		at, err := b.own.resumedAt(ctx, m.Platform, m.Conversation)
+		if err != nil {
+			b.report(ctx, "read owner failed; the handoff reply hands off", err, slog.Any("msg", m))
+		} else if at.After(m.queued) {
+			b.logger.LogAttrs(ctx, slog.LevelInfo, "handoff reply overtaken: the bot got the conversation back after it was queued",
+				slog.Any("msg", m))
+			if oc, ok := po.adapter.(OwnerController); ok && res.Owner == OwnerHuman {
+				// The send switched the platform's automation off.
+				if err := oc.SetOwner(ctx, m.Conversation, OwnerBot); err != nil {
+					b.report(ctx, "mirror resume to platform failed", err, slog.Any("msg", m))
+				}
+			}
+			return
+		}
+	}
 	if m.Handoff && res.Owner != OwnerHuman {
 		if oc, ok := po.adapter.(OwnerController); ok {
 			if err := oc.SetOwner(ctx, m.Conversation, OwnerHuman); err != nil {

@@ -80,6 +80,13 @@ func (o *ownership) write(ctx context.Context, platform, conversation string, wh
 		err = o.store.Set(ctx, key, b[:], 0)
 	} else {
 		err = o.store.Delete(ctx, key)
+		if err == nil {
+			// When the bot got the conversation back, for a handoff
+			// reply queued before and delivered after (afterSend).
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
+			err = o.store.Set(ctx, resumedKey(platform, conversation).String(), b[:], resumedTTL)
+		}
 	}
 	if err != nil {
 		return wrap("bot: record owner", err)
@@ -171,4 +178,27 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 // was at last has been idle past the timeout.
 func (o *ownership) idleExpired(last, now time.Time) bool {
 	return o.idle > 0 && !last.IsZero() && now.Sub(last) > o.idle
+}
+
+// resumedTTL is how long the time a conversation went back to the bot is
+// kept: longer than a handoff reply can wait in the outbox.
+const resumedTTL = 24 * time.Hour
+
+func resumedKey(platform, conversation string) joinedKey {
+	return joinedKey{"own-resumed:", platform, conversation}
+}
+
+// resumedAt returns when the conversation last went back to the bot,
+// within resumedTTL; zero when it did not.
+func (o *ownership) resumedAt(ctx context.Context, platform, conversation string) (time.Time, error) {
+	v, err := resumedKey(platform, conversation).get(ctx, o.store)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, wrap("bot: read owner", err)
+	case len(v) != 8:
+		return time.Time{}, nil
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), nil
 }

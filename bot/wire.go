@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 )
 
 // payloadTypes maps the registered payload names to their types and back.
@@ -52,6 +53,8 @@ func RegisterPayload[T any](name string) {
 type wireMessage struct {
 	Message
 	Payload *wirePayload `json:",omitempty"`
+	// Queued carries Message.queued, when a Handoff message was queued.
+	Queued time.Time `json:",omitzero"`
 }
 
 type wirePayload struct {
@@ -63,7 +66,7 @@ type wirePayload struct {
 // field of m, including Raw, Key, Relay and a Payload of a type registered
 // with [RegisterPayload]. An unregistered payload type is an error.
 func MarshalMessage(m *Message) ([]byte, error) {
-	w := wireMessage{Message: *m}
+	w := wireMessage{Message: *m, Queued: m.queued}
 	w.Message.Payload = nil
 	if m.Payload != nil {
 		v := reflect.ValueOf(m.Payload)
@@ -100,6 +103,7 @@ func UnmarshalMessage(data []byte) (*Message, error) {
 		return nil, fmt.Errorf("bot: unmarshal message: %w", err)
 	}
 	m := w.Message
+	m.queued = w.Queued
 	if w.Payload != nil {
 		payloadTypes.RLock()
 		t, ok := payloadTypes.byName[w.Payload.Type]

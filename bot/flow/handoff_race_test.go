@@ -41,7 +41,6 @@ func (a *heldHandoff) Send(ctx context.Context, m *bot.Message) (bot.SendResult,
 // question again, rather than the handoff recorded after the Resume
 // taking the conversation back to humans and holding the question back.
 func TestHandoff_resumeDuringHandoffReply(t *testing.T) {
-	t.Skip("the Bot records a handoff reply's owner when its send returns, over a Resume made meanwhile")
 	var a *heldHandoff
 	r := newRig(t, rigOption{flows: []flow.Flow{lead()},
 		adapter: func(fa *bottest.FakeAdapter) bot.Adapter {
