@@ -8,11 +8,16 @@
 // missing one):
 //
 //	PARLEY_LOG_LEVEL          debug, info, warn (the default) or error
-//	PARLEY_ADDR               where webhooks are served, and /metrics, /healthz and
-//	                          /readyz unless PARLEY_ADMIN_ADDR is set (default
-//	                          127.0.0.1:8080 when there are webhooks)
-//	PARLEY_ADMIN_ADDR         where /metrics, /healthz and /readyz are served
-//	                          instead, apart from the webhooks (default: unset)
+//	PARLEY_ADDR               where webhooks are served, and /metrics, /healthz,
+//	                          /readyz and, on a loopback address only, the admin
+//	                          API /admin/v1/, unless PARLEY_ADMIN_ADDR is set
+//	                          (default 127.0.0.1:8080 when there are webhooks)
+//	PARLEY_ADMIN_ADDR         where /metrics, /healthz, /readyz and the admin API
+//	                          /admin/v1/ are served instead, apart from the
+//	                          webhooks (default: unset)
+//	PARLEY_ADMIN_TOKEN        the bearer token every admin API request needs;
+//	                          required for the admin API to listen beyond loopback
+//	                          (PARLEY_ADMIN_ADDR=0.0.0.0:9090, say)
 //	PARLEY_READ_HEADER_TIMEOUT  a request's headers are read within (default 5s)
 //	PARLEY_READ_TIMEOUT       a whole request, body included, is read within
 //	                          (default 10s); a body sent more slowly is cut off
@@ -50,6 +55,16 @@
 // Build the Bot with the hooks of [Platforms.Metrics] for per-platform
 // metrics and latency histograms at /metrics; without them Run exports
 // the Bot's totals.
+//
+// The admin API (package admin: the event feed, dead letters,
+// conversations, jobs, explain) is served on PARLEY_ADMIN_ADDR, or, when
+// that is unset, on PARLEY_ADDR if it is a loopback address (the default
+// one is), never on a public address that also takes webhooks from the
+// internet. With PARLEY_ADMIN_TOKEN set, every request needs it
+// ("Authorization: Bearer <token>"); without it, the API answers only
+// requests to a loopback name from the same origin, and Run refuses to
+// start when PARLEY_ADMIN_ADDR is not a loopback address. The start-up
+// summary says where the API is and whether it needs the token.
 package fromenv
 
 import (
@@ -59,6 +74,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,6 +84,7 @@ import (
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
+	"github.com/parleybot/parley/admin"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/apiclient"
 	"github.com/parleybot/parley/internal/redact"
@@ -98,6 +115,10 @@ type Platforms struct {
 	// Out is where Run prints its start-up summary, whatever the log
 	// level. Default: os.Stderr.
 	Out io.Writer
+	// Admin are options of the admin API Run serves (admin.WithExplainer,
+	// admin.WithFlows, …); Run adds the token of PARLEY_ADMIN_TOKEN and
+	// its logger.
+	Admin []admin.Option
 
 	// about describes each adapter Build made, by name, for the summary.
 	about map[string]string
@@ -121,10 +142,14 @@ type Platforms struct {
 // answered 503 with Retry-After, and the platforms deliver them again).
 // The admin routes are Prometheus metrics of the Bot on its own registry
 // at /metrics, /healthz (the process is alive) and /readyz (the store
-// answers and every streaming adapter is connected). They are served on
-// PARLEY_ADMIN_ADDR when it is set, and else on the public address beside
-// the webhooks, which suits a local run. Keep the admin address off the
-// internet. Set with PARLEY_ADMIN_ADDR and without webhook routes (only
+// answers and every streaming adapter is connected), and the admin API
+// under /admin/v1/ (package admin, built with p.Admin and the token of
+// PARLEY_ADMIN_TOKEN). They are served on PARLEY_ADMIN_ADDR when it is
+// set, and else on the public address beside the webhooks, which suits a
+// local run: the admin API only when that address is a loopback one. Keep
+// the admin address off the internet. Run refuses to start when
+// PARLEY_ADMIN_ADDR is not a loopback address and PARLEY_ADMIN_TOKEN is
+// unset. Set with PARLEY_ADMIN_ADDR and without webhook routes (only
 // streaming platforms), the public address serves nothing; the summary
 // says so.
 //
@@ -145,27 +170,35 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 		}
 		return b.Run(ctx)
 	}
-	admin, err := p.adminHandler(b, logger)
+	if err := cfg.checkAdminAPI(); err != nil {
+		return err
+	}
+	adminMux, err := p.adminHandler(b, logger, cfg)
 	if err != nil {
 		return err
 	}
 	var public http.Handler
 	if p.Webhooks != nil || cfg.addr != "" {
-		public = p.publicHandler(cfg, admin)
+		public = p.publicHandler(cfg, adminMux)
 	}
-	adminRoutes := strings.Join(adminPaths, ", ")
+	adminRoutes := strings.Join(adminPaths, ", ") + ", " + cfg.apiSummary()
 	serves := map[string]string{"PARLEY_ADMIN_ADDR": adminRoutes}
+	publicAdmin := adminRoutes
+	if !cfg.apiOnPublic() {
+		publicAdmin = strings.Join(adminPaths, ", ") + " (not the admin API " + adminAPI +
+			": PARLEY_ADDR is not a loopback address; set PARLEY_ADMIN_ADDR)"
+	}
 	switch {
 	case p.Webhooks != nil && cfg.adminAddr != "":
 		serves["PARLEY_ADDR"] = "webhooks"
 	case p.Webhooks != nil:
-		serves["PARLEY_ADDR"] = "webhooks, " + adminRoutes
+		serves["PARLEY_ADDR"] = "webhooks, " + publicAdmin
 	case cfg.adminAddr != "":
 		serves["PARLEY_ADDR"] = "nothing, no platform here takes webhooks"
 	default:
-		serves["PARLEY_ADDR"] = adminRoutes
+		serves["PARLEY_ADDR"] = publicAdmin
 	}
-	return serve(ctx, b, cfg, public, admin, logger, func(addrs map[string]string) {
+	return serve(ctx, b, cfg, public, adminMux, logger, func(addrs map[string]string) {
 		for _, v := range []string{"PARLEY_ADDR", "PARLEY_ADMIN_ADDR"} {
 			if addr, ok := addrs[v]; ok {
 				summary = append(summary, listening(v, addr, serves[v]))
@@ -175,26 +208,32 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 	})
 }
 
-// handler returns the mux Run serves for b on a single address.
+// handler returns the mux Run serves for b on a single address, the
+// default one.
 func (p *Platforms) handler(b *bot.Bot, logger *slog.Logger) (http.Handler, error) {
-	admin, err := p.adminHandler(b, logger)
+	cfg := defaultServerConfig()
+	adminMux, err := p.adminHandler(b, logger, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return p.publicHandler(defaultServerConfig(), admin), nil
+	return p.publicHandler(cfg, adminMux), nil
 }
 
 // publicHandler returns the mux of the public address: the webhooks, at
-// most cfg.maxInFlight at once, and admin unless it has an address of its
-// own.
-func (p *Platforms) publicHandler(cfg serverConfig, admin http.Handler) http.Handler {
+// most cfg.maxInFlight at once, and admin's routes unless it has an
+// address of its own: the admin API only when the public address is a
+// loopback one.
+func (p *Platforms) publicHandler(cfg serverConfig, adminMux http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if p.Webhooks != nil {
 		mux.Handle("/webhooks/", limitInFlight(p.Webhooks, cfg.maxInFlight))
 	}
 	if cfg.adminAddr == "" {
 		for _, path := range adminPaths {
-			mux.Handle(path, admin)
+			mux.Handle(path, adminMux)
+		}
+		if cfg.apiOnPublic() {
+			mux.Handle(adminAPI, adminMux)
 		}
 	}
 	return mux
@@ -202,13 +241,50 @@ func (p *Platforms) publicHandler(cfg serverConfig, admin http.Handler) http.Han
 
 // adminPaths are the routes of the admin handler that the public address
 // also serves when there is no admin address. A route added to
-// adminHandler is served on the public address only if it is listed here.
+// adminHandler is served on the public address only if it is listed here
+// (the admin API is, on a loopback address: see publicHandler).
 var adminPaths = []string{"/metrics", "/healthz", "/readyz"}
 
-// adminHandler returns the mux of the admin routes for b: metrics and
-// probes.
-func (p *Platforms) adminHandler(b *bot.Bot, logger *slog.Logger) (http.Handler, error) {
+// adminAPI is the path of the admin API.
+const adminAPI = admin.Prefix
+
+// apiOnPublic reports whether the public address serves the admin API:
+// when there is no admin address and it is a loopback one.
+func (c serverConfig) apiOnPublic() bool {
+	addr := c.addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	return c.adminAddr == "" && admin.IsLoopbackHost(addr)
+}
+
+// checkAdminAPI refuses an admin API that would listen beyond loopback
+// without a token.
+func (c serverConfig) checkAdminAPI() error {
+	if c.adminAddr == "" || c.adminToken != "" || admin.IsLoopbackHost(c.adminAddr) {
+		return nil
+	}
+	return fmt.Errorf("PARLEY_ADMIN_ADDR=%s is not a loopback address: set PARLEY_ADMIN_TOKEN, which every request to the admin API "+
+		"(%s) then needs, or listen on 127.0.0.1", c.adminAddr, adminAPI)
+}
+
+// apiSummary says, for the start-up summary, how the admin API is served.
+func (c serverConfig) apiSummary() string {
+	if c.adminToken != "" {
+		return adminAPI + " (PARLEY_ADMIN_TOKEN required)"
+	}
+	return adminAPI + " (no PARLEY_ADMIN_TOKEN: local requests only)"
+}
+
+// adminHandler returns the mux of the admin routes for b: metrics, probes
+// and, where cfg serves it, the admin API.
+func (p *Platforms) adminHandler(b *bot.Bot, logger *slog.Logger, cfg serverConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
+	if cfg.adminAddr != "" || cfg.apiOnPublic() {
+		// Built only when served: it follows the Bot's event feed.
+		opts := append(slices.Clone(p.Admin), admin.WithToken(cfg.adminToken), admin.WithLogger(logger))
+		mux.Handle(adminAPI, admin.Handler(b, opts...))
+	}
 	reg := prometheus.NewRegistry()
 	if err := p.registerMetrics(reg, b, logger); err != nil {
 		return nil, err

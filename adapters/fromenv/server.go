@@ -59,6 +59,7 @@ const busyRetryAfter = "5"
 // serverConfig is the configuration of Run's servers.
 type serverConfig struct {
 	addr, adminAddr   string // "" when unset
+	adminToken        string // PARLEY_ADMIN_TOKEN; "" when unset
 	readHeaderTimeout time.Duration
 	readTimeout       time.Duration
 	writeTimeout      time.Duration
@@ -84,6 +85,7 @@ func serverConfigFromEnv(getenv func(string) string) (serverConfig, error) {
 	c := defaultServerConfig()
 	c.addr = strings.TrimSpace(getenv("PARLEY_ADDR"))
 	c.adminAddr = strings.TrimSpace(getenv("PARLEY_ADMIN_ADDR"))
+	c.adminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration

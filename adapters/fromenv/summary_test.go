@@ -68,7 +68,7 @@ func TestRun_summary(t *testing.T) {
 		"parley: serving flowdock: API "+fd.URL()+"/, stream "+fd.StreamURL()+", flows acme/support\n"+
 		"parley: state and queues in memory, lost when the process stops (PARLEY_DATA_DIR or NATS_URL makes them durable)\n"+
 		"parley: listening on "+public+" (PARLEY_ADDR): webhooks\n"+
-		"parley: listening on "+admin+" (PARLEY_ADMIN_ADDR): /metrics, /healthz, /readyz\n", out.String())
+		"parley: listening on "+admin+" (PARLEY_ADMIN_ADDR): /metrics, /healthz, /readyz, /admin/v1/ (no PARLEY_ADMIN_TOKEN: local requests only)\n", out.String())
 	for _, secret := range []string{"sb-key-secret", "sb-api-secret", fd.Token(), "fd-flow-secret"} {
 		assert.NotContains(t, out.String(), secret)
 	}
@@ -134,5 +134,5 @@ func TestRun_summaryPublicAddrWithoutWebhooks(t *testing.T) {
 	}
 	out := runSummary(t, env, bot.NewMemoryStore())
 	assert.Contains(t, out, "parley: listening on "+public+" (PARLEY_ADDR): nothing, no platform here takes webhooks\n"+
-		"parley: listening on "+admin+" (PARLEY_ADMIN_ADDR): /metrics, /healthz, /readyz\n")
+		"parley: listening on "+admin+" (PARLEY_ADMIN_ADDR): /metrics, /healthz, /readyz, /admin/v1/ (no PARLEY_ADMIN_TOKEN: local requests only)\n")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/parleybot/parley/adapters/console"
 	"github.com/parleybot/parley/adapters/fromenv"
+	"github.com/parleybot/parley/admin"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/flow"
 	"github.com/parleybot/parley/bot/rulefile"
@@ -128,6 +130,9 @@ func runRules(ctx context.Context, path string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	b.Handle(bot.Command("help"), help.Handler{Routes: engine}, bot.Help("help", "list the commands"))
+	// The admin API explains a text with the rules running now, and shows
+	// the flow of a conversation.
+	platforms.Admin = append(platforms.Admin, admin.WithExplainer(rulesExplainer(engine)), admin.WithFlows(engine.Flows()))
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -257,6 +262,43 @@ func explainRules(c *cobra.Command, path string, o explainOptions, stdout io.Wri
 		return err
 	}
 	return rulefile.Format(stdout, set.ExplainIn(c.Context(), m, conv))
+}
+
+// rulesExplainer returns the admin API's explainer of the rules engine
+// runs: the current rules file's explanation of a message, with the flow
+// waiting in the message's conversation (its variables are unknown: the
+// templates that read them are shown as written).
+func rulesExplainer(engine *rulefile.Engine) admin.Explainer {
+	return func(ctx context.Context, m *bot.Message) (*admin.Explanation, error) {
+		var conv rulefile.Conversation
+		if flows := engine.Flows(); flows != nil {
+			st, err := flows.State(ctx, m.Platform, m.Conversation)
+			switch {
+			case err == nil:
+				conv.Flow = st
+			case !errors.Is(err, flow.ErrNoFlow):
+				return nil, err
+			}
+		}
+		ex := engine.Set().ExplainIn(ctx, m, conv)
+		var table strings.Builder
+		if err := rulefile.Format(&table, ex); err != nil {
+			return nil, err
+		}
+		out := &admin.Explanation{Rules: make([]admin.ExplainedRule, len(ex)), Table: table.String()}
+		for i, x := range ex {
+			r := admin.ExplainedRule{Rule: x.Rule, Priority: x.Priority, Result: x.Result.String(), Runs: x.Runs,
+				DecidedBy: x.Decider, Observer: x.Observer, Global: x.Global, Flow: x.Flow, Step: x.Step, Fallback: x.Fallback}
+			if x.Err != nil {
+				r.Error = x.Err.Error()
+			}
+			for _, a := range x.Actions {
+				r.Actions = append(r.Actions, admin.ExplainedAction{Kind: a.Kind, Detail: a.Detail})
+			}
+			out.Rules[i] = r
+		}
+		return out, nil
+	}
 }
 
 // explainConversation builds what "parley rules explain" is told of the
