@@ -115,7 +115,9 @@ func runDev(ctx context.Context, f devFlags, s *streams) error {
 		d.stop()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
 	}()
 
 	page := "http://" + ln.Addr().String()
@@ -185,17 +187,28 @@ type devServer struct {
 	rules   string
 	script  string
 	mux     *http.ServeMux
-	done    chan struct{} // closed by stop: ends the streams
-	once    sync.Once
+	// ctx ends with stop: every request in flight is cancelled, the
+	// streams and the proxied requests included.
+	ctx  context.Context
+	stop context.CancelFunc
 }
 
 func newDevServer(emu *devEmulators, notes *devNotes, botRoot, token, rules, script string) *devServer {
 	d := &devServer{emu: emu, notes: notes, botRoot: botRoot, rules: rules, script: script,
-		mux: http.NewServeMux(), done: make(chan struct{})}
+		mux: http.NewServeMux()}
+	d.ctx, d.stop = context.WithCancel(context.Background())
 	ui, _ := fs.Sub(devUI, "devui") // devui is embedded: cannot fail
-	d.mux.Handle("GET /", http.FileServerFS(ui))
+	files := http.FileServerFS(ui)
+	d.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	d.mux.HandleFunc("GET /api/state", d.state)
-	d.mux.HandleFunc("GET /api/notes", func(w http.ResponseWriter, r *http.Request) { notes.serveSSE(w, r, d.done) })
+	d.mux.HandleFunc("GET /api/notes", func(w http.ResponseWriter, r *http.Request) { notes.serveSSE(w, r) })
 	d.mux.HandleFunc("POST /api/fault", d.fault)
 	d.mux.HandleFunc("POST /api/redeliver", d.redeliver)
 	d.mux.HandleFunc("GET /api/inspect", d.inspect)
@@ -207,9 +220,6 @@ func newDevServer(emu *devEmulators, notes *devNotes, botRoot, token, rules, scr
 	d.mux.Handle("/bot/", devProxy(botRoot, "/bot", token))
 	return d
 }
-
-// stop ends the page's streams, so that the server can shut down.
-func (d *devServer) stop() { d.once.Do(func() { close(d.done) }) }
 
 // ServeHTTP serves the page to this machine only: it refuses a Host that
 // is not a loopback name or address (what DNS rebinding sends), and a
@@ -234,6 +244,10 @@ func (d *devServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
+	r = r.WithContext(ctx)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !strings.HasPrefix(r.URL.Path, "/sim/") && !strings.HasPrefix(r.URL.Path, "/bot/") {
 		w.Header().Set("Cache-Control", "no-store")
@@ -355,7 +369,7 @@ func (d *devServer) fault(w http.ResponseWriter, r *http.Request) {
 func (d *devServer) redeliver(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Platform string `json:"platform"`
-		Times    int    `json:"times"`
+		Copies   int    `json:"copies"`
 	}
 	if !readDevJSON(w, r, &in) {
 		return
@@ -364,15 +378,15 @@ func (d *devServer) redeliver(w http.ResponseWriter, r *http.Request) {
 		devError(w, http.StatusBadRequest, fmt.Errorf("redelivery is for sendbee and velaflows, not %q", in.Platform))
 		return
 	}
-	if in.Times < 1 || in.Times > 10 {
-		devError(w, http.StatusBadRequest, errors.New("times must be 1 to 10"))
+	if in.Copies < 1 || in.Copies > 10 {
+		devError(w, http.StatusBadRequest, errors.New("copies must be 1 to 10"))
 		return
 	}
-	if err := d.emu.redeliver(r.Context(), in.Platform, in.Times); err != nil {
+	if err := d.emu.redeliver(r.Context(), in.Platform, in.Copies); err != nil {
 		devError(w, http.StatusConflict, err)
 		return
 	}
-	writeDevJSON(w, http.StatusOK, map[string]any{"platform": in.Platform, "times": in.Times})
+	writeDevJSON(w, http.StatusOK, map[string]any{"platform": in.Platform, "copies": in.Copies})
 }
 
 // inspect answers the raw payload the platform delivered for an inbound

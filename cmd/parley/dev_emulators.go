@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -194,15 +195,16 @@ func (c capturePublisher) Publish(ctx context.Context, m *bot.Message) error {
 // shows the bot.Message the bot's own adapter makes of it.
 func (e *devEmulators) startDecoders() error {
 	var err error
+	quiet := slog.New(slog.DiscardHandler)
 	e.sbDecoder, err = sendbee.New(sendbee.AdapterConfig{
-		Config:        sendbee.Config{APIKey: e.set.creds.Sendbee.APIKey, APISecret: e.set.creds.Sendbee.APISecret, BaseURL: e.urls.Sendbee},
+		Config:        sendbee.Config{APIKey: e.set.creds.Sendbee.APIKey, APISecret: e.set.creds.Sendbee.APISecret, BaseURL: e.urls.Sendbee, Logger: quiet},
 		WebhookSecret: e.set.creds.Sendbee.APISecret,
 	})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	e.vfDecoder, err = velaflows.New(velaflows.AdapterConfig{
-		Config:        velaflows.Config{Token: e.set.creds.VelaFlows.APIToken, WorkspaceID: e.set.creds.VelaFlows.WorkspaceID, BaseURL: e.urls.VelaFlows},
+		Config:        velaflows.Config{Token: e.set.creds.VelaFlows.APIToken, WorkspaceID: e.set.creds.VelaFlows.WorkspaceID, BaseURL: e.urls.VelaFlows, Logger: quiet},
 		WebhookSecret: e.set.creds.VelaFlows.WebhookSecret,
 		MaxEventAge:   -1, // an old delivery is still shown
 	})
@@ -316,7 +318,7 @@ func (e *devEmulators) lastInbound(platform string) (payload []byte, eventType s
 }
 
 // redeliver posts the latest customer message of platform to the bot n
-// times more, signed as the platform signs it, as a platform that
+// more times, signed as the platform signs it, as a platform that
 // delivers at least once does; it reports each answer to notes.
 func (e *devEmulators) redeliver(ctx context.Context, platform string, n int) error {
 	payload, event, ok := e.lastInbound(platform)
@@ -379,6 +381,12 @@ func (e *devEmulators) fault(platform, kind string) (string, error) {
 		e.velaflows.FailNext(http.StatusServiceUnavailable, "service_unavailable", "injected by parley dev")
 	case "flowdock 5xx":
 		e.flowdock.FailRequests(http.StatusServiceUnavailable, 1)
+	case "sendbee 4xx":
+		e.sendbee.FailNext(http.StatusBadRequest, `{"error":{"detail":"refused by parley dev","type":"validation_error"}}`)
+	case "velaflows 4xx":
+		e.velaflows.FailNext(http.StatusBadRequest, "validation_error", "refused by parley dev")
+	case "flowdock 4xx":
+		e.flowdock.FailRequests(http.StatusBadRequest, 1)
 	case "sendbee reset":
 		e.sendbee.ResetNext()
 	case "velaflows reset":
@@ -399,6 +407,7 @@ func (e *devEmulators) fault(platform, kind string) (string, error) {
 	what := map[string]string{
 		"429":   fmt.Sprintf("the next API request is answered 429 with Retry-After: %d", int(retryAfter.Seconds())),
 		"5xx":   "the next API request is answered 503",
+		"4xx":   "the next API request is refused with 400, which no retry mends",
 		"reset": "the connection of the next API request is reset",
 		"stall": fmt.Sprintf("the next API request waits %v before an answer", stall),
 		"drop":  "every stream connection was dropped",

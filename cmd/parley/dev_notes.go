@@ -72,9 +72,9 @@ func (d *devNotes) since(seq uint64) ([]devNote, <-chan struct{}) {
 }
 
 // serveSSE streams the notes as Server-Sent Events ("event: note"), those
-// kept first, until the client goes or done is closed. A heartbeat
+// kept first, until the request's context ends. A heartbeat
 // comment keeps an idle stream alive.
-func (d *devNotes) serveSSE(w http.ResponseWriter, r *http.Request, done <-chan struct{}) {
+func (d *devNotes) serveSSE(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
@@ -107,8 +107,6 @@ func (d *devNotes) serveSSE(w http.ResponseWriter, r *http.Request, done <-chan 
 				return
 			}
 		case <-r.Context().Done():
-			return
-		case <-done:
 			return
 		}
 	}

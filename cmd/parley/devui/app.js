@@ -338,7 +338,7 @@ async function fetchText(g) {
     try {
       const d = await api("GET", "/api/inspect?platform=" + encodeURIComponent(g.platform) + "&message=" + encodeURIComponent(g.message));
       g.inspect = d;
-      g.text = d.message ? d.message.Text : d.raw && (d.raw.content || "");
+      g.text = (d.message ? d.message.Text : d.raw && d.raw.content) || "";
       renderGroup(g);
       return;
     } catch { await new Promise((r) => setTimeout(r, 400)); }
@@ -350,6 +350,7 @@ function addEvent(e, fromDev) {
   if (!fromDev && e.text && !e.key) { /* the bot shares text */ }
   const g = groupFor(e, fromDev);
   if (!fromDev && e.text && g.text == null && e.type === "received") g.text = e.text;
+  if (!fromDev && e.type === "received" && e.kind && e.kind !== "message") g.kind = e.kind;
   const [ico, tone, what, why] = fromDev ? noteStep(e) : (STEP[e.type] || (() => ["·", "", e.type]))(e);
   g.steps.push({ type: fromDev ? "note-" + e.type : e.type, ico, tone, what, why, time: e.time, raw: e, dev: fromDev });
   renderGroup(g, true);
@@ -370,7 +371,9 @@ function summaryTags(g) {
   if (sup) tags.push(["tag-warn", sup + " suppressed"]);
   const dead = n("dead_lettered");
   if (dead) tags.push(["tag-bad", dead + " dead-lettered"]);
-  if (n("unrouted")) tags.push(["tag", "no rule"]);
+  const owner = g.steps.find((s) => s.type === "owner");
+  if (owner && owner.raw.owner === "human" && !sent) tags.push(["tag-warn", "bot quiet: a human owns it"]);
+  else if (n("unrouted")) tags.push(["tag", "no rule"]);
   const route = g.steps.find((s) => s.type === "routed");
   if (route) tags.push(["tag-info", route.raw.route]);
   return tags;
@@ -391,7 +394,7 @@ function renderGroup(g, fresh) {
   const head = el("div", { class: "tl-head" },
     el("span", { class: "plat plat-" + (g.platform || "dev") }, g.platform || "bot"),
     g.solo ? el("span", { class: "tl-text" }, first ? first.what : "")
-      : g.message ? el("span", { class: "tl-text" + (g.text ? "" : " none") }, g.text ? "“" + g.text + "”" : "message " + short(g.message, 14))
+      : g.message ? el("span", { class: "tl-text" + (g.text ? "" : " none") }, g.text ? "“" + g.text + "”" : g.kind ? g.kind + " event" : "message " + short(g.message, 14))
       : el("span", { class: "tl-text none" }, "outbound " + short(g.key, 24)),
     g.conversation && el("span", { class: "muted small mono", title: g.conversation }, short(g.conversation, 12)),
     el("span", { class: "time" }, fmtTime(g.time)));
@@ -491,10 +494,10 @@ $$("[data-fault]").forEach((b) => b.addEventListener("click", async () => {
   } catch (err) { $("#fault-result").textContent = err.message; }
 }));
 $("[data-redeliver]").addEventListener("click", async (e) => {
-  const times = Number(e.currentTarget.dataset.redeliver);
+  const copies = Number(e.currentTarget.dataset.redeliver);
   try {
-    await api("POST", "/api/redeliver", { platform: faultPlatform(), times });
-    $("#fault-result").textContent = "The last " + faultPlatform() + " webhook was delivered " + times + " more times: the bot should answer once.";
+    await api("POST", "/api/redeliver", { platform: faultPlatform(), copies });
+    $("#fault-result").textContent = "The last " + faultPlatform() + " webhook was delivered " + copies + " more times (" + (copies + 1) + " in all): the bot answers once.";
   } catch (err) { $("#fault-result").textContent = err.message; }
 });
 

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// devRules is the rules file parley dev runs in the tests.
+const devRules = "testdata/dev/rules.yaml"
+
+// devHarness is a parley dev running the test rules in-process, on ports
+// of its own.
+type devHarness struct {
+	page   string // the page's root URL
+	out    *syncBuffer
+	client *http.Client
+}
+
+// freeAddrs returns n loopback addresses free at the time of the call.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		lns = append(lns, ln)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return addrs
+}
+
+// startDev runs parley dev --rules devRules until the test ends, and
+// waits for the page and the bot's admin API through it.
+func startDev(t *testing.T) *devHarness {
+	t.Helper()
+	a := freeAddrs(t, 6)
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	getenv := env("PARLEY_CONFIG_DIR", t.TempDir(), "PARLEY_ADDR", a[0], "PARLEY_LOG_LEVEL", "error")
+	go func() {
+		done <- run(ctx, []string{"dev", "--rules", devRules, "--addr", a[1], "--sendbee-addr", a[2],
+			"--velaflows-addr", a[3], "--flowdock-addr", a[4], "--flowdock-stream-addr", a[5]},
+			strings.NewReader(""), out, out, getenv)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(15 * time.Second):
+			t.Error("parley dev did not stop within 15s")
+		}
+	})
+	h := &devHarness{page: "http://" + a[1], out: out, client: &http.Client{Timeout: 10 * time.Second}}
+	require.Eventually(t, func() bool {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("parley dev ended: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := h.client.Get(h.page + "/bot/admin/v1/stats")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond, "the bot's admin API through parley dev; output:\n%s", out)
+	return h
+}
+
+// do sends a request to the page's server and decodes the JSON answer
+// into out (when not nil); it returns the status.
+func (h *devHarness) do(t *testing.T, method, path, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, h.page+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := h.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if out != nil && resp.StatusCode/100 == 2 {
+		require.NoError(t, json.Unmarshal(data, out), "%s", data)
+	}
+	return resp.StatusCode
+}
+
+// feed follows the bot's event feed through the page's proxy until the
+// test ends; events come on the channel.
+func (h *devHarness) feed(t *testing.T) <-chan map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.page+"/bot/admin/v1/events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	ch := make(chan map[string]any, 256)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		defer close(ch)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var e map[string]any
+			if json.Unmarshal([]byte(data), &e) == nil {
+				ch <- e
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); resp.Body.Close(); <-stopped })
+	return ch
+}
+
+// waitEvents collects the feed's events of message id until one of type
+// last arrives.
+func waitEvents(t *testing.T, ch <-chan map[string]any, id, last string) []string {
+	t.Helper()
+	var types []string
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e, ok := <-ch:
+			require.True(t, ok, "the feed ended; saw %v", types)
+			if e["message"] != id {
+				continue
+			}
+			types = append(types, e["type"].(string))
+			if e["type"] == last {
+				return types
+			}
+		case <-timeout:
+			t.Fatalf("no %s event for %s within 10s; saw %v", last, id, types)
+		}
+	}
+}
+
+// A customer's message sent through the page's Sendbee proxy reaches the
+// bot run from the rules file; its answer is in the emulator, the feed
+// shows each step, and inspect shows the payload and the bot.Message.
+func TestDev_chatEndToEnd(t *testing.T) {
+	h := startDev(t)
+	feed := h.feed(t)
+	var sent struct {
+		MessageID string `json:"message_id"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"+385919999001","name":"Iva","text":"hello"}`, &sent))
+	types := waitEvents(t, feed, sent.MessageID, "sent")
+	assert.Equal(t, []string{"received", "owner"}, types[:2])
+	assert.Contains(t, types, "routed")
+	assert.Contains(t, types, "queued")
+
+	var convs []struct {
+		Contact  struct{ Phone string }
+		Messages []struct{ Direction, Body string }
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/sim/sendbee/_sim/conversations", "", &convs))
+	var bodies []string
+	for _, c := range convs {
+		if c.Contact.Phone == "+385919999001" {
+			for _, m := range c.Messages {
+				bodies = append(bodies, m.Direction+": "+m.Body)
+			}
+		}
+	}
+	assert.Equal(t, []string{"inbound: hello", "outbound: Hello! Ask about an order or a refund."}, bodies)
+
+	var ins struct {
+		Raw     map[string]any `json:"raw"`
+		Message struct{ ID, Platform, Text string }
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/inspect?platform=sendbee&message="+sent.MessageID, "", &ins))
+	assert.Equal(t, "message.received", ins.Raw["type"])
+	assert.Equal(t, sent.MessageID, ins.Message.ID)
+	assert.Equal(t, "hello", ins.Message.Text)
+	assert.Equal(t, "sendbee", ins.Message.Platform)
+}
+
+// Delivering the last webhook twice more gives two duplicates and no
+// second answer.
+func TestDev_redeliver(t *testing.T) {
+	h := startDev(t)
+	feed := h.feed(t)
+	var sent struct {
+		MessageID string `json:"message_id"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"+385919999002","text":"order 7"}`, &sent))
+	waitEvents(t, feed, sent.MessageID, "sent")
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/api/redeliver", `{"platform":"sendbee","copies":2}`, nil))
+	assert.Equal(t, []string{"received", "duplicate"}, waitEvents(t, feed, sent.MessageID, "duplicate"))
+	assert.Equal(t, []string{"received", "duplicate"}, waitEvents(t, feed, sent.MessageID, "duplicate"))
+
+	var stats map[string]any
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/stats", "", &stats))
+	assert.EqualValues(t, 2, stats["duplicates"])
+}
+
+// A refused send becomes a dead letter, which Replay sends.
+func TestDev_faultDeadLetterReplay(t *testing.T) {
+	h := startDev(t)
+	feed := h.feed(t)
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/api/fault", `{"platform":"sendbee","fault":"4xx"}`, nil))
+	var sent struct {
+		MessageID string `json:"message_id"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"+385919999003","text":"refund"}`, &sent))
+	waitEvents(t, feed, sent.MessageID, "dead_lettered")
+	var dl struct {
+		DeadLetters []struct{ ID string } `json:"dead_letters"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/dead-letters", "", &dl))
+	require.Len(t, dl.DeadLetters, 1)
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/bot/admin/v1/dead-letters/"+dl.DeadLetters[0].ID+"/replay", "", nil))
+	waitEvents(t, feed, sent.MessageID, "sent")
+}
+
+// The page's server refuses what another site's page could make a browser
+// send, and bad requests change nothing.
+func TestDev_refuses(t *testing.T) {
+	h := startDev(t)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		header map[string]string
+		body   string
+		want   int
+	}{
+		{"foreign host", "GET", "/api/state", map[string]string{"Host": "evil.example:80"}, "", http.StatusForbidden},
+		{"cross-origin post", "POST", "/bot/admin/v1/dead-letters/1/replay", map[string]string{"Origin": "http://evil.example", "Content-Type": "application/json"}, "{}", http.StatusForbidden},
+		{"form post", "POST", "/api/fault", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "platform=sendbee", http.StatusUnsupportedMediaType},
+		{"unknown fault", "POST", "/api/fault", map[string]string{"Content-Type": "application/json"}, `{"platform":"sendbee","fault":"meteor"}`, http.StatusBadRequest},
+		{"unknown field", "POST", "/api/fault", map[string]string{"Content-Type": "application/json"}, `{"platform":"sendbee","fault":"429","x":1}`, http.StatusBadRequest},
+		{"redeliver flowdock", "POST", "/api/redeliver", map[string]string{"Content-Type": "application/json"}, `{"platform":"flowdock","copies":2}`, http.StatusBadRequest},
+		{"redeliver too many", "POST", "/api/redeliver", map[string]string{"Content-Type": "application/json"}, `{"platform":"sendbee","copies":99}`, http.StatusBadRequest},
+		{"nothing to redeliver", "POST", "/api/redeliver", map[string]string{"Content-Type": "application/json"}, `{"platform":"velaflows","copies":1}`, http.StatusConflict},
+		{"inspect unknown", "GET", "/api/inspect?platform=sendbee&message=nope", nil, "", http.StatusNotFound},
+		{"post to the page", "POST", "/index.html", map[string]string{"Content-Type": "application/json"}, "{}", http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, h.page+tt.path, strings.NewReader(tt.body))
+			require.NoError(t, err)
+			for k, v := range tt.header {
+				if k == "Host" {
+					req.Host = v
+				} else {
+					req.Header.Set(k, v)
+				}
+			}
+			resp, err := h.client.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tt.want, resp.StatusCode)
+		})
+	}
+	var dl struct{ Total int }
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/dead-letters", "", &dl))
+	assert.Zero(t, dl.Total)
+}
+
+// The page and its scripts are served from the binary.
+func TestDev_page(t *testing.T) {
+	h := startDev(t)
+	for _, p := range []string{"/", "/app.js", "/app.css"} {
+		resp, err := h.client.Get(h.page + p)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, p)
+		assert.NotContains(t, string(body), "https://", "%s loads nothing from elsewhere", p)
+	}
+	var st devState
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/state", "", &st))
+	assert.Contains(t, st.Exports, "export SENDBEE_API_KEY=")
+	assert.Equal(t, devRules, st.Rules)
+}
