@@ -393,7 +393,7 @@ function renderGroup(g, fresh) {
   const first = g.steps[0];
   const head = el("div", { class: "tl-head" },
     el("span", { class: "plat plat-" + (g.platform || "dev") }, g.platform || "bot"),
-    g.solo ? el("span", { class: "tl-text" }, first ? first.what : "")
+    g.solo ? el("span", { class: "tl-solo" }, el("span", { class: "ico", "aria-hidden": "true" }, first ? first.ico : ""), " ", first ? first.what : "")
       : g.message ? el("span", { class: "tl-text" + (g.text ? "" : " none") }, g.text ? "“" + g.text + "”" : g.kind ? g.kind + " event" : "message " + short(g.message, 14))
       : el("span", { class: "tl-text none" }, "outbound " + short(g.key, 24)),
     g.conversation && el("span", { class: "muted small mono", title: g.conversation }, short(g.conversation, 12)),
@@ -404,7 +404,8 @@ function renderGroup(g, fresh) {
       el("span", { class: "ico", "aria-hidden": "true" }, s.ico),
       el("span", { class: "what" }, s.what, s.why ? el("span", { class: "why" }, " — " + s.why) : null),
       el("span", { class: "dt" }, s.raw.duration && s.type !== "waiting" && s.type !== "retry" ? fmtDur(s.raw.duration) : ""))));
-  li.replaceChildren(head, tags.length ? el("div", { class: "summary" }, tags.map(([c, t]) => el("span", { class: "tag " + c }, t))) : null, steps);
+  li.dataset.kind = g.solo && first ? first.type : "message";
+  li.replaceChildren(...[head, tags.length ? el("div", { class: "summary" }, tags.map(([c, t]) => el("span", { class: "tag " + c }, t))) : null, steps].filter(Boolean));
   if (fresh) { li.classList.remove("fresh"); void li.offsetWidth; li.classList.add("fresh"); }
   applyFilter(li, g);
   $("#tl-count").textContent = tl.groups.size + (tl.groups.size === 1 ? " entry" : " entries");
