@@ -273,3 +273,35 @@ func TestDevPage_phone(t *testing.T) {
 	require.LessOrEqual(t, width, 390, "nothing wider than the phone")
 	screenshot(t, ctx, "dev-phone-timeline")
 }
+
+// The VelaFlows inbox and the Flowdock flow are played from their tabs:
+// the bot answers the customer in the inbox and stays quiet once an agent
+// is assigned; it answers a team member in the flow and in a private chat.
+func TestDevPage_velaflowsAndFlowdock(t *testing.T) {
+	ctx := newBrowser(t)
+	h := startDev(t)
+	openPage(t, ctx, h)
+	browse(t, ctx, chromedp.Click(chromedp.CSS("#tab-velaflows")),
+		chromedp.SendKeys(chromedp.CSS("#vf-text"), "hello\n"))
+	waitJS(t, ctx, "the bot's answer in the inbox", `[...document.querySelectorAll("#vf-chat .msg[data-dir=outbound]")].some(m => m.textContent.includes("Hello! Ask about"))`)
+	waitJS(t, ctx, "the VelaFlows entry on the timeline", `[...document.querySelectorAll("#tl .tl-item[data-platform=velaflows]")].some(li => li.textContent.includes("1 reply sent"))`)
+	browse(t, ctx, chromedp.Click(chromedp.CSS("#vf-assign")))
+	waitJS(t, ctx, "the conversation assigned", `document.querySelector("#vf-status").textContent.includes("Alex")`)
+	waitJS(t, ctx, "the owner changed", `[...document.querySelectorAll("#tl [data-kind=owner_changed]")].some(s => s.textContent.includes("owner now human"))`)
+	browse(t, ctx, chromedp.SendKeys(chromedp.CSS("#vf-text"), "refund\n"))
+	waitJS(t, ctx, "the bot quiet", `[...document.querySelectorAll("#tl .tl-item[data-platform=velaflows]")].some(li => li.textContent.includes("bot quiet"))`)
+	screenshot(t, ctx, "dev-velaflows")
+
+	browse(t, ctx, chromedp.Click(chromedp.CSS("#tab-flowdock")),
+		chromedp.SendKeys(chromedp.CSS("#fd-text"), "hello\n"))
+	waitJS(t, ctx, "the bot's answer in the flow", `[...document.querySelectorAll("#fd-chat .msg[data-dir=outbound]")].some(m => m.textContent.includes("Hello! Ask about"))`)
+	browse(t, ctx, chromedp.SetValue(chromedp.CSS("#fd-where"), "private"),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#fd-where").dispatchEvent(new Event("change"))`))
+			return err
+		}),
+		chromedp.SendKeys(chromedp.CSS("#fd-text"), "order 9\n"))
+	waitJS(t, ctx, "the bot's answer in the private chat", `[...document.querySelectorAll("#fd-chat .msg[data-dir=outbound]")].some(m => m.textContent.includes("Order 9 left"))`)
+	waitJS(t, ctx, "the private message on the timeline, with its text", item("order 9")+`?.dataset.platform === "flowdock"`)
+	screenshot(t, ctx, "dev-flowdock")
+}

@@ -272,24 +272,26 @@ func (e *devEmulators) payload(platform, id string) ([]byte, bool) {
 			}
 		}
 	case "flowdock":
-		for _, ms := range [][]flowdocktest.Message{e.flowdock.Messages(simFlow), e.flowdockPrivate()} {
-			for _, m := range ms {
-				if fmt.Sprint(m.ID) == id || strings.HasSuffix(id, ":"+fmt.Sprint(m.ID)) || strings.HasSuffix(id, "/"+fmt.Sprint(m.ID)) {
-					return m.JSON, true
-				}
+		// The adapter's message ID is "<conversation>/<message id>": the
+		// flow's ID, or "private:<user id>" for a private chat.
+		i := strings.LastIndexByte(id, '/')
+		if i < 0 {
+			return nil, false
+		}
+		conv, num := id[:i], id[i+1:]
+		var ms []flowdocktest.Message
+		if user, private := strings.CutPrefix(conv, "private:"); private {
+			ms = e.flowdock.PrivateMessages(user)
+		} else {
+			ms = e.flowdock.Messages(simFlow)
+		}
+		for _, m := range ms {
+			if fmt.Sprint(m.ID) == num && (m.Flow == "" || m.FlowID == conv) {
+				return m.JSON, true
 			}
 		}
 	}
 	return nil, false
-}
-
-// flowdockPrivate returns the private chats of the demo users with the bot.
-func (e *devEmulators) flowdockPrivate() []flowdocktest.Message {
-	var all []flowdocktest.Message
-	for _, nick := range devFlowdockUsers {
-		all = append(all, e.flowdock.PrivateMessages(nick)...)
-	}
-	return all
 }
 
 // devFlowdockUsers are the members of the demo flow the page plays.

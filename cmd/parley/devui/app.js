@@ -85,7 +85,12 @@ function setupTabs(list, onSelect) {
 }
 
 let playTab = "sendbee";
-setupTabs($("#play .tabs"), (name) => { playTab = name; pollPlay(); });
+setupTabs($("#play .tabs"), (name) => {
+  playTab = name;
+  const r = $("input[name=fault-p][value=" + name + "]");
+  if (r && !r.checked) { r.checked = true; updateFaultButtons(); }
+  pollPlay();
+});
 let opTab = "dead";
 setupTabs($("#side .tabs"), (name) => { opTab = name; refreshOperate(); });
 
@@ -178,7 +183,7 @@ function renderVelaflows(convs) {
   else for (const m of c.messages) {
     const inbound = m.direction === "inbound";
     chat.append(el("li", { class: "msg" + (inbound ? " me" : "") + (m.senderType === "agent" ? " agent" : ""), "data-id": m._id, "data-dir": m.direction },
-      !inbound && el("div", { class: "from" }, m.senderType === "agent" ? "agent " + (m.senderName || "") : "bot"),
+      !inbound && el("div", { class: "from" }, m.senderName ? m.senderName + " (" + m.senderType + ")" : "bot (API)"),
       el("div", { class: "body" }, m.text),
       el("div", { class: "meta" }, fmtTime(m.createdAt))));
   }
@@ -269,7 +274,10 @@ async function pollPlay() {
   polling = true;
   try {
     if (playTab === "sendbee") renderSendbee(await api("GET", "/sim/sendbee/_sim/conversations"));
-    else if (playTab === "velaflows") renderVelaflows(await api("GET", "/sim/velaflows/_sim/conversations"));
+    else if (playTab === "velaflows") {
+      const d = await api("GET", "/sim/velaflows/_sim/conversations");
+      renderVelaflows(d.data || d); // VelaFlows answers in its envelope
+    }
     else {
       const q = $("#fd-where").value === "private" ? "user=" + encodeURIComponent($("#fd-user").value) : "flow=" + encodeURIComponent(state.flowdock_flow);
       renderFlowdock(await api("GET", "/sim/flowdock/_sim/messages?" + q));
@@ -291,16 +299,16 @@ const STEP = {
   unrouted: () => ["∅", "", "no rule matched"],
   handled: (e) => e.error ? ["✕", "bad", "handler failed", e.error] : ["✓", "", "handled"],
   queued: (e) => ["⋯", "", "reply queued", e.key],
-  waiting: (e) => ["⏳", "warn", "waiting " + fmtDur(e.duration) + " for the rate limit"],
+  waiting: (e) => ["◔", "warn", "waiting " + fmtDur(e.duration) + " for the rate limit"],
   retry: (e) => ["↻", "warn", "attempt " + e.attempt + " failed; retry in " + fmtDur(e.duration), e.error],
   sent: (e) => ["✓", "ok", "reply sent", e.key],
   confirmed: (e) => ["✓", "ok", "found on the platform, not sent again", e.key],
   skipped: (e) => ["⤼", "", "not queued: sent before", e.key],
   suppressed: (e) => ["⊘", "warn", "suppressed: a human owns the conversation", e.key],
-  dead_lettered: (e) => ["✕", "bad", "dead-lettered after " + e.attempt + " attempts (letter " + e.reason + ")", e.error],
+  dead_lettered: (e) => ["✕", "bad", "dead-lettered after " + e.attempt + (e.attempt === 1 ? " attempt" : " attempts") + " (letter " + e.reason + ")", e.error],
   replayed: (e) => ["↺", "info", "dead letter " + e.reason + " replayed", e.key],
   owner_changed: (e) => ["⇄", "info", "owner now " + e.owner, e.reason],
-  job_fired: (e) => e.error ? ["✕", "bad", "job " + e.job + " failed", e.error] : ["⏱", "ok", "job " + e.job + " ran", fmtDur(e.duration)],
+  job_fired: (e) => e.error ? ["✕", "bad", "job " + e.job + " failed", e.error] : ["◷", "ok", "job " + e.job + " ran", "in " + fmtDur(e.duration)],
   flow_step: (e) => ["▸", "info", "flow " + e.flow + (e.step ? " → step " + e.step : " ended"), e.reason],
   dropped: (e) => ["!", "bad", "the page missed " + e.dropped + " events (it did not keep up)"],
 };
@@ -310,7 +318,7 @@ function noteStep(n) {
     const what = (n.redelivery ? "webhook redelivered (copy " + n.copy + ")" : n.copy ? "webhook duplicate " + n.copy : "webhook delivered") + (n.attempt > 1 ? ", attempt " + n.attempt : "");
     return n.ok ? ["⇣", "", what + " → " + n.status] : ["⇣", "bad", what + " failed" + (n.status ? " → " + n.status : ""), n.detail];
   }
-  if (n.type === "fault") return ["⚡", "warn", n.platform + ": " + n.detail];
+  if (n.type === "fault") return ["↯", "warn", n.platform + ": " + n.detail];
   return ["≈", n.ok ? "ok" : "warn", n.detail];
 }
 
@@ -374,8 +382,12 @@ function summaryTags(g) {
   const owner = g.steps.find((s) => s.type === "owner");
   if (owner && owner.raw.owner === "human" && !sent) tags.push(["tag-warn", "bot quiet: a human owns it"]);
   else if (n("unrouted")) tags.push(["tag", "no rule"]);
-  const route = g.steps.find((s) => s.type === "routed");
-  if (route) tags.push(["tag-info", route.raw.route]);
+  const routes = g.steps.filter((s) => s.type === "routed");
+  const route = routes.find((s) => s.raw.reason) || routes[routes.length - 1];
+  if (route) {
+    const rule = /rule "([^"]+)"/.exec(route.raw.reason || "");
+    tags.push(["tag-info", rule ? "rule " + rule[1] : route.raw.route]);
+  }
   return tags;
 }
 
@@ -393,13 +405,14 @@ function renderGroup(g, fresh) {
   const first = g.steps[0];
   const head = el("div", { class: "tl-head" },
     el("span", { class: "plat plat-" + (g.platform || "dev") }, g.platform || "bot"),
-    g.solo ? el("span", { class: "tl-solo" }, el("span", { class: "ico", "aria-hidden": "true" }, first ? first.ico : ""), " ", first ? first.what : "")
-      : g.message ? el("span", { class: "tl-text" + (g.text ? "" : " none") }, g.text ? "“" + g.text + "”" : g.kind ? g.kind + " event" : "message " + short(g.message, 14))
+    g.solo ? el("span", { class: "tl-solo " + (first ? first.tone : "") }, el("span", { class: "ico", "aria-hidden": "true" }, first ? first.ico : ""), " ", first ? first.what : "",
+      first && first.why ? el("span", { class: "why" }, " — " + first.why) : null)
+      : g.message ? el("span", { class: "tl-text" + (g.text && !g.kind ? "" : " none") }, g.kind === "ownership" ? "the platform says who answers" : g.kind === "status" ? "delivery status " + (g.text || "") : g.text ? "“" + g.text + "”" : g.kind ? g.kind + " event" : "message " + short(g.message, 14))
       : el("span", { class: "tl-text none" }, "outbound " + short(g.key, 24)),
     g.conversation && el("span", { class: "muted small mono", title: g.conversation }, short(g.conversation, 12)),
     el("span", { class: "time" }, fmtTime(g.time)));
   const tags = summaryTags(g);
-  const steps = g.solo && g.steps.length === 1 && !first.why ? null : el("ol", { class: "steps" }, g.steps.map((s) =>
+  const steps = g.solo && g.steps.length === 1 ? null : el("ol", { class: "steps" }, g.steps.map((s) =>
     el("li", { class: "step " + s.tone, "data-type": s.type },
       el("span", { class: "ico", "aria-hidden": "true" }, s.ico),
       el("span", { class: "what" }, s.what, s.why ? el("span", { class: "why" }, " — " + s.why) : null),
@@ -408,15 +421,20 @@ function renderGroup(g, fresh) {
   li.replaceChildren(...[head, tags.length ? el("div", { class: "summary" }, tags.map(([c, t]) => el("span", { class: "tag " + c }, t))) : null, steps].filter(Boolean));
   if (fresh) { li.classList.remove("fresh"); void li.offsetWidth; li.classList.add("fresh"); }
   applyFilter(li, g);
-  $("#tl-count").textContent = tl.groups.size + (tl.groups.size === 1 ? " entry" : " entries");
+  const shown = [...tl.groups.values()].filter((x) => x.dom && !x.dom.hidden).length;
+  $("#tl-count").textContent = shown + (shown === 1 ? " entry" : " entries");
 }
 
 function applyFilter(li, g) {
   const f = tl.filter;
+  if (g.kind === "status" && !$("#tl-status").checked) { li.hidden = true; return; }
   li.hidden = !!f && !((g.text || "") + " " + g.platform + " " + g.conversation + " " + g.steps.map((s) => s.what + " " + (s.why || "")).join(" ")).toLowerCase().includes(f);
 }
 $("#tl-filter").addEventListener("input", (e) => {
   tl.filter = e.target.value.trim().toLowerCase();
+  for (const g of tl.groups.values()) if (g.dom) applyFilter(g.dom, g);
+});
+$("#tl-status").addEventListener("change", () => {
   for (const g of tl.groups.values()) if (g.dom) applyFilter(g.dom, g);
 });
 $("#tl-clear").addEventListener("click", () => {
@@ -518,7 +536,7 @@ async function refreshDead() {
         el("div", { class: "err" }, l.error), el("div", { class: "muted small" }, l.attempts + " attempts · " + fmtTime(l.time))),
       el("button", { class: "btn btn-small", type: "button", onclick: () => letter(l.id, "POST", "/replay") }, "Replay"),
       el("button", { class: "btn btn-small btn-danger", type: "button", onclick: () => letter(l.id, "DELETE", "") }, "Discard")))
-      : [none("No dead letters. Make one: Break → Next send → 503 a few times, then write as the customer.")]));
+      : [none("No dead letters. To make one: Next send → 400 above, then write as the customer.")]));
   } catch (err) { ul.replaceChildren(none(err.message)); }
 }
 async function letter(id, method, suffix) {
@@ -536,7 +554,7 @@ async function refreshConvs() {
       return el("li", { "data-conversation": c.conversation },
         el("span", { class: "plat plat-" + c.platform }, c.platform),
         el("span", { class: "grow mono", title: c.conversation }, short(c.conversation, 22),
-          el("div", { class: "muted small" }, "last " + fmtTime(c.last_activity) + " · " + Object.entries(c.events || {}).map(([k, v]) => v + " " + k).join(", "))),
+          el("div", { class: "muted small" }, "last " + fmtTime(c.last_activity) + " · " + ["received", "sent", "duplicate", "dead_lettered"].filter((k) => (c.events || {})[k]).map((k) => c.events[k] + " " + k.replace("_", "-")).join(" · "))),
         el("span", { class: "tag " + (human ? "tag-warn" : "tag-ok") }, human ? "human" : c.owner || "bot"),
         el("button", { class: "btn btn-small", type: "button", onclick: async () => {
           try { await api("POST", path + (human ? "/resume" : "/handoff")); } catch (err) { toast(err.message); }
