@@ -298,3 +298,53 @@ func TestDev_page(t *testing.T) {
 	assert.Contains(t, st.Exports, "export SENDBEE_API_KEY=")
 	assert.Equal(t, devRules, st.Rules)
 }
+
+// Each fault the page injects shows its effect on the bot's feed: the
+// reply is retried or waited for, and sent once.
+func TestDev_faultsShowOnTheFeed(t *testing.T) {
+	h := startDev(t)
+	feed := h.feed(t)
+	tests := []struct {
+		fault string
+		want  string // an event type before the reply is delivered
+	}{
+		{"429", "retry"},
+		{"5xx", "retry"},
+		{"reset", "retry"},
+	}
+	for i, tt := range tests {
+		require.Equal(t, http.StatusOK, h.do(t, "POST", "/api/fault", `{"platform":"sendbee","fault":"`+tt.fault+`"}`, nil))
+		var sent struct {
+			MessageID string `json:"message_id"`
+		}
+		phone := "+38591999910" + string(rune('0'+i))
+		require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"`+phone+`","text":"order 1"}`, &sent))
+		types := waitEventsAny(t, feed, sent.MessageID, "sent", "confirmed")
+		t.Logf("%s: %v", tt.fault, types)
+		assert.Contains(t, types, tt.want, tt.fault)
+	}
+}
+
+// waitEventsAny is waitEvents until an event of any of the types last.
+func waitEventsAny(t *testing.T, ch <-chan map[string]any, id string, last ...string) []string {
+	t.Helper()
+	var types []string
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case e, ok := <-ch:
+			require.True(t, ok, "the feed ended; saw %v", types)
+			if e["message"] != id {
+				continue
+			}
+			types = append(types, e["type"].(string))
+			for _, l := range last {
+				if e["type"] == l {
+					return types
+				}
+			}
+		case <-timeout:
+			t.Fatalf("no %v event for %s within 15s; saw %v", last, id, types)
+		}
+	}
+}

@@ -408,7 +408,7 @@ function renderGroup(g, fresh) {
     g.solo ? el("span", { class: "tl-solo " + (first ? first.tone : "") }, el("span", { class: "ico", "aria-hidden": "true" }, first ? first.ico : ""), " ", first ? first.what : "",
       first && first.why ? el("span", { class: "why" }, " — " + first.why) : null)
       : g.message ? el("span", { class: "tl-text" + (g.text && !g.kind ? "" : " none") }, g.kind === "ownership" ? "the platform says who answers" : g.kind === "status" ? "delivery status " + (g.text || "") : g.text ? "“" + g.text + "”" : g.kind ? g.kind + " event" : "message " + short(g.message, 14))
-      : el("span", { class: "tl-text none" }, "outbound " + short(g.key, 24)),
+      : el("span", { class: "tl-text none" }, /^cron:rulefile:([^:]+)/.test(g.key) ? "a message of job " + /^cron:rulefile:([^:]+)/.exec(g.key)[1] : "outbound " + short(g.key, 24)),
     g.conversation && el("span", { class: "muted small mono", title: g.conversation }, short(g.conversation, 12)),
     el("span", { class: "time" }, fmtTime(g.time)));
   const tags = summaryTags(g);
@@ -531,11 +531,13 @@ async function refreshDead() {
     const d = await api("GET", A + "/dead-letters");
     $("#dead-count").textContent = d.total ? String(d.total) : "";
     ul.replaceChildren(...(d.dead_letters.length ? d.dead_letters.map((l) => el("li", { "data-id": l.id },
-      el("span", { class: "plat plat-" + l.platform }, l.platform),
-      el("span", { class: "grow" }, el("b", {}, "#" + l.id), " ", l.text ? "“" + l.text + "” " : "", el("span", { class: "muted mono" }, short(l.key, 28)),
-        el("div", { class: "err" }, l.error), el("div", { class: "muted small" }, l.attempts + " attempts · " + fmtTime(l.time))),
-      el("button", { class: "btn btn-small", type: "button", onclick: () => letter(l.id, "POST", "/replay") }, "Replay"),
-      el("button", { class: "btn btn-small btn-danger", type: "button", onclick: () => letter(l.id, "DELETE", "") }, "Discard")))
+      el("div", { class: "line" },
+        el("span", { class: "plat plat-" + l.platform }, l.platform),
+        el("span", { class: "grow" }, el("b", {}, "letter " + l.id), l.text ? " “" + l.text + "”" : ""),
+        el("button", { class: "btn btn-small", type: "button", onclick: () => letter(l.id, "POST", "/replay") }, "Replay"),
+        el("button", { class: "btn btn-small btn-danger", type: "button", onclick: () => letter(l.id, "DELETE", "") }, "Discard")),
+      el("div", { class: "err" }, l.error),
+      el("div", { class: "muted small mono", title: l.key }, l.attempts + (l.attempts === 1 ? " attempt" : " attempts") + " · " + fmtTime(l.time) + " · " + short(l.key, 30))))
       : [none("No dead letters. To make one: Next send → 400 above, then write as the customer.")]));
   } catch (err) { ul.replaceChildren(none(err.message)); }
 }
@@ -552,14 +554,15 @@ async function refreshConvs() {
       const human = c.owner === "human";
       const path = A + "/conversations/" + encodeURIComponent(c.platform) + "/" + encodeURIComponent(c.conversation);
       return el("li", { "data-conversation": c.conversation },
-        el("span", { class: "plat plat-" + c.platform }, c.platform),
-        el("span", { class: "grow mono", title: c.conversation }, short(c.conversation, 22),
-          el("div", { class: "muted small" }, "last " + fmtTime(c.last_activity) + " · " + ["received", "sent", "duplicate", "dead_lettered"].filter((k) => (c.events || {})[k]).map((k) => c.events[k] + " " + k.replace("_", "-")).join(" · "))),
-        el("span", { class: "tag " + (human ? "tag-warn" : "tag-ok") }, human ? "human" : c.owner || "bot"),
-        el("button", { class: "btn btn-small", type: "button", onclick: async () => {
-          try { await api("POST", path + (human ? "/resume" : "/handoff")); } catch (err) { toast(err.message); }
-          refreshConvs();
-        } }, human ? "Resume" : "Handoff"));
+        el("div", { class: "line" },
+          el("span", { class: "plat plat-" + c.platform }, c.platform),
+          el("span", { class: "grow mono", title: c.conversation }, short(c.conversation, 24)),
+          el("span", { class: "tag " + (human ? "tag-warn" : "tag-ok") }, human ? "human" : c.owner || "bot"),
+          el("button", { class: "btn btn-small", type: "button", onclick: async () => {
+            try { await api("POST", path + (human ? "/resume" : "/handoff")); } catch (err) { toast(err.message); }
+            refreshConvs();
+          } }, human ? "Resume" : "Handoff")),
+        el("div", { class: "muted small" }, "last " + fmtTime(c.last_activity) + " · " + ["received", "sent", "duplicate", "dead_lettered"].filter((k) => (c.events || {})[k]).map((k) => c.events[k] + " " + k.replace("_", "-")).join(" · ")));
     }) : [none("No conversations seen yet.")]));
   } catch (err) { ul.replaceChildren(none(err.message)); }
 }
@@ -597,7 +600,7 @@ async function explain() {
   try {
     const d = await api("POST", A + "/explain", { text, platform: $("#explain-platform").value });
     ol.replaceChildren(...d.rules.map((r) => el("li", { class: r.runs ? "runs" : r.result === "error" ? "error" : "" },
-      el("b", {}, (r.flow ? "flow " : r.fallback ? "fallback " : "") + r.rule + (r.step ? " (step " + r.step + ")" : "")), " ",
+      el("b", {}, (r.flow ? "flow " : r.fallback && r.rule !== "fallback" ? "fallback " : "") + r.rule + (r.step ? " (step " + r.step + ")" : "")), " ",
       el("span", { class: "tag " + (r.runs ? "tag-ok" : r.result === "error" ? "tag-bad" : "") }, r.runs ? "runs" : r.result),
       r.decided_by ? el("div", { class: "small" }, "decided by ", el("code", {}, r.decided_by)) : null,
       r.error ? el("div", { class: "err small" }, r.error) : null,
