@@ -106,6 +106,13 @@ func runDev(ctx context.Context, f devFlags, s *streams) error {
 	if err != nil {
 		return err
 	}
+	// The bot must listen where the emulators deliver and serve its admin
+	// API where the page looks: the addresses of this environment.
+	for _, name := range []string{"PARLEY_ADDR", "PARLEY_ADMIN_ADDR"} {
+		if v := strings.TrimSpace(s.getenv(name)); v != "" {
+			script += "export " + name + "=" + shellQuote(v) + "\n"
+		}
+	}
 	d := newDevServer(emu, notes, botRoot, strings.TrimSpace(s.getenv("PARLEY_ADMIN_TOKEN")), f.rules, script)
 	srv := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup

@@ -296,6 +296,7 @@ func TestDev_page(t *testing.T) {
 	var st devState
 	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/state", "", &st))
 	assert.Contains(t, st.Exports, "export SENDBEE_API_KEY=")
+	assert.Contains(t, st.Exports, "export PARLEY_ADDR=127.0.0.1:", "the bot listens where the emulators deliver")
 	assert.Equal(t, devRules, st.Rules)
 }
 

@@ -293,7 +293,7 @@ const tl = { groups: new Map(), keys: new Map(), order: [], filter: "", seq: 0 }
 // what each event type looks like: icon, tone and a line
 const STEP = {
   received: (e) => ["↓", "info", "received" + (e.kind && e.kind !== "message" ? " (" + e.kind + ")" : "")],
-  duplicate: () => ["⧉", "warn", "duplicate: acknowledged and dropped"],
+  duplicate: () => ["≡", "warn", "duplicate: acknowledged and dropped"],
   owner: (e) => ["◎", e.owner === "human" ? "warn" : "", "owner: " + e.owner + (e.reason ? " (" + e.reason + ")" : "")],
   routed: (e) => ["→", "ok", "matched " + (e.route || "a route"), e.reason],
   unrouted: () => ["∅", "", "no rule matched"],
@@ -412,7 +412,21 @@ function renderGroup(g, fresh) {
     g.conversation && el("span", { class: "muted small mono", title: g.conversation }, short(g.conversation, 12)),
     el("span", { class: "time" }, fmtTime(g.time)));
   const tags = summaryTags(g);
-  const steps = g.solo && g.steps.length === 1 ? null : el("ol", { class: "steps" }, g.steps.map((s) =>
+  // Routes that matched without a reason (middleware, observers) are one
+  // line: the route that says why it matched stands out.
+  const shownSteps = [];
+  for (const s of g.steps) {
+    const prev = shownSteps[shownSteps.length - 1];
+    if (s.type === "routed" && !s.why && prev && prev.type === "routed" && !prev.why) {
+      if (!prev.merged) prev.merged = { ...prev, routes: [prev.raw.route] };
+      shownSteps[shownSteps.length - 1] = prev.merged;
+      prev.merged.routes.push(s.raw.route);
+      prev.merged.what = "matched " + [...new Set(prev.merged.routes)].join(", ") + (prev.merged.routes.length > new Set(prev.merged.routes).size ? " (" + prev.merged.routes.length + " routes)" : "");
+      continue;
+    }
+    shownSteps.push({ ...s });
+  }
+  const steps = g.solo && g.steps.length === 1 ? null : el("ol", { class: "steps" }, shownSteps.map((s) =>
     el("li", { class: "step " + s.tone, "data-type": s.type },
       el("span", { class: "ico", "aria-hidden": "true" }, s.ico),
       el("span", { class: "what" }, s.what, s.why ? el("span", { class: "why" }, " — " + s.why) : null),
