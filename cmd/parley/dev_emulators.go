@@ -129,23 +129,15 @@ func (e *devEmulators) close() {
 		e.stopDecode()
 		e.decodeWG.Wait()
 	}
-	for _, c := range []interface{ Close() }{e.sendbee, e.velaflows, e.flowdock} {
-		if c != nil && !isNilServer(c) {
-			c.Close()
-		}
+	if e.sendbee != nil {
+		e.sendbee.Close()
 	}
-}
-
-func isNilServer(c interface{ Close() }) bool {
-	switch s := c.(type) {
-	case *sendbeetest.Server:
-		return s == nil
-	case *velaflowstest.Server:
-		return s == nil
-	case *flowdocktest.Server:
-		return s == nil
+	if e.velaflows != nil {
+		e.velaflows.Close()
 	}
-	return false
+	if e.flowdock != nil {
+		e.flowdock.Close()
+	}
 }
 
 // noteDelivery reports a webhook delivery attempt on the page's timeline:
