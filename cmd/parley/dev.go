@@ -43,6 +43,10 @@ lines the page shows (the same as parley sim env prints), or give
 --rules FILE and parley dev runs that rules file itself, as parley run does,
 with the emulators' variables.
 
+The page answers this machine only: a request whose Host is not a
+loopback address, or a change from a page of another site, is refused,
+since its proxy acts on the bot with the admin token.
+
 ` + simCredsLong
 
 const devExample = `  parley dev                                   # then open http://127.0.0.1:8700

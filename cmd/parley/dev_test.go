@@ -22,6 +22,7 @@ const devRules = "testdata/dev/rules.yaml"
 // of its own.
 type devHarness struct {
 	page   string // the page's root URL
+	bot    string // the bot's root URL (PARLEY_ADDR)
 	out    *syncBuffer
 	client *http.Client
 }
@@ -43,15 +44,16 @@ func freeAddrs(t *testing.T, n int) []string {
 	return addrs
 }
 
-// startDev runs parley dev --rules devRules until the test ends, and
-// waits for the page and the bot's admin API through it.
-func startDev(t *testing.T) *devHarness {
+// startDev runs parley dev --rules devRules until the test ends, with the
+// variables kv in its environment beside its own, and waits for the page
+// and the bot's admin API through it.
+func startDev(t *testing.T, kv ...string) *devHarness {
 	t.Helper()
 	a := freeAddrs(t, 6)
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	getenv := env("PARLEY_CONFIG_DIR", t.TempDir(), "PARLEY_ADDR", a[0], "PARLEY_LOG_LEVEL", "error")
+	getenv := env(append([]string{"PARLEY_CONFIG_DIR", t.TempDir(), "PARLEY_ADDR", a[0], "PARLEY_LOG_LEVEL", "error"}, kv...)...)
 	go func() {
 		done <- run(ctx, []string{"dev", "--rules", devRules, "--addr", a[1], "--sendbee-addr", a[2],
 			"--velaflows-addr", a[3], "--flowdock-addr", a[4], "--flowdock-stream-addr", a[5]},
@@ -66,7 +68,7 @@ func startDev(t *testing.T) *devHarness {
 			t.Error("parley dev did not stop within 15s")
 		}
 	})
-	h := &devHarness{page: "http://" + a[1], out: out, client: &http.Client{Timeout: 10 * time.Second}}
+	h := &devHarness{page: "http://" + a[1], bot: "http://" + a[0], out: out, client: &http.Client{Timeout: 10 * time.Second}}
 	require.Eventually(t, func() bool {
 		select {
 		case err := <-done:
@@ -318,6 +320,21 @@ func TestDev_refuses(t *testing.T) {
 	var dl struct{ Total int }
 	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/dead-letters", "", &dl))
 	assert.Zero(t, dl.Total)
+}
+
+// With PARLEY_ADMIN_TOKEN, the bot's admin API wants the token, which the
+// page's proxy adds: the page needs none.
+func TestDev_adminToken(t *testing.T) {
+	h := startDev(t, "PARLEY_ADMIN_TOKEN", "s3cret-token")
+	resp, err := h.client.Get(h.bot + "/admin/v1/stats")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the bot itself wants the token")
+	var dl struct{ Total int }
+	assert.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/dead-letters", "", &dl), "through the page")
+	var st devState
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/state", "", &st))
+	assert.NotContains(t, st.Exports, "s3cret-token", "the page never shows the token")
 }
 
 // The page and its scripts are served from the binary.

@@ -501,6 +501,10 @@ function setBot(up) {
   p.className = "pill " + (up ? "pill-ok" : "pill-bad");
   p.textContent = up ? "bot connected" : "bot not reachable";
   p.title = up ? "following the event feed of " + state.bot : "no answer from the admin API at " + state.bot + ": start the bot (Setup)";
+  $("#tl-empty").textContent = up
+    ? "Nothing yet. Write as a customer on the left: each message and what the bot did with it show here, newest first. Click one for the raw payload."
+    : "No bot answers at " + state.bot + ". Start one in another terminal with the lines under Setup (top right), for example go run ./examples/supportbot; the page connects by itself.";
+  $("#setup-open").classList.toggle("btn-primary", !up);
   if (up) refreshOperate();
 }
 
