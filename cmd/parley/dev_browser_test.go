@@ -295,6 +295,12 @@ func TestDevPage_velaflowsAndFlowdock(t *testing.T) {
 	browse(t, ctx, chromedp.Click(chromedp.CSS("#tab-flowdock")),
 		chromedp.SendKeys(chromedp.CSS("#fd-text"), "hello\n"))
 	waitJS(t, ctx, "the bot's answer in the flow", `[...document.querySelectorAll("#fd-chat .msg[data-dir=outbound]")].some(m => m.textContent.includes("Hello! Ask about"))`)
+	browse(t, ctx, chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll("#fd-chat .msg[data-dir=outbound]")].find(m => m.textContent.includes("Hello! Ask about")).querySelector("button")`)))
+	waitJS(t, ctx, "replying in the thread", `!document.querySelector("#fd-thread").hidden`)
+	browse(t, ctx, chromedp.SendKeys(chromedp.CSS("#fd-text"), "hi again\n"))
+	waitJS(t, ctx, "the question in the thread", `[...document.querySelectorAll("#fd-chat .msg.threaded[data-dir=inbound]")].some(m => m.textContent.includes("hi again"))`)
+	waitJS(t, ctx, "the second answer in the thread", `[...document.querySelectorAll("#fd-chat .msg.threaded[data-dir=outbound]")].filter(m => m.textContent.includes("Hello! Ask about")).length === 2`)
+	screenshot(t, ctx, "dev-flowdock-thread")
 	browse(t, ctx, chromedp.SetValue(chromedp.CSS("#fd-where"), "private"),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#fd-where").dispatchEvent(new Event("change"))`))

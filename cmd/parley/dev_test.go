@@ -49,15 +49,25 @@ func freeAddrs(t *testing.T, n int) []string {
 // and the bot's admin API through it.
 func startDev(t *testing.T, kv ...string) *devHarness {
 	t.Helper()
+	return startDevRules(t, devRules, kv...)
+}
+
+// startDevRules is startDev with the rules file given, or none: then it
+// waits for the page alone.
+func startDevRules(t *testing.T, rules string, kv ...string) *devHarness {
+	t.Helper()
 	a := freeAddrs(t, 6)
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	getenv := env(append([]string{"PARLEY_CONFIG_DIR", t.TempDir(), "PARLEY_ADDR", a[0], "PARLEY_LOG_LEVEL", "error"}, kv...)...)
 	go func() {
-		done <- run(ctx, []string{"dev", "--rules", devRules, "--addr", a[1], "--sendbee-addr", a[2],
-			"--velaflows-addr", a[3], "--flowdock-addr", a[4], "--flowdock-stream-addr", a[5]},
-			strings.NewReader(""), out, out, getenv)
+		args := []string{"dev", "--addr", a[1], "--sendbee-addr", a[2],
+			"--velaflows-addr", a[3], "--flowdock-addr", a[4], "--flowdock-stream-addr", a[5]}
+		if rules != "" {
+			args = append(args, "--rules", rules)
+		}
+		done <- run(ctx, args, strings.NewReader(""), out, out, getenv)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -69,6 +79,10 @@ func startDev(t *testing.T, kv ...string) *devHarness {
 		}
 	})
 	h := &devHarness{page: "http://" + a[1], bot: "http://" + a[0], out: out, client: &http.Client{Timeout: 10 * time.Second}}
+	path := "/bot/admin/v1/stats" // the bot, through the page
+	if rules == "" {
+		path = "/api/state"
+	}
 	require.Eventually(t, func() bool {
 		select {
 		case err := <-done:
@@ -76,13 +90,13 @@ func startDev(t *testing.T, kv ...string) *devHarness {
 			t.Fatalf("parley dev ended: %v\n%s", err, out.String())
 		default:
 		}
-		resp, err := h.client.Get(h.page + "/bot/admin/v1/stats")
+		resp, err := h.client.Get(h.page + path)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}, 10*time.Second, 20*time.Millisecond, "the bot's admin API through parley dev; output:\n%s", out)
+	}, 10*time.Second, 20*time.Millisecond, "%s through parley dev; output:\n%s", path, out)
 	return h
 }
 
@@ -335,6 +349,43 @@ func TestDev_adminToken(t *testing.T) {
 	var st devState
 	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/state", "", &st))
 	assert.NotContains(t, st.Exports, "s3cret-token", "the page never shows the token")
+}
+
+// A bot run from another terminal with the lines the page shows gets the
+// customer's messages, and the page follows its feed.
+func TestDev_botInAnotherTerminal(t *testing.T) {
+	h := startDevRules(t, "")
+	var st devState
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/state", "", &st))
+	require.Equal(t, http.StatusBadGateway, h.do(t, "GET", "/bot/admin/v1/stats", "", nil), "no bot yet")
+
+	vars := []string{"PARLEY_LOG_LEVEL", "error"}
+	for line := range strings.Lines(st.Exports) {
+		kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
+		if !ok {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		vars = append(vars, k, strings.Trim(v, "'"))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	out := &syncBuffer{}
+	go func() { done <- run(ctx, []string{"run", devRules}, strings.NewReader(""), out, out, env(vars...)) }()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done)
+	})
+	require.Eventually(t, func() bool {
+		return h.do(t, "GET", "/bot/admin/v1/stats", "", nil) == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond, "the bot's admin API; its output:\n%s", out)
+
+	feed := h.feed(t)
+	var sent struct {
+		MessageID string `json:"message_id"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"+385919999020","text":"hello"}`, &sent))
+	waitEvents(t, feed, sent.MessageID, "sent")
 }
 
 // The page and its scripts are served from the binary.
