@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/bottest"
 )
@@ -209,6 +212,28 @@ func BenchmarkPipelineFeed(b *testing.B) {
 	b.ReportMetric(float64(b.N)/stuck.Seconds(), "stuck-msgs/s")
 	b.ReportMetric(100*quiet.Seconds()/reading.Seconds(), "%reading")
 	b.ReportMetric(100*quiet.Seconds()/stuck.Seconds(), "%stuck")
+}
+
+// BenchmarkPipelineTracing runs b.N messages through the Bot twice in one
+// run: without a TracerProvider (the default) and with an SDK provider
+// that samples every trace and exports to nowhere through the batching
+// span processor, as a program exporting its traces would. Each message
+// then makes four spans: publish, handle, the reply's delivery and its
+// attempt. It reports both rates, and the traced one as a percentage of
+// the untraced one.
+func BenchmarkPipelineTracing(b *testing.B) {
+	quiet := runPipeline(b, true)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+		sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	traced := runPipeline(b, true, bot.WithTracerProvider(tp))
+	b.StopTimer()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+	b.ReportMetric(float64(b.N)/quiet.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/traced.Seconds(), "traced-msgs/s")
+	b.ReportMetric(100*quiet.Seconds()/traced.Seconds(), "%traced")
 }
 
 // BenchmarkPipelineNoStore is BenchmarkPipelineNoIDs with a Store that does

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleybot/parley/internal/errtext"
 )
 
@@ -39,6 +41,8 @@ type Bot struct {
 	sched    *scheduler
 	stats    stats
 	feed     feed
+	tracer   trace.Tracer // nil: no tracing (see WithTracerProvider)
+	traces   sync.Map     // *Message → trace.SpanContext; see queuedTrace
 
 	bgMu sync.Mutex
 	bg   []func(ctx context.Context) // see Background
@@ -81,6 +85,7 @@ func New(opts ...Option) (*Bot, error) {
 		keys:     cfg.keys,
 		adapters: make(map[string]Adapter, len(cfg.adapters)),
 		in:       newLanes(cfg.workers, cfg.queueSize),
+		tracer:   newTracer(cfg.tracerProvider),
 	}
 	b.feed.text, b.feed.base = cfg.eventText, time.Now()
 	var window time.Duration
@@ -243,6 +248,20 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 	if b.state.Load() == 2 {
 		return ErrClosed
 	}
+	if b.tracer == nil {
+		return b.publish(ctx, m, nil)
+	}
+	ctx, span := b.tracer.Start(ctx, SpanPublish, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(inboundAttrs(m)...))
+	err := b.publish(ctx, m, span)
+	failed(span, err)
+	span.End()
+	return err
+}
+
+// publish is Publish past the checks of m; span is its span, nil when the
+// Bot does not trace.
+func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
 	if b.feed.on() {
 		b.event(EventReceived, m, nil)
 	}
@@ -252,7 +271,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 			return wrap("bot: publish", err)
 		}
 		if dup {
-			b.countDuplicate(m)
+			b.countDuplicate(m, span)
 		} else {
 			b.countReceived(m)
 		}
@@ -265,11 +284,17 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 			return wrap("bot: publish: dedup", err)
 		}
 		if !fresh {
-			b.countDuplicate(m)
+			b.countDuplicate(m, span)
 			return nil
 		}
 	}
+	if span != nil {
+		b.queuedTrace(m, span.SpanContext())
+	}
 	if err := b.in.push(ctx, m); err != nil {
+		if span != nil {
+			b.traces.Delete(m)
+		}
 		if m.ID != "" {
 			// Not queued: forget the ID so that the platform's redelivery
 			// is handled as the first delivery it is.
@@ -288,7 +313,12 @@ func (b *Bot) countReceived(m *Message) {
 	}
 }
 
-func (b *Bot) countDuplicate(m *Message) {
+// countDuplicate counts m, a redelivery, and marks span (if not nil) as
+// a duplicate's.
+func (b *Bot) countDuplicate(m *Message, span trace.Span) {
+	if span != nil {
+		span.SetAttributes(AttrDuplicate.Bool(true))
+	}
 	b.stats.duplicates.Add(1)
 	b.event(EventDuplicate, m, nil)
 	if h := b.cfg.hooks.Duplicate; h != nil {
@@ -357,11 +387,23 @@ func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
 		// Before the push, so that the delivery's events come after it.
 		b.event(EventQueued, m, nil)
 	}
+	var traced bool
+	if b.tracer != nil {
+		sc := b.traceQueued(ctx, m)
+		traced = sc.IsValid()
+		if traced && b.cfg.broker == nil {
+			b.queuedTrace(m, sc)
+		}
+	}
 	if br := b.cfg.broker; br != nil {
+		// A Broker stores the trace context of ctx with m.
 		if err := br.Outbound(ctx, m); err != nil {
 			return wrap("bot: send", err)
 		}
 	} else if err := po.lanes.push(ctx, m); err != nil {
+		if traced {
+			b.traces.Delete(m)
+		}
 		return wrap("bot: send", err)
 	}
 	b.stats.queued.Add(1)
@@ -472,6 +514,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	defer b.state.Store(2)
 	defer b.feed.end()
+	if b.tracer != nil {
+		// The Router reports routes to the handle span (see routed).
+		watchers.Add(1)
+		defer watchers.Add(-1)
+	}
 	// Everything Run starts reaches the Bot's logger through its context
 	// (LoggerOf): one value, not one per message.
 	ctx = context.WithValue(ctx, loggerKey{}, b.cfg.logger)
@@ -495,7 +542,7 @@ func (b *Bot) Run(ctx context.Context) error {
 						b.abandon(m)
 						continue
 					}
-					b.handle(w, m)
+					b.handle(w, w.hard, m, false)
 				}
 			}()
 		}
@@ -628,6 +675,9 @@ func (b *Bot) dispatch(d *delivery, m *Message) (err error) {
 // abandon drops a queued inbound message at a hard shutdown and forgets its
 // ID so that a redelivery is handled.
 func (b *Bot) abandon(m *Message) {
+	if b.tracer != nil {
+		b.traces.Delete(m)
+	}
 	b.logger.LogAttrs(context.Background(), slog.LevelWarn, "message abandoned at shutdown", slog.Any("msg", m))
 	if m.ID != "" {
 		_ = b.keys.Delete(context.Background(), "dedup:"+m.Platform+":"+m.ID)

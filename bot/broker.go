@@ -90,7 +90,7 @@ func (p *Pipeline) DedupTTL() time.Duration { return p.b.cfg.dedupTTL }
 // Duplicate counts m, an inbound redelivery the Broker dropped at
 // consumption (beyond its first-line check in Inbound), as Publish counts
 // the ones Inbound reports.
-func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(m) }
+func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(m, nil) }
 
 // Skipped counts m, an outbound message the Broker did not deliver
 // because its key was delivered before.
@@ -126,8 +126,19 @@ func (p *Pipeline) Worker() *Worker {
 // Handle routes m through the Bot's ownership rules, Router and handlers,
 // and returns when the handlers have returned. Replies the handlers sent
 // have been stored by the Broker's Outbound by then. Handler failures and
-// panics are the Bot's to report: Handle has nothing to return.
-func (w *Worker) Handle(m *Message) { w.p.b.handle(w.w, m) }
+// panics are the Bot's to report: Handle has nothing to return. It is
+// HandleContext with the Pipeline's Context.
+func (w *Worker) Handle(m *Message) { w.p.b.handle(w.w, w.p.hard, m, false) }
+
+// HandleContext is Handle with the handlers' context derived from ctx: it
+// carries ctx's values, such as the trace context the Broker stored with m
+// (see [WithTracerProvider]), and ends when ctx does, when the Pipeline's
+// Context does, or when the handler timeout passes. Pass a ctx derived
+// from the Pipeline's Context, which costs nothing more than Handle.
+func (w *Worker) HandleContext(ctx context.Context, m *Message) {
+	done := ctx.Done()
+	w.p.b.handle(w.w, ctx, m, done != nil && done != w.p.hard.Done())
+}
 
 // Close releases the Worker's timer.
 func (w *Worker) Close() { w.w.close() }
@@ -183,7 +194,9 @@ func (o Outcome) String() string {
 // twice.
 //
 // Idempotency is the Broker's: Deliver sends m even when a message with
-// the same Key was delivered before.
+// the same Key was delivered before. The delivery's span continues the
+// trace of the span in ctx: a Broker gives back there the trace context
+// it stored with m (see [WithTracerProvider]).
 func (p *Pipeline) Deliver(ctx context.Context, m *Message, since time.Time) Outcome {
 	po := p.b.out.platforms[m.Platform]
 	if po == nil {

@@ -13,10 +13,13 @@ import (
 // they fall back to defaults.
 type msgState struct {
 	owner Owner
-	loc   *time.Location
-	vm    *vm.VM  // the worker's VM; nil outside a Bot worker
-	feed  *feed   // the Bot's event feed; nil outside a Bot
-	top   *Router // the Bot's Router, which alone reports unrouted messages
+	// traced says the Bot traces: the span of the routing context is the
+	// handle span, or a span a handler started under it.
+	traced bool
+	loc    *time.Location
+	vm     *vm.VM  // the worker's VM; nil outside a Bot worker
+	feed   *feed   // the Bot's event feed; nil outside a Bot
+	top    *Router // the Bot's Router, which alone reports unrouted messages
 
 	// env caches the expression environment of the message being routed
 	// (expr.go): the first Expr rule asked builds it, the others reuse it.

@@ -165,6 +165,7 @@ func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, at
 		h(m, err)
 	}
 	b.event(EventDeadLettered, m, func(e *Event) { e.Reason, e.Attempt, e.Error = id, attempts, errorText(err) })
+	b.traceEvent(ctx, "parley.dead_lettered", AttrDeadLetter.String(id), AttrKey.String(m.Key), AttrAttempt.Int(attempts))
 	de := &DeliveryError{ID: id, Platform: po.name, Key: m.Key, Attempts: attempts, Err: err}
 	b.report(ctx, "delivery failed; message dead-lettered", de, slog.Any("msg", m))
 	return de

@@ -99,6 +99,18 @@
 // Debug to see that. Records never
 // carry message text or payloads.
 //
+// # Tracing
+//
+// With [WithTracerProvider] the Bot traces its work with OpenTelemetry:
+// one trace per inbound event, from Publish (a child of the span in its
+// context, such as an instrumented webhook server's) through ownership,
+// routing and the handlers, whose context carries the handle span, to the
+// delivery of each reply and each attempt to send it. The trace goes
+// with the message through a [Broker] too, so that a message handled by
+// another replica continues it. Spans carry identifiers (platform,
+// conversation, event ID, kind, key, route), never message text. Without
+// a provider, tracing costs nothing.
+//
 // # Errors
 //
 // Errors carry the "bot: " prefix, and name each layer once: an adapter's

@@ -175,8 +175,9 @@ func (s *Subscription) send(e *Event) {
 	}
 }
 
-// watchers counts the subscriptions of every Bot's feed, so that code
-// far from a Bot (the Router) asks for nothing while nobody listens.
+// watchers counts the subscriptions of every Bot's feed, and the running
+// Bots that trace, so that code far from a Bot (the Router) asks for
+// nothing while nobody listens.
 var watchers atomic.Int32
 
 // feed is a Bot's event feed: its subscribers, copied on write so that

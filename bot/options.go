@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // An Option configures a Bot. Options are applied in order by New.
@@ -32,6 +34,7 @@ type config struct {
 	hooks           Hooks
 	broker          Broker
 	eventText       bool
+	tracerProvider  trace.TracerProvider
 }
 
 func defaultConfig() config {

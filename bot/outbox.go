@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 )
 
@@ -83,6 +85,9 @@ func (o *outbox) start(hard context.Context, wg *sync.WaitGroup) {
 				defer wg.Done()
 				for m := range q {
 					if hard.Err() != nil {
+						if o.b.tracer != nil {
+							o.b.traces.Delete(m)
+						}
 						o.deadLetter(hard, po, m, 0, ErrClosed)
 						continue
 					}
@@ -109,6 +114,9 @@ func (o *outbox) close() {
 // away by Send. Only keys the caller chose, and scheduled jobs' keys (each
 // replica fires the job), can arrive twice and need the claim.
 func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
+	if o.b.tracer != nil {
+		ctx = o.b.dequeued(ctx, m)
+	}
 	if m.minted != "" && m.minted == m.Key {
 		o.transmit(ctx, po, m, time.Time{}, nil, false)
 		return
@@ -134,19 +142,43 @@ func (o *outbox) deliver(ctx context.Context, po *platformOut, m *Message) {
 // letter finds the claim released. When ctx ends first and kept is true
 // (a Broker holds m and hands it out again), it returns
 // OutcomeInterrupted and does neither; the in-memory outbox (kept false)
-// has no other place for m than the dead letters.
+// has no other place for m than the dead letters. When the Bot traces,
+// the delivery is a span, a child of the span in ctx: the one m was sent
+// from.
 func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, since time.Time, release func(), kept bool) Outcome {
+	if o.b.tracer == nil {
+		return o.attempt(ctx, po, m, since, release, kept, nil)
+	}
+	ctx, span := o.b.tracer.Start(ctx, SpanDeliver, trace.WithAttributes(outboundAttrs(m)...))
+	out := o.attempt(ctx, po, m, since, release, kept, span)
+	span.End()
+	return out
+}
+
+// attempt is transmit with span, the delivery's span (nil when the Bot
+// does not trace).
+func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since time.Time, release func(), kept bool, span trace.Span) Outcome {
 	b := o.b
+	outcome := func(s string) {
+		if span != nil {
+			span.SetAttributes(AttrOutcome.String(s))
+		}
+	}
 	fail := func(attempts int, err error) Outcome {
 		if kept && ctx.Err() != nil {
 			b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery interrupted; left to the broker", slog.Any("msg", m),
 				slog.Int("attempts", attempts), slog.Any("error", err))
+			outcome("interrupted")
 			return OutcomeInterrupted
 		}
 		if release != nil {
 			release()
 		}
 		o.deadLetter(ctx, po, m, attempts, err)
+		if span != nil {
+			outcome("dead_lettered")
+			failed(span, err)
+		}
 		return OutcomeFailed
 	}
 	owner, err := o.owner(ctx, m)
@@ -154,6 +186,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 		return fail(0, err)
 	}
 	if owner == OwnerHuman && !m.Relay {
+		outcome("suppressed")
 		b.stats.suppressed.Add(1)
 		if h := b.cfg.hooks.Suppressed; h != nil {
 			h(m)
@@ -168,7 +201,9 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			if err != nil {
 				return fail(0, fmt.Errorf("%w: confirm an interrupted delivery: %w", ErrOutcomeUnknown, err))
 			}
+			b.traceEvent(ctx, "parley.confirm", attribute.Bool("parley.delivered", there))
 			if there {
+				outcome("confirmed")
 				return o.confirmed(ctx, po, m, res)
 			}
 		} else {
@@ -186,13 +221,22 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 		limited time.Time // when the first rate-limit answer came
 		unsure  time.Time // when the first attempt of unknown outcome began
 	)
-	for {
-		if err := o.pace(ctx, po); err != nil {
+	for try := 1; ; try++ {
+		actx, aspan := ctx, trace.Span(nil)
+		if span != nil {
+			actx, aspan = b.tracer.Start(ctx, SpanAttempt, trace.WithAttributes(AttrAttempt.Int(try)))
+		}
+		if err := o.pace(actx, po); err != nil {
+			endAttempt(aspan, "", err)
 			return fail(attempts, err)
 		}
 		began := time.Now()
-		res, err := o.send(ctx, po, m)
+		res, err := o.send(actx, po, m)
 		if err == nil {
+			if aspan != nil {
+				aspan.End()
+				outcome("sent")
+			}
 			b.stats.sent.Add(1)
 			if hooks.Sent != nil {
 				hooks.Sent(m, time.Since(start))
@@ -209,6 +253,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			if k, _ := o.classify(po, err, attempts+1); k == failUnknown || errors.Is(err, ctx.Err()) {
 				err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 			}
+			endAttempt(aspan, failUnknown.String(), err)
 			return fail(attempts+1, err)
 		}
 		var wait time.Duration
@@ -220,6 +265,7 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 				k = failRetryable
 			}
 		}
+		endAttempt(aspan, k.String(), err)
 		switch k {
 		case failRateLimited:
 			// Not an attempt: the platform asked for time. Bounded by
@@ -258,7 +304,9 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			if cerr != nil {
 				return fail(attempts, fmt.Errorf("%w: confirm: %w (after %w)", ErrOutcomeUnknown, cerr, err))
 			}
+			b.traceEvent(ctx, "parley.confirm", attribute.Bool("parley.delivered", there))
 			if there {
+				outcome("confirmed")
 				return o.confirmed(ctx, po, m, res)
 			}
 			if attempts >= o.cfg.MaxAttempts {
@@ -272,6 +320,21 @@ func (o *outbox) transmit(ctx context.Context, po *platformOut, m *Message, sinc
 			return fail(attempts, err)
 		}
 	}
+}
+
+// endAttempt ends an attempt's span, if not nil, recording err and what
+// it says about retrying.
+func endAttempt(span trace.Span, failure string, err error) {
+	if span == nil {
+		return
+	}
+	if err != nil {
+		failed(span, err)
+		if failure != "" {
+			span.SetAttributes(AttrFailure.String(failure))
+		}
+	}
+	span.End()
 }
 
 // confirmed records m, which the platform says it holds from an attempt
@@ -294,6 +357,8 @@ func (o *outbox) retrying(ctx context.Context, m *Message, err error, attempts i
 		h(m, err)
 	}
 	b.event(EventRetry, m, func(e *Event) { e.Attempt, e.Duration, e.Error = attempts, d, errorText(err) })
+	b.traceEvent(ctx, "parley.retry", AttrAttempt.Int(attempts), AttrWait.String(d.String()),
+		attribute.String("exception.message", err.Error()))
 	b.logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed; retrying", slog.Any("msg", m),
 		slog.Int("attempts", attempts), slog.Duration("wait", d), slog.Any("error", err))
 	return sleep(ctx, d)
@@ -322,6 +387,8 @@ func (o *outbox) owner(ctx context.Context, m *Message) (Owner, error) {
 		b.event(EventRetry, m, func(e *Event) {
 			e.Attempt, e.Duration, e.Error, e.Reason = attempt, wait, errorText(err), "ownership lookup"
 		})
+		b.traceEvent(ctx, "parley.retry", AttrAttempt.Int(attempt), AttrWait.String(wait.String()),
+			attribute.String("exception.message", err.Error()), attribute.String("parley.reason", "ownership lookup"))
 		b.logger.LogAttrs(ctx, slog.LevelWarn, "ownership lookup failed; retrying", slog.Any("msg", m),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		if !sleep(ctx, wait) {
@@ -379,10 +446,11 @@ func (o *outbox) send(ctx context.Context, po *platformOut, m *Message) (SendRes
 	return po.adapter.Send(ctx, m)
 }
 
-// pace waits for the platform's rate-limit pause and token bucket.
+// pace waits for the platform's rate-limit pause and token bucket. When
+// the Bot traces, a wait is an event of the span in ctx.
 func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 	hook := o.b.cfg.hooks.RateLimited
-	if hook == nil && o.b.feed.on() {
+	if hook == nil && (o.b.feed.on() || o.b.tracer != nil) {
 		hook = func(string, time.Duration) {}
 	}
 	waits := func(d time.Duration) {
@@ -392,6 +460,7 @@ func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 		if o.b.feed.on() {
 			o.b.feed.emit(&Event{Type: EventWaiting, Platform: po.name, Duration: d})
 		}
+		o.b.traceEvent(ctx, "parley.rate_limit_wait", AttrWait.String(d.String()))
 	}
 	if until := po.pause.Load(); until > 0 {
 		if d := time.Until(time.Unix(0, until)); d > 0 {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A Router sends each message to the handler of the first route whose rule
@@ -431,12 +433,19 @@ func (t *routeTable) logRuleError(ctx context.Context, n int, m *Message, err er
 		slog.String("rule", t.describe[n]), slog.Any("msg", m), slog.Any("error", err))
 }
 
-// routed tells the Bot's feed, if ctx is a Bot's and someone listens, that
-// route n matched m, or with n < 0 that none did.
+// routed tells the Bot's feed, if ctx is a Bot's and someone listens, and
+// its handle span, if it traces, that route n matched m, or with n < 0
+// that none did.
 func (t *routeTable) routed(ctx context.Context, n int, m *Message) {
 	st := stateFrom(ctx)
-	if st == nil || st.feed == nil || !st.feed.on() || (n < 0 && st.top != t.r) {
+	if st == nil || (n < 0 && st.top != t.r) {
 		return // a nested Router's no match is not the message's
+	}
+	if st.traced {
+		traceRouted(trace.SpanFromContext(ctx), t, n, st.top == t.r)
+	}
+	if st.feed == nil || !st.feed.on() {
+		return
 	}
 	e := Event{Type: EventUnrouted, Platform: m.Platform, Conversation: m.Conversation, Message: m.ID, Kind: m.Kind,
 		Owner: st.owner.String()}

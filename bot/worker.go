@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A worker consumes one inbound lane, one message at a time. It owns its
@@ -73,10 +74,20 @@ func (w *worker) close() {
 	}
 }
 
-// handle routes one inbound message on worker w.
-func (b *Bot) handle(w *worker, m *Message) {
-	d := &delivery{parent: w.hard, b: b, in: m}
-	d.st = msgState{owner: b.applyOwnership(w.hard, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed, top: b.Router}
+// handle routes one inbound message on worker w, with a handler context
+// derived from parent: w.hard, or a Broker's context (see
+// Worker.HandleContext), whose cancellation is watched when watch is set.
+func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) {
+	var span trace.Span
+	if b.tracer != nil {
+		parent, span = b.tracer.Start(b.dequeued(parent, m), SpanHandle,
+			trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(inboundAttrs(m)...))
+	}
+	d := &delivery{parent: parent, b: b, in: m}
+	d.st = msgState{owner: b.applyOwnership(parent, m), loc: b.cfg.loc, vm: &w.vm, feed: &b.feed, top: b.Router, traced: span != nil}
+	if span != nil {
+		span.SetAttributes(AttrOwner.String(d.st.owner.String()))
+	}
 	if b.feed.on() {
 		b.event(EventOwner, m, func(e *Event) { e.Owner = d.st.owner.String() })
 	}
@@ -91,6 +102,10 @@ func (b *Bot) handle(w *worker, m *Message) {
 	}
 	if err := w.hard.Err(); err != nil {
 		d.cancel(err) // cancelled before cur was set: the callback missed it
+	}
+	if watch {
+		stop := context.AfterFunc(parent, func() { d.cancel(parent.Err()) })
+		defer stop()
 	}
 	debug := b.logger.Enabled(w.hard, slog.LevelDebug)
 	hook := b.cfg.hooks.Handled
@@ -112,6 +127,10 @@ func (b *Bot) handle(w *worker, m *Message) {
 		b.logger.LogAttrs(w.hard, slog.LevelDebug, "message handled", slog.Any("msg", m),
 			slog.String("owner", d.st.owner.String()), slog.Duration("duration", time.Since(start)),
 			slog.Bool("failed", err != nil))
+	}
+	if span != nil {
+		failed(span, err)
+		span.End()
 	}
 	if err != nil {
 		var he *HandlerError

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleybot/parley/internal/apiclient"
 	"github.com/parleybot/parley/internal/logs"
 )
@@ -72,6 +74,14 @@ type Config struct {
 	// follows the file redirect itself, without credentials). A client
 	// given here is used as is; its Timeout also bounds file downloads.
 	HTTPClient *http.Client
+	// TracerProvider, when set, makes each request a client span
+	// (OpenTelemetry's HTTP client conventions), a child of the span in
+	// the call's context — for a bot's reply, the Bot's delivery attempt
+	// (see bot.WithTracerProvider). A span's URL leaves out the query, and
+	// no trace context is sent to Flowdock. The HTTP client is then a copy
+	// of HTTPClient whose transport wraps HTTPClient's. Default: nil, no
+	// spans.
+	TracerProvider trace.TracerProvider
 	// Logger receives the Debug records. Default: the Bot's logger for a bot
 	// adapter's client (see bot.LoggerSetter), else slog.Default().
 	Logger *slog.Logger
@@ -169,6 +179,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = apiclient.HTTPClient(DefaultTimeout)
 	}
+	hc = apiclient.Traced(hc, cfg.TracerProvider, "flowdock")
 	slot := logs.New(cfg.Logger)
 	ua := cfg.UserAgent
 	if ua == "" {

@@ -45,6 +45,10 @@
 //	FLOWDOCK_API_URL          Flowdock: the REST root (default: the real API)
 //	FLOWDOCK_STREAM_URL       Flowdock: the streaming root (default: the real one)
 //	FLOWDOCK_FLOW_TOKEN       Flowdock: an integration's flow token (optional)
+//	OTEL_EXPORTER_OTLP_ENDPOINT  traces are exported over OTLP/HTTP to this root
+//	                          (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); unset, the
+//	                          bot does not trace. OTEL_SERVICE_NAME and the other
+//	                          standard OTEL_* variables apply; see [Tracing]
 //
 // A configuration error names the variable that points at its cause. A
 // platform is on as soon as its first variable is set, so variables left
@@ -77,9 +81,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
@@ -119,6 +127,19 @@ type Platforms struct {
 	// admin.WithFlows, …); Run adds the token of PARLEY_ADMIN_TOKEN and
 	// its logger.
 	Admin []admin.Option
+	// Tracer is the TracerProvider of the OTEL_* variables (see Tracing),
+	// which the platform clients Build made already use; pass it to
+	// bot.New,
+	//
+	//	bot.WithTracerProvider(p.Tracer)
+	//
+	// for the Bot's traces. It is a no-op provider while tracing is off.
+	// Run shuts it down when it returns; a program that builds Platforms
+	// and does not call Run calls Shutdown.
+	Tracer trace.TracerProvider
+
+	shutdownTracing func(context.Context) error
+	tracing         string // the summary's line about traces; "" when off
 
 	// about describes each adapter Build made, by name, for the summary.
 	about map[string]string
@@ -159,6 +180,13 @@ type Platforms struct {
 // parley_stream_discarded_total, parley_stream_id_outliers_total) and the
 // Go runtime's and the process's (go_…, process_…).
 func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) string, logger *slog.Logger) error {
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := p.Shutdown(ctx); err != nil {
+			logger.LogAttrs(ctx, slog.LevelWarn, "traces not all exported at shutdown", slog.Any("error", err))
+		}
+	}()
 	cfg, err := serverConfigFromEnv(getenv)
 	if err != nil {
 		return err
@@ -353,7 +381,16 @@ func (p *Platforms) registerMetrics(reg *prometheus.Registry, b *bot.Bot, logger
 // get. A platform whose variables are only partly set is an error naming
 // the missing variable. With PARLEY_PUBLIC_URL set, it registers the
 // VelaFlows webhook subscription (a network call bound to ctx).
-func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Platforms, error) {
+func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger) (_ *Platforms, err error) {
+	tp, shutdownTracing, err := Tracing(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = shutdownTracing(context.WithoutCancel(ctx))
+		}
+	}()
 	var (
 		about     = map[string]string{}
 		adapters  []bot.Adapter
@@ -373,7 +410,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			return nil, err
 		}
 		sb, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{
-			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger,
+			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger, TracerProvider: tp,
 		}, RequestsPerMinute: perMinute, SecretSource: "SENDBEE_API_SECRET"})
 		if err != nil {
 			return nil, err
@@ -385,7 +422,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	if token, ws := getenv("VELAFLOWS_API_TOKEN"), getenv("VELAFLOWS_WORKSPACE_ID"); token != "" || ws != "" {
 		cfg := velaflows.ConfigFromEnv(getenv)
-		cfg.Logger = logger
+		cfg.Logger, cfg.TracerProvider = logger, tp
 		source := velaflows.EnvWebhookSecret
 		if getenv(velaflows.EnvWebhookSecret) == "" {
 			source = "the webhook subscription registered for PARLEY_PUBLIC_URL"
@@ -413,7 +450,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	if getenv(flowdock.EnvToken) != "" {
 		cfg := flowdock.AdapterConfig{Config: flowdock.ConfigFromEnv(getenv)}
-		cfg.Logger = logger
+		cfg.Logger, cfg.TracerProvider = logger, tp
 		cfg.Stream.URL = getenv(flowdock.EnvStreamURL)
 		for f := range strings.SplitSeq(getenv(flowdock.EnvFlows), ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -433,9 +470,17 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		about[flowdock.Name] = fmt.Sprintf("API %s, stream %s, flows %s",
 			redact.URL(fd.Client().BaseURL().String()), redact.URL(stream), strings.Join(cfg.Flows, ","))
 	}
-	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about, teamFlows: teamFlows}
+	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about, teamFlows: teamFlows,
+		Tracer: tp, shutdownTracing: shutdownTracing}
+	if _, off := tp.(noop.TracerProvider); !off {
+		p.tracing = "traces exported over OTLP/HTTP to " + redact.URL(endpointOf(getenv))
+	}
 	if routes > 0 {
 		p.Webhooks = mux
+		if p.tracing != "" {
+			// A webhook's request span is the parent of its event's trace.
+			p.Webhooks = otelhttp.NewHandler(mux, "parley webhook", otelhttp.WithTracerProvider(tp))
+		}
 	}
 	return p, nil
 }
@@ -502,4 +547,22 @@ func positiveInt(getenv func(string) string, name string) (int, error) {
 		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
 	}
 	return n, nil
+}
+
+// Shutdown stops the export of traces, sending those not sent yet, within
+// ctx. Run calls it when it returns. It does nothing while tracing is off,
+// and when called again.
+func (p *Platforms) Shutdown(ctx context.Context) error {
+	f := p.shutdownTracing
+	p.shutdownTracing = nil
+	if f == nil {
+		return nil
+	}
+	return f(ctx)
+}
+
+// endpointOf returns the URL traces go to, for the summary ("" when none).
+func endpointOf(getenv func(string) string) string {
+	u, _ := tracesEndpoint(getenv)
+	return u
 }

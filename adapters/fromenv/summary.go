@@ -37,7 +37,11 @@ func (p *Platforms) summary(b *bot.Bot, getenv func(string) string) []string {
 	default:
 		state = fmt.Sprintf("state in %T", b.Store())
 	}
-	return append(lines, state)
+	lines = append(lines, state)
+	if p.tracing != "" {
+		lines = append(lines, p.tracing)
+	}
+	return lines
 }
 
 // listening returns the summary's line about a server on addr, named by

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/parleybot/parley/internal/apiclient"
 	"github.com/parleybot/parley/internal/logs"
 )
@@ -56,6 +58,14 @@ type Config struct {
 	// (30s) timeout, and no following of redirects, so the credential
 	// headers never reach another host. A client given here is used as is.
 	HTTPClient *http.Client
+	// TracerProvider, when set, makes each request a client span
+	// (OpenTelemetry's HTTP client conventions), a child of the span in
+	// the call's context — for a bot's reply, the Bot's delivery attempt
+	// (see bot.WithTracerProvider). A span's URL leaves out the query, and
+	// no trace context is sent to Sendbee. The HTTP client is then a copy
+	// of HTTPClient whose transport wraps HTTPClient's. Default: nil, no
+	// spans.
+	TracerProvider trace.TracerProvider
 	// Logger receives API warnings (at Warn) and, with Debug, one record
 	// per request (at Debug). Default: the Bot's logger for a bot
 	// adapter's client (see bot.LoggerSetter), else slog.Default().
@@ -136,6 +146,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = apiclient.HTTPClient(DefaultTimeout)
 	}
+	hc = apiclient.Traced(hc, cfg.TracerProvider, "sendbee")
 	slot := logs.New(cfg.Logger)
 	ua := cfg.UserAgent
 	if ua == "" {

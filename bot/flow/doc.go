@@ -68,7 +68,9 @@
 // time the step was asked). Since a Store cannot be scanned, the engine
 // keeps an index of the conversations that have a timer, by the second it
 // is due ("flow-due:<unix second>:<shard>", 4 keys a second, each a JSON
-// list changed by compare-and-set), with, for each, a due time never
+// list of at most 32 entries changed by compare-and-set, which a burst of
+// timers due in the same second continues in overflow keys
+// "flow-due:<unix second>:<shard>:<n>"), with, for each, a due time never
 // later than its next deadline: the message path only adds entries when a
 // deadline comes earlier, before writing the state, so that a crash
 // leaves an early entry rather than a missing one. While the Bot runs

@@ -10,3 +10,9 @@ const (
 	TimerAttempts = timerAttempts
 	TimerBackoff  = timerBackoff
 )
+
+// The shape of the due index, for tests that read its keys.
+const (
+	DueShards = dueShards
+	DueCap    = dueCap
+)

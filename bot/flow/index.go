@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,22 +21,37 @@ import (
 // revisions):
 //
 // The due index lists the conversations that have a timer, by the second
-// it is due: "flow-due:<unix second>:<shard>", conversations spread over
-// dueShards keys per second by hash, so that a key holds the timers due in
-// one second, however many flows wait. An entry's due time is never later
-// than the conversation's next deadline: the message path adds an entry
-// (before it writes the state, so that a crash between the two writes
-// leaves an early entry, never a missing one) when a deadline comes
-// earlier than the one indexed; the sweep, which reads the state when an
-// entry is due, moves the entry to the state's real deadline, or to the
-// next attempt of a timer it publishes, or drops it. Each sweep reads the
-// seconds that came due since it last read, and the current one; once a
-// minute, a sweep reads again the seconds past by finalizeLag since the
-// last second swept, which the replicas share in the key "flow-swept"
-// (for writers whose clocks are behind, and for a sweep that starts after
-// a stop), and when their entries were all handled marks them swept and
-// deletes their keys. No entry is written in a second that has passed
-// (see index.bucket).
+// it is due: conversations are spread over dueShards chains of keys per
+// second by hash, so that a chain holds the timers due in one second,
+// however many flows wait. A chain is a first key "flow-due:<unix
+// second>:<shard>" and, when that holds dueCap entries, overflow keys
+// "flow-due:<unix second>:<shard>:<n>" for n = 1, 2, …: a writer that
+// finds a key full goes on to the next, and remembers (index.tails)
+// which key of the chain it last found room in, so that a burst of
+// thousands of timers due in one second costs each of its writes one
+// key of at most dueCap entries, not a list of the whole burst. A key is
+// written only after the one before it was seen full, and no key of a
+// chain is deleted before its second is marked swept (an emptied key
+// stays, an empty list), so that a chain has no gaps and the sweep reads
+// a second's keys in order until one is absent. A writer looks for the
+// conversation's entry only in the keys it writes, so a conversation may
+// have two entries in one second; the sweep handles the first and drops
+// the others.
+//
+// An entry's due time is never later than the conversation's next
+// deadline: the message path adds an entry (before it writes the state,
+// so that a crash between the two writes leaves an early entry, never a
+// missing one) when a deadline comes earlier than the one indexed; the
+// sweep, which reads the state when an entry is due, moves the entry to
+// the state's real deadline, or to the next attempt of a timer it
+// publishes, or drops it. Each sweep reads the seconds that came due since
+// it last read, and the current one; once a minute, a sweep reads again
+// the seconds past by finalizeLag since the last second swept, which the
+// replicas share in the key "flow-swept" (for writers whose clocks are
+// behind, and for a sweep that starts after a stop), and when their
+// entries were all handled marks them swept and deletes their keys, every
+// key of their chains it read. No entry is written in a second that has
+// passed (see index.bucket).
 //
 // The list of active flows, "flow-active:<shard>" over activeShards keys,
 // lists the conversations with a flow for Active. Each entry carries an
@@ -50,6 +66,15 @@ type index struct {
 	rs     bot.RevisionStore
 	now    func() time.Time
 	marked atomic.Bool // the swept second is known to be in the Store
+
+	mu    sync.Mutex
+	tails map[dueChain]int // the first key of a chain not known to be full, when not 0
+}
+
+// A dueChain is a second's shard of the due index: its keys' chain.
+type dueChain struct {
+	second int64
+	shard  int
 }
 
 // indexLocks serialize the read and the write of an index key in a Store
@@ -60,7 +85,11 @@ var indexLocks [64]sync.Mutex
 
 // Shapes of the indexes.
 const (
-	dueShards    = 4
+	dueShards = 4
+	// dueCap is how many entries a key of the due index holds.
+	dueCap = 32
+	// maxTails bounds the chains whose tail an index remembers.
+	maxTails     = 4096
 	activeShards = 256
 	// finalizeLag is how long after its end a second is marked swept, for
 	// writers whose clocks are behind.
@@ -91,31 +120,46 @@ func secondOf(t time.Time) int64 { return t.Unix() }
 // second, or the current one if that has passed.
 func (x *index) bucket(due time.Time) int64 { return max(secondOf(due), secondOf(x.now())) }
 
-func dueKey(second int64, shard int) string {
-	return "flow-due:" + strconv.FormatInt(second, 10) + ":" + strconv.Itoa(shard)
+// dueKey returns the key n of the chain of second's shard.
+func dueKey(second int64, shard, n int) string {
+	k := "flow-due:" + strconv.FormatInt(second, 10) + ":" + strconv.Itoa(shard)
+	if n > 0 {
+		k += ":" + strconv.Itoa(n)
+	}
+	return k
+}
+
+func dueShard(platform, conversation string) int {
+	return int(stripe(platform, conversation) % dueShards)
 }
 
 func activeKey(shard int) string { return "flow-active:" + strconv.Itoa(shard) }
 
-// get returns the list under key (nil when there is none).
-func get[T any](ctx context.Context, x *index, key string) ([]T, error) {
+// get returns the list under key, and whether there is one.
+func get[T any](ctx context.Context, x *index, key string) ([]T, bool, error) {
 	v, err := x.st.Get(ctx, key)
 	if errors.Is(err, bot.ErrNotFound) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("flow: read the index: %w", err)
+		return nil, false, fmt.Errorf("flow: read the index: %w", err)
 	}
 	var es []T
 	if err := json.Unmarshal(v, &es); err != nil {
-		return nil, fmt.Errorf("flow: decode the index key %s: %w", key, err)
+		return nil, false, fmt.Errorf("flow: decode the index key %s: %w", key, err)
 	}
-	return es, nil
+	return es, true, nil
 }
 
+// What modify does with a list it empties.
+const (
+	deleteEmpty = true  // deletes the key
+	keepEmpty   = false // writes the empty list
+)
+
 // modify changes the list under key with f, which reports whether it
-// changed it, by compare-and-set; an emptied list is deleted.
-func modify[T any](ctx context.Context, x *index, key string, f func([]T) ([]T, bool)) error {
+// changed it, by compare-and-set; an emptied list is deleted when del.
+func modify[T any](ctx context.Context, x *index, key string, del bool, f func([]T) ([]T, bool)) error {
 	mu := &indexLocks[stripe(key, "")%uint32(len(indexLocks))]
 	for range maxConflicts {
 		var (
@@ -151,11 +195,14 @@ func modify[T any](ctx context.Context, x *index, key string, f func([]T) ([]T, 
 			return nil
 		}
 		switch {
-		case len(es) == 0 && x.rs != nil:
+		case len(es) == 0 && del && x.rs != nil:
 			err = x.rs.DeleteRevision(ctx, key, rev)
-		case len(es) == 0:
+		case len(es) == 0 && del:
 			err = x.st.Delete(ctx, key)
 		default:
+			if es == nil {
+				es = []T{}
+			}
 			var nv []byte
 			if nv, err = json.Marshal(es); err != nil {
 				unlock()
@@ -180,31 +227,82 @@ func modify[T any](ctx context.Context, x *index, key string, f func([]T) ([]T, 
 }
 
 // addDue indexes the conversation at due, or lowers its entry in due's
-// second to due.
+// second to due: in the first key of the second's chain, from its
+// remembered tail on, that has the conversation's entry or room for it.
 func (x *index) addDue(ctx context.Context, platform, conversation string, due time.Time) error {
 	if err := x.mark(ctx); err != nil {
 		return err
 	}
 	d := due.UnixNano()
-	key := dueKey(x.bucket(due), int(stripe(platform, conversation)%dueShards))
-	return modify(ctx, x, key, func(es []dueEntry) ([]dueEntry, bool) {
-		i := slices.IndexFunc(es, func(e dueEntry) bool { return e.P == platform && e.C == conversation })
-		if i < 0 {
-			return append(es, dueEntry{P: platform, C: conversation, Due: d}), true
+	c := dueChain{second: x.bucket(due), shard: dueShard(platform, conversation)}
+	for n := x.tail(c); ; n++ {
+		full := false
+		err := modify(ctx, x, dueKey(c.second, c.shard, n), keepEmpty, func(es []dueEntry) ([]dueEntry, bool) {
+			i := slices.IndexFunc(es, func(e dueEntry) bool { return e.P == platform && e.C == conversation })
+			full = i < 0 && len(es) >= dueCap
+			switch {
+			case full:
+				return es, false
+			case i < 0:
+				return append(es, dueEntry{P: platform, C: conversation, Due: d}), true
+			case d < es[i].Due:
+				es[i].Due = d
+				return es, true
+			}
+			return es, false
+		})
+		if err != nil {
+			return err
 		}
-		if d < es[i].Due {
-			es[i].Due = d
-			return es, true
+		if !full {
+			x.setTail(c, n)
+			return nil
 		}
-		return es, false
-	})
+	}
 }
 
-// moveDue moves seen, an entry of second m, to due: within the second by
-// changing its due time, else by adding it to due's second and then, when
-// keep says m's keys stay, removing it from m. A writer that changed the
-// entry since it was seen wins; a zero due drops the entry.
-func (x *index) moveDue(ctx context.Context, m int64, seen dueEntry, due time.Time, keep bool) error {
+// tail returns the first key of c's chain not known to be full.
+func (x *index) tail(c dueChain) int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.tails[c]
+}
+
+// setTail notes that key n of c's chain had room. It forgets the chains
+// of the seconds that passed when it remembers too many, and all of them
+// if that is not enough: a chain forgotten is read again from its first
+// key.
+func (x *index) setTail(c dueChain, n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if n <= x.tails[c] {
+		return
+	}
+	if x.tails == nil {
+		x.tails = map[dueChain]int{}
+	}
+	if len(x.tails) >= maxTails {
+		now := secondOf(x.now())
+		maps.DeleteFunc(x.tails, func(k dueChain, _ int) bool { return k.second < now })
+		if len(x.tails) >= maxTails {
+			clear(x.tails)
+		}
+	}
+	x.tails[c] = n
+}
+
+// dueEntries returns the entries of key n of the chain of second's
+// shard, and whether the key exists.
+func (x *index) dueEntries(ctx context.Context, second int64, shard, n int) ([]dueEntry, bool, error) {
+	return get[dueEntry](ctx, x, dueKey(second, shard, n))
+}
+
+// moveDue moves seen, an entry of key n of second m's chain, to due:
+// within the second by changing its due time, else by adding it to due's
+// second and then, when keep says m's keys stay, removing it from m. A
+// writer that changed the entry since it was seen wins; a zero due drops
+// the entry.
+func (x *index) moveDue(ctx context.Context, m int64, n int, seen dueEntry, due time.Time, keep bool) error {
 	if !due.IsZero() && x.bucket(due) != m {
 		if err := x.addDue(ctx, seen.P, seen.C, due); err != nil {
 			return err
@@ -215,8 +313,8 @@ func (x *index) moveDue(ctx context.Context, m int64, seen dueEntry, due time.Ti
 	if !keep {
 		return nil
 	}
-	key := dueKey(m, int(stripe(seen.P, seen.C)%dueShards))
-	return modify(ctx, x, key, func(es []dueEntry) ([]dueEntry, bool) {
+	key := dueKey(m, dueShard(seen.P, seen.C), n)
+	return modify(ctx, x, key, keepEmpty, func(es []dueEntry) ([]dueEntry, bool) {
 		i := slices.Index(es, seen)
 		switch {
 		case i < 0:
@@ -263,7 +361,10 @@ func (x *index) swept(ctx context.Context) (int64, error) {
 
 // advance marks the seconds up to to swept, and deletes their due keys,
 // unless another sweep marked them: it returns the last second swept.
-func (x *index) advance(ctx context.Context, to int64) (int64, error) {
+// chains has, for the seconds whose chains have overflow keys, how many
+// keys the sweep read in each shard's chain; of the others, it deletes
+// the first key.
+func (x *index) advance(ctx context.Context, to int64, chains map[int64][dueShards]int) (int64, error) {
 	mu := &indexLocks[stripe(sweptKey, "")%uint32(len(indexLocks))]
 	for range maxConflicts {
 		var (
@@ -310,8 +411,10 @@ func (x *index) advance(ctx context.Context, to int64) (int64, error) {
 		}
 		for m := max(from+1, to-maxCatchUp); m <= to; m++ {
 			for shard := range dueShards {
-				if err := x.st.Delete(ctx, dueKey(m, shard)); err != nil {
-					return to, fmt.Errorf("flow: delete a swept index key: %w", err)
+				for n := max(chains[m][shard], 1) - 1; n >= 0; n-- {
+					if err := x.st.Delete(ctx, dueKey(m, shard, n)); err != nil {
+						return to, fmt.Errorf("flow: delete a swept index key: %w", err)
+					}
 				}
 			}
 		}
@@ -330,7 +433,7 @@ func (x *index) list(ctx context.Context, rec *record, ttl time.Duration) error 
 	}
 	exp := now.Add(ttl + ttl/2).Unix()
 	p, c := rec.Platform, rec.Conversation
-	err := modify(ctx, x, activeKey(int(stripe(p, c)%activeShards)), func(es []activeEntry) ([]activeEntry, bool) {
+	err := modify(ctx, x, activeKey(int(stripe(p, c)%activeShards)), deleteEmpty, func(es []activeEntry) ([]activeEntry, bool) {
 		es = slices.DeleteFunc(es, func(e activeEntry) bool {
 			return e.Exp < now.Unix() && (e.P != p || e.C != c)
 		})
@@ -352,7 +455,7 @@ func (x *index) list(ctx context.Context, rec *record, ttl time.Duration) error 
 // that expired from its key).
 func (x *index) unlist(ctx context.Context, platform, conversation string) error {
 	now := x.now().Unix()
-	return modify(ctx, x, activeKey(int(stripe(platform, conversation)%activeShards)), func(es []activeEntry) ([]activeEntry, bool) {
+	return modify(ctx, x, activeKey(int(stripe(platform, conversation)%activeShards)), deleteEmpty, func(es []activeEntry) ([]activeEntry, bool) {
 		n := len(es)
 		es = slices.DeleteFunc(es, func(e activeEntry) bool {
 			return e.Exp < now || (e.P == platform && e.C == conversation)
@@ -366,7 +469,7 @@ func (x *index) active(ctx context.Context) ([]activeEntry, error) {
 	now := x.now().Unix()
 	var out []activeEntry
 	for shard := range activeShards {
-		es, err := get[activeEntry](ctx, x, activeKey(shard))
+		es, _, err := get[activeEntry](ctx, x, activeKey(shard))
 		if err != nil {
 			return nil, err
 		}

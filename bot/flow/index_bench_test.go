@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -113,4 +114,50 @@ func BenchmarkSweep(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(st.gets.Load()-gets)/float64(b.N), "reads/tick")
+}
+
+// A burst of n starts of a flow with timers, all in the same second, so
+// that all their timers are due in the same second: what a start costs as
+// the burst grows (ns/start, which a start whose cost does not depend on
+// how many started in its second keeps flat). Each iteration is a burst
+// in new conversations, in a second of its own; the questions are
+// delivered between bursts, off the clock. A burst of 5,000 takes seconds:
+// run it with -benchtime=1x.
+func BenchmarkStartBurst(b *testing.B) {
+	for _, n := range []int{100, 1000, 5000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			fa := bottest.NewFakeAdapter("")
+			fa.Discard = true
+			bt, err := bot.New(bot.WithAdapters(fa), bot.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var secs atomic.Int64
+			start := time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC)
+			e := flow.New(bt, flow.WithClock(func() time.Time { return start.Add(time.Duration(secs.Load()) * time.Second) }),
+				flow.WithSweepInterval(time.Hour))
+			f := waiting()
+			if err := e.Define(f); err != nil {
+				b.Fatal(err)
+			}
+			e.Install()
+			bottest.Run(b, bt)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				for j := range n {
+					if err := e.Start(ctx, "fake", fmt.Sprintf("burst-%d-%06d", i, j), f.Name, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				waitCount(b, fa, int64((i+1)*n))
+				secs.Add(1)
+				b.StartTimer()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed())/float64(b.N*n), "ns/start")
+		})
+	}
 }

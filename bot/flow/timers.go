@@ -70,29 +70,55 @@ func (e *Engine) sweep(ctx context.Context) {
 	readTo := min(cur, readFrom+maxCatchUp-1)
 	read := readTo // the seconds up to read are read
 	done := swept  // the seconds up to done are all handled
+	var chains map[int64][dueShards]int
 	for b := swept + 1; b <= max(readTo, finalEnd); b++ {
 		final := finalize && b <= finalEnd
 		if !final && (b < readFrom || b > readTo) {
 			continue
 		}
 		ok := true
+		var seen map[[2]string]bool // the conversations whose entry was handled
 		for shard := range dueShards {
-			es, err := get[dueEntry](ctx, e.index, dueKey(b, shard))
-			if err != nil {
-				e.report(ctx, "flow: timer sweep: read the index", err)
-				ok = false
-				continue
-			}
-			for _, en := range es {
-				if en.Due > now.UnixNano() {
-					continue
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				if err := e.sweepOne(ctx, b, en, now, !final); err != nil {
-					e.report(ctx, "flow: timer sweep", err)
+			for n := 0; ; n++ {
+				es, found, err := e.index.dueEntries(ctx, b, shard, n)
+				if err != nil {
+					e.report(ctx, "flow: timer sweep: read the index", err)
 					ok = false
+					break
+				}
+				if !found {
+					break
+				}
+				if final && n > 0 {
+					if chains == nil {
+						chains = map[int64][dueShards]int{}
+					}
+					c := chains[b]
+					c[shard] = n + 1
+					chains[b] = c
+				}
+				for _, en := range es {
+					if en.Due > now.UnixNano() {
+						continue
+					}
+					if ctx.Err() != nil {
+						return
+					}
+					if seen == nil {
+						seen = map[[2]string]bool{}
+					}
+					var err error
+					if c := [2]string{en.P, en.C}; seen[c] {
+						// Another entry of the conversation was handled.
+						err = e.index.moveDue(ctx, b, n, en, time.Time{}, !final)
+					} else {
+						seen[c] = true
+						err = e.sweepOne(ctx, b, n, en, now, !final)
+					}
+					if err != nil {
+						e.report(ctx, "flow: timer sweep", err)
+						ok = false
+					}
 				}
 			}
 		}
@@ -105,7 +131,7 @@ func (e *Engine) sweep(ctx context.Context) {
 	}
 	e.sweeper.read = max(e.sweeper.read, min(read, cur-1))
 	if done > swept {
-		m, err := e.index.advance(ctx, done)
+		m, err := e.index.advance(ctx, done, chains)
 		if err != nil {
 			e.report(ctx, "flow: timer sweep: mark the swept seconds", err)
 			return
@@ -114,8 +140,8 @@ func (e *Engine) sweep(ctx context.Context) {
 	}
 }
 
-// sweepOne handles en, a due entry of second m (whose keys stay when
-// keep). The timer it publishes is the state's: the one whose advance was
+// sweepOne handles en, a due entry of key k of second m's chain (whose
+// keys stay when keep). The timer it publishes is the state's: the one whose advance was
 // written but not done (rec.Fired), else the step's due reminder or
 // timeout. Each attempt of a timer has an ID of its own, the timer's ID
 // with ":<attempt>" from the second on, so that the Bot's deduplication
@@ -126,23 +152,23 @@ func (e *Engine) sweep(ctx context.Context) {
 // state whether the timer is still to do. After timerAttempts the timer
 // is given up, with an error in the log, unless this is its first
 // attempt (a timer that came due while no Bot ran).
-func (e *Engine) sweepOne(ctx context.Context, m int64, en dueEntry, now time.Time, keep bool) error {
+func (e *Engine) sweepOne(ctx context.Context, m int64, k int, en dueEntry, now time.Time, keep bool) error {
 	rec, _, err := e.states.load(ctx, en.P, en.C)
 	if err != nil {
 		return err
 	}
 	if rec == nil || (rec.Ended && rec.Fired == nil) {
-		return e.index.moveDue(ctx, m, en, time.Time{}, keep)
+		return e.index.moveDue(ctx, m, k, en, time.Time{}, keep)
 	}
 	f := e.flow(rec.Flow)
 	if f == nil {
 		// Defined on another replica, or no longer: look again later;
 		// the state expires in the end.
-		return e.index.moveDue(ctx, m, en, now.Add(timerBackoff), keep)
+		return e.index.moveDue(ctx, m, k, en, now.Add(timerBackoff), keep)
 	}
 	id, at, after := rec.owedTimer(f, now)
 	if id == "" {
-		return e.index.moveDue(ctx, m, en, rec.deadline(f), keep)
+		return e.index.moveDue(ctx, m, k, en, rec.deadline(f), keep)
 	}
 	n, next := attempt(at, now)
 	if n > timerAttempts && en.Due > at.UnixNano() {
@@ -151,9 +177,9 @@ func (e *Engine) sweepOne(ctx context.Context, m int64, en dueEntry, now time.Ti
 		e.logger.LogAttrs(ctx, slog.LevelError, "flow: timer given up", slog.String("platform", rec.Platform),
 			slog.String("conversation", rec.Conversation), slog.String("flow", rec.Flow), slog.String("step", rec.Step),
 			slog.String("timer", id), slog.Int("attempts", timerAttempts))
-		return e.index.moveDue(ctx, m, en, after, keep)
+		return e.index.moveDue(ctx, m, k, en, after, keep)
 	}
-	if err := e.index.moveDue(ctx, m, en, next, keep); err != nil {
+	if err := e.index.moveDue(ctx, m, k, en, next, keep); err != nil {
 		return err
 	}
 	if n > 1 {

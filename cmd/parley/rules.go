@@ -106,7 +106,7 @@ func runRules(ctx context.Context, path string, stdin io.Reader, stdout, stderr 
 	platforms.Checks = append(platforms.Checks, durable.Checks...)
 
 	b, err := bot.New(append(durable.Options, bot.WithAdapters(adapters...), bot.WithLogger(logger),
-		bot.WithHooks(platforms.Metrics.Hooks()))...)
+		bot.WithHooks(platforms.Metrics.Hooks()), bot.WithTracerProvider(platforms.Tracer))...)
 	if err != nil {
 		return err
 	}

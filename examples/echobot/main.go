@@ -77,7 +77,7 @@ func run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv 
 	platforms.Checks = append(platforms.Checks, durable.Checks...)
 
 	b, err := bot.New(append(durable.Options, bot.WithAdapters(adapters...), bot.WithLogger(logger),
-		bot.WithHooks(platforms.Metrics.Hooks()))...)
+		bot.WithHooks(platforms.Metrics.Hooks()), bot.WithTracerProvider(platforms.Tracer))...)
 	if err != nil {
 		return err
 	}

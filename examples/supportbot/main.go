@@ -87,7 +87,7 @@ func run(ctx context.Context, getenv func(string) string, dir string) error {
 	platforms.Checks = append(platforms.Checks, durable.Checks...)
 
 	b, err := bot.New(append(durable.Options, bot.WithAdapters(platforms.Adapters...), bot.WithLogger(logger),
-		bot.WithHooks(platforms.Metrics.Hooks()))...)
+		bot.WithHooks(platforms.Metrics.Hooks()), bot.WithTracerProvider(platforms.Tracer))...)
 	if err != nil {
 		return err
 	}

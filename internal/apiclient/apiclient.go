@@ -1,7 +1,7 @@
 // Package apiclient holds what the platform API clients of Parley share:
 // checking a configured base URL, the default User-Agent, reading a
-// Retry-After header, the text of an API error, and the error of a request
-// that got no answer.
+// Retry-After header, the text of an API error, the error of a request
+// that got no answer, and the tracing of requests.
 package apiclient
 
 import (
@@ -17,6 +17,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/parleybot/parley/internal/redact"
 )
@@ -228,4 +234,61 @@ func Transport(ctx context.Context, err error) error {
 		return fmt.Errorf("%w (%v)", ce, err)
 	}
 	return &TransportError{Err: err}
+}
+
+// Traced returns an HTTP client that sends its requests through hc and
+// makes each one a client span of tp (OpenTelemetry's HTTP client
+// conventions, through otelhttp), named "<product> <method>", a child of
+// the span in the request's context. The span's url.full leaves out the
+// query, which may carry personal data (a phone-number filter) or a
+// search text, and no trace context is sent to the platform, which takes
+// no part in the traces. Traced returns hc itself when tp is nil or a
+// noop.TracerProvider; otherwise hc is not modified: the client returned
+// is a copy whose Transport wraps hc's (http.DefaultTransport when nil),
+// and its CloseIdleConnections reaches hc's transport.
+func Traced(hc *http.Client, tp trace.TracerProvider, product string) *http.Client {
+	switch tp.(type) {
+	case nil, noop.TracerProvider, *noop.TracerProvider:
+		return hc
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c := *hc
+	c.Transport = &tracedTransport{
+		RoundTripper: otelhttp.NewTransport(queryless{base},
+			otelhttp.WithTracerProvider(tp),
+			otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return product + " " + r.Method
+			})),
+		base: base,
+	}
+	return &c
+}
+
+// tracedTransport is otelhttp's transport, with CloseIdleConnections
+// passed on to the transport below it, which otelhttp's does not do.
+type tracedTransport struct {
+	http.RoundTripper
+	base http.RoundTripper
+}
+
+func (t *tracedTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// queryless is the transport below otelhttp's: it sets the url.full of
+// the request's span, which otelhttp gave the whole URL, to the URL
+// without its query.
+type queryless struct{ http.RoundTripper }
+
+func (q queryless) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.RawQuery != "" || r.URL.ForceQuery {
+		trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("url.full", redact.URL(r.URL.String())))
+	}
+	return q.RoundTripper.RoundTrip(r)
 }

@@ -105,6 +105,15 @@ const (
 // Rate limits are paced by each replica on its own: with n replicas, a
 // platform may see up to n times an adapter's declared rate.
 //
+// # Tracing
+//
+// When the Bot traces (bot.WithTracerProvider), the trace context of the
+// span in the ctx of Publish and Send is stored with the message, in the
+// W3C trace context headers "traceparent" and "tracestate" of the NATS
+// message, and the replica that takes the message continues that trace:
+// its handle or delivery span is a child of the publishing one, whichever
+// replica published it.
+//
 // # Shutdown and reconnects
 //
 // When the Bot stops, Consume stops taking messages, finishes the ones in
@@ -337,6 +346,7 @@ func (b *Broker) Inbound(ctx context.Context, m *bot.Message) (bool, error) {
 	if m.ID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, m.Platform+":"+m.ID)
 	}
+	injectTrace(ctx, msg.Header)
 	var ack *jetstream.PubAck
 	_, err = b.try(ctx, func(ctx context.Context) error {
 		var err error
@@ -367,6 +377,7 @@ func (b *Broker) Outbound(ctx context.Context, m *bot.Message) error {
 	subj := b.prefix + "out." + m.Platform + "." + strconv.Itoa(partition(m.Platform, m.Conversation, b.cfg.lanes))
 	msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, b.idPrefix+strconv.FormatUint(b.idSeq.Add(1), 10))
+	injectTrace(ctx, msg.Header)
 	var ack *jetstream.PubAck
 	err = b.retry(ctx, "store outbound", unreachable, func(ctx context.Context) error {
 		var err error
@@ -572,7 +583,7 @@ func (b *Broker) handleInbound(p *bot.Pipeline, w *bot.Worker, msg jetstream.Msg
 		}
 	}
 	stop := b.keepLeased(msg, b.cfg.ackWait)
-	w.Handle(m)
+	w.HandleContext(extractTrace(ctx, msg.Headers()), m)
 	stop()
 	if ctx.Err() != nil {
 		// Cut short by the shutdown deadline: let it be taken again.
@@ -626,7 +637,7 @@ func (b *Broker) handleOutbound(p *bot.Pipeline, msg jetstream.Msg) {
 		since = time.Unix(0, n)
 	}
 	stop := b.keepLeased(msg, b.cfg.ackWait)
-	out := p.Deliver(ctx, m, since)
+	out := p.Deliver(extractTrace(ctx, msg.Headers()), m, since)
 	stop()
 	if out == bot.OutcomeInterrupted {
 		// Cut short by the shutdown deadline (and not dead-lettered): keep
