@@ -384,7 +384,7 @@ function summaryTags(g) {
   else if (n("unrouted")) tags.push(["tag", "no rule"]);
   const routes = g.steps.filter((s) => s.type === "routed");
   const route = routes.find((s) => s.raw.reason) || routes[routes.length - 1];
-  if (route) {
+  if (route && (route.raw.reason || sent)) {
     const rule = /rule "([^"]+)"/.exec(route.raw.reason || "");
     tags.push(["tag-info", rule ? "rule " + rule[1] : route.raw.route]);
   }
