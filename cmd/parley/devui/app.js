@@ -182,7 +182,7 @@ function renderVelaflows(convs) {
   if (!c) chat.append(el("li", { class: "sysline" }, "No conversation yet: write as the customer."));
   else for (const m of c.messages) {
     const inbound = m.direction === "inbound";
-    chat.append(el("li", { class: "msg" + (inbound ? " me" : "") + (m.senderType === "agent" ? " agent" : ""), "data-id": m._id, "data-dir": m.direction },
+    chat.append(el("li", { class: "msg" + (inbound ? " me" : "") + (m.senderType === "agent" && m.senderName ? " agent" : ""), "data-id": m._id, "data-dir": m.direction },
       !inbound && el("div", { class: "from" }, m.senderName ? m.senderName + " (" + m.senderType + ")" : "bot (API)"),
       el("div", { class: "body" }, m.text),
       el("div", { class: "meta" }, fmtTime(m.createdAt))));
