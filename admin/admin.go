@@ -313,6 +313,8 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusNotFound
 	case errors.Is(err, bot.ErrClosed), errors.Is(err, bot.ErrBusy):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, bot.ErrJobRunning):
+		status = http.StatusConflict
 	case errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusGatewayTimeout
 	case errors.As(err, &maxErr):

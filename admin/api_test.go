@@ -212,7 +212,8 @@ func TestConversation_flow(t *testing.T) {
 }
 
 // Jobs are listed; one runs now, its sends delivered under keys of the
-// manual run; an unknown job is 404; a job's error is 500 with its text.
+// manual run; an unknown job is 404; a job's error is 500 with its text;
+// a job running already is 409.
 func TestJobs(t *testing.T) {
 	b, fa := newBot(t)
 	require.NoError(t, b.Schedule("report", "0 9 1 1 *", bot.JobFunc(func(ctx context.Context, s bot.Sender) error {
@@ -221,6 +222,15 @@ func TestJobs(t *testing.T) {
 	require.NoError(t, b.Schedule("broken", "0 9 1 1 *", bot.JobFunc(func(context.Context, bot.Sender) error {
 		return errors.New("no data")
 	})))
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	require.NoError(t, b.Schedule("slow", "0 9 1 1 *", bot.JobFunc(func(ctx context.Context, _ bot.Sender) error {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	})))
 	url := serve(t, b)
 	bottest.Run(t, b)
 	runnable(t, b, "nope")
@@ -228,7 +238,7 @@ func TestJobs(t *testing.T) {
 	a := call(t, http.MethodGet, url+"/admin/v1/jobs", "")
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	jobs := a.object(t)["jobs"].([]any)
-	require.Len(t, jobs, 2)
+	require.Len(t, jobs, 3)
 	j := jobs[0].(map[string]any)
 	assert.Equal(t, "report", j["name"])
 	assert.Equal(t, "0 9 1 1 *", j["spec"])
@@ -245,6 +255,14 @@ func TestJobs(t *testing.T) {
 
 	requireError(t, call(t, http.MethodPost, url+"/admin/v1/jobs/nope/run", ""), http.StatusNotFound, `"nope"`)
 	requireError(t, call(t, http.MethodPost, url+"/admin/v1/jobs/broken/run", ""), http.StatusInternalServerError, "no data")
+
+	// A job running already is 409.
+	slow := make(chan answer, 1)
+	go func() { slow <- call(t, http.MethodPost, url+"/admin/v1/jobs/slow/run", "") }()
+	<-started
+	requireError(t, call(t, http.MethodPost, url+"/admin/v1/jobs/slow/run", ""), http.StatusConflict, "job is running")
+	close(release)
+	assert.Equal(t, http.StatusOK, (<-slow).status)
 }
 
 // The routes are listed in the order they are tried.

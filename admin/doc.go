@@ -91,7 +91,8 @@
 // POST /admin/v1/jobs/{name}/run runs one now, in this process (see
 // bot.Bot.RunJob), and answers when it has returned:
 // {"job":"report","duration":1200000}. The job's error is answered 500
-// with its text; an unknown job is 404. The run goes on if the client
+// with its text; an unknown job is 404; a job running already in this
+// process (a fire or another run) is 409. The run goes on if the client
 // goes.
 //
 // # Rules and explain

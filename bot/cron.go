@@ -102,10 +102,12 @@ type scheduler struct {
 	names   map[string]bool
 	started bool
 	stopped bool
-	cron    *cron.Cron         // nil before start, after stop, or with no jobs yet
-	cancel  context.CancelFunc // cancels the jobs' parent context
-	runCtx  context.Context    // the jobs' parent context, from start
-	send    Sender             // the jobs' Sender, from start
+	cron    *cron.Cron // nil before start, after stop, or with no jobs yet
+	// cronDone is closed when the goroutine of cron has stopped.
+	cronDone chan struct{}
+	cancel   context.CancelFunc // cancels the jobs' parent context
+	runCtx   context.Context    // the jobs' parent context, from start
+	send     Sender             // the jobs' Sender, from start
 }
 
 type cronJob struct {
@@ -114,6 +116,9 @@ type cronJob struct {
 	sched cron.Schedule
 	job   Job
 	id    cron.EntryID // set once the job is on the running cron
+	// running is held by the fire or the manual run (Bot.RunJob) in
+	// progress, so that a job never runs twice at once in a process.
+	running atomic.Bool
 }
 
 func newScheduler(loc *time.Location, logger *slog.Logger, store Store, jobTimeout time.Duration) *scheduler {
@@ -191,22 +196,18 @@ func (s *scheduler) remove(name string) bool {
 
 // newCronLocked makes the robfig scheduler. The caller holds s.mu.
 func (s *scheduler) newCronLocked() {
+	s.cronDone = make(chan struct{})
 	s.cron = cron.New(
 		cron.WithLocation(s.loc),
 		cron.WithParser(cronParser),
-		cron.WithLogger(cronLogger{s.logger}),
+		cron.WithLogger(cronLogger{l: s.logger, stopped: s.cronDone}),
 	)
 }
 
-// scheduleLocked puts j on the running cron. The chain is built per job,
-// rather than with cron.WithChain, so that SkipIfStillRunning's log line
-// carries the job's name. The caller holds s.mu.
+// scheduleLocked puts j on the running cron. The caller holds s.mu.
 func (s *scheduler) scheduleLocked(j *cronJob) {
 	ctx, send := s.runCtx, s.send
-	run := cron.NewChain(
-		cron.SkipIfStillRunning(cronLogger{s.logger.With("job", j.name)}),
-		s.recoverJob(j.name),
-	).Then(cron.FuncJob(func() { s.fire(ctx, send, j) }))
+	run := cron.NewChain(s.recoverJob(j.name)).Then(cron.FuncJob(func() { s.fire(ctx, send, j) }))
 	j.id = s.cron.Schedule(j.sched, run)
 }
 
@@ -323,7 +324,7 @@ func (s *scheduler) start(ctx context.Context, send Sender) {
 // before start, or a second stop, returns nil at once.
 func (s *scheduler) stop(ctx context.Context) error {
 	s.mu.Lock()
-	c, cancel := s.cron, s.cancel
+	c, cancel, cronDone := s.cron, s.cancel, s.cronDone
 	s.cron, s.cancel = nil, nil
 	s.stopped = s.started
 	s.mu.Unlock()
@@ -336,6 +337,9 @@ func (s *scheduler) stop(ctx context.Context) error {
 	}
 	done := c.Stop() // no fire starts after this returns
 	cancel()
+	// robfig's goroutine logs its stop after Stop returned: wait for it,
+	// so that nothing of the scheduler outlives Run.
+	<-cronDone
 	select {
 	case <-done.Done():
 		return nil
@@ -361,6 +365,11 @@ func (s *scheduler) fire(runCtx context.Context, send Sender, j *cronJob) {
 	if runCtx.Err() != nil {
 		return // shutting down
 	}
+	if !j.running.CompareAndSwap(false, true) {
+		s.logger.LogAttrs(runCtx, slog.LevelInfo, "cron fire skipped: the job is still running", slog.String("job", j.name))
+		return
+	}
+	defer j.running.Store(false)
 	at := fireTime(j.sched, time.Now().In(s.loc))
 	key := "cron:" + j.name + ":" + strconv.FormatInt(at.Unix(), 10)
 
@@ -456,10 +465,18 @@ func (c *cronSender) Send(ctx context.Context, m *Message) error {
 }
 
 // cronLogger adapts slog to robfig's logger: its Info lines (start, wake,
-// run, skip) become Debug, its errors Error.
-type cronLogger struct{ l *slog.Logger }
+// run) become Debug, its errors Error. Its "stop" line, the last thing
+// robfig's goroutine does, closes stopped instead (when not nil).
+type cronLogger struct {
+	l       *slog.Logger
+	stopped chan struct{}
+}
 
 func (c cronLogger) Info(msg string, keysAndValues ...any) {
+	if msg == "stop" && c.stopped != nil {
+		close(c.stopped)
+		return
+	}
 	if c.l.Enabled(context.Background(), slog.LevelDebug) {
 		c.l.Debug("cron: "+msg, keysAndValues...)
 	}

@@ -223,7 +223,7 @@ func TestScheduler_skipIfStillRunning(t *testing.T) {
 
 		assert.Equal(t, int32(2), runs.Load())
 		assert.Equal(t, int32(1), maxRunning.Load(), "a job must never run concurrently with itself")
-		skips := logs.find(slog.LevelDebug, "cron: skip")
+		skips := logs.find(slog.LevelInfo, "cron fire skipped: the job is still running")
 		assert.Len(t, skips, 3)
 		for _, r := range skips {
 			assert.Equal(t, "slow", r.attrs["job"])
@@ -694,7 +694,7 @@ func TestEverySchedule(t *testing.T) {
 
 func TestCronLogger(t *testing.T) {
 	h := newCronLog()
-	l := cronLogger{slog.New(h)}
+	l := cronLogger{l: slog.New(h)}
 	l.Info("wake", "now", time.Unix(0, 0))
 	l.Error(errors.New("bad"), "oops", "entry", 1)
 	assert.Len(t, h.find(slog.LevelDebug, "cron: wake"), 1)

@@ -18,6 +18,10 @@ var (
 	// ErrBusy is wrapped by Publish and Send when their ctx ended while a full
 	// queue was pushing back.
 	ErrBusy = errors.New("bot: queue full")
+
+	// ErrJobRunning is returned (wrapped) by Bot.RunJob when the job is
+	// running already in this process, a scheduled fire or another run.
+	ErrJobRunning = errors.New("bot: job is running")
 	// ErrUnknownPlatform is returned by Send for a message whose Platform
 	// names no adapter.
 	ErrUnknownPlatform = errors.New("bot: unknown platform")

@@ -67,6 +67,12 @@ const (
 	// EventJobFired: a scheduled job fired in this process (Job, Duration,
 	// Error).
 	EventJobFired EventType = "job_fired"
+	// EventConnected: a streaming adapter's connection to its platform
+	// is open (Platform).
+	EventConnected EventType = "connected"
+	// EventDisconnected: it closed (Platform, Error); the adapter
+	// reconnects.
+	EventDisconnected EventType = "disconnected"
 	// EventFlowStep: a conversation flow advanced (Message, Flow, Step:
 	// the step it waits at now, or "" when it ended; Reason says how).
 	// Emitted by package bot/flow.
@@ -287,6 +293,15 @@ func (b *Bot) Subscribe(buffer int) *Subscription {
 		buffer = DefaultEventBuffer
 	}
 	return b.feed.add(buffer)
+}
+
+// An Emitter adds events to a Bot's feed: the Bot is one, and so is the
+// Publisher a Bot gives its adapters' Run, so that an adapter reports its
+// connection (EventConnected, EventDisconnected) with
+//
+//	if em, ok := p.(bot.Emitter); ok { em.Emit(e) }
+type Emitter interface {
+	Emit(e Event)
 }
 
 // Watched reports whether anyone listens to the Bot's event feed, so that

@@ -26,15 +26,17 @@ import (
 // error hook as a fire's is. The feed reports an [EventJobFired] with
 // Reason "run now".
 //
-// A manual run is not serialized with the job's scheduled fires: a job
-// run now while a fire of it is running runs twice at once.
+// A job runs once at a time in a process: RunJob returns an error
+// wrapping ErrJobRunning while a fire or another run of it is running,
+// and a fire due while RunJob runs it is skipped, as a fire due while the
+// previous one runs is.
 func (b *Bot) RunJob(ctx context.Context, name string) error {
 	s := b.sched
 	s.mu.Lock()
-	var job Job
+	var job *cronJob
 	for _, j := range s.jobs {
 		if j.name == name {
-			job = j.job
+			job = j
 			break
 		}
 	}
@@ -47,7 +49,10 @@ func (b *Bot) RunJob(ctx context.Context, name string) error {
 		return wrap(fmt.Sprintf("bot: run job %q: the Bot is not running", name), ErrClosed)
 	case job == nil:
 		return wrap(fmt.Sprintf("bot: run job %q", name), ErrNotFound)
+	case !job.running.CompareAndSwap(false, true):
+		return wrap(fmt.Sprintf("bot: run job %q", name), ErrJobRunning)
 	}
+	defer job.running.Store(false)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -61,7 +66,7 @@ func (b *Bot) RunJob(ctx context.Context, name string) error {
 
 	s.logger.LogAttrs(ctx, slog.LevelDebug, "cron job run now", slog.String("job", name))
 	start := time.Now()
-	stack, err := runJobOnce(ctx, name, job, &cronSender{send: b, prefix: prefix})
+	stack, err := runJobOnce(ctx, name, job.job, &cronSender{send: b, prefix: prefix})
 	d := time.Since(start)
 	b.Emit(Event{Type: EventJobFired, Job: name, Duration: d, Error: errorText(err), Reason: "run now"})
 	switch {

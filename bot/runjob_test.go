@@ -131,3 +131,37 @@ func TestRunJob_timeoutAndShutdown(t *testing.T) {
 	require.NoError(t, stop())
 	require.ErrorIs(t, <-done, context.Canceled)
 }
+
+// A job runs once at a time: RunJob while a run of it runs returns
+// ErrJobRunning and runs nothing; once it has returned, the job runs again.
+func TestRunJob_onceAtATime(t *testing.T) {
+	b, _ := newBot(t)
+	release := make(chan struct{})
+	var runs, running, most atomic.Int32
+	require.NoError(t, b.Schedule("slow", yearly, bot.JobFunc(func(ctx context.Context, _ bot.Sender) error {
+		runs.Add(1)
+		n := running.Add(1)
+		defer running.Add(-1)
+		if n > most.Load() {
+			most.Store(n)
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	})))
+	runWithJobs(t, b)
+
+	first := make(chan error, 1)
+	go func() { first <- b.RunJob(t.Context(), "slow") }()
+	require.Eventually(t, func() bool { return running.Load() == 1 }, 5*time.Second, time.Millisecond)
+	err := b.RunJob(t.Context(), "slow")
+	require.ErrorIs(t, err, bot.ErrJobRunning)
+	assert.EqualError(t, err, `bot: run job "slow": job is running`)
+	close(release)
+	require.NoError(t, <-first)
+	require.NoError(t, b.RunJob(t.Context(), "slow"))
+	assert.Equal(t, int32(2), runs.Load())
+	assert.Equal(t, int32(1), most.Load(), "never twice at once")
+}

@@ -254,7 +254,9 @@ func (s *stream) run(ctx context.Context) error {
 			s.reconnects.Add(1)
 		}
 		err := s.connectOnce(ctx)
-		s.connected.Store(false)
+		if s.connected.Swap(false) {
+			s.emit(bot.Event{Type: bot.EventDisconnected, Error: errText(ctx, err)})
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -371,6 +373,7 @@ func (s *stream) connectOnce(ctx context.Context) error {
 			return &StreamError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 		}
 		s.connected.Store(true)
+		s.emit(bot.Event{Type: bot.EventConnected})
 		activity.Store(time.Now().UnixNano())
 		s.logger.LogAttrs(ctx, slog.LevelInfo, "stream connected", slog.Int("flows", len(s.flows)))
 		// Fill the gap since the last message seen before the stream
@@ -820,4 +823,25 @@ func (c *Client) Events(ctx context.Context, streamURL string, private bool, flo
 			}
 		}
 	}
+}
+
+// emit adds e, about this adapter, to the Bot's event feed when the
+// Publisher is a Bot's (a bot.Emitter).
+func (s *stream) emit(e bot.Event) {
+	if em, ok := s.pub.(bot.Emitter); ok {
+		e.Platform = Name
+		em.Emit(e)
+	}
+}
+
+// errText says why a stream connection ended, for the feed: err's text,
+// or that the server closed it; "" when ctx ended it.
+func errText(ctx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil:
+		return ""
+	case err == nil:
+		return "flowdock: the server closed the stream"
+	}
+	return err.Error()
 }
