@@ -251,7 +251,7 @@ func TestDevPage_deadLetterAndExplain(t *testing.T) {
 	browse(t, ctx, chromedp.Click(chromedp.CSS("#tab-jobs")))
 	waitJS(t, ctx, "the job", `[...document.querySelectorAll("#jobs li")].some(li => li.textContent.includes("reminder"))`)
 	browse(t, ctx, chromedp.Click(chromedp.CSS("#jobs li button")))
-	waitJS(t, ctx, "the job ran", `document.querySelectorAll("#tl [data-kind=job_fired]").length === 1`)
+	waitJS(t, ctx, "the job ran", `[...document.querySelectorAll("#tl [data-kind=job_fired]")].some(li => li.textContent.includes("ran (run now)"))`)
 	browse(t, ctx, chromedp.Click(chromedp.CSS("#tab-rules")))
 	screenshot(t, ctx, "dev-operate")
 }
@@ -301,6 +301,14 @@ func TestDevPage_velaflowsAndFlowdock(t *testing.T) {
 	waitJS(t, ctx, "the question in the thread", `[...document.querySelectorAll("#fd-chat .msg.threaded[data-dir=inbound]")].some(m => m.textContent.includes("hi again"))`)
 	waitJS(t, ctx, "the second answer in the thread", `[...document.querySelectorAll("#fd-chat .msg.threaded[data-dir=outbound]")].filter(m => m.textContent.includes("Hello! Ask about")).length === 2`)
 	screenshot(t, ctx, "dev-flowdock-thread")
+
+	// Dropping the streams: the bot's feed says its stream closed, then
+	// that it is connected again, and the bot still answers.
+	browse(t, ctx, chromedp.Click(chromedp.CSS("[data-fault=drop]")))
+	waitJS(t, ctx, "the stream closed", `document.querySelector("#tl [data-kind=disconnected]")`)
+	waitJS(t, ctx, "the stream connected again, newest first", `document.querySelector("#tl [data-kind=connected], #tl [data-kind=disconnected]").dataset.kind === "connected"`)
+	browse(t, ctx, chromedp.Click(chromedp.CSS("#fd-thread-clear")), chromedp.SendKeys(chromedp.CSS("#fd-text"), "hello after the drop\n"))
+	waitJS(t, ctx, "the answer after the drop", item("hello after the drop")+`?.querySelector(".tag-ok")?.textContent === "1 reply sent"`)
 	browse(t, ctx, chromedp.SetValue(chromedp.CSS("#fd-where"), "private"),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#fd-where").dispatchEvent(new Event("change"))`))

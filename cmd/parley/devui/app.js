@@ -308,7 +308,10 @@ const STEP = {
   dead_lettered: (e) => ["✕", "bad", "dead-lettered after " + e.attempt + (e.attempt === 1 ? " attempt" : " attempts") + " (letter " + e.reason + ")", e.error],
   replayed: (e) => ["↺", "info", "dead letter " + e.reason + " replayed", e.key],
   owner_changed: (e) => ["⇄", "info", "owner now " + e.owner, e.reason],
-  job_fired: (e) => e.error ? ["✕", "bad", "job " + e.job + " failed", e.error] : ["◷", "ok", "job " + e.job + " ran", "in " + fmtDur(e.duration)],
+  job_fired: (e) => e.error ? ["✕", "bad", "job " + e.job + " failed" + (e.reason ? " (" + e.reason + ")" : ""), e.error]
+    : ["◷", "ok", "job " + e.job + " ran" + (e.reason ? " (" + e.reason + ")" : ""), "in " + fmtDur(e.duration)],
+  connected: (e) => ["≈", "ok", "the bot's " + e.platform + " stream is connected"],
+  disconnected: (e) => ["≉", "warn", "the bot's " + e.platform + " stream closed; it reconnects", e.error],
   flow_step: (e) => ["▸", "info", "flow " + e.flow + (e.step ? " → step " + e.step : " ended"), e.reason],
   dropped: (e) => ["!", "bad", "the page missed " + e.dropped + " events (it did not keep up)"],
 };
