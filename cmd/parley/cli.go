@@ -54,7 +54,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newRunCmd(s), newRulesCmd(s), newSimCmd(s), newVelaflowsCmd(s),
+	root.AddCommand(newRunCmd(s), newRulesCmd(s), newSimCmd(s), newDevCmd(s), newVelaflowsCmd(s),
 		newVersionCmd(), newCompletionCmd())
 	root.SetHelpCommand(newHelpCmd())
 	root.InitDefaultHelpCmd()
