@@ -112,6 +112,7 @@ func (e *Engine) handle(ctx context.Context, w bot.Sender, m *bot.Message) error
 		if err != nil {
 			return err
 		}
+		e.stepped(rec, next, m.ID, "")
 		if next.Ended {
 			if err := e.index.unlist(ctx, m.Platform, m.Conversation); err != nil {
 				e.b.Logger().LogAttrs(ctx, slog.LevelWarn, "flow: list of active flows not updated; its entry expires", slog.Any("error", err))
@@ -488,4 +489,34 @@ func prompted(m *bot.Message) *bot.Message {
 		return nil
 	}
 	return m
+}
+
+// stepped tells the Bot's event feed, when someone listens, that the
+// event with ID id moved the run from prev (nil: it started) to next:
+// an EventFlowStep with the step next waits at ("" once it ended), its
+// attempts, and how (reason, or one made of prev and next).
+func (e *Engine) stepped(prev, next *record, id, reason string) {
+	if !e.b.Watched() {
+		return
+	}
+	ev := bot.Event{Type: bot.EventFlowStep, Platform: next.Platform, Conversation: next.Conversation, Message: id,
+		Flow: next.Flow, Step: next.Step, Attempt: next.Attempts, Reason: reason}
+	switch {
+	case reason != "":
+	case next.Ended:
+		ev.Step, ev.Reason = "", "ended after "+prev.Step
+	case next.Paused && !prev.Paused:
+		ev.Reason = "paused: a person took over"
+	case prev.Paused && !next.Paused:
+		ev.Reason = "resumed"
+	case next.Step != prev.Step:
+		ev.Reason = "answered " + prev.Step
+	case next.Attempts > prev.Attempts:
+		ev.Reason = "answer refused"
+	case next.Reminded && !prev.Reminded:
+		ev.Reason = "reminded"
+	default:
+		ev.Reason = "asked again"
+	}
+	e.b.Emit(ev)
 }

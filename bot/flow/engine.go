@@ -297,6 +297,7 @@ func (e *Engine) start(ctx context.Context, platform, conversation, name string,
 		if err != nil {
 			return err
 		}
+		e.stepped(nil, rec, event, "started")
 		return e.complete(ctx, e.b, nil, m, rec)
 	}
 	return fmt.Errorf("flow: start %q in %s/%s: %w %d times", name, platform, conversation, bot.ErrConflict, maxConflicts)
@@ -319,6 +320,9 @@ func (e *Engine) Cancel(ctx context.Context, platform, conversation string) erro
 	}
 	if !found {
 		return fmt.Errorf("%w %s/%s", ErrNoFlow, platform, conversation)
+	}
+	if e.b.Watched() {
+		e.b.Emit(bot.Event{Type: bot.EventFlowStep, Platform: platform, Conversation: conversation, Reason: "cancelled"})
 	}
 	return e.index.unlist(ctx, platform, conversation)
 }
