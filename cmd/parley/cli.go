@@ -18,7 +18,8 @@ type streams struct {
 }
 
 const rootLong = `parley runs a bot from a rules file, checks and explains rules files, runs
-the platforms' emulators on this machine, and exports VelaFlows leads.
+the platforms' emulators on this machine (with a page in the browser to
+watch and break a bot: parley dev), and exports VelaFlows leads.
 
 Flags may come before or after the arguments, and a long flag may be
 written with one dash as well as two (-rules FILE is --rules FILE).`
@@ -26,6 +27,7 @@ written with one dash as well as two (-rules FILE is --rules FILE).`
 const rootExample = `  parley run examples/supportbot/rules.yaml
   parley rules explain examples/supportbot/rules.yaml --text "I want a refund"
   parley sim sendbee
+  parley dev --rules examples/supportbot/rules.yaml
   parley help rules explain`
 
 // newRootCmd returns the parley command, with every subcommand, writing to

@@ -12,6 +12,7 @@
 //	parley sim flowdock [--flowdock-addr 127.0.0.1:8703] [--flowdock-stream-addr 127.0.0.1:8704]
 //	parley sim env [PLATFORM…]          (export lines: eval "$(parley sim env)")
 //	parley sim rotate                   (or --rotate-credentials on any sim command)
+//	parley dev [--rules FILE] [--addr 127.0.0.1:8700] [--bot URL]
 //	parley velaflows export-leads [-o leads.csv]
 //	parley version                      (or parley --version)
 //	parley completion bash|zsh|fish|powershell
@@ -23,7 +24,9 @@
 // "parley sim" runs platform emulators as local servers, so that a bot can
 // be tried end to end on one machine without an account: the emulator plays
 // the platform's API and its webhooks, and lets you play the customer and
-// the platform's dashboard.
+// the platform's dashboard. "parley dev" runs them with a page in the
+// browser to play every side, watch the bot's event feed, inject faults and
+// operate the bot through its admin API.
 //
 // parley exits with status 0 on success, 1 when the command failed, 2 on a
 // command line it cannot make sense of, and 130 (SIGINT) or 143 (SIGTERM)
