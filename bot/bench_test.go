@@ -236,6 +236,32 @@ func BenchmarkPipelineTracing(b *testing.B) {
 	b.ReportMetric(100*quiet.Seconds()/traced.Seconds(), "%traced")
 }
 
+// BenchmarkPipelineObserved runs b.N messages through the Bot three
+// times in one run: as it is, with a subscriber reading its event feed,
+// and traced (as BenchmarkPipelineTracing); it reports each rate, and the
+// observed ones as percentages of the first.
+func BenchmarkPipelineObserved(b *testing.B) {
+	quiet := runPipeline(b, true)
+	listened := runPipelineSetup(b, true, func(bt *bot.Bot) {
+		sub := bt.Subscribe(0)
+		go func() {
+			for range sub.Events() {
+			}
+		}()
+	})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+		sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	traced := runPipeline(b, true, bot.WithTracerProvider(tp))
+	b.StopTimer()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+	b.ReportMetric(float64(b.N)/quiet.Seconds(), "msgs/s")
+	b.ReportMetric(100*quiet.Seconds()/listened.Seconds(), "%listened")
+	b.ReportMetric(100*quiet.Seconds()/traced.Seconds(), "%traced")
+}
+
 // BenchmarkPipelineNoStore is BenchmarkPipelineNoIDs with a Store that does
 // nothing: the cost of the Bot's own machinery.
 func BenchmarkPipelineNoStore(b *testing.B) {
