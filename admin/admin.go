@@ -242,6 +242,13 @@ func checkLocal(r *http.Request) (int, string) {
 	if !IsLoopbackHost(r.Host) {
 		return http.StatusForbidden, fmt.Sprintf("admin: Host %q is not a loopback address; without a token the admin API answers only requests to localhost, 127.0.0.1 or [::1]", r.Host)
 	}
+	for _, h := range proxyHeaders {
+		if r.Header.Get(h) != "" {
+			// A proxy on this machine may pass anyone's request with a
+			// loopback Host.
+			return http.StatusForbidden, fmt.Sprintf("admin: a request that came through a proxy (%s) needs the token: set PARLEY_ADMIN_TOKEN", h)
+		}
+	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 		return 0, ""
 	}
@@ -260,6 +267,9 @@ func checkLocal(r *http.Request) (int, string) {
 	}
 	return 0, ""
 }
+
+// proxyHeaders are the headers a reverse proxy adds to what it passes on.
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Via"}
 
 // IsLoopbackHost reports whether host, a host or host:port as in a URL or
 // a Host header, names the local machine only: "localhost", a name under

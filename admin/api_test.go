@@ -118,8 +118,8 @@ func TestConversations(t *testing.T) {
 	assert.Equal(t, "c3", c3["conversation"])
 	assert.Equal(t, "fake", c3["platform"])
 	assert.Equal(t, "bot", c3["owner"])
-	assert.Equal(t, map[string]any{"received": 1.0, "owner": 1.0, "routed": 1.0, "queued": 1.0, "handled": 1.0, "sent": 1.0},
-		c3["events"])
+	assert.Equal(t, map[string]any{"received": 1.0, "owner": 1.0, "sent": 1.0}, c3["events"],
+		"the events the list follows")
 	assert.NotEmpty(t, c3["last_activity"])
 	assert.Equal(t, "c2", convs[1].(map[string]any)["conversation"], "c1, the least recently active, is forgotten")
 }

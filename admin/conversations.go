@@ -60,8 +60,14 @@ func (t *tracker) start(b *bot.Bot) {
 	b.Background(func(ctx context.Context) { t.read(ctx, t.subscribe(b)) })
 }
 
+// trackedTypes are the events the conversation list follows: three a
+// message answered once (received, owner, sent), so that serving the API
+// costs the Bot little, as a step nobody subscribed to costs it nothing.
+var trackedTypes = []bot.EventType{bot.EventReceived, bot.EventDuplicate, bot.EventOwner, bot.EventSent,
+	bot.EventSuppressed, bot.EventDeadLettered, bot.EventOwnerChanged, bot.EventFlowStep}
+
 func (t *tracker) subscribe(b *bot.Bot) *bot.Subscription {
-	sub := b.Subscribe(0)
+	sub := b.Subscribe(0, trackedTypes...)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.sub != nil {

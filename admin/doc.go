@@ -60,7 +60,10 @@
 // [WithConversationLimit] (the least recently active are forgotten). It
 // follows the feed from the start of the Bot's Run ("since"; null before),
 // or from its own start when built later: it knows nothing from before,
-// nor what another replica saw. "dropped" counts the events it lost.
+// nor what another replica saw. "dropped" counts the events it lost. It
+// follows only the events it counts (received, duplicate, owner, sent,
+// suppressed, dead_lettered, owner_changed, flow_step): the Bot builds
+// no other event for it.
 //
 //	{"conversations":[{"platform":"sendbee","conversation":"c1","first_seen":"…",
 //	  "last_activity":"…","owner":"bot","events":{"received":3,"sent":3,…}}],

@@ -48,7 +48,13 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sub := s.b.Subscribe(0)
+	// Only the types asked for: the Bot builds no other event for this
+	// stream.
+	types := make([]bot.EventType, 0, len(f.types))
+	for t := range f.types {
+		types = append(types, t)
+	}
+	sub := s.b.Subscribe(0, types...)
 	defer sub.Close()
 
 	h := w.Header()
@@ -122,8 +128,10 @@ func writeDropped(buf *bytes.Buffer, dropped, reported uint64) uint64 {
 }
 
 // flush writes buf to the client and empties it; it reports false when
-// the client is gone.
+// the client is gone, or has not taken the write within two heartbeats
+// (a client that stopped reading would hold the stream forever).
 func (s *server) flush(w http.ResponseWriter, rc *http.ResponseController, buf *bytes.Buffer) bool {
+	_ = rc.SetWriteDeadline(time.Now().Add(2 * s.cfg.heartbeat)) // not supported: no bound
 	_, err := w.Write(buf.Bytes())
 	buf.Reset()
 	if err == nil {

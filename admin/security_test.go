@@ -79,6 +79,23 @@ func TestNoToken_host(t *testing.T) {
 	}
 }
 
+// Without a token, a request that came through a reverse proxy is
+// refused though its Host is a loopback one: the proxy may pass anyone's
+// requests. With the token it goes.
+func TestNoToken_throughAProxy(t *testing.T) {
+	_, _, base := start(t)
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "Via"} {
+		t.Run(h, func(t *testing.T) {
+			a := call(t, http.MethodGet, base+"/admin/v1/stats", "", h, "203.0.113.7")
+			requireError(t, a, http.StatusForbidden, "came through a proxy")
+		})
+	}
+	b, _ := newBot(t)
+	url := serve(t, b, admin.WithToken("s3cret"))
+	a := call(t, http.MethodGet, url+"/admin/v1/stats", "", "X-Forwarded-For", "203.0.113.7", "Authorization", "Bearer s3cret")
+	assert.Equal(t, http.StatusOK, a.status, a.body)
+}
+
 // Without a token, a POST or DELETE from another origin, or with a body a
 // form could send, is refused; one without a body needs no Content-Type.
 func TestNoToken_originAndContentType(t *testing.T) {

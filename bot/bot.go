@@ -262,7 +262,7 @@ func (b *Bot) Publish(ctx context.Context, m *Message) error {
 // publish is Publish past the checks of m; span is its span, nil when the
 // Bot does not trace.
 func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
-	if b.feed.on() {
+	if b.feed.wants(EventReceived) {
 		b.event(EventReceived, m, nil)
 	}
 	if br := b.cfg.broker; br != nil {
@@ -386,7 +386,7 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 
 // queue hands m to the broker or to its platform's outbox lane.
 func (b *Bot) queue(ctx context.Context, po *platformOut, m *Message) error {
-	if b.feed.on() {
+	if b.feed.wants(EventQueued) {
 		// Before the push, so that the delivery's events come after it.
 		b.event(EventQueued, m, nil)
 	}
@@ -472,7 +472,7 @@ func (b *Bot) recordOwner(ctx context.Context, platform, conversation string, wh
 // countOwnerChange counts a change of owner and tells the hook and the
 // feed.
 func (b *Bot) countOwnerChange(platform, conversation string, who Owner, source string) {
-	if b.feed.on() {
+	if b.feed.wants(EventOwnerChanged) {
 		b.feed.emit(&Event{Type: EventOwnerChanged, Platform: platform, Conversation: conversation,
 			Owner: who.String(), Reason: source})
 	}

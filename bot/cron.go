@@ -401,7 +401,7 @@ func (s *scheduler) fire(runCtx context.Context, send Sender, j *cronJob) {
 	start := time.Now()
 	err := j.job.Run(ctx, &cronSender{send: send, prefix: key + ":"})
 	d := time.Since(start)
-	if s.feed != nil && s.feed.on() {
+	if s.feed != nil && s.feed.wants(EventJobFired) {
 		e := Event{Type: EventJobFired, Job: j.name, Duration: d}
 		if err != nil {
 			e.Error = err.Error()

@@ -79,6 +79,38 @@ const (
 	EventFlowStep EventType = "flow_step"
 )
 
+// eventTypes are the types of the feed, each with its bit in a mask of
+// wanted types; any other type (an Emit of a type of one's own) has
+// otherTypes.
+var eventTypes = [...]EventType{EventReceived, EventDuplicate, EventOwner, EventRouted, EventUnrouted,
+	EventHandled, EventQueued, EventWaiting, EventRetry, EventSent, EventConfirmed, EventSkipped,
+	EventSuppressed, EventDeadLettered, EventReplayed, EventOwnerChanged, EventJobFired,
+	EventConnected, EventDisconnected, EventFlowStep}
+
+const otherTypes = uint64(1) << 63
+
+// bit returns t's bit in a mask of wanted types.
+func (t EventType) bit() uint64 {
+	for i, et := range eventTypes {
+		if et == t {
+			return 1 << i
+		}
+	}
+	return otherTypes
+}
+
+// maskOf returns the mask of types; none is every type.
+func maskOf(types []EventType) uint64 {
+	if len(types) == 0 {
+		return ^uint64(0)
+	}
+	var m uint64
+	for _, t := range types {
+		m |= t.bit()
+	}
+	return m
+}
+
 // An Event is one step of a Bot's work, as its event feed reports it (see
 // [Bot.Subscribe]). Events carry identifiers and never what a message
 // says, unless the Bot was built [WithEventText] for local development.
@@ -141,6 +173,7 @@ const DefaultEventBuffer = 1024
 type Subscription struct {
 	f       *feed
 	ch      chan Event
+	mask    uint64 // the types it wants
 	dropped atomic.Uint64
 
 	mu     sync.RWMutex // held for reading while sending on ch
@@ -190,6 +223,7 @@ var watchers atomic.Int32
 // emitting reads one pointer, and nothing else when nobody listens.
 type feed struct {
 	subs    atomic.Pointer[[]*Subscription]
+	mask    atomic.Uint64 // the types some subscription wants
 	seq     atomic.Uint64
 	dropped atomic.Uint64
 	text    bool
@@ -204,7 +238,14 @@ type feed struct {
 
 // on reports whether anyone listens, so that callers build no Event when
 // nobody does.
-func (f *feed) on() bool { return f.subs.Load() != nil }
+func (f *feed) on() bool { return f.mask.Load() != 0 }
+
+// wants reports whether a subscription wants events of type t: one load
+// and a bit test, the cost of a step while nobody wants it.
+func (f *feed) wants(t EventType) bool {
+	m := f.mask.Load()
+	return m != 0 && m&t.bit() != 0
+}
 
 // emit stamps e and hands it to every subscriber.
 func (f *feed) emit(e *Event) {
@@ -216,13 +257,16 @@ func (f *feed) emit(e *Event) {
 	if e.Time.IsZero() {
 		e.Time = f.base.Add(time.Since(f.base))
 	}
+	bit := e.Type.bit()
 	for _, s := range *subs {
-		s.send(e)
+		if s.mask&bit != 0 {
+			s.send(e)
+		}
 	}
 }
 
-func (f *feed) add(buffer int) *Subscription {
-	s := &Subscription{f: f, ch: make(chan Event, buffer)}
+func (f *feed) add(buffer int, mask uint64) *Subscription {
+	s := &Subscription{f: f, ch: make(chan Event, buffer), mask: mask}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ended {
@@ -236,6 +280,7 @@ func (f *feed) add(buffer int) *Subscription {
 	}
 	next = append(next, s)
 	f.subs.Store(&next)
+	f.mask.Store(f.mask.Load() | mask)
 	watchers.Add(1)
 	return s
 }
@@ -257,6 +302,11 @@ func (f *feed) remove(s *Subscription) {
 		return // removed before
 	}
 	watchers.Add(-1)
+	var mask uint64
+	for _, o := range next {
+		mask |= o.mask
+	}
+	f.mask.Store(mask)
 	if len(next) == 0 {
 		f.subs.Store(nil)
 		return
@@ -270,6 +320,7 @@ func (f *feed) end() {
 	f.ended = true
 	cur := f.subs.Load()
 	f.subs.Store(nil)
+	f.mask.Store(0)
 	if cur != nil {
 		watchers.Add(-int32(len(*cur)))
 	}
@@ -282,17 +333,19 @@ func (f *feed) end() {
 }
 
 // Subscribe returns a subscription to the Bot's event feed: every step of
-// its work from now on, as [Event] values (see [EventType] for the steps).
-// buffer is the subscription's channel buffer, [DefaultEventBuffer] when
-// 0 or less; a subscriber that falls behind by more loses events and
-// never slows the Bot. The feed costs nothing while nobody subscribes.
-// Close the subscription when done; it is closed when Run returns, and a
-// subscription made after that starts closed.
-func (b *Bot) Subscribe(buffer int) *Subscription {
+// its work from now on, as [Event] values (see [EventType] for the steps),
+// or, when types are given, the steps of those types only. buffer is the
+// subscription's channel buffer, [DefaultEventBuffer] when 0 or less; a
+// subscriber that falls behind by more loses events and never slows the
+// Bot. A step nobody subscribed to costs nothing: the Bot builds the
+// events some subscription wants, and no other. Close the subscription
+// when done; it is closed when Run returns, and a subscription made after
+// that starts closed.
+func (b *Bot) Subscribe(buffer int, types ...EventType) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultEventBuffer
 	}
-	return b.feed.add(buffer)
+	return b.feed.add(buffer, maskOf(types))
 }
 
 // An Emitter adds events to a Bot's feed: the Bot is one, and so is the
@@ -304,17 +357,22 @@ type Emitter interface {
 	Emit(e Event)
 }
 
-// Watched reports whether anyone listens to the Bot's event feed, so that
-// code emitting events of its own ([Bot.Emit]) builds none when nobody
-// does.
-func (b *Bot) Watched() bool { return b.feed.on() }
+// Watched reports whether anyone listens to the Bot's event feed, or,
+// when types are given, wants events of one of them, so that code
+// emitting events of its own ([Bot.Emit]) builds none when nobody does.
+func (b *Bot) Watched(types ...EventType) bool {
+	if len(types) == 0 {
+		return b.feed.on()
+	}
+	return b.feed.mask.Load()&maskOf(types) != 0
+}
 
 // Emit adds e to the Bot's event feed, stamped with its Seq and, when e
 // has none, its Time; for packages that extend the Bot, such as bot/flow.
 // It does nothing when nobody listens. e.Text is cleared unless the Bot
 // was built [WithEventText].
 func (b *Bot) Emit(e Event) {
-	if !b.feed.on() {
+	if !b.feed.wants(e.Type) {
 		return
 	}
 	if !b.feed.text {
@@ -330,7 +388,7 @@ func (b *Bot) FeedDropped() uint64 { return b.feed.dropped.Load() }
 // event emits an event about the message m of type t, with set filling
 // the rest; it builds nothing when nobody listens.
 func (b *Bot) event(t EventType, m *Message, set func(e *Event)) {
-	if !b.feed.on() {
+	if !b.feed.wants(t) {
 		return
 	}
 	e := Event{Type: t}

@@ -263,3 +263,40 @@ func TestFeed_explainedAndNested(t *testing.T) {
 	assert.Equal(t, []bot.EventType{bot.EventReceived, bot.EventOwner, bot.EventRouted, bot.EventHandled}, types(got),
 		"the outer route took the message; the inner Router's no match is not the message's")
 }
+
+// routeSpy is a rule that counts its Explain calls.
+type routeSpy struct {
+	bot.Rule
+	explained *int
+}
+
+func (r routeSpy) Explain(context.Context, *bot.Message) string { *r.explained++; return "spied" }
+
+// A subscription for some types gets those only, and the Bot builds no
+// event of a type nobody wants: a rule is not asked to explain itself
+// while nobody wants routed events.
+func TestFeed_subscribeTypes(t *testing.T) {
+	b, fa := newBot(t)
+	explained := 0
+	b.HandleFunc(routeSpy{Rule: bot.Command("echo"), explained: &explained}, echo)
+	sub := b.Subscribe(0, bot.EventReceived, bot.EventSent)
+	defer sub.Close()
+	assert.True(t, b.Watched())
+	assert.True(t, b.Watched(bot.EventSent, bot.EventRetry))
+	assert.False(t, b.Watched(bot.EventRouted))
+	bottest.Run(t, b)
+
+	require.NoError(t, fa.Inject(t.Context(), msg("c1", "m1", "/echo hi")))
+	got := collect(t, sub, func(e bot.Event) bool { return e.Type == bot.EventSent })
+	assert.Equal(t, []bot.EventType{bot.EventReceived, bot.EventSent}, types(got))
+	assert.Zero(t, explained, "no routed event was built")
+
+	all := b.Subscribe(0)
+	defer all.Close()
+	require.NoError(t, fa.Inject(t.Context(), msg("c1", "m2", "/echo again")))
+	got = collect(t, all, func(e bot.Event) bool { return e.Type == bot.EventRouted })
+	assert.Equal(t, "spied", got[len(got)-1].Reason)
+	assert.Equal(t, 1, explained)
+	got = collect(t, sub, func(e bot.Event) bool { return e.Type == bot.EventSent })
+	assert.Equal(t, []bot.EventType{bot.EventReceived, bot.EventSent}, types(got), "still those two only")
+}

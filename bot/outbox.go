@@ -213,7 +213,7 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 
 	hooks := &b.cfg.hooks
 	var start time.Time
-	if hooks.Sent != nil || b.feed.on() {
+	if hooks.Sent != nil || b.feed.wants(EventSent) {
 		start = time.Now()
 	}
 	attempts := 0
@@ -241,7 +241,7 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			if hooks.Sent != nil {
 				hooks.Sent(m, time.Since(start))
 			}
-			if b.feed.on() {
+			if b.feed.wants(EventSent) {
 				b.event(EventSent, m, func(e *Event) { e.Duration = time.Since(start) })
 			}
 			o.afterSend(ctx, po, m, res)
@@ -450,14 +450,14 @@ func (o *outbox) send(ctx context.Context, po *platformOut, m *Message) (SendRes
 // the Bot traces, a wait is an event of the span in ctx.
 func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 	hook := o.b.cfg.hooks.RateLimited
-	if hook == nil && (o.b.feed.on() || o.b.tracer != nil) {
+	if hook == nil && (o.b.feed.wants(EventWaiting) || o.b.tracer != nil) {
 		hook = func(string, time.Duration) {}
 	}
 	waits := func(d time.Duration) {
 		if hook != nil {
 			hook(po.name, d)
 		}
-		if o.b.feed.on() {
+		if o.b.feed.wants(EventWaiting) {
 			o.b.feed.emit(&Event{Type: EventWaiting, Platform: po.name, Duration: d})
 		}
 		o.b.traceEvent(ctx, "parley.rate_limit_wait", AttrWait.String(d.String()))

@@ -444,7 +444,7 @@ func (t *routeTable) routed(ctx context.Context, n int, m *Message) {
 	if st.traced {
 		traceRouted(trace.SpanFromContext(ctx), t, n, st.top == t.r)
 	}
-	if st.feed == nil || !st.feed.on() {
+	if st.feed == nil || !st.feed.wants(EventRouted) && !st.feed.wants(EventUnrouted) {
 		return
 	}
 	e := Event{Type: EventUnrouted, Platform: m.Platform, Conversation: m.Conversation, Message: m.ID, Kind: m.Kind,

@@ -88,7 +88,7 @@ func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) 
 	if span != nil {
 		span.SetAttributes(AttrOwner.String(d.st.owner.String()))
 	}
-	if b.feed.on() {
+	if b.feed.wants(EventOwner) {
 		b.event(EventOwner, m, func(e *Event) { e.Owner = d.st.owner.String() })
 	}
 	if w.timeout > 0 {
@@ -110,7 +110,7 @@ func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) 
 	debug := b.logger.Enabled(w.hard, slog.LevelDebug)
 	hook := b.cfg.hooks.Handled
 	var start time.Time
-	if debug || hook != nil || b.feed.on() {
+	if debug || hook != nil || b.feed.wants(EventHandled) {
 		start = time.Now()
 	}
 	err := b.dispatch(d, m)
@@ -120,7 +120,7 @@ func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) 
 	if hook != nil {
 		hook(m, time.Since(start), err)
 	}
-	if b.feed.on() {
+	if b.feed.wants(EventHandled) {
 		b.event(EventHandled, m, func(e *Event) { e.Duration, e.Error = time.Since(start), errorText(err) })
 	}
 	if debug {

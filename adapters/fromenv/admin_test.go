@@ -191,3 +191,33 @@ func TestRun_adminEvents(t *testing.T) {
 	_, err = io.ReadAll(r)
 	assert.NoError(t, err, "the stream ended cleanly")
 }
+
+// Beside webhooks, the public address serves the admin API only with a
+// token, even on loopback: a reverse proxy in front of the webhooks on the
+// same machine passes the internet's requests to it with a loopback Host.
+func TestRun_adminAPIBesideWebhooks(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		token  string
+		status int // of a request without the token
+		line   string
+	}{
+		{"no token", "", http.StatusNotFound,
+			"webhooks, /metrics, /healthz, /readyz (not the admin API /admin/v1/: beside webhooks only with PARLEY_ADMIN_TOKEN; or set PARLEY_ADMIN_ADDR)\n"},
+		{"token", adminToken, http.StatusUnauthorized,
+			"webhooks, /metrics, /healthz, /readyz, /admin/v1/ (PARLEY_ADMIN_TOKEN required)\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			public := freeAddr(t)
+			_, summary, _ := runAdmin(t, map[string]string{"PARLEY_ADDR": public, "PARLEY_ADMIN_TOKEN": tt.token,
+				"SENDBEE_API_KEY": "k", "SENDBEE_API_SECRET": "s", "SENDBEE_BASE_URL": "http://127.0.0.1:1"})
+			assert.Contains(t, summary, "(PARLEY_ADDR): "+tt.line)
+			code, body := request(t, http.MethodGet, "http://"+public+"/admin/v1/stats", false)
+			assert.Equal(t, tt.status, code, body)
+			if tt.token != "" {
+				code, body = request(t, http.MethodGet, "http://"+public+"/admin/v1/stats", true)
+				assert.Equal(t, http.StatusOK, code, body)
+			}
+		})
+	}
+}

@@ -167,7 +167,9 @@ type Platforms struct {
 // under /admin/v1/ (package admin, built with p.Admin and the token of
 // PARLEY_ADMIN_TOKEN). They are served on PARLEY_ADMIN_ADDR when it is
 // set, and else on the public address beside the webhooks, which suits a
-// local run: the admin API only when that address is a loopback one. Keep
+// local run: the admin API only when that address is a loopback one and,
+// beside webhooks, only with PARLEY_ADMIN_TOKEN (a reverse proxy in front
+// of the webhooks would pass anyone's requests to it). Keep
 // the admin address off the internet. Run refuses to start when
 // PARLEY_ADMIN_ADDR is not a loopback address and PARLEY_ADMIN_TOKEN is
 // unset. Set with PARLEY_ADMIN_ADDR and without webhook routes (only
@@ -212,9 +214,12 @@ func Run(ctx context.Context, b *bot.Bot, p *Platforms, getenv func(string) stri
 	adminRoutes := strings.Join(adminPaths, ", ") + ", " + cfg.apiSummary()
 	serves := map[string]string{"PARLEY_ADMIN_ADDR": adminRoutes}
 	publicAdmin := adminRoutes
-	if !cfg.apiOnPublic() {
-		publicAdmin = strings.Join(adminPaths, ", ") + " (not the admin API " + adminAPI +
-			": PARLEY_ADDR is not a loopback address; set PARLEY_ADMIN_ADDR)"
+	if !cfg.apiOnPublic(p.Webhooks != nil) {
+		why := "PARLEY_ADDR is not a loopback address; set PARLEY_ADMIN_ADDR"
+		if cfg.publicLoopback() {
+			why = "beside webhooks only with PARLEY_ADMIN_TOKEN; or set PARLEY_ADMIN_ADDR"
+		}
+		publicAdmin = strings.Join(adminPaths, ", ") + " (not the admin API " + adminAPI + ": " + why + ")"
 	}
 	switch {
 	case p.Webhooks != nil && cfg.adminAddr != "":
@@ -260,7 +265,7 @@ func (p *Platforms) publicHandler(cfg serverConfig, adminMux http.Handler) http.
 		for _, path := range adminPaths {
 			mux.Handle(path, adminMux)
 		}
-		if cfg.apiOnPublic() {
+		if cfg.apiOnPublic(p.Webhooks != nil) {
 			mux.Handle(adminAPI, adminMux)
 		}
 	}
@@ -277,13 +282,22 @@ var adminPaths = []string{"/metrics", "/healthz", "/readyz"}
 const adminAPI = admin.Prefix
 
 // apiOnPublic reports whether the public address serves the admin API:
-// when there is no admin address and it is a loopback one.
-func (c serverConfig) apiOnPublic() bool {
+// when there is no admin address and it is a loopback one, and beside
+// webhooks only with a token. A reverse proxy in front of the webhooks,
+// on the same machine, passes requests from anywhere to the loopback
+// address, most often with the loopback Host the API's local check
+// accepts.
+func (c serverConfig) apiOnPublic(webhooks bool) bool {
+	return c.adminAddr == "" && c.publicLoopback() && (!webhooks || c.adminToken != "")
+}
+
+// publicLoopback reports whether the public address is a loopback one.
+func (c serverConfig) publicLoopback() bool {
 	addr := c.addr
 	if addr == "" {
 		addr = DefaultAddr
 	}
-	return c.adminAddr == "" && admin.IsLoopbackHost(addr)
+	return admin.IsLoopbackHost(addr)
 }
 
 // checkAdminAPI refuses an admin API that would listen beyond loopback
@@ -308,7 +322,7 @@ func (c serverConfig) apiSummary() string {
 // and, where cfg serves it, the admin API.
 func (p *Platforms) adminHandler(b *bot.Bot, logger *slog.Logger, cfg serverConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
-	if cfg.adminAddr != "" || cfg.apiOnPublic() {
+	if cfg.adminAddr != "" || cfg.apiOnPublic(p.Webhooks != nil) {
 		// Built only when served: it follows the Bot's event feed.
 		opts := append(slices.Clone(p.Admin), admin.WithToken(cfg.adminToken), admin.WithLogger(logger))
 		mux.Handle(adminAPI, admin.Handler(b, opts...))

@@ -496,7 +496,7 @@ func prompted(m *bot.Message) *bot.Message {
 // an EventFlowStep with the step next waits at ("" once it ended), its
 // attempts, and how (reason, or one made of prev and next).
 func (e *Engine) stepped(prev, next *record, id, reason string) {
-	if !e.b.Watched() {
+	if !e.b.Watched(bot.EventFlowStep) {
 		return
 	}
 	ev := bot.Event{Type: bot.EventFlowStep, Platform: next.Platform, Conversation: next.Conversation, Message: id,

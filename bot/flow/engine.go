@@ -321,7 +321,7 @@ func (e *Engine) Cancel(ctx context.Context, platform, conversation string) erro
 	if !found {
 		return fmt.Errorf("%w %s/%s", ErrNoFlow, platform, conversation)
 	}
-	if e.b.Watched() {
+	if e.b.Watched(bot.EventFlowStep) {
 		e.b.Emit(bot.Event{Type: bot.EventFlowStep, Platform: platform, Conversation: conversation, Reason: "cancelled"})
 	}
 	return e.index.unlist(ctx, platform, conversation)

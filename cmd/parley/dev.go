@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/parleybot/parley/admin"
 )
 
 const devLong = `parley dev runs the three emulators, as parley sim does, and a web page on
@@ -37,7 +39,7 @@ with each message, break things and operate the bot:
     resume, jobs with run now, the rules and an explain box.
 
 The page talks to the bot's admin API (/admin/v1/ on PARLEY_ADMIN_ADDR,
-else on PARLEY_ADDR; 127.0.0.1:8080 when neither is set, or --bot), adding
+127.0.0.1:8081 when it is not set, or --bot), adding
 PARLEY_ADMIN_TOKEN when it is set. Run your bot in another terminal with the
 lines the page shows (the same as parley sim env prints), or give
 --rules FILE and parley dev runs that rules file itself, as parley run does,
@@ -52,6 +54,11 @@ since its proxy acts on the bot with the admin token.
 const devExample = `  parley dev                                   # then open http://127.0.0.1:8700
   parley dev --rules examples/supportbot/rules.yaml
   parley dev --addr 127.0.0.1:9700 --bot http://127.0.0.1:9090`
+
+// devBotAdminAddr is where the bot parley dev talks to serves its admin
+// API when PARLEY_ADMIN_ADDR is not set: beside the webhooks of
+// PARLEY_ADDR a bot serves it only with PARLEY_ADMIN_TOKEN.
+const devBotAdminAddr = "127.0.0.1:8081"
 
 // devAddr is the default address of parley dev's page.
 const devAddr = "127.0.0.1:8700"
@@ -79,7 +86,7 @@ func newDevCmd(s *streams) *cobra.Command {
 	addSimFlags(c, &f.sim, "")
 	c.Flags().StringVar(&f.addr, "addr", devAddr, "address of the page")
 	c.Flags().StringVar(&f.rules, "rules", "", "run the rules `FILE` in this process, as parley run does")
-	c.Flags().StringVar(&f.bot, "bot", "", "root `URL` of the bot's admin API (default: PARLEY_ADMIN_ADDR, else PARLEY_ADDR)")
+	c.Flags().StringVar(&f.bot, "bot", "", "root `URL` of the bot's admin API (default: PARLEY_ADMIN_ADDR, else "+devBotAdminAddr+")")
 	c.MarkFlagFilename("rules", "yaml", "yml")
 	return c
 }
@@ -87,13 +94,26 @@ func newDevCmd(s *streams) *cobra.Command {
 // runDev runs parley dev until ctx is done (or, with --rules, the bot
 // fails).
 func runDev(ctx context.Context, f devFlags, s *streams) error {
-	set, err := newSimSetup(f.sim, s.getenv)
+	// A bot serves its admin API beside its webhooks only with a token:
+	// the bot parley dev talks to serves it on an address of its own.
+	getenv := func(name string) string {
+		if name == "PARLEY_ADMIN_ADDR" && strings.TrimSpace(s.getenv(name)) == "" {
+			return devBotAdminAddr
+		}
+		return s.getenv(name)
+	}
+	set, err := newSimSetup(f.sim, getenv)
 	if err != nil {
 		return err
 	}
-	botRoot, err := devBotURL(f.bot, s.getenv)
+	botRoot, err := devBotURL(f.bot, getenv)
 	if err != nil {
 		return err
+	}
+	if !admin.IsLoopbackHost(f.addr) {
+		// Its proxy acts on the bot with the admin token: a Host header
+		// is no guard against a client that is not a browser.
+		return fmt.Errorf("dev: --addr %s: the page listens on a loopback address only (127.0.0.1, localhost, [::1])", f.addr)
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -113,11 +133,11 @@ func runDev(ctx context.Context, f devFlags, s *streams) error {
 	// The bot must listen where the emulators deliver and serve its admin
 	// API where the page looks: the addresses of this environment.
 	for _, name := range []string{"PARLEY_ADDR", "PARLEY_ADMIN_ADDR"} {
-		if v := strings.TrimSpace(s.getenv(name)); v != "" {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
 			script += "export " + name + "=" + shellQuote(v) + "\n"
 		}
 	}
-	d := newDevServer(emu, notes, botRoot, strings.TrimSpace(s.getenv("PARLEY_ADMIN_TOKEN")), f.rules, script)
+	d := newDevServer(emu, notes, botRoot, strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN")), f.rules, script)
 	srv := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -141,7 +161,7 @@ func runDev(ctx context.Context, f devFlags, s *streams) error {
 		return nil
 	}
 	fmt.Fprintf(s.stdout, "Running %s with the emulators' variables; its admin API is at %s. Ctrl-C stops.\n", f.rules, botRoot)
-	return runRules(ctx, f.rules, strings.NewReader(""), s.stdout, s.stderr, devBotEnv(set.creds, emu.urls, s.getenv))
+	return runRules(ctx, f.rules, strings.NewReader(""), s.stdout, s.stderr, devBotEnv(set.creds, emu.urls, getenv))
 }
 
 // devBotEnv returns the environment of a bot parley dev runs itself: the
@@ -228,7 +248,9 @@ func newDevServer(emu *devEmulators, notes *devNotes, botRoot, token, rules, scr
 	} {
 		d.mux.Handle("/sim/"+name+"/_sim/", devProxy(root, "/sim/"+name, ""))
 	}
-	d.mux.Handle("/bot/", devProxy(botRoot, "/bot", token))
+	// Only the admin API: the token is for it, not for the bot's metrics
+	// or webhooks.
+	d.mux.Handle("/bot/admin/v1/", devProxy(botRoot, "/bot", token))
 	return d
 }
 
@@ -238,7 +260,7 @@ func newDevServer(emu *devEmulators, notes *devNotes, botRoot, token, rules, scr
 // (what another site's page can make a browser send), since the page acts
 // on the bot with its admin token.
 func (d *devServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackHost(r.Host) {
+	if !admin.IsLoopbackHost(r.Host) {
 		http.Error(w, "parley dev answers only on a loopback address (127.0.0.1, localhost)", http.StatusForbidden)
 		return
 	}
@@ -266,20 +288,6 @@ func (d *devServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.mux.ServeHTTP(w, r)
 }
 
-// loopbackHost reports whether the Host header hostport names this
-// machine: localhost, a *.localhost name, or a loopback address.
-func loopbackHost(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		host = strings.Trim(hostport, "[]")
-	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // devProxy returns a reverse proxy to root for the paths under prefix,
 // prefix removed, adding token as a bearer token when it is set. The
 // request's Origin is dropped: the page's origin was checked, and the
@@ -292,8 +300,14 @@ func devProxy(root, prefix, token string) http.Handler {
 	p := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
-			pr.Out.URL.Path = strings.TrimSuffix(target.Path, "/") + strings.TrimPrefix(pr.In.URL.Path, prefix)
-			pr.Out.URL.RawPath = ""
+			// From the escaped path, so that a %2F in a conversation ID
+			// stays one.
+			escaped := strings.TrimSuffix(target.EscapedPath(), "/") + strings.TrimPrefix(pr.In.URL.EscapedPath(), prefix)
+			path, err := url.PathUnescape(escaped)
+			if err != nil {
+				path = escaped
+			}
+			pr.Out.URL.Path, pr.Out.URL.RawPath = path, escaped
 			pr.Out.Header.Del("Origin")
 			pr.Out.Header.Del("Cookie")
 			if token != "" {
@@ -303,7 +317,7 @@ func devProxy(root, prefix, token string) http.Handler {
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeDevJSON(w, http.StatusBadGateway, map[string]string{
-				"error": fmt.Sprintf("cannot reach %s: %v", root, errors.Unwrap(err)),
+				"error": fmt.Sprintf("cannot reach %s: %v", root, err),
 			})
 		},
 	}

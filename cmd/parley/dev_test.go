@@ -22,7 +22,7 @@ const devRules = "testdata/dev/rules.yaml"
 // of its own.
 type devHarness struct {
 	page   string // the page's root URL
-	bot    string // the bot's root URL (PARLEY_ADDR)
+	bot    string // the root URL of the bot's admin API (PARLEY_ADMIN_ADDR)
 	out    *syncBuffer
 	client *http.Client
 }
@@ -56,11 +56,12 @@ func startDev(t *testing.T, kv ...string) *devHarness {
 // waits for the page alone.
 func startDevRules(t *testing.T, rules string, kv ...string) *devHarness {
 	t.Helper()
-	a := freeAddrs(t, 6)
+	a := freeAddrs(t, 7)
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	getenv := env(append([]string{"PARLEY_CONFIG_DIR", t.TempDir(), "PARLEY_ADDR", a[0], "PARLEY_LOG_LEVEL", "error"}, kv...)...)
+	getenv := env(append([]string{"PARLEY_CONFIG_DIR", t.TempDir(), "PARLEY_ADDR", a[0], "PARLEY_ADMIN_ADDR", a[6],
+		"PARLEY_LOG_LEVEL", "error"}, kv...)...)
 	go func() {
 		args := []string{"dev", "--addr", a[1], "--sendbee-addr", a[2],
 			"--velaflows-addr", a[3], "--flowdock-addr", a[4], "--flowdock-stream-addr", a[5]}
@@ -78,7 +79,7 @@ func startDevRules(t *testing.T, rules string, kv ...string) *devHarness {
 			t.Error("parley dev did not stop within 15s")
 		}
 	})
-	h := &devHarness{page: "http://" + a[1], bot: "http://" + a[0], out: out, client: &http.Client{Timeout: 10 * time.Second}}
+	h := &devHarness{page: "http://" + a[1], bot: "http://" + a[6], out: out, client: &http.Client{Timeout: 10 * time.Second}}
 	path := "/bot/admin/v1/stats" // the bot, through the page
 	if rules == "" {
 		path = "/api/state"
@@ -454,4 +455,24 @@ func waitEventsAny(t *testing.T, ch <-chan map[string]any, id string, last ...st
 			t.Fatalf("no %v event for %s within 15s; saw %v", last, id, types)
 		}
 	}
+}
+
+// The page listens on loopback only: its proxy acts on the bot with the
+// admin token, and a Host header is no guard against a client that is
+// not a browser.
+func TestDev_addrLoopbackOnly(t *testing.T) {
+	out := &syncBuffer{}
+	err := run(t.Context(), []string{"dev", "--addr", "0.0.0.0:0"}, strings.NewReader(""), out, out,
+		env("PARLEY_CONFIG_DIR", t.TempDir()))
+	require.ErrorContains(t, err, "--addr 0.0.0.0:0: the page listens on a loopback address only")
+}
+
+// The proxy passes an escaped slash of a conversation ID on as one, and
+// passes on nothing of the bot but its admin API.
+func TestDev_proxyPaths(t *testing.T) {
+	h := startDev(t)
+	var conv struct{ Conversation string }
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/conversations/sendbee/a%2Fb", "", &conv))
+	assert.Equal(t, "a/b", conv.Conversation)
+	assert.Equal(t, http.StatusNotFound, h.do(t, "GET", "/bot/metrics", "", nil), "not the bot's metrics")
 }
