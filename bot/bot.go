@@ -271,9 +271,9 @@ func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
 			return wrap("bot: publish", err)
 		}
 		if dup {
-			b.countDuplicate(m, span)
+			b.countDuplicate(ctx, m, span)
 		} else {
-			b.countReceived(m)
+			b.countReceived(ctx, m)
 		}
 		return nil
 	}
@@ -284,7 +284,7 @@ func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
 			return wrap("bot: publish: dedup", err)
 		}
 		if !fresh {
-			b.countDuplicate(m, span)
+			b.countDuplicate(ctx, m, span)
 			return nil
 		}
 	}
@@ -302,29 +302,29 @@ func (b *Bot) publish(ctx context.Context, m *Message, span trace.Span) error {
 		}
 		return err
 	}
-	b.countReceived(m)
+	b.countReceived(ctx, m)
 	return nil
 }
 
-func (b *Bot) countReceived(m *Message) {
+func (b *Bot) countReceived(ctx context.Context, m *Message) {
 	b.stats.received.Add(1)
 	if h := b.cfg.hooks.Received; h != nil {
-		h(m)
+		h(ctx, m)
 	}
 }
 
 // countDuplicate counts m, a redelivery, and marks span (if not nil) as
 // a duplicate's.
-func (b *Bot) countDuplicate(m *Message, span trace.Span) {
+func (b *Bot) countDuplicate(ctx context.Context, m *Message, span trace.Span) {
 	if span != nil {
 		span.SetAttributes(AttrDuplicate.Bool(true))
 	}
 	b.stats.duplicates.Add(1)
 	b.event(EventDuplicate, m, nil)
 	if h := b.cfg.hooks.Duplicate; h != nil {
-		h(m)
+		h(ctx, m)
 	}
-	b.logger.LogAttrs(context.Background(), slog.LevelDebug, "duplicate delivery acknowledged", slog.Any("msg", m))
+	b.logger.LogAttrs(ctx, slog.LevelDebug, "duplicate delivery acknowledged", slog.Any("msg", m))
 }
 
 // Send queues m for delivery through the adapter named m.Platform; see
@@ -462,7 +462,7 @@ func (b *Bot) recordOwner(ctx context.Context, platform, conversation string, wh
 	if err := b.own.set(ctx, platform, conversation, who, time.Now()); err != nil {
 		return err
 	}
-	b.countOwnerChange(platform, conversation, who, source)
+	b.countOwnerChange(ctx, platform, conversation, who, source)
 	b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed",
 		slog.String("platform", platform), slog.String("conversation", conversation),
 		slog.String("owner", who.String()), slog.String("source", source))
@@ -471,7 +471,7 @@ func (b *Bot) recordOwner(ctx context.Context, platform, conversation string, wh
 
 // countOwnerChange counts a change of owner and tells the hook and the
 // feed.
-func (b *Bot) countOwnerChange(platform, conversation string, who Owner, source string) {
+func (b *Bot) countOwnerChange(ctx context.Context, platform, conversation string, who Owner, source string) {
 	if b.feed.wants(EventOwnerChanged) {
 		b.feed.emit(&Event{Type: EventOwnerChanged, Platform: platform, Conversation: conversation,
 			Owner: who.String(), Reason: source})
@@ -482,7 +482,7 @@ func (b *Bot) countOwnerChange(platform, conversation string, who Owner, source 
 		b.stats.resumes.Add(1)
 	}
 	if h := b.cfg.hooks.OwnerChanged; h != nil {
-		h(platform, who, source)
+		h(ctx, platform, who, source)
 	}
 }
 
@@ -746,7 +746,7 @@ func (b *Bot) applyOwnership(ctx context.Context, m *Message) Owner {
 				}
 			}
 		}
-		b.countOwnerChange(m.Platform, m.Conversation, next, source)
+		b.countOwnerChange(ctx, m.Platform, m.Conversation, next, source)
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed", slog.Any("msg", m),
 			slog.String("owner", next.String()), slog.String("source", source))
 	}

@@ -90,7 +90,7 @@ func (p *Pipeline) DedupTTL() time.Duration { return p.b.cfg.dedupTTL }
 // Duplicate counts m, an inbound redelivery the Broker dropped at
 // consumption (beyond its first-line check in Inbound), as Publish counts
 // the ones Inbound reports.
-func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(m, nil) }
+func (p *Pipeline) Duplicate(m *Message) { p.b.countDuplicate(context.Background(), m, nil) }
 
 // Skipped counts m, an outbound message the Broker did not deliver
 // because its key was delivered before.

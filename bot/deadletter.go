@@ -162,7 +162,7 @@ func (o *outbox) deadLetter(ctx context.Context, po *platformOut, m *Message, at
 	}
 	b.stats.deadLettered.Add(1)
 	if h := b.cfg.hooks.DeadLettered; h != nil {
-		h(m, err)
+		h(ctx, m, err)
 	}
 	b.event(EventDeadLettered, m, func(e *Event) { e.Reason, e.Attempt, e.Error = id, attempts, errorText(err) })
 	b.traceEvent(ctx, "parley.dead_lettered", AttrDeadLetter.String(id), AttrKey.String(m.Key), AttrAttempt.Int(attempts))

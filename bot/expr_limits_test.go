@@ -235,7 +235,7 @@ func TestBot_exprStoppedByHandlerTimeout(t *testing.T) {
 	t.Parallel()
 	handled := make(chan error, 2)
 	b, fa := newBot(t, bot.WithWorkers(1), bot.WithHandlerTimeout(100*time.Millisecond),
-		bot.WithHooks(bot.Hooks{Handled: func(_ *bot.Message, _ time.Duration, err error) { handled <- err }}))
+		bot.WithHooks(bot.Hooks{Handled: func(_ context.Context, _ *bot.Message, _ time.Duration, err error) { handled <- err }}))
 	b.Handle(bot.MustExpr(`Text == "slow" && (let r = 1..100000; all(r, all(r, # > 0)))`, bot.ExprBudget(0), bot.ExprTimeLimit(0)),
 		bot.HandlerFunc(echo))
 	b.Handle(bot.Always(), bot.HandlerFunc(echo))

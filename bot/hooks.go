@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Hooks are told of what happens in a Bot as it happens, for metrics
 // and tracing (the metrics package builds Prometheus histograms and
@@ -11,32 +14,34 @@ import "time"
 //
 // A hook gets the whole message only to read its Platform, Kind and other
 // metadata; like the Bot's logs, metrics built on hooks must leave out the
-// text.
+// text. It gets the context of the step it reports, which carries the
+// step's span when the Bot traces (see WithTracerProvider), so that a hook
+// can add to the trace; the context may be done already.
 type Hooks struct {
 	// Received: an inbound message was accepted by Publish.
-	Received func(m *Message)
+	Received func(ctx context.Context, m *Message)
 	// Duplicate: an inbound redelivery was acknowledged and not handled.
-	Duplicate func(m *Message)
+	Duplicate func(ctx context.Context, m *Message)
 	// Handled: routing of an inbound message finished after d; err is the
 	// *HandlerError when a handler failed or panicked.
-	Handled func(m *Message, d time.Duration, err error)
+	Handled func(ctx context.Context, m *Message, d time.Duration, err error)
 	// Sent: an outbound message was delivered; d is the time from its
 	// first attempt to the platform's answer.
-	Sent func(m *Message, d time.Duration)
+	Sent func(ctx context.Context, m *Message, d time.Duration)
 	// Retried: a delivery attempt failed with err and will be retried.
-	Retried func(m *Message, err error)
+	Retried func(ctx context.Context, m *Message, err error)
 	// DeadLettered: an outbound message was moved to the dead-letter list.
-	DeadLettered func(m *Message, err error)
+	DeadLettered func(ctx context.Context, m *Message, err error)
 	// Suppressed: a bot message was not sent because a human owns the
 	// conversation.
-	Suppressed func(m *Message)
+	Suppressed func(ctx context.Context, m *Message)
 	// RateLimited: a delivery on platform waited d for the platform's rate
 	// limit (the token bucket or a Retry-After pause).
-	RateLimited func(platform string, d time.Duration)
+	RateLimited func(ctx context.Context, platform string, d time.Duration)
 	// OwnerChanged: a conversation changed owner; source says why
 	// ("application", "platform", "platform (sweep)", "handoff reply",
 	// "idle timeout", ...).
-	OwnerChanged func(platform string, o Owner, source string)
+	OwnerChanged func(ctx context.Context, platform string, o Owner, source string)
 }
 
 // WithHooks sets the Bot's Hooks.

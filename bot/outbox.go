@@ -189,7 +189,7 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 		outcome("suppressed")
 		b.stats.suppressed.Add(1)
 		if h := b.cfg.hooks.Suppressed; h != nil {
-			h(m)
+			h(ctx, m)
 		}
 		b.event(EventSuppressed, m, nil)
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
@@ -239,7 +239,7 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			}
 			b.stats.sent.Add(1)
 			if hooks.Sent != nil {
-				hooks.Sent(m, time.Since(start))
+				hooks.Sent(ctx, m, time.Since(start))
 			}
 			if b.feed.wants(EventSent) {
 				b.event(EventSent, m, func(e *Event) { e.Duration = time.Since(start) })
@@ -354,7 +354,7 @@ func (o *outbox) retrying(ctx context.Context, m *Message, err error, attempts i
 	b := o.b
 	b.stats.retries.Add(1)
 	if h := b.cfg.hooks.Retried; h != nil {
-		h(m, err)
+		h(ctx, m, err)
 	}
 	b.event(EventRetry, m, func(e *Event) { e.Attempt, e.Duration, e.Error = attempts, d, errorText(err) })
 	b.traceEvent(ctx, "parley.retry", AttrAttempt.Int(attempts), AttrWait.String(d.String()),
@@ -382,7 +382,7 @@ func (o *outbox) owner(ctx context.Context, m *Message) (Owner, error) {
 		wait := o.backoff(attempt)
 		b.stats.retries.Add(1)
 		if h := b.cfg.hooks.Retried; h != nil {
-			h(m, err)
+			h(ctx, m, err)
 		}
 		b.event(EventRetry, m, func(e *Event) {
 			e.Attempt, e.Duration, e.Error, e.Reason = attempt, wait, errorText(err), "ownership lookup"
@@ -451,11 +451,11 @@ func (o *outbox) send(ctx context.Context, po *platformOut, m *Message) (SendRes
 func (o *outbox) pace(ctx context.Context, po *platformOut) error {
 	hook := o.b.cfg.hooks.RateLimited
 	if hook == nil && (o.b.feed.wants(EventWaiting) || o.b.tracer != nil) {
-		hook = func(string, time.Duration) {}
+		hook = func(context.Context, string, time.Duration) {}
 	}
 	waits := func(d time.Duration) {
 		if hook != nil {
-			hook(po.name, d)
+			hook(ctx, po.name, d)
 		}
 		if o.b.feed.wants(EventWaiting) {
 			o.b.feed.emit(&Event{Type: EventWaiting, Platform: po.name, Duration: d})

@@ -251,7 +251,7 @@ func (b *Bot) settle(ctx context.Context, k convRef, from, to Owner, since time.
 	}
 	b.own.checks.track(k, next)
 	if prev != next {
-		b.countOwnerChange(k.platform, k.conversation, next, source)
+		b.countOwnerChange(ctx, k.platform, k.conversation, next, source)
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "conversation owner changed",
 			slog.String("platform", k.platform), slog.String("conversation", k.conversation),
 			slog.String("owner", next.String()), slog.String("source", source))

@@ -224,7 +224,7 @@ func TestOwnership_ReadsArePaced(t *testing.T) {
 		r := &reads{FakeAdapter: bottest.NewFakeAdapter("fake")}
 		r.SetLimits(bot.Limits{Requests: 6, Per: time.Minute})
 		b, err := bot.New(bot.WithAdapters(r), bot.WithLogger(bottest.Logger(t)), bot.WithOwnerSweep(0),
-			bot.WithHooks(bot.Hooks{RateLimited: func(string, time.Duration) { waited.Add(1) }}))
+			bot.WithHooks(bot.Hooks{RateLimited: func(context.Context, string, time.Duration) { waited.Add(1) }}))
 		require.NoError(t, err)
 		b.NotFound(bot.HandlerFunc(echo))
 		bottest.Run(t, b)

@@ -118,7 +118,7 @@ func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) 
 	d.cancel(context.Canceled) // like the CancelFunc of context.WithTimeout
 	b.stats.handled.Add(1)
 	if hook != nil {
-		hook(m, time.Since(start), err)
+		hook(d, m, time.Since(start), err)
 	}
 	if b.feed.wants(EventHandled) {
 		b.event(EventHandled, m, func(e *Event) { e.Duration, e.Error = time.Since(start), errorText(err) })

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -289,7 +290,7 @@ func (m *Metrics) newPlatform(name string) *platform {
 	return p
 }
 
-func (m *Metrics) onReceived(msg *bot.Message) {
+func (m *Metrics) onReceived(_ context.Context, msg *bot.Message) {
 	p := m.platform(msg.Platform)
 	k := msg.Kind.Or()
 	c, ok := p.kinds.load(k)
@@ -303,9 +304,11 @@ func (m *Metrics) onReceived(msg *bot.Message) {
 	c.Inc()
 }
 
-func (m *Metrics) onDuplicate(msg *bot.Message) { m.platform(msg.Platform).duplicates.Inc() }
+func (m *Metrics) onDuplicate(_ context.Context, msg *bot.Message) {
+	m.platform(msg.Platform).duplicates.Inc()
+}
 
-func (m *Metrics) onHandled(msg *bot.Message, d time.Duration, err error) {
+func (m *Metrics) onHandled(_ context.Context, msg *bot.Message, d time.Duration, err error) {
 	p := m.platform(msg.Platform)
 	p.handled.Inc()
 	p.handlerSeconds.Observe(d.Seconds())
@@ -318,27 +321,31 @@ func (m *Metrics) onHandled(msg *bot.Message, d time.Duration, err error) {
 	}
 }
 
-func (m *Metrics) onSent(msg *bot.Message, d time.Duration) {
+func (m *Metrics) onSent(_ context.Context, msg *bot.Message, d time.Duration) {
 	p := m.platform(msg.Platform)
 	p.sent.Inc()
 	p.sendSeconds.Observe(d.Seconds())
 }
 
-func (m *Metrics) onRetried(msg *bot.Message, _ error) { m.platform(msg.Platform).retries.Inc() }
+func (m *Metrics) onRetried(_ context.Context, msg *bot.Message, _ error) {
+	m.platform(msg.Platform).retries.Inc()
+}
 
-func (m *Metrics) onDeadLettered(msg *bot.Message, _ error) {
+func (m *Metrics) onDeadLettered(_ context.Context, msg *bot.Message, _ error) {
 	m.platform(msg.Platform).deadLetters.Inc()
 }
 
-func (m *Metrics) onSuppressed(msg *bot.Message) { m.platform(msg.Platform).suppressed.Inc() }
+func (m *Metrics) onSuppressed(_ context.Context, msg *bot.Message) {
+	m.platform(msg.Platform).suppressed.Inc()
+}
 
-func (m *Metrics) onRateLimited(name string, d time.Duration) {
+func (m *Metrics) onRateLimited(_ context.Context, name string, d time.Duration) {
 	p := m.platform(name)
 	p.rateWaits.Inc()
 	p.rateSeconds.Add(d.Seconds())
 }
 
-func (m *Metrics) onOwnerChanged(name string, o bot.Owner, source string) {
+func (m *Metrics) onOwnerChanged(_ context.Context, name string, o bot.Owner, source string) {
 	p := m.platform(name)
 	k := ownerSource{o, source}
 	c, ok := p.owners.load(k)

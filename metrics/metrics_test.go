@@ -160,10 +160,10 @@ func TestMetrics_kindLimit(t *testing.T) {
 	m := metrics.New()
 	h := m.Hooks()
 	for i := range 40 {
-		h.Received(&bot.Message{Platform: "p", Kind: bot.Kind("k" + strconv.Itoa(i))})
+		h.Received(t.Context(), &bot.Message{Platform: "p", Kind: bot.Kind("k" + strconv.Itoa(i))})
 	}
-	h.Received(&bot.Message{Platform: "p"}) // the empty kind is "message"
-	h.Received(&bot.Message{Platform: "p", Kind: "k3"})
+	h.Received(t.Context(), &bot.Message{Platform: "p"}) // the empty kind is "message"
+	h.Received(t.Context(), &bot.Message{Platform: "p", Kind: "k3"})
 	reg := prometheus.NewRegistry()
 	require.NoError(t, reg.Register(m))
 	got := scrape(t, metrics.Handler(reg))
@@ -242,8 +242,8 @@ func TestNew_buckets(t *testing.T) {
 	m := metrics.New(metrics.WithHandlerBuckets(0.5, 1), metrics.WithSendBuckets(2))
 	h := m.Hooks()
 	msg := &bot.Message{Platform: "p"}
-	h.Handled(msg, 700*time.Millisecond, nil)
-	h.Sent(msg, time.Second)
+	h.Handled(t.Context(), msg, 700*time.Millisecond, nil)
+	h.Sent(t.Context(), msg, time.Second)
 	reg := prometheus.NewRegistry()
 	require.NoError(t, reg.Register(m))
 	got := scrape(t, metrics.Handler(reg))
@@ -319,20 +319,21 @@ func TestNewStreamCollector(t *testing.T) {
 // kind's children cached.
 func BenchmarkHooks_ReceivedHandled(b *testing.B) {
 	h := metrics.New().Hooks()
+	ctx := context.Background()
 	m := bottest.NewMessage("hi")
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			h.Received(m)
-			h.Handled(m, 3*time.Millisecond, nil)
+			h.Received(ctx, m)
+			h.Handled(ctx, m, 3*time.Millisecond, nil)
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				h.Received(m)
-				h.Handled(m, 3*time.Millisecond, nil)
+				h.Received(ctx, m)
+				h.Handled(ctx, m, 3*time.Millisecond, nil)
 			}
 		})
 	})
@@ -346,8 +347,8 @@ func BenchmarkHooks_ReceivedHandled(b *testing.B) {
 			i := 0
 			for pb.Next() {
 				m := msgs[i%len(msgs)]
-				h.Received(m)
-				h.Handled(m, 3*time.Millisecond, nil)
+				h.Received(ctx, m)
+				h.Handled(ctx, m, 3*time.Millisecond, nil)
 				i++
 			}
 		})

@@ -27,7 +27,7 @@ type waits struct {
 	d  []time.Duration
 }
 
-func (w *waits) hook(_ string, d time.Duration) {
+func (w *waits) hook(_ context.Context, _ string, d time.Duration) {
 	w.mu.Lock()
 	w.d = append(w.d, d)
 	w.mu.Unlock()

@@ -89,7 +89,7 @@ func newSetupWith(t *testing.T, tune func(*sendbee.AdapterConfig), emuOpts []sen
 	rcv.adapter.Store(sb)
 	s := &setup{emu: emu, sb: sb, rcv: rcv}
 	b, err := bot.New(append([]bot.Option{bot.WithAdapters(sb), bot.WithLogger(bottest.Logger(t)),
-		bot.WithHooks(bot.Hooks{Handled: func(m *bot.Message, _ time.Duration, _ error) { s.done.Store(m.ID, true) }})},
+		bot.WithHooks(bot.Hooks{Handled: func(_ context.Context, m *bot.Message, _ time.Duration, _ error) { s.done.Store(m.ID, true) }})},
 		botOpts...)...)
 	require.NoError(t, err)
 	s.b = b

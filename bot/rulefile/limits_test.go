@@ -77,7 +77,7 @@ func TestEngine_runawayCondition(t *testing.T) {
 	handled := make(chan error, 4)
 	sb := bottest.NewFakeAdapter("sendbee")
 	b, err := bot.New(bot.WithAdapters(sb), bot.WithLogger(bottest.Logger(t)),
-		bot.WithHooks(bot.Hooks{Handled: func(_ *bot.Message, _ time.Duration, err error) { handled <- err }}))
+		bot.WithHooks(bot.Hooks{Handled: func(_ context.Context, _ *bot.Message, _ time.Duration, err error) { handled <- err }}))
 	require.NoError(t, err)
 	set, err := rulefile.Parse("rules.yaml", []byte(lines(
 		"rules:",
