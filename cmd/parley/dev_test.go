@@ -476,3 +476,23 @@ func TestDev_proxyPaths(t *testing.T) {
 	assert.Equal(t, "a/b", conv.Conversation)
 	assert.Equal(t, http.StatusNotFound, h.do(t, "GET", "/bot/metrics", "", nil), "not the bot's metrics")
 }
+
+// On JetStream (PARLEY_DATA_DIR) the page works as in memory: the
+// customer's message is answered, its journey is on the feed, and a
+// redelivery is a duplicate that gets no second answer.
+func TestDev_durable(t *testing.T) {
+	h := startDev(t, "PARLEY_DATA_DIR", t.TempDir())
+	feed := h.feed(t)
+	var sent struct {
+		MessageID string `json:"message_id"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"+385919999009","text":"hello"}`, &sent))
+	types := waitEvents(t, feed, sent.MessageID, "sent")
+	assert.Equal(t, []string{"received", "owner"}, types[:2])
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/api/redeliver", `{"platform":"sendbee","copies":1}`, nil))
+	assertDuplicate(t, waitEvents(t, feed, sent.MessageID, "duplicate"))
+	var stats map[string]any
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/stats", "", &stats))
+	assert.EqualValues(t, 1, stats["sent"], "one answer")
+	assert.Contains(t, h.out.String(), "durable on JetStream")
+}
