@@ -100,9 +100,11 @@
 //
 // # Rules and explain
 //
-// GET /admin/v1/rules lists the Bot's routes in the order they are tried:
+// GET /admin/v1/rules lists the Bot's routes in the order they are tried,
+// each with its name when it has one (bot.RouteName):
 //
-//	{"routes":[{"rule":"Command(\"help\")","usage":"/help","description":"list the commands","priority":0}]}
+//	{"routes":[{"rule":"Command(\"help\")","usage":"/help","description":"list the commands","priority":0},
+//	  {"name":"rules file","rule":"Always()","priority":0,"observer":true}]}
 //
 // POST /admin/v1/explain, with an explainer ([WithExplainer]; parley run
 // gives its rules file's), says how the rules decide on a message without

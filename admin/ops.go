@@ -182,6 +182,7 @@ func (s *server) runJob(w http.ResponseWriter, r *http.Request) {
 
 // route is a route of the Bot as the API shows it.
 type route struct {
+	Name        string `json:"name,omitempty"`
 	Rule        string `json:"rule"`
 	Usage       string `json:"usage,omitempty"`
 	Description string `json:"description,omitempty"`
@@ -194,7 +195,7 @@ func (s *server) rules(w http.ResponseWriter, _ *http.Request) {
 		Routes []route `json:"routes"`
 	}{Routes: []route{}}
 	for _, rt := range s.b.Routes() {
-		out.Routes = append(out.Routes, route{Rule: rt.Rule, Usage: rt.Usage, Description: rt.Description,
+		out.Routes = append(out.Routes, route{Name: rt.Name, Rule: rt.Rule, Usage: rt.Usage, Description: rt.Description,
 			Priority: rt.Priority, Observer: rt.Observer})
 	}
 	writeJSON(w, http.StatusOK, out)

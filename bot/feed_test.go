@@ -300,3 +300,18 @@ func TestFeed_subscribeTypes(t *testing.T) {
 	got = collect(t, sub, func(e bot.Event) bool { return e.Type == bot.EventSent })
 	assert.Equal(t, []bot.EventType{bot.EventReceived, bot.EventSent}, types(got), "still those two only")
 }
+
+// A route named with RouteName is reported by its name, on the feed and
+// in Routes.
+func TestFeed_routeName(t *testing.T) {
+	b, fa := newBot(t)
+	b.HandleFunc(bot.Command("echo"), echo, bot.RouteName("the echo"))
+	sub := b.Subscribe(0, bot.EventRouted)
+	defer sub.Close()
+	assert.Equal(t, "the echo", b.Routes()[0].Name)
+	assert.Equal(t, `Command("echo")`, b.Routes()[0].Rule)
+	bottest.Run(t, b)
+	require.NoError(t, fa.Inject(t.Context(), msg("c1", "m1", "/echo hi")))
+	got := collect(t, sub, func(e bot.Event) bool { return e.Type == bot.EventRouted })
+	assert.Equal(t, "the echo", got[0].Route)
+}

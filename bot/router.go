@@ -70,6 +70,7 @@ type routeConfig struct {
 	observer    bool
 	usage, desc string
 	help        bool
+	name        string
 	mws         []Middleware
 }
 
@@ -135,8 +136,18 @@ func Help(usage, description string) RouteOption {
 	})
 }
 
+// RouteName names a route for people: the event feed's routed events, the
+// Bot's traces and logs, and [RouteInfo] say name for the route instead of
+// describing its rule (a rules file names each rule's route
+// `rule "<name>" (line <n>)`).
+func RouteName(name string) RouteOption {
+	return routeOptionFunc(func(c *routeConfig) { c.name = name })
+}
+
 // RouteInfo describes a route, as returned by [Router.Routes].
 type RouteInfo struct {
+	// Name is the name given with [RouteName], or "".
+	Name string
 	// Usage is how a user invokes the route: the usage given with [Help],
 	// else the command as typed ("/echo") when the rule is a Command (or
 	// All with one Command among its rules), else "".
@@ -255,6 +266,7 @@ func (r *Router) Routes() []RouteInfo {
 			Priority:    rt.cfg.priority,
 			Observer:    rt.cfg.observer,
 			Rule:        describe(rt.rule),
+			Name:        rt.cfg.name,
 		}
 		if !rt.cfg.help || info.Usage == "" {
 			if c := commandOf(rt.rule); c != nil {
@@ -312,7 +324,7 @@ func (r *Router) freeze() *routeTable {
 	for i, rt := range t.routes {
 		pfs[i] = prefilterOf(rt.rule)
 		observer[i] = rt.cfg.observer
-		t.describe[i] = describe(rt.rule)
+		t.describe[i] = cmp.Or(rt.cfg.name, describe(rt.rule))
 		t.needState = t.needState || hasExpr(rt.rule)
 	}
 	t.index = newRouteIndex(pfs, observer)

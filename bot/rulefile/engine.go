@@ -180,10 +180,10 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 	}
 	e.installed = s.schedules
 	e.warnTeams(s)
-	b.Handle(bot.Always(), e, append([]bot.RouteOption{bot.Observer()}, opts...)...)
+	b.Handle(bot.Always(), e, append([]bot.RouteOption{bot.Observer(), bot.RouteName("rules file")}, opts...)...)
 	// The fallback comes after every other route of the Bot, whatever
 	// their priority, and keeps only the middleware of opts.
-	fb := []bot.RouteOption{bot.Priority(math.MinInt)}
+	fb := []bot.RouteOption{bot.Priority(math.MinInt), bot.RouteName("rules file: fallback")}
 	for _, o := range opts {
 		if mw, ok := o.(bot.Middleware); ok {
 			fb = append(fb, mw)
@@ -200,7 +200,8 @@ func (e *Engine) Install(b *bot.Bot, opts ...bot.RouteOption) error {
 	} else {
 		gl = append(gl, bot.Priority(flow.GlobalPriority))
 	}
-	gl = append(gl, fb[1:]...)
+	gl = append(gl, fb[2:]...)
+	gl = append(gl, bot.RouteName("rules file: global rules"))
 	b.Handle(bot.RuleFunc(e.hasGlobal), bot.HandlerFunc(e.handleGlobal), gl...)
 	return nil
 }

@@ -444,14 +444,13 @@ func result(x Explanation) string {
 	return res
 }
 
-// Explain says, for the Bot's event feed, which rule matched m and the
-// part of its condition that decided it (see Explanation.Decider); it
-// makes r a bot.Explainer.
+// Explain says, for the Bot's event feed, the part of r's condition that
+// decided it matched m (see Explanation.Decider; the route is named after
+// the rule); it makes r a bot.Explainer.
 func (r *rule) Explain(ctx context.Context, m *bot.Message) string {
 	_, decider, err := r.decide(ctx, m, bot.NewEnv(m, bot.OwnerOf(ctx), bot.LocationOf(ctx)))
-	out := "rule " + strconv.Quote(r.name) + " (line " + strconv.Itoa(r.line) + ")"
 	if err != nil {
-		return out
+		return ""
 	}
-	return out + ": " + decider
+	return decider
 }

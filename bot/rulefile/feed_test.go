@@ -12,7 +12,7 @@ import (
 )
 
 // On the Bot's event feed, the rule of a rules file that took a message
-// is reported with its name, line and the part of its condition that
+// is reported by its name and line, with the part of its condition that
 // decided, as rules explain says it.
 func TestEngine_feedNamesTheRule(t *testing.T) {
 	h := newHarness(t, lines(
@@ -32,18 +32,19 @@ func TestEngine_feedNamesTheRule(t *testing.T) {
 	h.say(t, "Hello there")
 	h.sb.WaitSent(t, 1)
 
-	var reasons []string
+	var routed []bot.Event
 	timeout := time.After(5 * time.Second)
-	for len(reasons) < 2 {
+	for len(routed) < 2 {
 		select {
 		case e := <-sub.Events():
 			if e.Type == bot.EventRouted {
-				reasons = append(reasons, e.Reason)
+				routed = append(routed, e)
 			}
 		case <-timeout:
-			require.FailNow(t, "routed events", "%q", reasons)
+			require.FailNow(t, "routed events", "%+v", routed)
 		}
 	}
-	assert.Equal(t, "", reasons[0], "the engine's own route on the Bot")
-	assert.Equal(t, `rule "greet" (line 6): lower(Text) startsWith "hello"`, reasons[1])
+	assert.Equal(t, "rules file", routed[0].Route, "the engine's own route on the Bot")
+	assert.Equal(t, `rule "greet" (line 6)`, routed[1].Route)
+	assert.Equal(t, `lower(Text) startsWith "hello"`, routed[1].Reason)
 }

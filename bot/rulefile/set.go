@@ -532,7 +532,7 @@ func (s *Set) build() {
 	})
 	s.router = bot.NewRouter()
 	for _, r := range s.rules {
-		opts := []bot.RouteOption{bot.Priority(r.priority)}
+		opts := []bot.RouteOption{bot.Priority(r.priority), bot.RouteName(fmt.Sprintf("rule %q (line %d)", r.name, r.line))}
 		if r.observer {
 			opts = append(opts, bot.Observer())
 		}

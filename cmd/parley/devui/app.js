@@ -386,9 +386,11 @@ function summaryTags(g) {
   if (owner && owner.raw.owner === "human" && !sent) tags.push(["tag-warn", "bot quiet: a human owns it"]);
   else if (n("unrouted")) tags.push(["tag", "no rule"]);
   const routes = g.steps.filter((s) => s.type === "routed");
-  const route = routes.find((s) => s.raw.reason) || routes[routes.length - 1];
+  // The innermost route that said why; a rules file's rule is named
+  // rule "<name>" (line <n>).
+  const route = routes.findLast((s) => s.raw.reason) || routes[routes.length - 1];
   if (route && (route.raw.reason || sent)) {
-    const rule = /rule "([^"]+)"/.exec(route.raw.reason || "");
+    const rule = /^rule "([^"]+)"/.exec(route.raw.route || "");
     tags.push(["tag-info", rule ? "rule " + rule[1] : route.raw.route]);
   }
   return tags;
@@ -608,7 +610,7 @@ async function refreshRules() {
   try {
     const d = await api("GET", A + "/rules");
     ol.replaceChildren(...(d.routes.length ? d.routes.map((r) => el("li", {},
-      el("span", { class: "grow" }, el("span", { class: "mono" }, r.usage || r.rule), r.description ? el("div", { class: "muted small" }, r.description) : null),
+      el("span", { class: "grow" }, el("span", { class: "mono" }, r.usage || r.name || r.rule), r.description ? el("div", { class: "muted small" }, r.description) : null),
       r.priority ? el("span", { class: "tag" }, "priority " + r.priority) : null)) : [none("No routes.")]));
   } catch (err) { ol.replaceChildren(none(err.message)); }
 }
