@@ -320,6 +320,10 @@ func (s *Server) RemoveFromFlow(flowRef string) error {
 
 // serveSim serves the unauthenticated control endpoints under /_sim/.
 func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
+	if why := foreignPage(r); why != "" {
+		http.Error(w, "the emulator's controls refuse this request: "+why, http.StatusForbidden)
+		return
+	}
 	p := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_sim"), "/")
 	type route struct {
 		method string

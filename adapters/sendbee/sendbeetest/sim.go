@@ -188,6 +188,10 @@ func (s *Server) SetMessageStatus(messageID, status, failReason string) error {
 // serveSim serves the control endpoints under /_sim/. They need no
 // authentication, never consume faults and are not recorded.
 func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
+	if why := foreignPage(r); why != "" {
+		http.Error(w, "the emulator's controls refuse this request: "+why, http.StatusForbidden)
+		return
+	}
 	type endpoint struct {
 		method string
 		serve  func(body []byte) (any, error)

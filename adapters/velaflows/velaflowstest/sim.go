@@ -199,6 +199,10 @@ func (s *Server) AgentMessage(conversationID, agentName, text string) (string, e
 // authentication, never consume faults, are not rate limited and are not
 // recorded in [Server.Requests].
 func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
+	if why := foreignPage(r); why != "" {
+		http.Error(w, "the emulator's controls refuse this request: "+why, http.StatusForbidden)
+		return
+	}
 	type endpoint struct {
 		method string
 		serve  func(b []byte) (any, error)
