@@ -332,7 +332,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &reqErr):
 		status = http.StatusBadRequest
 	}
-	if status == http.StatusInternalServerError {
+	if status == http.StatusInternalServerError && r.Context().Err() == nil { // not the client's going
 		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "admin request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
