@@ -21,7 +21,9 @@ const (
 	// acknowledged and dropped (Message, Kind).
 	EventDuplicate EventType = "duplicate"
 	// EventOwner: the owner of the message's conversation was decided
-	// before routing (Message, Owner, and Reason when it changed).
+	// before routing (Message, Owner). When the message changed it (a
+	// platform's signal, the idle timeout), an EventOwnerChanged with why
+	// comes first.
 	EventOwner EventType = "owner"
 	// EventRouted: a route matched the message and its handler runs
 	// (Message, Route; Reason is the route's explanation when its rule

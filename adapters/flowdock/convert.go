@@ -216,3 +216,18 @@ func idOf(key string) (conversation string, id int64, ok bool) {
 	n, err := strconv.ParseInt(key[i+1:], 10, 64)
 	return key[:i], n, err == nil
 }
+
+// DecodeEvent returns the bot.Message the adapter makes of raw, a
+// message event as Flowdock's streaming API sends it (and its REST API
+// lists it), for tools that show what a bot receives, such as parley
+// dev's inspector. self is the bot user's ID, whose own messages the
+// adapter does not hand to the Bot; "" marks none. An event the adapter
+// hands to no handler (a join, an activity of the bot's own, a
+// malformed one) is an error saying so.
+func DecodeEvent(raw []byte, self string) (*bot.Message, error) {
+	m, _, err := eventToMessage(raw, eventContext{self: self})
+	if errors.Is(err, errIgnored) {
+		return nil, errors.New("flowdock: the adapter hands this event to no handler")
+	}
+	return m, err
+}

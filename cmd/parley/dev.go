@@ -18,7 +18,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/admin"
+	"github.com/parleybot/parley/bot"
 )
 
 const devLong = `parley dev runs the three emulators, as parley sim does, and a web page on
@@ -424,15 +426,18 @@ func (d *devServer) inspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"platform": platform, "message_id": id, "raw": json.RawMessage(raw)}
+	var m *bot.Message
+	var err error
 	if platform == "flowdock" {
-		out["note"] = "the Flowdock adapter reads this from its stream; the page shows the event as the REST API returns it"
+		out["note"] = "the Flowdock adapter reads this from its stream; the page shows the event as the REST API lists it"
+		m, err = flowdock.DecodeEvent(raw, "")
 	} else {
-		m, err := d.emu.decode(r.Context(), platform, raw)
-		if err != nil {
-			out["error"] = err.Error()
-		} else {
-			out["message"] = m
-		}
+		m, err = d.emu.decode(r.Context(), platform, raw)
+	}
+	if err != nil {
+		out["error"] = err.Error()
+	} else {
+		out["message"] = m
 	}
 	writeDevJSON(w, http.StatusOK, out)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -495,4 +496,46 @@ func TestDev_durable(t *testing.T) {
 	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/stats", "", &stats))
 	assert.EqualValues(t, 1, stats["sent"], "one answer")
 	assert.Contains(t, h.out.String(), "durable on JetStream")
+}
+
+// The inspector shows a Flowdock message as the adapter turns it into a
+// bot.Message, beside the event as the platform lists it.
+func TestDev_inspectFlowdock(t *testing.T) {
+	h := startDev(t)
+	feed := h.feed(t)
+	// The bot is ready once its Flowdock stream is connected: a message
+	// posted before would reach it only by a later backfill.
+	require.Eventually(t, func() bool {
+		resp, err := h.client.Get(h.bot + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, http.StatusCreated, h.do(t, "POST", "/sim/flowdock/_sim/post", `{"flow":"acme/main","user":"dana","text":"deploy done"}`, nil))
+	var id string
+	timeout := time.After(10 * time.Second)
+	for id == "" {
+		select {
+		case e, ok := <-feed:
+			require.True(t, ok, "the feed ended")
+			if e["platform"] == "flowdock" && e["type"] == "received" {
+				id = e["message"].(string)
+			}
+		case <-timeout:
+			t.Fatal("no flowdock message on the feed")
+		}
+	}
+	var ins struct {
+		Raw     map[string]any `json:"raw"`
+		Message struct{ ID, Platform, Text string }
+		Error   string
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/api/inspect?platform=flowdock&message="+url.QueryEscape(id), "", &ins))
+	require.Empty(t, ins.Error)
+	assert.Equal(t, "deploy done", ins.Raw["content"])
+	assert.Equal(t, id, ins.Message.ID, "the bot's message ID")
+	assert.Equal(t, "flowdock", ins.Message.Platform)
+	assert.Equal(t, "deploy done", ins.Message.Text)
 }
