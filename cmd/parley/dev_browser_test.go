@@ -319,3 +319,22 @@ func TestDevPage_velaflowsAndFlowdock(t *testing.T) {
 	waitJS(t, ctx, "the private message on the timeline, with its text", item("order 9")+`?.dataset.platform === "flowdock"`)
 	screenshot(t, ctx, "dev-flowdock")
 }
+
+// The timeline keeps its newest 500 entries, so that a page left open on
+// a busy bot does not grow without end.
+func TestDevPage_timelineBounded(t *testing.T) {
+	ctx := newBrowser(t)
+	h := startDev(t)
+	openPage(t, ctx, h)
+	mustEval[bool](t, ctx, `(() => {
+		for (let i = 0; i < 600; i++) {
+			addEvent({seq: 1e6 + i, time: new Date().toISOString(), type: "received", platform: "sendbee",
+				conversation: "c" + i, message: "synthetic-" + i, kind: "message"}, false);
+		}
+		return true;
+	})()`)
+	require.Equal(t, 500, mustEval[int](t, ctx, `tl.groups.size`))
+	require.Equal(t, 500, mustEval[int](t, ctx, `document.querySelectorAll("#tl > li").length`))
+	require.False(t, mustEval[bool](t, ctx, `tl.groups.has("sendbee|synthetic-99")`), "the oldest forgotten")
+	require.True(t, mustEval[bool](t, ctx, `tl.groups.has("sendbee|synthetic-599")`))
+}

@@ -539,3 +539,44 @@ func TestDev_inspectFlowdock(t *testing.T) {
 	assert.Equal(t, "flowdock", ins.Message.Platform)
 	assert.Equal(t, "deploy done", ins.Message.Text)
 }
+
+// Stalling the platform holds the bot's next API request for 8 seconds:
+// the reply comes that much after the message, once.
+func TestDev_faultStall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out an 8-second stall; run without -short")
+	}
+	h := startDev(t)
+	feed := h.feed(t)
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/api/fault", `{"platform":"sendbee","fault":"stall"}`, nil))
+	var sent struct {
+		MessageID string `json:"message_id"`
+	}
+	require.Equal(t, http.StatusOK, h.do(t, "POST", "/sim/sendbee/_sim/customer", `{"phone":"+385919999120","text":"order 2"}`, &sent))
+	var received, replied time.Time
+	timeout := time.After(30 * time.Second)
+	for replied.IsZero() {
+		select {
+		case e, ok := <-feed:
+			require.True(t, ok, "the feed ended")
+			if e["message"] != sent.MessageID {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, e["time"].(string))
+			require.NoError(t, err)
+			switch e["type"] {
+			case "received":
+				received = at
+			case "sent":
+				replied = at
+			}
+		case <-timeout:
+			t.Fatal("no reply within 30s")
+		}
+	}
+	require.False(t, received.IsZero())
+	assert.GreaterOrEqual(t, replied.Sub(received), 8*time.Second, "the reply waited out the stall")
+	var stats map[string]any
+	require.Equal(t, http.StatusOK, h.do(t, "GET", "/bot/admin/v1/stats", "", &stats))
+	assert.EqualValues(t, 1, stats["sent"], "sent once")
+}

@@ -289,6 +289,19 @@ async function pollPlay() {
 // ---------- the timeline ----------
 
 const tl = { groups: new Map(), keys: new Map(), order: [], filter: "", seq: 0 };
+// The timeline keeps the newest TL_LIMIT entries: a page left open on a
+// busy bot must not grow without end.
+const TL_LIMIT = 500;
+
+function forgetOldest() {
+  while (tl.order.length > TL_LIMIT) {
+    const id = tl.order.shift();
+    const g = tl.groups.get(id);
+    tl.groups.delete(id);
+    if (g && g.dom) g.dom.remove();
+    for (const [k, v] of tl.keys) if (v === id) tl.keys.delete(k);
+  }
+}
 
 // what each event type looks like: icon, tone and a line
 const STEP = {
@@ -338,6 +351,7 @@ function groupFor(e, fromDev) {
     if (!e.message && !e.key) g.solo = true;
     tl.groups.set(id, g);
     tl.order.push(id);
+    forgetOldest();
     if (g.message && (g.platform === "sendbee" || g.platform === "velaflows" || g.platform === "flowdock")) fetchText(g);
   }
   if (!g.conversation && e.conversation) g.conversation = e.conversation;
