@@ -431,7 +431,7 @@ func (s *Server) recipientLocked(phone, bsuid string, now time.Time) *conversati
 // changed), then message.status sent and delivered (or failed). s.mu must
 // be held.
 func (s *Server) sendLocked(o outbound) wireSentMessage {
-	now := s.now()
+	now := s.bizNow()
 	cv := s.recipientLocked(o.phone, o.bsuid, now)
 	m := &message{
 		id: newUUID(), refID: "wamid." + randomHex(16), direction: "outbound", body: o.body,

@@ -234,9 +234,20 @@
 //	POST /_sim/agent     {"conversation_id","agent","text"} → {"conversation_id","message_id","chatbot_active"}
 //	POST /_sim/chatbot   {"conversation_id","active"} → {"conversation_id","chatbot_active"}
 //	POST /_sim/status    {"message_id","status","fail_reason"} → {"message_id","status"}
+//	GET  /_sim/clock     → {"now"}   the business time ([Server.Now])
+//	POST /_sim/clock     {"advance":"25h"} or {"set":"2026-04-01T12:00:00Z"} → {"now"}
 //	GET  /_sim/sent           what the bot sent ([Server.Sent])
 //	GET  /_sim/conversations  every conversation with contact, chatbot_active and messages
 //	GET  /_sim/events, /_sim/deliveries, /_sim/requests, /_sim/ (index)
+//
+// # Clock
+//
+// The business time ([Server.Now]) is the clock of [WithClock] (time.Now
+// by default) moved by [Server.Advance] and [Server.SetTime] (or POST
+// /_sim/clock). It dates messages, contacts, conversations and webhook
+// events. Authentication, rate limiting, request records and webhook
+// signatures keep the configured clock, so that a client and a receiver on
+// real time keep working when a test moves the business time a day ahead.
 //
 // # Fault injection
 //

@@ -213,7 +213,8 @@ func WithPageSize(n int) Option {
 }
 
 // WithClock sets the clock used for token checks, rate-limit windows, record
-// timestamps, created_at values and the tokens that sign webhooks. The
+// timestamps, created_at values and the tokens that sign webhooks, and
+// under the business time ([Server.Advance] moves only the latter). The
 // default is time.Now. Waits (delays, redelivery back-off) always use real
 // time. A receiver that checks webhook tokens against its own clock must
 // use a compatible clock.
