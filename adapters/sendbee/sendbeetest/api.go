@@ -65,6 +65,12 @@ func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: "validation_error", detail: fmt.Sprintf(format, args...)}
 }
 
+// reEngagement refuses a free-form send outside the customer-service
+// window (an assumption: Sendbee does not document this error).
+func reEngagement(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, typ: "re_engagement_required", detail: fmt.Sprintf(format, args...)}
+}
+
 func notFound(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusNotFound, typ: "not_found", detail: fmt.Sprintf(format, args...)}
 }

@@ -285,6 +285,9 @@ func (s *Server) sendMessage(c *call) (*result, error) {
 	if o.agentID != "" && s.st.memberByID(o.agentID) == nil {
 		return nil, badRequest("agent_id: no team member with id %s", o.agentID)
 	}
+	if err := s.windowErrorLocked(s.existingRecipientLocked(o.phone, o.bsuid), s.bizNow()); err != nil {
+		return nil, err
+	}
 	return one(s.sendLocked(o))
 }
 

@@ -94,6 +94,20 @@
 //     with a value for every body placeholder in "tags" and every button
 //     placeholder in "button_tags", and with an attachment URL of the
 //     template's kind exactly when it has one.
+//   - WhatsApp's 24-hour customer-service window, with [WithServiceWindow]:
+//     a free-form send (POST /conversations/messages/send) is accepted
+//     only within 24 hours of the customer's last message in the
+//     conversation, by the business time ([Server.Now]); template sends
+//     are accepted at any time and do not open the window. A recipient
+//     who never wrote has no open window. Outside it the send is refused
+//     and changes nothing:
+//     400 {"error":{"detail":"outside the 24-hour customer service window: …","type":"re_engagement_required"}}
+//     (the status and type are invented: Sendbee does not document how it
+//     refuses such a send). The customer's last message time shows as
+//     last_message.inbound_sent_at on conversations; [Server.WindowOpen]
+//     and [Server.WindowClosesAt] read the window. Agent replies
+//     ([Server.AgentReply]) are not checked. Without the option the window
+//     is not enforced.
 //
 // # Lenient query parsing
 //
@@ -309,8 +323,8 @@
 //
 // # Not simulated
 //
-// WhatsApp's 24-hour customer-service window (use [Server.FailNextMessage]
-// to simulate an out-of-window failure), opt-outs blocking sends to
+// The 24-hour customer-service window unless [WithServiceWindow] is given
+// ([Server.FailNextMessage] simulates a send that fails later), opt-outs blocking sends to
 // unsubscribed contacts, fetching or checking media URLs, template
 // approval, automated messages triggered by subscription (block_automation
 // is stored, not acted on), notifications to agents, live_inbox real-time

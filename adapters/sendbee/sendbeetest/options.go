@@ -29,6 +29,7 @@ type config struct {
 	ratePer time.Duration
 
 	chatbotDefault bool
+	serviceWindow  bool
 	pageSize       int
 	clock          func() time.Time
 	tokenWindow    time.Duration
@@ -204,6 +205,20 @@ func WithRateLimit(n int, per time.Duration) Option {
 // conversations keep their documented values.
 func WithChatbotDefault(active bool) Option {
 	return func(c *config) { c.chatbotDefault = active }
+}
+
+// WithServiceWindow makes the server enforce WhatsApp's 24-hour
+// customer-service window: POST /conversations/messages/send is refused
+// with 400 {"error":{"detail":"outside the 24-hour customer service
+// window: …","type":"re_engagement_required"}} unless the customer's last
+// message in the conversation ([Server.CustomerMessage], POST
+// /_sim/customer) is less than 24 hours old by the business time
+// ([Server.Now], [Server.Advance]). A recipient that never wrote, or has no
+// contact yet, has no open window; the refused send changes nothing.
+// Template sends are allowed at any time. The default does not enforce
+// the window.
+func WithServiceWindow() Option {
+	return func(c *config) { c.serviceWindow = true }
 }
 
 // WithPageSize sets the page size used when a list request has no limit
