@@ -372,6 +372,9 @@ func (s *Server) sendTemplate(c *call) (*result, error) {
 	if o.agentID != "" && s.st.memberByID(o.agentID) == nil {
 		return nil, badRequest("agent_id: no team member with id %s", o.agentID)
 	}
+	if cv := s.existingRecipientLocked(o.phone, o.bsuid); cv != nil && cv.contact.status == "unsubscribed" {
+		return nil, unsubscribed("contact %s is unsubscribed; template messages cannot be sent to it until it subscribes again", cv.contact.id)
+	}
 	o.tpl = tpl
 	o.body = render(tpl.text, o.tplTags)
 	return one(s.sendLocked(o))

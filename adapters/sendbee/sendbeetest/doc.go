@@ -108,6 +108,15 @@
 //     and [Server.WindowClosesAt] read the window. Agent replies
 //     ([Server.AgentReply]) are not checked. Without the option the window
 //     is not enforced.
+//   - Contact status: a contact is "subscribed" or "unsubscribed"; POST
+//     /contacts/subscribe subscribes it, and [Server.SetContactStatus] or
+//     POST /_sim/contact changes it as the customer opting out or in
+//     would (Sendbee's API has no unsubscribe). A template send to an
+//     unsubscribed contact is refused and changes nothing:
+//     400 {"error":{"detail":"contact … is unsubscribed; …","type":"contact_unsubscribed"}}
+//     (the status and type are invented: Sendbee does not document this
+//     refusal). A customer's message does not change the status, and
+//     free-form replies to an unsubscribed contact are not refused.
 //
 // # Lenient query parsing
 //
@@ -248,6 +257,7 @@
 //	POST /_sim/agent     {"conversation_id","agent","text"} → {"conversation_id","message_id","chatbot_active"}
 //	POST /_sim/chatbot   {"conversation_id","active"} → {"conversation_id","chatbot_active"}
 //	POST /_sim/status    {"message_id","status","fail_reason"} → {"message_id","status"}
+//	POST /_sim/contact   {"phone","status"} → {"contact_id","phone","status"}
 //	GET  /_sim/clock     → {"now"}   the business time ([Server.Now])
 //	POST /_sim/clock     {"advance":"25h"} or {"set":"2026-04-01T12:00:00Z"} → {"now"}
 //	GET  /_sim/sent           what the bot sent ([Server.Sent])
@@ -324,8 +334,8 @@
 // # Not simulated
 //
 // The 24-hour customer-service window unless [WithServiceWindow] is given
-// ([Server.FailNextMessage] simulates a send that fails later), opt-outs blocking sends to
-// unsubscribed contacts, fetching or checking media URLs, template
+// ([Server.FailNextMessage] simulates a send that fails later), opt-outs
+// blocking free-form sends, fetching or checking media URLs, template
 // approval, automated messages triggered by subscription (block_automation
 // is stored, not acted on), notifications to agents, live_inbox real-time
 // events, agent assignment beyond recording agent_id, the webhook

@@ -185,6 +185,32 @@ func (s *Server) SetMessageStatus(messageID, status, failReason string) error {
 	return nil
 }
 
+// SetContactStatus sets the subscription status of the contact with the
+// given phone number to "subscribed" or "unsubscribed", as the customer
+// opting out or in would. Sendbee's API can only subscribe a contact (POST
+// /contacts/subscribe). A template send to an unsubscribed contact is
+// refused. It returns an error for an unknown phone or another status.
+func (s *Server) SetContactStatus(phone, status string) error {
+	if status != "subscribed" && status != "unsubscribed" {
+		return fmt.Errorf("sendbeetest: SetContactStatus: status must be subscribed or unsubscribed, got %q", status)
+	}
+	p, err := normalizePhone(phone)
+	if err != nil {
+		return fmt.Errorf("sendbeetest: SetContactStatus: %v", err)
+	}
+	now := s.bizNow()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ct := s.st.contactByPhone(p)
+	if ct == nil {
+		return fmt.Errorf("sendbeetest: SetContactStatus: contact %s: %w", p, errNotFound)
+	}
+	if ct.status != status {
+		ct.status, ct.modified = status, now
+	}
+	return nil
+}
+
 // serveSim serves the control endpoints under /_sim/. They need no
 // authentication, never consume faults and are not recorded.
 func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
@@ -203,6 +229,7 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 		"/_sim/agent":         {post: s.simAgent},
 		"/_sim/chatbot":       {post: s.simChatbot},
 		"/_sim/status":        {post: s.simStatus},
+		"/_sim/contact":       {post: s.simContact},
 		"/_sim/clock":         {get: s.simClockGet, post: s.simClockPost},
 		"/_sim/sent":          {get: func() any { return s.Sent() }},
 		"/_sim/conversations": {get: func() any { return s.Conversations() }},
@@ -348,6 +375,24 @@ func (s *Server) simStatus(body []byte) (any, error) {
 	return map[string]string{"message_id": in.MessageID, "status": in.Status}, nil
 }
 
+func (s *Server) simContact(body []byte) (any, error) {
+	var in struct {
+		Phone  string `json:"phone"`
+		Status string `json:"status"`
+	}
+	if err := decodeSim(body, &in); err != nil {
+		return nil, err
+	}
+	if err := s.SetContactStatus(in.Phone, in.Status); err != nil {
+		return nil, err
+	}
+	p, _ := normalizePhone(in.Phone)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ct := s.st.contactByPhone(p)
+	return map[string]string{"contact_id": ct.id, "phone": ct.phone, "status": ct.status}, nil
+}
+
 // requestView is Request with its body as text, for /_sim/requests.
 type requestView struct {
 	Request
@@ -377,6 +422,7 @@ func (s *Server) simIndex() any {
 			"POST /_sim/agent {conversation_id,agent,text}",
 			"POST /_sim/chatbot {conversation_id,active}",
 			"POST /_sim/status {message_id,status,fail_reason}",
+			"POST /_sim/contact {phone,status}",
 			"GET /_sim/clock", "POST /_sim/clock {advance} or {set}",
 			"GET /_sim/sent", "GET /_sim/conversations", "GET /_sim/events",
 			"GET /_sim/deliveries", "GET /_sim/requests",
