@@ -65,6 +65,18 @@ func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: "validation_error", detail: fmt.Sprintf(format, args...)}
 }
 
+// reEngagement refuses a free-form send outside the customer-service
+// window (an assumption: Sendbee does not document this error).
+func reEngagement(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, typ: "re_engagement_required", detail: fmt.Sprintf(format, args...)}
+}
+
+// unsubscribed refuses a template send to an unsubscribed contact (an
+// assumption: Sendbee does not document this error).
+func unsubscribed(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, typ: "contact_unsubscribed", detail: fmt.Sprintf(format, args...)}
+}
+
 func notFound(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusNotFound, typ: "not_found", detail: fmt.Sprintf(format, args...)}
 }

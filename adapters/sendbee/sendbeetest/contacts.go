@@ -181,7 +181,7 @@ func (s *Server) subscribeContact(c *call) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.bizNow()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fields, err := s.st.resolveFields(c, in.fields)
@@ -280,7 +280,7 @@ func (s *Server) updateContact(c *call) (*result, error) {
 	if in.blockAutomation != nil {
 		ct.blockAutomation = *in.blockAutomation
 	}
-	ct.modified = s.now()
+	ct.modified = s.bizNow()
 	return one(s.st.wireContact(ct))
 }
 

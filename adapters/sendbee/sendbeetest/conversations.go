@@ -285,6 +285,9 @@ func (s *Server) sendMessage(c *call) (*result, error) {
 	if o.agentID != "" && s.st.memberByID(o.agentID) == nil {
 		return nil, badRequest("agent_id: no team member with id %s", o.agentID)
 	}
+	if err := s.windowErrorLocked(s.existingRecipientLocked(o.phone, o.bsuid), s.bizNow()); err != nil {
+		return nil, err
+	}
 	return one(s.sendLocked(o))
 }
 
@@ -369,6 +372,9 @@ func (s *Server) sendTemplate(c *call) (*result, error) {
 	if o.agentID != "" && s.st.memberByID(o.agentID) == nil {
 		return nil, badRequest("agent_id: no team member with id %s", o.agentID)
 	}
+	if cv := s.existingRecipientLocked(o.phone, o.bsuid); cv != nil && cv.contact.status == "unsubscribed" {
+		return nil, unsubscribed("contact %s is unsubscribed; template messages cannot be sent to it until it subscribes again", cv.contact.id)
+	}
 	o.tpl = tpl
 	o.body = render(tpl.text, o.tplTags)
 	return one(s.sendLocked(o))
@@ -431,7 +437,7 @@ func (s *Server) recipientLocked(phone, bsuid string, now time.Time) *conversati
 // changed), then message.status sent and delivered (or failed). s.mu must
 // be held.
 func (s *Server) sendLocked(o outbound) wireSentMessage {
-	now := s.now()
+	now := s.bizNow()
 	cv := s.recipientLocked(o.phone, o.bsuid, now)
 	m := &message{
 		id: newUUID(), refID: "wamid." + randomHex(16), direction: "outbound", body: o.body,

@@ -94,6 +94,29 @@
 //     with a value for every body placeholder in "tags" and every button
 //     placeholder in "button_tags", and with an attachment URL of the
 //     template's kind exactly when it has one.
+//   - WhatsApp's 24-hour customer-service window, with [WithServiceWindow]:
+//     a free-form send (POST /conversations/messages/send) is accepted
+//     only within 24 hours of the customer's last message in the
+//     conversation, by the business time ([Server.Now]); template sends
+//     are accepted at any time and do not open the window. A recipient
+//     who never wrote has no open window. Outside it the send is refused
+//     and changes nothing:
+//     400 {"error":{"detail":"outside the 24-hour customer service window: …","type":"re_engagement_required"}}
+//     (the status and type are invented: Sendbee does not document how it
+//     refuses such a send). The customer's last message time shows as
+//     last_message.inbound_sent_at on conversations; [Server.WindowOpen]
+//     and [Server.WindowClosesAt] read the window. Agent replies
+//     ([Server.AgentReply]) are not checked. Without the option the window
+//     is not enforced.
+//   - Contact status: a contact is "subscribed" or "unsubscribed"; POST
+//     /contacts/subscribe subscribes it, and [Server.SetContactStatus] or
+//     POST /_sim/contact changes it as the customer opting out or in
+//     would (Sendbee's API has no unsubscribe). A template send to an
+//     unsubscribed contact is refused and changes nothing:
+//     400 {"error":{"detail":"contact … is unsubscribed; …","type":"contact_unsubscribed"}}
+//     (the status and type are invented: Sendbee does not document this
+//     refusal). A customer's message does not change the status, and
+//     free-form replies to an unsubscribed contact are not refused.
 //
 // # Lenient query parsing
 //
@@ -234,9 +257,21 @@
 //	POST /_sim/agent     {"conversation_id","agent","text"} → {"conversation_id","message_id","chatbot_active"}
 //	POST /_sim/chatbot   {"conversation_id","active"} → {"conversation_id","chatbot_active"}
 //	POST /_sim/status    {"message_id","status","fail_reason"} → {"message_id","status"}
+//	POST /_sim/contact   {"phone","status"} → {"contact_id","phone","status"}
+//	GET  /_sim/clock     → {"now"}   the business time ([Server.Now])
+//	POST /_sim/clock     {"advance":"25h"} or {"set":"2026-04-01T12:00:00Z"} → {"now"}
 //	GET  /_sim/sent           what the bot sent ([Server.Sent])
 //	GET  /_sim/conversations  every conversation with contact, chatbot_active and messages
 //	GET  /_sim/events, /_sim/deliveries, /_sim/requests, /_sim/ (index)
+//
+// # Clock
+//
+// The business time ([Server.Now]) is the clock of [WithClock] (time.Now
+// by default) moved by [Server.Advance] and [Server.SetTime] (or POST
+// /_sim/clock). It dates messages, contacts, conversations and webhook
+// events. Authentication, rate limiting, request records and webhook
+// signatures keep the configured clock, so that a client and a receiver on
+// real time keep working when a test moves the business time a day ahead.
 //
 // # Fault injection
 //
@@ -298,9 +333,9 @@
 //
 // # Not simulated
 //
-// WhatsApp's 24-hour customer-service window (use [Server.FailNextMessage]
-// to simulate an out-of-window failure), opt-outs blocking sends to
-// unsubscribed contacts, fetching or checking media URLs, template
+// The 24-hour customer-service window unless [WithServiceWindow] is given
+// ([Server.FailNextMessage] simulates a send that fails later), opt-outs
+// blocking free-form sends, fetching or checking media URLs, template
 // approval, automated messages triggered by subscription (block_automation
 // is stored, not acted on), notifications to agents, live_inbox real-time
 // events, agent assignment beyond recording agent_id, the webhook

@@ -148,7 +148,7 @@ func chatbotStatusData(cv *conversation, cause string) any {
 // queued in the order the state changed, because s.mu is held. s.mu must be
 // held.
 func (s *Server) emitLocked(conversationID, typ string, data any) {
-	now := s.now()
+	now := s.bizNow()
 	ev := Event{ID: newUUID(), Type: typ, ConversationID: conversationID, CreatedAt: now}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -29,6 +29,7 @@ type config struct {
 	ratePer time.Duration
 
 	chatbotDefault bool
+	serviceWindow  bool
 	pageSize       int
 	clock          func() time.Time
 	tokenWindow    time.Duration
@@ -206,6 +207,20 @@ func WithChatbotDefault(active bool) Option {
 	return func(c *config) { c.chatbotDefault = active }
 }
 
+// WithServiceWindow makes the server enforce WhatsApp's 24-hour
+// customer-service window: POST /conversations/messages/send is refused
+// with 400 {"error":{"detail":"outside the 24-hour customer service
+// window: …","type":"re_engagement_required"}} unless the customer's last
+// message in the conversation ([Server.CustomerMessage], POST
+// /_sim/customer) is less than 24 hours old by the business time
+// ([Server.Now], [Server.Advance]). A recipient that never wrote, or has no
+// contact yet, has no open window; the refused send changes nothing.
+// Template sends are allowed at any time. The default does not enforce
+// the window.
+func WithServiceWindow() Option {
+	return func(c *config) { c.serviceWindow = true }
+}
+
 // WithPageSize sets the page size used when a list request has no limit
 // parameter. The default is 10; the maximum is 100.
 func WithPageSize(n int) Option {
@@ -213,7 +228,8 @@ func WithPageSize(n int) Option {
 }
 
 // WithClock sets the clock used for token checks, rate-limit windows, record
-// timestamps, created_at values and the tokens that sign webhooks. The
+// timestamps, created_at values and the tokens that sign webhooks, and
+// under the business time ([Server.Advance] moves only the latter). The
 // default is time.Now. Waits (delays, redelivery back-off) always use real
 // time. A receiver that checks webhook tokens against its own clock must
 // use a compatible clock.

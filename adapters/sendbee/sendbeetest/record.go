@@ -95,8 +95,11 @@ type Conversation struct {
 	ChatbotActive bool      `json:"chatbot_active"`
 	AgentID       string    `json:"agent_id,omitempty"` // last agent_id given on a send
 	CreatedAt     time.Time `json:"created_at"`
-	Contact       Contact   `json:"contact"`
-	Messages      []Message `json:"messages"`
+	// WindowClosesAt is 24 hours after the customer's last message, when
+	// the customer-service window closes; nil if the customer never wrote.
+	WindowClosesAt *time.Time `json:"window_closes_at"`
+	Contact        Contact    `json:"contact"`
+	Messages       []Message  `json:"messages"`
 }
 
 func (s *Server) conversationView(cv *conversation) Conversation {
@@ -108,6 +111,9 @@ func (s *Server) conversationView(cv *conversation) Conversation {
 			Tags: []string{}, Fields: map[string]string{}, Notes: []string{},
 		},
 		Messages: []Message{},
+	}
+	if t, ok := cv.windowClosesAt(); ok {
+		v.WindowClosesAt = &t
 	}
 	for _, t := range ct.tags {
 		v.Contact.Tags = append(v.Contact.Tags, t.name)

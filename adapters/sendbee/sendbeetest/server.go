@@ -40,6 +40,9 @@ type Server struct {
 
 	wh *deliverer
 
+	clockMu sync.Mutex    // guards offset
+	offset  time.Duration // business clock minus the configured clock
+
 	mu       sync.Mutex // guards everything below
 	st       *state
 	requests []Request

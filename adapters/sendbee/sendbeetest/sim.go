@@ -43,7 +43,7 @@ func (s *Server) customer(phone, name, text, mediaType, mediaURL string) (string
 	} else if mediaType != "" {
 		return "", "", errors.New("media_type given without media_url")
 	}
-	now := s.now()
+	now := s.bizNow()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ct := s.st.contactByPhone(p)
@@ -116,7 +116,7 @@ func (s *Server) AgentReply(conversationID, agentName, text string) (string, err
 	if strings.TrimSpace(text) == "" {
 		return "", errors.New("sendbeetest: AgentReply: empty text")
 	}
-	now := s.now()
+	now := s.bizNow()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.st.convByID(conversationID)
@@ -185,6 +185,32 @@ func (s *Server) SetMessageStatus(messageID, status, failReason string) error {
 	return nil
 }
 
+// SetContactStatus sets the subscription status of the contact with the
+// given phone number to "subscribed" or "unsubscribed", as the customer
+// opting out or in would. Sendbee's API can only subscribe a contact (POST
+// /contacts/subscribe). A template send to an unsubscribed contact is
+// refused. It returns an error for an unknown phone or another status.
+func (s *Server) SetContactStatus(phone, status string) error {
+	if status != "subscribed" && status != "unsubscribed" {
+		return fmt.Errorf("sendbeetest: SetContactStatus: status must be subscribed or unsubscribed, got %q", status)
+	}
+	p, err := normalizePhone(phone)
+	if err != nil {
+		return fmt.Errorf("sendbeetest: SetContactStatus: %v", err)
+	}
+	now := s.bizNow()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ct := s.st.contactByPhone(p)
+	if ct == nil {
+		return fmt.Errorf("sendbeetest: SetContactStatus: contact %s: %w", p, errNotFound)
+	}
+	if ct.status != status {
+		ct.status, ct.modified = status, now
+	}
+	return nil
+}
+
 // serveSim serves the control endpoints under /_sim/. They need no
 // authentication, never consume faults and are not recorded.
 func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
@@ -192,24 +218,25 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the emulator's controls refuse this request: "+why, http.StatusForbidden)
 		return
 	}
+	// An endpoint answers GET with get and POST with post; nil means the
+	// method is not allowed.
 	type endpoint struct {
-		method string
-		serve  func(body []byte) (any, error)
-	}
-	get := func(f func() any) func([]byte) (any, error) {
-		return func([]byte) (any, error) { return f(), nil }
+		get  func() any
+		post func(body []byte) (any, error)
 	}
 	eps := map[string]endpoint{
-		"/_sim/customer":      {http.MethodPost, s.simCustomer},
-		"/_sim/agent":         {http.MethodPost, s.simAgent},
-		"/_sim/chatbot":       {http.MethodPost, s.simChatbot},
-		"/_sim/status":        {http.MethodPost, s.simStatus},
-		"/_sim/sent":          {http.MethodGet, get(func() any { return s.Sent() })},
-		"/_sim/conversations": {http.MethodGet, get(func() any { return s.Conversations() })},
-		"/_sim/events":        {http.MethodGet, get(func() any { return s.Events() })},
-		"/_sim/deliveries":    {http.MethodGet, get(func() any { return s.Deliveries() })},
-		"/_sim/requests":      {http.MethodGet, get(func() any { return s.requestViews() })},
-		"/_sim/":              {http.MethodGet, get(s.simIndex)},
+		"/_sim/customer":      {post: s.simCustomer},
+		"/_sim/agent":         {post: s.simAgent},
+		"/_sim/chatbot":       {post: s.simChatbot},
+		"/_sim/status":        {post: s.simStatus},
+		"/_sim/contact":       {post: s.simContact},
+		"/_sim/clock":         {get: s.simClockGet, post: s.simClockPost},
+		"/_sim/sent":          {get: func() any { return s.Sent() }},
+		"/_sim/conversations": {get: func() any { return s.Conversations() }},
+		"/_sim/events":        {get: func() any { return s.Events() }},
+		"/_sim/deliveries":    {get: func() any { return s.Deliveries() }},
+		"/_sim/requests":      {get: func() any { return s.requestViews() }},
+		"/_sim/":              {get: s.simIndex},
 	}
 	p := r.URL.Path
 	if p == "/_sim" {
@@ -220,22 +247,31 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 		writeSimError(w, http.StatusNotFound, "not_found", "no control endpoint "+r.URL.Path)
 		return
 	}
-	if r.Method != ep.method {
-		w.Header().Set("Allow", ep.method)
-		writeSimError(w, http.StatusMethodNotAllowed, "method_not_allowed",
-			fmt.Sprintf("%s needs %s, got %s", p, ep.method, r.Method))
-		return
+	var allowed []string
+	if ep.get != nil {
+		allowed = append(allowed, http.MethodGet)
 	}
-	var body []byte
-	if ep.method == http.MethodPost {
+	if ep.post != nil {
+		allowed = append(allowed, http.MethodPost)
+	}
+	var out any
+	var err error
+	switch {
+	case r.Method == http.MethodGet && ep.get != nil:
+		out = ep.get()
+	case r.Method == http.MethodPost && ep.post != nil:
 		var buf bytes.Buffer
 		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBody)); err != nil {
 			writeSimError(w, http.StatusBadRequest, "validation_error", "cannot read body: "+err.Error())
 			return
 		}
-		body = buf.Bytes()
+		out, err = ep.post(buf.Bytes())
+	default:
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeSimError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			fmt.Sprintf("%s needs %s, got %s", p, strings.Join(allowed, " or "), r.Method))
+		return
 	}
-	out, err := ep.serve(body)
 	if err != nil {
 		status := http.StatusBadRequest
 		typ := "validation_error"
@@ -339,6 +375,24 @@ func (s *Server) simStatus(body []byte) (any, error) {
 	return map[string]string{"message_id": in.MessageID, "status": in.Status}, nil
 }
 
+func (s *Server) simContact(body []byte) (any, error) {
+	var in struct {
+		Phone  string `json:"phone"`
+		Status string `json:"status"`
+	}
+	if err := decodeSim(body, &in); err != nil {
+		return nil, err
+	}
+	if err := s.SetContactStatus(in.Phone, in.Status); err != nil {
+		return nil, err
+	}
+	p, _ := normalizePhone(in.Phone)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ct := s.st.contactByPhone(p)
+	return map[string]string{"contact_id": ct.id, "phone": ct.phone, "status": ct.status}, nil
+}
+
 // requestView is Request with its body as text, for /_sim/requests.
 type requestView struct {
 	Request
@@ -368,6 +422,8 @@ func (s *Server) simIndex() any {
 			"POST /_sim/agent {conversation_id,agent,text}",
 			"POST /_sim/chatbot {conversation_id,active}",
 			"POST /_sim/status {message_id,status,fail_reason}",
+			"POST /_sim/contact {phone,status}",
+			"GET /_sim/clock", "POST /_sim/clock {advance} or {set}",
 			"GET /_sim/sent", "GET /_sim/conversations", "GET /_sim/events",
 			"GET /_sim/deliveries", "GET /_sim/requests",
 		},
