@@ -405,7 +405,9 @@ func TestServer_SendTemplate(t *testing.T) {
 }
 
 func TestServer_SendMessage(t *testing.T) {
-	s := sendbeetest.NewServer(t)
+	// It sends to a phone that never wrote, to see its contact made:
+	// outside the 24-hour window (TestWindow_* test the window).
+	s := sendbeetest.NewServer(t, sendbeetest.WithoutServiceWindow())
 	c := newClient(t, s)
 	var sent sentJSON
 	mustOK(t, c.post("/conversations/messages/send", map[string]any{

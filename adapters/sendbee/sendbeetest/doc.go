@@ -94,7 +94,8 @@
 //     with a value for every body placeholder in "tags" and every button
 //     placeholder in "button_tags", and with an attachment URL of the
 //     template's kind exactly when it has one.
-//   - WhatsApp's 24-hour customer-service window, with [WithServiceWindow]:
+//   - WhatsApp's 24-hour customer-service window (unless
+//     [WithoutServiceWindow]):
 //     a free-form send (POST /conversations/messages/send) is accepted
 //     only within 24 hours of the customer's last message in the
 //     conversation, by the business time ([Server.Now]); template sends
@@ -333,8 +334,9 @@
 //
 // # Not simulated
 //
-// The 24-hour customer-service window unless [WithServiceWindow] is given
-// ([Server.FailNextMessage] simulates a send that fails later), opt-outs
+// The platform accepting a free-form send outside the window and failing
+// it later (the emulator refuses it at once; [Server.FailNextMessage]
+// simulates a send that fails later), opt-outs
 // blocking free-form sends, fetching or checking media URLs, template
 // approval, automated messages triggered by subscription (block_automation
 // is stored, not acted on), notifications to agents, live_inbox real-time

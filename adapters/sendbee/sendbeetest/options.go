@@ -53,6 +53,7 @@ func defaultConfig(prefix string) config {
 		rateN:           60,
 		ratePer:         time.Minute,
 		chatbotDefault:  true,
+		serviceWindow:   true,
 		pageSize:        10,
 		clock:           time.Now,
 		tokenWindow:     15 * time.Minute,
@@ -207,18 +208,20 @@ func WithChatbotDefault(active bool) Option {
 	return func(c *config) { c.chatbotDefault = active }
 }
 
-// WithServiceWindow makes the server enforce WhatsApp's 24-hour
-// customer-service window: POST /conversations/messages/send is refused
-// with 400 {"error":{"detail":"outside the 24-hour customer service
-// window: …","type":"re_engagement_required"}} unless the customer's last
-// message in the conversation ([Server.CustomerMessage], POST
-// /_sim/customer) is less than 24 hours old by the business time
-// ([Server.Now], [Server.Advance]). A recipient that never wrote, or has no
-// contact yet, has no open window; the refused send changes nothing.
-// Template sends are allowed at any time. The default does not enforce
-// the window.
-func WithServiceWindow() Option {
-	return func(c *config) { c.serviceWindow = true }
+// WithoutServiceWindow makes the server accept free-form sends at any
+// time, as if every customer had just written: for a test of something
+// else that sends before any customer message. By default the server
+// enforces WhatsApp's 24-hour customer-service window: POST
+// /conversations/messages/send is refused with 400 {"error":{"detail":
+// "outside the 24-hour customer service window: …","type":
+// "re_engagement_required"}} unless the customer's last message in the
+// conversation ([Server.CustomerMessage], POST /_sim/customer) is less
+// than 24 hours old by the business time ([Server.Now],
+// [Server.Advance]). A recipient that never wrote, or has no contact yet,
+// has no open window; the refused send changes nothing. Template sends
+// are allowed at any time.
+func WithoutServiceWindow() Option {
+	return func(c *config) { c.serviceWindow = false }
 }
 
 // WithPageSize sets the page size used when a list request has no limit

@@ -17,7 +17,7 @@ import (
 // a template send goes through; a new customer message reopens the window.
 func TestWindow_FreeFormOnlyWithin24Hours(t *testing.T) {
 	clk := newClock(clockStart)
-	s := sendbeetest.NewServer(t, sendbeetest.WithClock(clk.Now), sendbeetest.WithServiceWindow())
+	s := sendbeetest.NewServer(t, sendbeetest.WithClock(clk.Now))
 	c := newClient(t, s)
 	c.now = clk.Now
 	const phone = "+385981112222"
@@ -63,7 +63,7 @@ func TestWindow_FreeFormOnlyWithin24Hours(t *testing.T) {
 // free-form send to it, or to an unknown phone, is refused and creates
 // nothing.
 func TestWindow_NeverWrote(t *testing.T) {
-	s := sendbeetest.NewServer(t, sendbeetest.WithServiceWindow())
+	s := sendbeetest.NewServer(t)
 	c := newClient(t, s)
 	before := len(s.Conversations())
 
@@ -96,8 +96,7 @@ func TestWindow_NeverWrote(t *testing.T) {
 // window's end in the Go view and /_sim/conversations.
 func TestWindow_ShownInConversation(t *testing.T) {
 	clk := newClock(clockStart)
-	s := sendbeetest.NewServer(t, sendbeetest.WithClock(clk.Now), sendbeetest.WithoutDemoData(),
-		sendbeetest.WithServiceWindow())
+	s := sendbeetest.NewServer(t, sendbeetest.WithClock(clk.Now), sendbeetest.WithoutDemoData())
 	c := newClient(t, s)
 	c.now = clk.Now
 	conv, _ := s.CustomerMessage("+385981112222", "Iva", "hello")
@@ -132,10 +131,10 @@ func TestWindow_ShownInConversation(t *testing.T) {
 	assert.True(t, clockStart.Add(24*time.Hour).Equal(*all[0].WindowClosesAt))
 }
 
-// TestWindow_NotEnforcedByDefault: without WithServiceWindow a free-form
-// send goes through outside the window, as before.
-func TestWindow_NotEnforcedByDefault(t *testing.T) {
-	s := sendbeetest.NewServer(t)
+// TestWindow_optOut: with WithoutServiceWindow a free-form send goes
+// through outside the window.
+func TestWindow_optOut(t *testing.T) {
+	s := sendbeetest.NewServer(t, sendbeetest.WithoutServiceWindow())
 	c := newClient(t, s)
 	mustOK(t, c.post("/conversations/messages/send", map[string]any{"phone": "+385990000001", "text": "Hi"}))
 	mustOK(t, c.post("/conversations/messages/send", map[string]any{"phone": "+385921112233", "text": "Hi"}))
