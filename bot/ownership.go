@@ -79,13 +79,9 @@ func (o *ownership) write(ctx context.Context, platform, conversation string, wh
 		binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
 		err = o.store.Set(ctx, key, b[:], 0)
 	} else {
-		err = o.store.Delete(ctx, key)
-		if err == nil {
-			// When the bot got the conversation back, for a handoff
-			// reply queued before and delivered after (afterSend).
-			var b [8]byte
-			binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
-			err = o.store.Set(ctx, resumedKey(platform, conversation).String(), b[:], resumedTTL)
+		// The stamp first: a reply delivered in between must find it.
+		if err = o.stampResumed(ctx, platform, conversation, now); err == nil {
+			err = o.store.Delete(ctx, key)
 		}
 	}
 	if err != nil {
@@ -157,7 +153,13 @@ func (o *ownership) update(ctx context.Context, platform, conversation string, n
 			binary.BigEndian.PutUint64(b[:], uint64(now().UnixNano()))
 			err = rs.Update(ctx, key, b[:], 0, rev)
 		case cur == OwnerHuman:
-			err = rs.DeleteRevision(ctx, key, rev)
+			// The stamp first, as in write: a reply delivered in
+			// between must find it. (Should the delete then conflict and
+			// the decision change, a handoff reply being delivered at
+			// that moment does not hand off: the smaller harm.)
+			if err = o.stampResumed(ctx, platform, conversation, now()); err == nil {
+				err = rs.DeleteRevision(ctx, key, rev)
+			}
 		default:
 			err = nil // bot-owned already: nothing stored
 		}
@@ -186,6 +188,15 @@ const resumedTTL = 24 * time.Hour
 
 func resumedKey(platform, conversation string) joinedKey {
 	return joinedKey{"own-resumed:", platform, conversation}
+}
+
+// stampResumed records that the conversation went back to the bot at now,
+// for a handoff reply queued before and delivered after (see
+// outbox.afterSend).
+func (o *ownership) stampResumed(ctx context.Context, platform, conversation string, now time.Time) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
+	return o.store.Set(ctx, resumedKey(platform, conversation).String(), b[:], resumedTTL)
 }
 
 // resumedAt returns when the conversation last went back to the bot,
