@@ -167,11 +167,15 @@ func WithEventText() Option {
 // when [Bot.Subscribe] is given none.
 const DefaultEventBuffer = 1024
 
-// A Subscription receives the events of a Bot's feed on its channel, in
-// the order of their Seq for events of one conversation. A subscriber that
-// does not keep up loses events rather than slowing the Bot: an event that
-// finds the buffer full is dropped and counted ([Subscription.Dropped];
-// the Seq numbers show the gap).
+// A Subscription receives the events of a Bot's feed on its channel.
+// The steps of one goroutine come in order (a message's handling; one
+// delivery's attempts), but the handling of a message and the delivery
+// of its reply run side by side, so their events may interleave, and two
+// events emitted at the same moment may come out of Seq order: sort by
+// Seq when the order matters. A subscriber that does not keep up loses
+// events rather than slowing the Bot: an event that finds the buffer
+// full is dropped and counted ([Subscription.Dropped]; the Seq numbers
+// show the gap).
 type Subscription struct {
 	f       *feed
 	ch      chan Event
