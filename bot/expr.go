@@ -38,8 +38,15 @@ import (
 // is empty. The current time is time.Now in the bot's time zone (see
 // [WithLocation]; time.Local outside a Bot).
 type Env struct {
-	Text         string
+	Text string
+	// Platform is the message's platform, such as "sendbee", whatever
+	// instance of it the message came through; Instance is the name of
+	// that instance ("" for the default one) and Adapter the whole adapter
+	// name, Message.Platform (see [SplitPlatform]). Platform == "sendbee"
+	// matches every Sendbee number, Adapter == "sendbee/acme" one.
 	Platform     string
+	Instance     string
+	Adapter      string
 	Conversation string
 	Thread       string
 	// Kind is the message's Kind, with the empty kind spelled "message".
@@ -74,9 +81,12 @@ func envFor(st *msgState, m *Message) *Env {
 			return e
 		}
 	}
+	platform, instance := SplitPlatform(m.Platform)
 	e := &Env{
 		Text:         m.Text,
-		Platform:     m.Platform,
+		Platform:     platform,
+		Instance:     instance,
+		Adapter:      m.Platform,
 		Conversation: m.Conversation,
 		Thread:       m.Thread,
 		Kind:         string(m.Kind.Or()),
