@@ -360,6 +360,9 @@ func (b *Bot) enqueue(ctx context.Context, m *Message, mint string) error {
 	if po == nil {
 		return unknownPlatform("bot: send", m.Platform)
 	}
+	if err := b.sendPolicy(ctx, po, m); err != nil {
+		return err
+	}
 	if mint == "" && m.minted != "" && m.minted == m.Key {
 		// Queued before under the key the Bot gave it.
 		b.skipSend(ctx, m)

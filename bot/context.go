@@ -20,6 +20,9 @@ type msgState struct {
 	vm     *vm.VM  // the worker's VM; nil outside a Bot worker
 	feed   *feed   // the Bot's event feed; nil outside a Bot
 	top    *Router // the Bot's Router, which alone reports unrouted messages
+	// window is the conversation's customer-service window, on a platform
+	// that has one (window.Applies); the zero Window elsewhere.
+	window Window
 
 	// env caches the expression environment of the message being routed
 	// (expr.go): the first Expr rule asked builds it, the others reuse it.

@@ -59,6 +59,14 @@ type Env struct {
 	// Time is when the platform received the message, in the bot's time
 	// zone.
 	Time time.Time
+	// WindowOpen reports whether free-form messages may be sent to the
+	// conversation now: true on a platform without a customer-service
+	// window (see ServiceWindower), and on one with a window while it is
+	// open (a customer's message opens it). WindowClosesAt is when it
+	// closes, in the bot's time zone; zero without a window or when the
+	// customer never wrote.
+	WindowOpen     bool
+	WindowClosesAt time.Time
 
 	msg   *Message // the cache key: the message and owner Env was built for
 	owner Owner
@@ -101,6 +109,13 @@ func envFor(st *msgState, m *Message) *Env {
 	}
 	if !m.Time.IsZero() {
 		e.Time = m.Time.In(loc)
+	}
+	e.WindowOpen = true
+	if st != nil && st.window.Applies {
+		e.WindowOpen = st.window.Open
+		if !st.window.ClosesAt.IsZero() {
+			e.WindowClosesAt = st.window.ClosesAt.In(loc)
+		}
 	}
 	if st != nil {
 		st.env = e

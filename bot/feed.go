@@ -79,6 +79,9 @@ const (
 	// the step it waits at now, or "" when it ended; Reason says how).
 	// Emitted by package bot/flow.
 	EventFlowStep EventType = "flow_step"
+	// EventConsent: a customer opted out (Reason "opted out") or in again
+	// ("opted in") with a keyword; see OptOutController.
+	EventConsent EventType = "consent"
 )
 
 // eventTypes are the types of the feed, each with its bit in a mask of
@@ -87,7 +90,7 @@ const (
 var eventTypes = [...]EventType{EventReceived, EventDuplicate, EventOwner, EventRouted, EventUnrouted,
 	EventHandled, EventQueued, EventWaiting, EventRetry, EventSent, EventConfirmed, EventSkipped,
 	EventSuppressed, EventDeadLettered, EventReplayed, EventOwnerChanged, EventJobFired,
-	EventConnected, EventDisconnected, EventFlowStep}
+	EventConnected, EventDisconnected, EventFlowStep, EventConsent}
 
 const otherTypes = uint64(1) << 63
 

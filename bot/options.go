@@ -35,6 +35,7 @@ type config struct {
 	broker          Broker
 	eventText       bool
 	tracerProvider  trace.TracerProvider
+	optOut          *optOut // nil: off
 }
 
 func defaultConfig() config {
@@ -51,6 +52,7 @@ func defaultConfig() config {
 		loc:             time.Local,
 		ownerRecheck:    30 * time.Second,
 		ownerSweep:      time.Minute,
+		optOut:          defaultOptOut,
 	}
 }
 

@@ -53,7 +53,9 @@ type outbox struct {
 type platformOut struct {
 	name    string
 	adapter Adapter
-	limiter *rate.Limiter // nil: no declared limit
+	window  ServiceWindower  // nil: the platform has no service window
+	optOut  OptOutController // nil: the Bot keeps no opt-outs for the platform
+	limiter *rate.Limiter    // nil: no declared limit
 	lanes   *lanes
 	pause   atomic.Int64 // unix nanos before which no lane sends
 }
@@ -64,6 +66,10 @@ func newOutbox(b *Bot) *outbox {
 	o.dead = newDeadLetters(dls, o.cfg.DeadLetterLimit)
 	for _, a := range b.order {
 		po := &platformOut{name: a.Name(), adapter: a, lanes: newLanes(o.cfg.Workers, o.cfg.QueueSize)}
+		po.window, _ = a.(ServiceWindower)
+		if oc, ok := a.(OptOutController); ok && b.cfg.optOut != nil {
+			po.optOut = oc
+		}
 		if l, ok := a.(Limiter); ok {
 			lim := l.Limits()
 			if lim.Requests > 0 && lim.Per > 0 {
@@ -195,6 +201,20 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 		b.logger.LogAttrs(ctx, slog.LevelInfo, "bot message suppressed: a human owns the conversation", slog.Any("msg", m))
 		return OutcomeSuppressed
 	}
+	if err := b.refuseOptedOut(ctx, po, m); err != nil {
+		var oe *OptedOutError
+		if !errors.As(err, &oe) {
+			return fail(0, err)
+		}
+		outcome("suppressed")
+		b.stats.optedOut.Add(1)
+		if h := b.cfg.hooks.Suppressed; h != nil {
+			h(ctx, m)
+		}
+		b.event(EventSuppressed, m, func(e *Event) { e.Reason = "the customer opted out" })
+		b.logger.LogAttrs(ctx, slog.LevelInfo, "proactive message suppressed: the customer opted out", slog.Any("msg", m))
+		return OutcomeSuppressed
+	}
 	if !since.IsZero() {
 		if c, ok := po.adapter.(Confirmer); ok {
 			res, there, err := o.confirm(ctx, po, c, m, since)
@@ -210,6 +230,13 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			b.logger.LogAttrs(ctx, slog.LevelWarn, "sending again a message whose earlier delivery was interrupted; it may arrive twice", slog.Any("msg", m))
 		}
 	}
+
+	// out is what goes to the platform: m, or the adapter's fallback
+	// template in its place outside the customer-service window; nil
+	// until the window is checked, in the first attempt (a lookup of the
+	// window on the platform is retried as a send is). The dead letters
+	// keep m, so that a replay decides again.
+	var out *Message
 
 	hooks := &b.cfg.hooks
 	var start time.Time
@@ -231,21 +258,56 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			return fail(attempts, err)
 		}
 		began := time.Now()
-		res, err := o.send(actx, po, m)
+		var res SendResult
+		var err error
+		if out == nil {
+			out, err = o.windowCheck(actx, po, m, true)
+		}
+		if err == nil {
+			res, err = o.send(actx, po, out)
+		}
 		if err == nil {
 			if aspan != nil {
 				aspan.End()
 				outcome("sent")
 			}
 			b.stats.sent.Add(1)
+			if out != m {
+				b.stats.windowFallbacks.Add(1)
+			}
 			if hooks.Sent != nil {
-				hooks.Sent(ctx, m, time.Since(start))
+				hooks.Sent(ctx, out, time.Since(start))
 			}
 			if b.feed.wants(EventSent) {
-				b.event(EventSent, m, func(e *Event) { e.Duration = time.Since(start) })
+				b.event(EventSent, m, func(e *Event) {
+					e.Duration = time.Since(start)
+					if out != m {
+						e.Reason = fallbackReason
+					}
+				})
 			}
-			o.afterSend(ctx, po, m, res)
+			o.afterSend(ctx, po, out, res)
 			return OutcomeSent
+		}
+		if wce := (*WindowClosedError)(nil); errors.As(err, &wce) {
+			if wce.Err != nil {
+				// The platform refused m: its clock closed the window
+				// before the Bot's. Forget the record, and send the
+				// fallback if there is one.
+				_ = windowKey(po.name, m.Conversation).delete(context.WithoutCancel(ctx), b.keys)
+				if out == m && ctx.Err() == nil {
+					fb, ferr := o.fallback(po, m, wce)
+					if ferr == nil {
+						endAttempt(aspan, "window_closed", err)
+						out = fb
+						continue
+					}
+					err = ferr
+				}
+			}
+			b.stats.windowClosed.Add(1)
+			endAttempt(aspan, "", err)
+			return fail(attempts, err)
 		}
 		if ctx.Err() != nil {
 			// Cut short: unless the error shows that nothing was sent,
@@ -300,14 +362,18 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			if !sleep(ctx, d) {
 				return fail(attempts, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
 			}
-			res, there, cerr := o.confirm(ctx, po, c, m, unsure)
+			target := out
+			if target == nil { // the window's lookup failed, not a send
+				target = m
+			}
+			res, there, cerr := o.confirm(ctx, po, c, target, unsure)
 			if cerr != nil {
 				return fail(attempts, fmt.Errorf("%w: confirm: %w (after %w)", ErrOutcomeUnknown, cerr, err))
 			}
 			b.traceEvent(ctx, "parley.confirm", attribute.Bool("parley.delivered", there))
 			if there {
 				outcome("confirmed")
-				return o.confirmed(ctx, po, m, res)
+				return o.confirmed(ctx, po, target, res)
 			}
 			if attempts >= o.cfg.MaxAttempts {
 				return fail(attempts, err) // the platform lacks it

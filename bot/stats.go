@@ -21,6 +21,14 @@ type Stats struct {
 	Handoffs      int64 // conversations that became human-owned
 	Resumes       int64 // conversations handed back to the bot
 	JobRuns       int64 // scheduled job fires run by this process
+	// WindowFallbacks counts free-form messages outside the customer
+	// service window sent as the adapter's fallback template instead;
+	// WindowClosed those not sent (dead letters, or refused by Send).
+	WindowFallbacks int64
+	WindowClosed    int64
+	OptOuts         int64 // customers who opted out with a keyword
+	OptIns          int64 // customers who opted in again with a keyword
+	OptedOut        int64 // proactive messages not sent because the customer opted out
 }
 
 // stats holds the live counters. Each hot counter sits on its own cache line
@@ -29,6 +37,7 @@ type stats struct {
 	received, duplicates, handled, queued, sent paddedCounter
 	handlerErrors, panics, sendSkipped, suppressed, retries,
 	deadLettered, replayed, handoffs, resumes, confirmed atomic.Int64
+	windowFallbacks, windowClosed, optOuts, optIns, optedOut atomic.Int64
 }
 
 type paddedCounter struct {
@@ -38,20 +47,25 @@ type paddedCounter struct {
 
 func (s *stats) snapshot() Stats {
 	return Stats{
-		Received:      s.received.Load(),
-		Duplicates:    s.duplicates.Load(),
-		Handled:       s.handled.Load(),
-		HandlerErrors: s.handlerErrors.Load(),
-		Panics:        s.panics.Load(),
-		Queued:        s.queued.Load(),
-		Sent:          s.sent.Load(),
-		SendSkipped:   s.sendSkipped.Load(),
-		Confirmed:     s.confirmed.Load(),
-		Suppressed:    s.suppressed.Load(),
-		Retries:       s.retries.Load(),
-		DeadLettered:  s.deadLettered.Load(),
-		Replayed:      s.replayed.Load(),
-		Handoffs:      s.handoffs.Load(),
-		Resumes:       s.resumes.Load(),
+		Received:        s.received.Load(),
+		Duplicates:      s.duplicates.Load(),
+		Handled:         s.handled.Load(),
+		HandlerErrors:   s.handlerErrors.Load(),
+		Panics:          s.panics.Load(),
+		Queued:          s.queued.Load(),
+		Sent:            s.sent.Load(),
+		SendSkipped:     s.sendSkipped.Load(),
+		Confirmed:       s.confirmed.Load(),
+		Suppressed:      s.suppressed.Load(),
+		Retries:         s.retries.Load(),
+		DeadLettered:    s.deadLettered.Load(),
+		Replayed:        s.replayed.Load(),
+		Handoffs:        s.handoffs.Load(),
+		Resumes:         s.resumes.Load(),
+		WindowFallbacks: s.windowFallbacks.Load(),
+		WindowClosed:    s.windowClosed.Load(),
+		OptOuts:         s.optOuts.Load(),
+		OptIns:          s.optIns.Load(),
+		OptedOut:        s.optedOut.Load(),
 	}
 }

@@ -113,7 +113,10 @@ func (b *Bot) handle(w *worker, parent context.Context, m *Message, watch bool) 
 	if debug || hook != nil || b.feed.wants(EventHandled) {
 		start = time.Now()
 	}
-	err := b.dispatch(d, m)
+	var err error
+	if !b.inboundPolicy(d, m) {
+		err = b.dispatch(d, m)
+	}
 	w.cur.Store(nil)
 	d.cancel(context.Canceled) // like the CancelFunc of context.WithTimeout
 	b.stats.handled.Add(1)

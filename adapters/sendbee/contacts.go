@@ -160,6 +160,10 @@ type UpdateContactRequest struct {
 	ContactFields map[string]string `json:"contact_fields,omitempty"`
 	// BlockNotifications is sent when non-nil.
 	BlockNotifications *bool `json:"block_notifications,omitempty"`
+	// Status subscribes or unsubscribes the contact when set.
+	// (Assumption: Sendbee documents the status as a contact field but
+	// not as one PUT /contacts changes.)
+	Status ContactStatus `json:"status,omitempty"`
 }
 
 // UpdateContact updates a contact: PUT /contacts.

@@ -29,8 +29,10 @@ func TestAdapter_Send_rateLimitedDeliveryErrorText(t *testing.T) {
 				"rate limited (retry after 1s): POST /conversations/messages/send: 429 Too Many Requests (throttled)",
 		},
 		{
-			name: "the contact lookup",
-			want: "bot: deliver to sendbee (key k) failed after 0 attempt(s): look up the conversation's contact: " +
+			// An unknown conversation is looked up once, for its
+			// customer-service window and its contact's phone.
+			name: "the conversation lookup",
+			want: "bot: deliver to sendbee (key k) failed after 0 attempt(s): look up the conversation's last inbound message: " +
 				"rate limited (retry after 1s): GET /conversation: 429 Too Many Requests (throttled)",
 		},
 	}

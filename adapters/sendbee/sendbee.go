@@ -59,6 +59,12 @@ type AdapterConfig struct {
 	// RequestsPerMinute is the outbound limit the Bot paces sends to.
 	// Default: DefaultRateLimit (60, per business number).
 	RequestsPerMinute int
+	// WindowFallback is the approved template sent in place of a
+	// free-form message outside WhatsApp's 24-hour customer-service
+	// window. Without it, such a message is not sent: it goes to the
+	// Bot's dead letters with a *bot.WindowClosedError (see
+	// bot.ServiceWindower).
+	WindowFallback *WindowFallback
 }
 
 // An Adapter connects a bot.Bot to Sendbee: it is the http.Handler for
@@ -137,6 +143,9 @@ const maxPhones = 100_000
 func New(cfg AdapterConfig) (*Adapter, error) {
 	c, err := NewClient(cfg.Config)
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.WindowFallback.check(); err != nil {
 		return nil, err
 	}
 	if cfg.SecretSource == "" {
@@ -237,7 +246,7 @@ func (a *Adapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, err
 		sent, _, err = a.client.SendMessage(ctx, *out.text)
 	}
 	if err != nil {
-		return bot.SendResult{}, err
+		return bot.SendResult{}, a.windowError(m.Conversation, err)
 	}
 	res := bot.SendResult{ID: sent.MessageID}
 	if !out.keepsBot {

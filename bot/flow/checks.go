@@ -15,10 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/textfold"
 )
 
 // This file holds the built-in checks: the answers a conversation on
@@ -549,7 +547,7 @@ func OneOfChoices(choices ...Choice) *ChoiceCheck {
 		values[i] = ch.Value
 		names[i] = append([]string{ch.Value, ch.Label}, ch.Synonyms...)
 		for _, s := range ch.Synonyms {
-			if fold(s) == "" {
+			if textfold.Fold(s) == "" {
 				panic(fmt.Sprintf("flow: OneOf: choice %d has an empty synonym", i+1))
 			}
 		}
@@ -591,7 +589,7 @@ func newChoiceCheck(labels []string, values []any, names [][]string) *ChoiceChec
 	c := &ChoiceCheck{labels: labels, values: values, exact: map[string]int{}, loose: map[string]int{}}
 	for i, ns := range names {
 		for _, n := range ns {
-			k := fold(n)
+			k := textfold.Fold(n)
 			if k == "" {
 				continue
 			}
@@ -599,7 +597,7 @@ func newChoiceCheck(labels []string, values []any, names [][]string) *ChoiceChec
 				panic(fmt.Sprintf("flow: OneOf: %q names choices %d and %d", n, j+1, i+1))
 			}
 			c.exact[k] = i
-			l := trimPunct(k)
+			l := textfold.TrimPunct(k)
 			if l == "" {
 				continue
 			}
@@ -620,14 +618,14 @@ func newChoiceCheck(labels []string, values []any, names [][]string) *ChoiceChec
 
 // Check picks the choice a.Text names; see [ChoiceCheck].
 func (c *ChoiceCheck) Check(_ context.Context, a Answer) (any, error) {
-	s := fold(a.Text)
+	s := textfold.Fold(a.Text)
 	if s == "" {
 		return nil, Invalid("empty answer", c.reask)
 	}
 	if i, ok := c.exact[s]; ok {
 		return c.values[i], nil
 	}
-	t := trimPunct(s)
+	t := textfold.TrimPunct(s)
 	if i, ok := c.loose[t]; ok && i >= 0 {
 		return c.values[i], nil
 	}
@@ -676,43 +674,6 @@ func NumberedList(items ...string) string {
 		b.WriteString(s)
 	}
 	return b.String()
-}
-
-// foldSpecial spells the Latin letters that Unicode does not decompose into
-// a base letter and an accent with their base letters.
-var foldSpecial = strings.NewReplacer(
-	"đ", "d", "Đ", "d", "ł", "l", "Ł", "l", "ø", "o", "Ø", "o",
-	"æ", "ae", "Æ", "ae", "œ", "oe", "Œ", "oe", "ı", "i", "ħ", "h", "Ħ", "h",
-)
-
-// fold returns s for matching what people type: in compatibility form
-// (full-width letters as letters), without accents and other combining
-// marks, with the letters of foldSpecial replaced, runs of space as one
-// space and no space at either end, and case-folded (ß is ss).
-func fold(s string) string {
-	s = norm.NFKD.String(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-		default:
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteRune(r)
-		}
-	}
-	return cases.Fold().String(foldSpecial.Replace(b.String()))
-}
-
-// trimPunct returns s without punctuation and space at either end.
-func trimPunct(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
 }
 
 // defaultDateLayouts are the layouts of Date without layouts, tried in
@@ -779,7 +740,7 @@ func DateIn(loc *time.Location, layouts ...string) Check {
 		if s == "" {
 			return nil, Invalid("empty answer", reask)
 		}
-		if n, ok := dateWords[trimPunct(fold(s))]; ok {
+		if n, ok := dateWords[textfold.TrimPunct(textfold.Fold(s))]; ok {
 			return today.AddDate(0, 0, n), nil
 		}
 		if len(s) > maxNumberLen {

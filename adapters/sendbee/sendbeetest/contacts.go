@@ -228,12 +228,19 @@ func (s *Server) subscribeContact(c *call) (*result, error) {
 // the fly), name and phone set.
 func (s *Server) updateContact(c *call) (*result, error) {
 	if err := c.parseBody("id", "phone", "whatsapp_user_id", "name", "tags", "notes", "contact_fields",
-		"block_notifications", "block_automation"); err != nil {
+		"block_notifications", "block_automation", "status"); err != nil {
 		return nil, err
 	}
 	id, err := c.id("id")
 	if err != nil {
 		return nil, err
+	}
+	status, _, err := c.str("status", false)
+	if err != nil {
+		return nil, err
+	}
+	if status != "" && status != "subscribed" && status != "unsubscribed" {
+		return nil, badRequest("status: want subscribed or unsubscribed, got %q", status)
 	}
 	in, err := readContactInput(c, false)
 	if err != nil {
@@ -279,6 +286,9 @@ func (s *Server) updateContact(c *call) (*result, error) {
 	}
 	if in.blockAutomation != nil {
 		ct.blockAutomation = *in.blockAutomation
+	}
+	if status != "" {
+		ct.status = status
 	}
 	ct.modified = s.bizNow()
 	return one(s.st.wireContact(ct))

@@ -107,12 +107,15 @@
 //     refuses such a send). The customer's last message time shows as
 //     last_message.inbound_sent_at on conversations; [Server.WindowOpen]
 //     and [Server.WindowClosesAt] read the window. Agent replies
-//     ([Server.AgentReply]) are not checked. Without the option the window
-//     is not enforced.
+//     ([Server.AgentReply]) are not checked. With [WithoutServiceWindow]
+//     the window is not enforced.
 //   - Contact status: a contact is "subscribed" or "unsubscribed"; POST
 //     /contacts/subscribe subscribes it, and [Server.SetContactStatus] or
 //     POST /_sim/contact changes it as the customer opting out or in
-//     would (Sendbee's API has no unsubscribe). A template send to an
+//     would. PUT /contacts takes "status" too (an assumption: Sendbee
+//     documents the status as a contact field, not as one PUT /contacts
+//     changes), as a bot does when a customer opts out with a keyword;
+//     any other value is refused with 400. A template send to an
 //     unsubscribed contact is refused and changes nothing:
 //     400 {"error":{"detail":"contact … is unsubscribed; …","type":"contact_unsubscribed"}}
 //     (the status and type are invented: Sendbee does not document this
