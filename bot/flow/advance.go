@@ -427,6 +427,9 @@ func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled
 	s := rec.State
 	s.Values = s.Values.clone()
 	s.Message = prompted(by)
+	if win, err := e.b.Window(ctx, rec.Platform, rec.Conversation); err == nil {
+		s.Window = win
+	}
 	msg, err := p.Prompt(ctx, &s)
 	if err != nil {
 		return false, fmt.Errorf("flow %q step %q: prompt: %w", rec.Flow, o.Step, err)
@@ -436,7 +439,20 @@ func (e *Engine) say(ctx context.Context, w bot.Sender, rec *record, f *compiled
 	}
 	msg.Platform, msg.Conversation, msg.Key = rec.Platform, rec.Conversation, o.Key
 	msg.Handoff = msg.Handoff || handoff
-	return true, w.Send(ctx, msg)
+	if s.Message != nil && !s.Message.Author.Bot && !s.Message.Author.Agent {
+		// An answer to the customer's message; a reminder or a
+		// proactive start is not one (see bot.OptOutController).
+		msg.ReplyTo = s.Message.ID
+	}
+	err = w.Send(ctx, msg)
+	if errors.Is(err, bot.ErrOptedOut) || errors.Is(err, bot.ErrWindowClosed) {
+		// The platform's rules forbid it: the prompt is not owed.
+		e.logger.LogAttrs(ctx, slog.LevelInfo, "flow: prompt not sent", slog.String("platform", rec.Platform),
+			slog.String("conversation", rec.Conversation), slog.String("flow", rec.Flow), slog.String("step", o.Step),
+			slog.String("why", err.Error()))
+		return false, nil
+	}
+	return true, err
 }
 
 // interrupted applies the flow's Interrupt policy after a global route

@@ -40,18 +40,27 @@ type State struct {
 	// later message. It is never stored, so the states Engine.State and
 	// Engine.Active return have none. Prompts must not change it.
 	Message *bot.Message `json:"-"`
+	// Window is the conversation's customer-service window when a prompt
+	// is made (see bot.ServiceWindower); Window.Applies is false on a
+	// platform without one. A prompt made while it is closed — a
+	// reminder a day later on WhatsApp — returns a template message
+	// (bot.Template) to reach the customer. Like Message, it is never
+	// stored.
+	Window bot.Window `json:"-"`
 }
 
 // Vars returns the state as a map for expressions and templates: Flow,
-// Step, Attempts, Paused, and Values (a map of the values by name). The map
-// is a copy.
+// Step, Attempts, Paused, WindowOpen (Window.Open, or true where no
+// window applies), and Values (a map of the values by name). The map is a
+// copy.
 func (s *State) Vars() map[string]any {
 	return map[string]any{
-		"Flow":     s.Flow,
-		"Step":     s.Step,
-		"Attempts": s.Attempts,
-		"Paused":   s.Paused,
-		"Values":   map[string]any(s.Values.clone()),
+		"Flow":       s.Flow,
+		"Step":       s.Step,
+		"Attempts":   s.Attempts,
+		"Paused":     s.Paused,
+		"WindowOpen": !s.Window.Applies || s.Window.Open,
+		"Values":     map[string]any(s.Values.clone()),
 	}
 }
 
