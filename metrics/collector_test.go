@@ -74,7 +74,7 @@ func TestCollector_Scrape(t *testing.T) {
 
 	// Before Run every metric is exported, at zero.
 	before := scrape(t, h)
-	assert.Len(t, before, 18)
+	assert.Len(t, before, 23)
 	for name, v := range before {
 		assert.Equal(t, "0", v, name)
 	}
@@ -114,6 +114,11 @@ func TestCollector_Scrape(t *testing.T) {
 		"parley_handoffs_total":                "1",
 		"parley_resumes_total":                 "1",
 		"parley_job_runs_total":                "0",
+		"parley_window_fallbacks_total":        "0",
+		"parley_window_closed_total":           "0",
+		"parley_opt_outs_total":                "0",
+		"parley_opt_ins_total":                 "0",
+		"parley_outbound_opted_out_total":      "0",
 		"parley_dead_letter_list_size":         "1",
 		`parley_queue_depth{queue="inbound"}`:  "0",
 		`parley_queue_depth{queue="outbound"}`: "0",

@@ -59,6 +59,11 @@ func TestMetrics_Hooks(t *testing.T) {
 	// Before any event: only the Bot's scrape-time metrics, no platform yet.
 	assert.Equal(t, map[string]string{
 		"parley_outbound_queued_total":         "0",
+		"parley_window_fallbacks_total":        "0",
+		"parley_window_closed_total":           "0",
+		"parley_opt_outs_total":                "0",
+		"parley_opt_ins_total":                 "0",
+		"parley_outbound_opted_out_total":      "0",
 		"parley_outbound_skipped_total":        "0",
 		"parley_outbound_confirmed_total":      "0",
 		"parley_job_runs_total":                "0",
@@ -120,6 +125,11 @@ func TestMetrics_Hooks(t *testing.T) {
 		"parley_outbound_skipped_total":                                                       "0",
 		"parley_outbound_confirmed_total":                                                     "0",
 		"parley_job_runs_total":                                                               "0",
+		"parley_window_fallbacks_total":                                                       "0",
+		"parley_window_closed_total":                                                          "0",
+		"parley_opt_outs_total":                                                               "0",
+		"parley_opt_ins_total":                                                                "0",
+		"parley_outbound_opted_out_total":                                                     "0",
 		"parley_dead_letter_list_size":                                                        "1",
 		`parley_queue_depth{queue="inbound"}`:                                                 "0",
 		`parley_queue_depth{queue="outbound"}`:                                                "0",
