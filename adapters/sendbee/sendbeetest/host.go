@@ -29,8 +29,9 @@ import (
 // goes to the account named by the query parameter account=<name>, which
 // may be left out while the host has one account.
 //
-// All methods are safe for concurrent use. [Host.Close] closes every
-// account and the listener.
+// All methods are safe for concurrent use. The host owns its accounts
+// and the goroutines of its listener: [Host.Close] closes every account
+// and the listener, and waits for them.
 type Host struct {
 	prefix  string
 	rootURL string
@@ -114,7 +115,7 @@ func (h *Host) Add(name string, opts ...Option) (*Server, error) {
 	}
 	cfg, err := newConfig(h.prefix, opts)
 	if err != nil {
-		return nil, fmt.Errorf("sendbeetest: account %q: %w", name, err)
+		return nil, fmt.Errorf("%w (account %q)", err, name)
 	}
 	if cfg.prefixSet {
 		return nil, fmt.Errorf("sendbeetest: account %q: WithPrefix does not apply to an account: the host serves every account under %s", name, h.URL())

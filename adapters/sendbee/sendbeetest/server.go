@@ -22,6 +22,9 @@ import (
 // HTTP server, webhook delivery and the delivery observer's calls);
 // [Server.Close] stops and waits for all of them. The delivery observer
 // must therefore not call Close on its own goroutine, but in a new one.
+//
+// A Server is also one account of a [Host], which serves several business
+// numbers on one listener.
 type Server struct {
 	cfg     config
 	rootURL string

@@ -33,8 +33,9 @@ import (
 // parameter account=<name>, which may be left out while the host has one
 // account.
 //
-// All methods are safe for concurrent use. [Host.Close] closes every
-// account and the listener.
+// All methods are safe for concurrent use. The host owns its accounts
+// and the goroutines of its listener: [Host.Close] closes every account
+// and the listener, and waits for them.
 type Host struct {
 	prefix  string
 	rootURL string
@@ -121,7 +122,7 @@ func (h *Host) Add(name string, opts ...Option) (*Server, error) {
 	}
 	cfg, err := newConfig(opts)
 	if err != nil {
-		return nil, fmt.Errorf("velaflowstest: account %q: %w", name, err)
+		return nil, fmt.Errorf("%w (account %q)", err, name)
 	}
 	if cfg.prefixSet {
 		return nil, fmt.Errorf("velaflowstest: account %q: WithPrefix does not apply to an account: the host serves every account under %s", name, h.URL())

@@ -295,7 +295,7 @@ func TestHost_AddRefuses(t *testing.T) {
 		{"an empty name", "", nil, "account name"},
 		{"a name with a slash", "a/b", nil, "account name"},
 		{"a prefix", "c", []velaflowstest.Option{velaflowstest.WithPrefix("/api/v1")}, "WithPrefix does not apply to an account"},
-		{"an invalid option", "c", []velaflowstest.Option{velaflowstest.WithPageSize(0)}, "page size"},
+		{"an invalid option", "c", []velaflowstest.Option{velaflowstest.WithPageSize(0)}, `page size 0 out of range 1..100 (account "c")`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := h.Add(tt.account, tt.opts...)

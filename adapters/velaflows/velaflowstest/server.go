@@ -31,6 +31,9 @@ import (
 // delivery observer's calls); [Server.Close] stops them and waits for all
 // of them. The delivery observer must therefore not call Close on its own
 // goroutine, but in a new one.
+//
+// A Server is also one account of a [Host], which serves several
+// workspaces on one listener.
 type Server struct {
 	cfg      config
 	rootURL  string
