@@ -501,7 +501,7 @@ func (s *Server) authenticate(r *http.Request) error {
 	if key == "" {
 		return errors.New("missing X-Api-Key header")
 	}
-	if subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.apiKey)) != 1 {
+	if s.refuse || subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.apiKey)) != 1 {
 		return errors.New("invalid API key")
 	}
 	return checkToken(s.cfg.apiSecret, r.Header.Get("X-Auth-Token"), s.now(), s.cfg.tokenWindow, s.cfg.tokenSkew)

@@ -346,7 +346,48 @@
 // events, agent assignment beyond recording agent_id, the webhook
 // registration API (POST /webhooks/subscribe, which appears only in a
 // Python client version outside its published history), User-Agent-dependent
-// payloads, several businesses or several API keys, TLS, and HTTP/2.
+// payloads, several API keys for one business (a [Host] serves several
+// businesses, each with a key of its own), TLS, and HTTP/2.
+//
+// # Several business numbers on one listener
+//
+// A [Host] serves several accounts on one listener, for a bot that
+// answers two Sendbee business numbers at once:
+//
+//	h := sendbeetest.NewHost(t)
+//	acme, _ := h.Add("acme", sendbeetest.WithCredentials("key-acme", "secret-acme"), sendbeetest.WithWebhook(bot.URL+"/acme"))
+//	zeta, _ := h.Add("zeta", sendbeetest.WithCredentials("key-zeta", "secret-zeta"), sendbeetest.WithWebhook(bot.URL+"/zeta"))
+//	// both numbers' clients use h.URL(), each with its own key and secret
+//	acme.CustomerMessage("+385911234567", "Ana", "Hi")
+//	acme.WaitSent(t, 1) // the answer went out through acme's number
+//	// and zeta.Sent() is empty
+//
+// An account is one business number: a [Server] of its own, made by
+// [Host.Add] with the options of [NewServer] but [WithPrefix], with its
+// own API key and secret, business ID, contacts, conversations,
+// templates and teams, rate-limit window, webhook URL, secret and
+// deliveries, business clock, faults and records. Every Server method
+// works on it; its [Server.URL] and [Server.RootURL] are the host's.
+//
+// An API request is served by the account whose API key is its
+// X-Api-Key (compared in constant time), exactly as that account's
+// Server would serve it. Account names and API keys are unique on a
+// host. A request whose key is no account's, or that has none, is
+// answered as a Server answers a wrong key (404 for a path that is not
+// the API's, otherwise 401 authentication_error "invalid API key" or
+// "missing X-Api-Key header", without X-RateLimit-* headers); it uses no
+// account's faults or rate limit and is kept in [Host.Unclaimed].
+//
+// The controls under "/_sim/" on [Host.RootURL] act on the account named
+// by the query parameter account, as in POST /_sim/customer?account=acme.
+// While the host has one account the parameter may be left out; with
+// more, a request without it is 400 validation_error naming the parameter
+// and the accounts, and an unknown name is 404 not_found. GET
+// /_sim/?account=acme says "account":"acme".
+//
+// [NewHost] serves the API under "/api" as [NewServer] does; [StartHost]
+// runs a host on a real address. [Host.Close] closes every account, then
+// the listener.
 //
 // # Concurrency
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
@@ -69,4 +70,42 @@ func ExampleDelivery_Explain() {
 	fmt.Println(d.Explain())
 	// Output:
 	// delivery of message.received to http://127.0.0.1:8080/webhooks/sendbee rejected 401 — the bot's SENDBEE_API_SECRET differs from the emulator's (or the clocks differ); run: eval "$(parley sim env)" and restart the bot
+}
+
+// One bot answers two business numbers served by one host: a send with
+// acme's key and secret lands in acme's account only. In a test, use
+// NewHost(t) instead of StartHost.
+func ExampleHost() {
+	h, err := sendbeetest.StartHost("127.0.0.1:0", "")
+	if err != nil {
+		panic(err)
+	}
+	defer h.Close()
+	acme, err := h.Add("acme", sendbeetest.WithCredentials("key-acme", "secret-acme"))
+	if err != nil {
+		panic(err)
+	}
+	zeta, err := h.Add("zeta", sendbeetest.WithCredentials("key-zeta", "secret-zeta"))
+	if err != nil {
+		panic(err)
+	}
+	acme.CustomerMessage("+385911234567", "Ana", "Is the shop open today?")
+
+	req, _ := http.NewRequest(http.MethodPost, h.URL()+"/conversations/messages/send",
+		strings.NewReader(`{"phone":"+385911234567","text":"Yes, until 8 pm."}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", "key-acme")
+	req.Header.Set("X-Auth-Token", sendbeetest.Token("secret-acme", time.Now()))
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, len(acme.Sent()), len(zeta.Sent()))
+	fmt.Println(acme.Sent()[0].Text)
+	// Output:
+	// 200 1 0
+	// Yes, until 8 pm.
 }

@@ -71,12 +71,9 @@ func defaultConfig(prefix string) config {
 // validate checks the configuration and fills in the defaults that need
 // randomness.
 func (c *config) validate() error {
-	p := strings.TrimRight(c.prefix, "/")
-	if p != "" && !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	if strings.HasPrefix(p, "/_sim") {
-		return fmt.Errorf("sendbeetest: prefix %q collides with the /_sim/ control endpoints", c.prefix)
+	p, err := cleanPrefix(c.prefix)
+	if err != nil {
+		return err
 	}
 	c.prefix = p
 	if c.apiKey == "" {
@@ -117,6 +114,19 @@ func (c *config) validate() error {
 		return fmt.Errorf("sendbeetest: wait timeout must be positive, got %v", c.waitTimeout)
 	}
 	return nil
+}
+
+// cleanPrefix adds a missing leading slash to the API path prefix p and
+// removes trailing ones. A prefix under "/_sim" is refused.
+func cleanPrefix(p string) (string, error) {
+	c := strings.TrimRight(p, "/")
+	if c != "" && !strings.HasPrefix(c, "/") {
+		c = "/" + c
+	}
+	if strings.HasPrefix(c, "/_sim") {
+		return "", fmt.Errorf("sendbeetest: prefix %q collides with the /_sim/ control endpoints", p)
+	}
+	return c, nil
 }
 
 func checkWebhookURL(raw string) error {

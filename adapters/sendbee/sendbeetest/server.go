@@ -22,14 +22,20 @@ import (
 // HTTP server, webhook delivery and the delivery observer's calls);
 // [Server.Close] stops and waits for all of them. The delivery observer
 // must therefore not call Close on its own goroutine, but in a new one.
+//
+// A Server is also one account of a [Host], which serves several business
+// numbers on one listener.
 type Server struct {
 	cfg     config
 	rootURL string
 	routes  map[string]route
 
-	hs      *httptest.Server // NewServer
-	hsrv    *http.Server     // Start
-	serveWG sync.WaitGroup
+	hs        *httptest.Server // NewServer
+	hsrv      *http.Server     // Start
+	stopServe func()           // Start: waits for hsrv.Serve to return
+
+	account string // the account's name on a Host; "" for a Server of its own
+	refuse  bool   // accepts no API key: a Host's answer to a key no account has
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: aborts delays
@@ -84,35 +90,70 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, root, err := listen(addr)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.hsrv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	// The root URL is set before the server serves, as in NewServer.
+	s.rootURL = root
+	s.hsrv, s.stopServe = serve(ln, http.HandlerFunc(s.serveHTTP), s.logf)
+	return s, nil
+}
+
+// listen opens a TCP listener at addr and returns it with its root URL,
+// which names "localhost" when addr leaves the host unspecified.
+func listen(addr string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
 	host := ln.Addr().String()
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
 		host = net.JoinHostPort("localhost", strings.TrimPrefix(host[strings.LastIndex(host, ":"):], ":"))
 	}
-	s.rootURL = "http://" + host
-	s.serveWG.Add(1)
+	return ln, "http://" + host, nil
+}
+
+// serve serves h on ln in a new goroutine. It returns the http.Server and
+// a function that waits for the goroutine to end once the server is
+// closed.
+func serve(ln net.Listener, h http.Handler, logf func(string, ...any)) (*http.Server, func()) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	done := make(chan struct{})
 	go func() {
-		defer s.serveWG.Done()
-		if err := s.hsrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.logf("serve: %v", err)
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logf("serve: %v", err)
 		}
 	}()
-	return s, nil
+	return srv, func() { <-done }
 }
 
 func newServer(prefix string, opts []Option) (*Server, error) {
+	cfg, err := newConfig(prefix, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newServerWith(cfg), nil
+}
+
+// newConfig applies opts to the defaults and validates the result.
+func newConfig(prefix string, opts []Option) (config, error) {
 	cfg := defaultConfig(prefix)
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return config{}, err
 	}
+	return cfg, nil
+}
+
+// newServerWith makes a Server of a validated configuration. It starts
+// the delivery observer's goroutine, if there is an observer, so the
+// Server must be closed.
+func newServerWith(cfg config) *Server {
 	s := &Server{
 		cfg:    cfg,
 		done:   make(chan struct{}),
@@ -124,7 +165,7 @@ func newServer(prefix string, opts []Option) (*Server, error) {
 		s.st.seed(cfg.clock())
 	}
 	s.wh = newDeliverer(&s.cfg)
-	return s, nil
+	return s
 }
 
 // Close stops the server: it stops accepting requests, aborts pending
@@ -148,7 +189,7 @@ func (s *Server) Close() {
 		}
 		if s.hsrv != nil {
 			_ = s.hsrv.Close()
-			s.serveWG.Wait()
+			s.stopServe()
 		}
 		s.handlers.Wait()
 		s.wh.wait()

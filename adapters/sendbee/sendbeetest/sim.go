@@ -412,7 +412,7 @@ func (s *Server) simIndex() any {
 	s.wh.mu.Lock()
 	hook := s.wh.url
 	s.wh.mu.Unlock()
-	return map[string]any{
+	out := map[string]any{
 		"api_url":     s.URL(),
 		"api_key":     s.cfg.apiKey,
 		"business_id": s.cfg.businessID,
@@ -428,4 +428,8 @@ func (s *Server) simIndex() any {
 			"GET /_sim/deliveries", "GET /_sim/requests",
 		},
 	}
+	if s.account != "" {
+		out["account"] = s.account
+	}
+	return out
 }

@@ -262,8 +262,9 @@
 //
 // # Not simulated
 //
-// The Auth API (login, JWTs, listing workspaces) and token expiry; several
-// workspaces; the "authentication" and "bulk" rate-limit categories;
+// The Auth API (login, JWTs, listing workspaces) and token expiry; a
+// token with access to several workspaces (a [Host] serves several
+// workspaces, each with tokens of its own); the "authentication" and "bulk" rate-limit categories;
 // attachments and non-text message types; the WhatsApp 24-hour window;
 // message delivery statuses (channels.message.status_changed); tag
 // attach/detach endpoints; customer merging; CRM tasks and activities;
@@ -271,6 +272,50 @@
 // broadcasts and scheduling; sandbox versus live data; TLS and HTTP/2.
 // Unauthenticated requests carry no X-RateLimit-* headers and are not
 // limited.
+//
+// # Several workspaces on one listener
+//
+// A [Host] serves several accounts on one listener, for a bot that works
+// in two VelaFlows workspaces at once:
+//
+//	h := velaflowstest.NewHost(t)
+//	acme, _ := h.Add("acme", velaflowstest.WithCredentials(tokenAcme, workspaceAcme), velaflowstest.WithSubscription(bot.URL+"/acme", "whsec_acme"))
+//	zeta, _ := h.Add("zeta", velaflowstest.WithCredentials(tokenZeta, workspaceZeta), velaflowstest.WithSubscription(bot.URL+"/zeta", "whsec_zeta"))
+//	// both workspaces' clients use h.URL(), each with its own token and x-workspace-id
+//	acme.CustomerMessage("whatsapp", "Ada", "+442071838750", "Hi")
+//	acme.WaitSent(t, 1) // the answer went to acme's workspace
+//	// and zeta.Sent() is empty
+//
+// An account is one workspace: a [Server] of its own, made by [Host.Add]
+// with the options of [NewServer] but [WithPrefix], with its own
+// workspace ID and API tokens, conversations, customers, leads and tags,
+// rate-limit counters, webhook subscriptions and deliveries, clock,
+// faults and records. Every Server method works on it; its [Server.URL]
+// and [Server.RootURL] are the host's.
+//
+// An API request is served by the account that holds its token (compared
+// in constant time), exactly as that account's Server would serve it; so
+// a request whose x-workspace-id is another workspace is refused by the
+// token's account with 403 FORBIDDEN ("Token does not have access to
+// workspace …"), the documented answer for a workspace the token does
+// not cover, and one without the header with 400 BAD_REQUEST. Account
+// names, workspace IDs and tokens are unique on a host: a workspace's
+// tokens are created in that workspace's settings. A request whose token
+// is no account's, or that has none, is answered as a Server answers an
+// unknown token (404 or 405 for a route that is not the API's, otherwise
+// 401 UNAUTHORIZED, without X-RateLimit-* headers); it uses no account's
+// faults or rate limits and is kept in [Host.Unclaimed].
+//
+// The controls under "/_sim/" on [Host.RootURL] act on the account named
+// by the query parameter account, as in POST /_sim/customer?account=acme.
+// While the host has one account the parameter may be left out; with
+// more, a request without it is 400 BAD_REQUEST naming the parameter and
+// the accounts, and an unknown name is 404 NOT_FOUND. GET
+// /_sim/?account=acme says "account":"acme".
+//
+// [NewHost] serves the API under "/api/v1" as [NewServer] does;
+// [StartHost] runs a host on a real address. [Host.Close] closes every
+// account, then the listener.
 //
 // # Concurrency
 //

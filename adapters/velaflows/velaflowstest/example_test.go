@@ -93,3 +93,48 @@ func ExampleDelivery_Explain() {
 	// Output:
 	// delivery of conversation.message.received to http://127.0.0.1:8080/webhooks/velaflows failed: connection refused — is the bot running and listening on 127.0.0.1:8080 (PARLEY_ADDR)?
 }
+
+// One bot works in two workspaces served by one host: an answer with
+// acme's token lands in acme's workspace only, and acme's token does not
+// open zeta's workspace. In a test, use NewHost(t) instead of StartHost.
+func ExampleHost() {
+	const (
+		acmeToken, acmeWorkspace = "sk_test_acmeacmeacmeacmeacmeacmeacmeacmeacme", "64f0c0ffee0000000000acce"
+		zetaToken, zetaWorkspace = "sk_test_zetazetazetazetazetazetazetazetazeta", "64f0c0ffee0000000000beef"
+	)
+	h, err := velaflowstest.StartHost("127.0.0.1:0", "/api/v1")
+	if err != nil {
+		panic(err)
+	}
+	defer h.Close()
+	acme, err := h.Add("acme", velaflowstest.WithCredentials(acmeToken, acmeWorkspace))
+	if err != nil {
+		panic(err)
+	}
+	zeta, err := h.Add("zeta", velaflowstest.WithCredentials(zetaToken, zetaWorkspace))
+	if err != nil {
+		panic(err)
+	}
+	conv, _ := acme.CustomerMessage("whatsapp", "Ada Lovelace", "+442071838750", "Where is my parcel?")
+
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	answer := func(workspace string) int {
+		req, _ := http.NewRequest(http.MethodPost, h.URL()+"/inbox/conversations/"+conv+"/messages",
+			strings.NewReader(`{"type":"text","content":"It ships tomorrow."}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+acmeToken)
+		req.Header.Set("x-workspace-id", workspace)
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	fmt.Println(answer(acmeWorkspace), len(acme.Sent()), len(zeta.Sent()))
+	fmt.Println(answer(zetaWorkspace), len(acme.Sent()), len(zeta.Sent()))
+	// Output:
+	// 201 1 0
+	// 403 1 0
+}

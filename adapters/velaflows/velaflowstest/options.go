@@ -47,7 +47,8 @@ type presetSubscription struct {
 
 // config is the configuration of a Server, fixed before it starts.
 type config struct {
-	prefix string
+	prefix    string
+	prefixSet bool // by WithPrefix
 
 	token       string
 	workspaceID string
@@ -101,14 +102,24 @@ func defaultConfig() config {
 	}
 }
 
+// cleanPrefix adds a missing leading slash to the API path prefix p and
+// removes trailing ones. "/_sim" and a prefix under it are refused.
+func cleanPrefix(p string) (string, error) {
+	c := strings.TrimRight(p, "/")
+	if c != "" && !strings.HasPrefix(c, "/") {
+		c = "/" + c
+	}
+	if c == "/_sim" || strings.HasPrefix(c, "/_sim/") {
+		return "", fmt.Errorf("velaflowstest: prefix %q collides with the /_sim/ control endpoints", p)
+	}
+	return c, nil
+}
+
 // validate checks the configuration and fills in the random defaults.
 func (c *config) validate() error {
-	p := strings.TrimRight(c.prefix, "/")
-	if p != "" && !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	if p == "/_sim" || strings.HasPrefix(p, "/_sim/") {
-		return fmt.Errorf("velaflowstest: prefix %q collides with the /_sim/ control endpoints", c.prefix)
+	p, err := cleanPrefix(c.prefix)
+	if err != nil {
+		return err
 	}
 	c.prefix = p
 	if c.token == "" {
@@ -184,7 +195,7 @@ func (c *config) validate() error {
 // missing leading slash is added and trailing slashes are removed; "" serves
 // the API at the root. The "/_sim/" control endpoints stay at the root.
 func WithPrefix(p string) Option {
-	return func(c *config) { c.prefix = p }
+	return func(c *config) { c.prefix, c.prefixSet = p, true }
 }
 
 // WithCredentials sets the API token accepted in "Authorization: Bearer

@@ -31,15 +31,20 @@ import (
 // delivery observer's calls); [Server.Close] stops them and waits for all
 // of them. The delivery observer must therefore not call Close on its own
 // goroutine, but in a new one.
+//
+// A Server is also one account of a [Host], which serves several
+// workspaces on one listener.
 type Server struct {
 	cfg      config
 	rootURL  string
 	handlers map[string]handler
 	tokens   []tokenInfo
 
-	hs      *httptest.Server // NewServer
-	hsrv    *http.Server     // Start
-	serveWG sync.WaitGroup
+	hs        *httptest.Server // NewServer
+	hsrv      *http.Server     // Start
+	stopServe func()           // Start: waits for hsrv.Serve to return
+
+	account string // the workspace's name on a Host; "" for a Server of its own
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: aborts slow answers
@@ -92,36 +97,71 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, root, err := listen(addr)
 	if err != nil {
 		s.wh.stop()
-		return nil, fmt.Errorf("velaflowstest: %w", err)
+		return nil, err
 	}
-	s.hsrv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	// The root URL is set before the server serves, as in NewServer.
+	s.rootURL = root
+	s.hsrv, s.stopServe = serve(ln, http.HandlerFunc(s.serveHTTP), s.cfg.logger)
+	return s, nil
+}
+
+// listen opens a TCP listener at addr and returns it with its root URL,
+// which names "localhost" when addr leaves the host unspecified.
+func listen(addr string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("velaflowstest: %w", err)
+	}
 	host := ln.Addr().String()
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
 		_, port, _ := net.SplitHostPort(host)
 		host = net.JoinHostPort("localhost", port)
 	}
-	s.rootURL = "http://" + host
-	s.serveWG.Add(1)
+	return ln, "http://" + host, nil
+}
+
+// serve serves h on ln in a new goroutine. It returns the http.Server and
+// a function that waits for the goroutine to end once the server is
+// closed.
+func serve(ln net.Listener, h http.Handler, logger *slog.Logger) (*http.Server, func()) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	done := make(chan struct{})
 	go func() {
-		defer s.serveWG.Done()
-		if err := s.hsrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.cfg.logger.Error("velaflowstest: serve", "error", err)
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("velaflowstest: serve", "error", err)
 		}
 	}()
-	return s, nil
+	return srv, func() { <-done }
 }
 
 func newServer(opts []Option) (*Server, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newServerWith(cfg), nil
+}
+
+// newConfig applies opts to the defaults and validates the result.
+func newConfig(opts []Option) (config, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return config{}, err
 	}
+	return cfg, nil
+}
+
+// newServerWith makes a Server of a validated configuration. It starts
+// the delivery observer's goroutine, if there is an observer, so the
+// Server must be closed.
+func newServerWith(cfg config) *Server {
 	s := &Server{
 		cfg:      cfg,
 		done:     make(chan struct{}),
@@ -139,7 +179,7 @@ func newServer(opts []Option) (*Server, error) {
 	for _, p := range cfg.subscriptions {
 		s.wh.create(p.url, p.secret, p.events, s.now())
 	}
-	return s, nil
+	return s
 }
 
 // Close stops the server: it stops accepting requests, aborts slow answers,
@@ -163,7 +203,7 @@ func (s *Server) Close() {
 		}
 		if s.hsrv != nil {
 			_ = s.hsrv.Close()
-			s.serveWG.Wait()
+			s.stopServe()
 		}
 		s.inflight.Wait()
 		s.wh.stop()

@@ -350,7 +350,7 @@ func (s *Server) simLeads(b []byte) (any, error) {
 }
 
 func (s *Server) simIndex() any {
-	return map[string]any{
+	out := map[string]any{
 		"baseUrl":     s.URL(),
 		"workspaceId": s.cfg.workspaceID,
 		"endpoints": []string{
@@ -365,4 +365,8 @@ func (s *Server) simIndex() any {
 			"GET /_sim/deliveries", "GET /_sim/subscriptions", "GET /_sim/requests",
 		},
 	}
+	if s.account != "" {
+		out["account"] = s.account
+	}
+	return out
 }
