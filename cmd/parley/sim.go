@@ -507,11 +507,13 @@ func startSendbee(set *simSetup, out *lockedWriter) (*simPlatform, error) {
 		urls:       func(u *simURLs) { u.Sendbee = emu.URL() },
 		envArgs:    addrArg("sendbee-addr", emu.URL(), simSendbeeAddr),
 		overriding: set.overriding("SENDBEE_"),
-		usage:      "Sendbee: type a line to write to the bot as a customer; :agent <text>, :bot on|off, :as <phone>.",
+		usage:      "Sendbee: type a line to write to the bot as a customer; :agent <text>, :bot on|off, :as <phone>, :later <duration>.",
 		commands: []simCommand{
 			{"agent", "<text>", "answer as a human agent from the dashboard (switches the chatbot off)", c.agent},
 			{"bot", "on|off", "switch the conversation's chatbot from the dashboard", c.bot},
 			{"as", "<phone>", "write as another customer", c.as},
+			{"later", "<duration>", "move Sendbee's clock forward (25h closes WhatsApp's 24-hour window)", c.later},
+			{"window", "", "show the customer's 24-hour window and subscription", c.window},
 		},
 		text:  c.say,
 		watch: func(ctx context.Context) { printSent(ctx, emu, out) },
@@ -589,6 +591,44 @@ func (c *customer) bot(state string) {
 		return
 	}
 	c.out.printf("dashboard: chatbot %s for %s\n", state, c.phone)
+}
+
+// later moves the emulator's business clock forward, as if time passed:
+// Sendbee then refuses the bot's free-form messages to a customer who
+// last wrote more than 24 hours before.
+func (c *customer) later(arg string) {
+	d, err := time.ParseDuration(strings.TrimSpace(arg))
+	if err != nil || d <= 0 {
+		c.out.printf("usage: :later <duration>, such as :later 25h\n")
+		return
+	}
+	c.emu.Advance(d)
+	c.out.printf("Sendbee's clock is now %s\n", c.emu.Now().UTC().Format("2006-01-02 15:04 MST"))
+	c.window("")
+}
+
+// window prints the customer's service window and subscription status.
+func (c *customer) window(string) {
+	conv, ok := c.emu.ConversationByPhone(c.phone)
+	if !ok {
+		c.out.printf("%s has not written yet: only templates can be sent\n", c.phone)
+		return
+	}
+	now := c.emu.Now()
+	switch at := conv.WindowClosesAt; {
+	case at == nil:
+		c.out.printf("%s never wrote: only templates can be sent", c.phone)
+	case now.Before(*at):
+		c.out.printf("%s's 24-hour window is open for %s", c.phone, roughly(at.Sub(now)))
+	default:
+		c.out.printf("%s's 24-hour window closed %s ago: only templates can be sent", c.phone, roughly(now.Sub(*at)))
+	}
+	c.out.printf(" (contact %s)\n", conv.Contact.Status)
+}
+
+// roughly returns d to the minute, as "24h0m".
+func roughly(d time.Duration) string {
+	return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 }
 
 func (c *customer) say(line string) {

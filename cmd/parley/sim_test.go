@@ -808,6 +808,17 @@ func TestSimSendbee_withABot(t *testing.T) {
 	sim.typeLines(t, ":bogus", ":bot maybe", "/help")
 	sim.waitFor(t, "unknown sim command :bogus", "usage: :bot on|off", "bot → +385911234567: echo: /help")
 
+	// A day later the window is closed: Sendbee refuses the bot's free
+	// text, and the bot does not send it.
+	sim.typeLines(t, ":window", ":later soon", ":later 25h")
+	sim.waitFor(t, "+385911234567's 24-hour window is open for 24h0m (contact subscribed)",
+		"usage: :later <duration>, such as :later 25h",
+		"+385911234567's 24-hour window closed 1h0m ago: only templates can be sent (contact subscribed)")
+	sim.typeLines(t, "STOP")
+	sim.waitFor(t, "bot → +385911234567: "+bot.DefaultOptOutReply)
+	sim.typeLines(t, ":window")
+	sim.waitFor(t, "(contact unsubscribed)")
+
 	stopBot()
 	require.NoError(t, <-botDone)
 	sim.stop(t)
