@@ -211,6 +211,10 @@ func (b *Bot) lastInbound(ctx context.Context, po *platformOut, conversation str
 	return last, true, nil
 }
 
+// windowSlack is how much older than a customer's message the record of
+// the conversation's window may be and still not be written again.
+const windowSlack = time.Minute
+
 // customerWrote reports whether m opens a customer-service window: a
 // message written by the customer.
 func customerWrote(m *Message) bool {
@@ -232,7 +236,10 @@ func (b *Bot) noteInbound(ctx context.Context, po *platformOut, m *Message) Wind
 		if t.IsZero() || t.After(now) {
 			t = now
 		}
-		if !known || t.After(last) {
+		// A record less than windowSlack older than t is kept: the
+		// window then counts as closing up to windowSlack early, and a
+		// burst of messages costs one write.
+		if !known || t.Sub(last) >= windowSlack {
 			if werr := b.writeWindow(ctx, po, m.Conversation, t); werr != nil {
 				b.logger.LogAttrs(ctx, slog.LevelWarn, "recording the customer service window failed", slog.Any("msg", m), slog.Any("error", werr))
 			}
