@@ -140,7 +140,9 @@ func (l *loader) action(s *Set, kind string, n *yaml.Node, what string) action {
 			return &replyAction{text: t}
 		}
 	case "template":
-		return l.templateAction(n, what)
+		if a := l.templateAction(n, what, messageDataType); a != nil {
+			return a
+		}
 	case "tag":
 		if tags, _, ok := l.strList(n, what); ok {
 			return &tagAction{tags: tags}
@@ -189,7 +191,11 @@ func (l *loader) action(s *Set, kind string, n *yaml.Node, what string) action {
 	return nil
 }
 
-func (l *loader) templateAction(n *yaml.Node, what string) action {
+// templateAction reads an approved message template: its keyword and
+// language, and its placeholders and attachment, templates over data (the
+// message data in a rule's template action; a prompt's in a flow's timer,
+// see fileTimer). It returns nil if the template has a problem.
+func (l *loader) templateAction(n *yaml.Node, what string, data reflect.Type) *templateAction {
 	fs, ok := l.fields(n, what, "keyword", "language", "tags", "button_tags", "attachment")
 	if !ok {
 		return nil
@@ -210,13 +216,13 @@ func (l *loader) templateAction(n *yaml.Node, what string) action {
 		}
 	}
 	if f, ok := fs["tags"]; ok {
-		a.tags = l.templateMap(f.val, what+": tags")
+		a.tags = l.templateMap(f.val, what+": tags", data)
 	}
 	if f, ok := fs["button_tags"]; ok {
-		a.buttonTags = l.templateMap(f.val, what+": button_tags")
+		a.buttonTags = l.templateMap(f.val, what+": button_tags", data)
 	}
 	if f, ok := fs["attachment"]; ok {
-		a.attachment = l.template(f.val, what+": attachment", messageDataType, false)
+		a.attachment = l.template(f.val, what+": attachment", data, false)
 	}
 	if len(l.probs) > probs {
 		return nil
@@ -224,8 +230,8 @@ func (l *loader) templateAction(n *yaml.Node, what string) action {
 	return a
 }
 
-// templateMap reads a mapping of placeholder names to templates.
-func (l *loader) templateMap(n *yaml.Node, what string) map[string]*tmpl {
+// templateMap reads a mapping of placeholder names to templates over data.
+func (l *loader) templateMap(n *yaml.Node, what string, data reflect.Type) map[string]*tmpl {
 	if n.Kind != yaml.MappingNode {
 		l.errf(n, "%s: want a mapping of placeholders to values, got %s", what, describeNode(n))
 		return nil
@@ -241,7 +247,7 @@ func (l *loader) templateMap(n *yaml.Node, what string) map[string]*tmpl {
 			l.errf(k, "%s: duplicate key %q", what, name)
 			continue
 		}
-		out[name] = l.template(v, what+": "+name, messageDataType, true)
+		out[name] = l.template(v, what+": "+name, data, true)
 	}
 	return out
 }
@@ -360,7 +366,9 @@ func (a *replyAction) run(ctx context.Context, x *execution) error {
 }
 
 // A templateAction answers with an approved message template: a reply whose
-// Payload is a bot.Template.
+// Payload is a bot.Template. A flow's reminder and timeout send one, as a
+// message of their own, when the customer-service window is closed (see
+// fileTimer).
 type templateAction struct {
 	keyword, language string
 	tags, buttonTags  map[string]*tmpl
@@ -370,31 +378,58 @@ type templateAction struct {
 func (*templateAction) kind() string { return "template" }
 
 func (a *templateAction) run(ctx context.Context, x *execution) error {
-	p := bot.Template{Keyword: a.keyword, Language: a.language}
-	var err error
-	if p.Tags, err = x.textMap(ctx, a.tags); err != nil {
+	p, err := a.payload(func(t *tmpl) (string, error) { return x.text(ctx, t) })
+	if err != nil {
 		return err
-	}
-	if p.ButtonTags, err = x.textMap(ctx, a.buttonTags); err != nil {
-		return err
-	}
-	if a.attachment != nil {
-		if p.Attachment, err = x.text(ctx, a.attachment); err != nil {
-			return err
-		}
 	}
 	r := x.m.Reply("")
 	r.Payload = p
 	return x.w.Send(ctx, r)
 }
 
-func (x *execution) textMap(ctx context.Context, ts map[string]*tmpl) (map[string]string, error) {
+// payload returns the template with its placeholders and attachment
+// rendered by render.
+func (a *templateAction) payload(render func(*tmpl) (string, error)) (bot.Template, error) {
+	p := bot.Template{Keyword: a.keyword, Language: a.language}
+	var err error
+	if p.Tags, err = renderMap(a.tags, render); err != nil {
+		return p, err
+	}
+	if p.ButtonTags, err = renderMap(a.buttonTags, render); err != nil {
+		return p, err
+	}
+	if a.attachment != nil {
+		if p.Attachment, err = render(a.attachment); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// readsVars reports whether the template's placeholders or attachment
+// read the conversation's variables.
+func (a *templateAction) readsVars() bool {
+	for _, t := range a.tags {
+		if t.readsVars() {
+			return true
+		}
+	}
+	for _, t := range a.buttonTags {
+		if t.readsVars() {
+			return true
+		}
+	}
+	return a.attachment != nil && a.attachment.readsVars()
+}
+
+// renderMap renders the templates of ts by render; nil stays nil.
+func renderMap(ts map[string]*tmpl, render func(*tmpl) (string, error)) (map[string]string, error) {
 	if ts == nil {
 		return nil, nil
 	}
 	out := make(map[string]string, len(ts))
 	for k, t := range ts {
-		v, err := x.text(ctx, t)
+		v, err := render(t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}

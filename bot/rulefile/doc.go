@@ -256,6 +256,9 @@
 //	          then: handoff                  # then: a step, end, handoff (default) or cancel
 //	        remind: {after: 10m, say: "Still there? {{.Ask}}"}  # .Ask: the question
 //	        timeout: {after: 1h, then: cancel, say: "Let's talk later!"}
+//	      - name: phone
+//	        ask: "And your phone number?"
+//	        remind: {after: 23h, say: "Still there?", template: {keyword: still_there, language: en, tags: {"1": "{{.Values.name}}"}}}
 //	      - name: size
 //	        ask: "How many people work with you? 1. 1-10 2. 11-50 3. more"
 //	        expect:
@@ -311,9 +314,27 @@
 // without a message (flow.Engine.Start). The say of remind also has
 // .Ask, the step's question as it would be asked then (without a
 // message), so that a reminder repeats the question without a copy of
-// it: say: "Still there? {{.Ask}}". A re-ask is rendered when the answer
+// it: say: "Still there? {{.Ask}}". The data of these texts also has
+// .WindowOpen, whether the conversation's customer-service window is open
+// (true on a platform without one), and .WindowClosesAt, when it closes
+// or closed (zero when there is none or it is not known; see
+// bot.ServiceWindower). A re-ask is rendered when the answer
 // is refused, and retry's message or reask that renders nothing leaves
 // the re-ask to the next (the check's own, then the question).
+//
+// A free-form text can only be sent within WhatsApp's 24-hour
+// customer-service window: a reminder or a timeout a day after the
+// customer last wrote is refused (logged, and not sent later). remind and
+// timeout therefore take a template: with the keys of the template action
+// (keyword and language required; tags, button_tags, attachment), an
+// approved message template sent instead of say when the conversation's
+// window applies and the Bot knows it is closed. Its tags, button tags and
+// attachment are templates over the data of the say (.Ask included, for
+// remind). While the window is open, or on a platform without one, say is
+// sent as before: a remind without say asks the question again, a timeout
+// without say says nothing. The question of a step has no template: it
+// answers the customer's message, within the window.
+//
 // The string arguments of a call (others keep their type) are templates
 // too, over .Values, .Vars, .Flow, .Step, .Platform, .Conversation and
 // .Contact, the author of the answer, without the message's fields.

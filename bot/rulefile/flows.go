@@ -58,6 +58,10 @@ type fileTimer struct {
 	after time.Duration
 	then  string // timeouts only
 	say   *tmpl
+	// template is sent instead of say when the conversation's
+	// customer-service window is closed; nil: say is sent anyway (and
+	// refused by the Bot, see flow.State.Window).
+	template *templateAction
 }
 
 // A fileBranch is one of a step's next choices.
@@ -364,7 +368,7 @@ func (l *loader) retry(st *fileStep, n *yaml.Node, what string) {
 }
 
 func (l *loader) timer(st *fileStep, n *yaml.Node, what string, timeout bool) *fileTimer {
-	keys := []string{"after", "say"}
+	keys := []string{"after", "say", "template"}
 	if timeout {
 		keys = append(keys, "then")
 	}
@@ -378,12 +382,15 @@ func (l *loader) timer(st *fileStep, n *yaml.Node, what string, timeout bool) *f
 	} else {
 		t.after, _ = l.duration(f.val, what+": after")
 	}
+	data := remindDataType // a reminder may repeat the question
+	if timeout {
+		data = promptDataType
+	}
 	if f, ok := fs["say"]; ok {
-		data := remindDataType // a reminder may repeat the question
-		if timeout {
-			data = promptDataType
-		}
 		t.say = l.template(f.val, what+": say", data, false)
+	}
+	if f, ok := fs["template"]; ok {
+		t.template = l.templateAction(f.val, what+": template", data)
 	}
 	if f, ok := fs["then"]; ok {
 		t.then = l.target(st, f.val, what+": then", "timeout: then")
@@ -933,16 +940,10 @@ func (f *fileFlow) definition(e *Engine, loc *time.Location) flow.Flow {
 		}
 		fs.Check = e.reasking(f, st, fs.Check)
 		if st.remind != nil {
-			fs.Remind = &flow.Reminder{After: st.remind.after}
-			if st.remind.say != nil {
-				fs.Remind.Ask = e.remindPrompt(st.remind.say, st.ask)
-			}
+			fs.Remind = &flow.Reminder{After: st.remind.after, Ask: e.remindPrompt(st.remind, st.ask)}
 		}
 		if st.timeout != nil {
-			fs.Timeout = &flow.Timeout{After: st.timeout.after, Then: st.timeout.then}
-			if st.timeout.say != nil {
-				fs.Timeout.Say = e.prompt(st.timeout.say)
-			}
+			fs.Timeout = &flow.Timeout{After: st.timeout.after, Then: st.timeout.then, Say: e.timeoutPrompt(st.timeout)}
 		}
 		for _, b := range st.branches {
 			fs.Next.Branches = append(fs.Next.Branches, flow.Branch{When: e.condition(b, loc), Goto: b.to})
@@ -994,7 +995,8 @@ type flowData struct {
 }
 
 // promptData is the data of a flow's prompts (ask, done, the say of
-// remind and timeout, retry's message, expect's reask): the fields of the
+// remind and timeout and the placeholders of their templates, retry's
+// message, expect's reask): the fields of the
 // message that led to the prompt at the top level (.Text, .Author.Name,
 // …; empty when none did, as for a reminder), and the flow's.
 type promptData struct {
@@ -1011,6 +1013,12 @@ type promptData struct {
 	Values map[string]any
 	// Vars are the conversation's variables.
 	Vars map[string]string
+	// WindowOpen reports whether the conversation's customer-service
+	// window is open (always, on a platform without one); WindowClosesAt
+	// is when it closes or closed, zero when there is none or it is not
+	// known (see bot.Window).
+	WindowOpen     bool
+	WindowClosesAt time.Time
 
 	steps int // see loopGuard
 }
@@ -1019,7 +1027,8 @@ type promptData struct {
 // the step named step, led to by m (nil: no message).
 func newPromptData(st *flow.State, step string, m *bot.Message, vars map[string]string) *promptData {
 	d := &promptData{Message: m, Platform: st.Platform, Conversation: st.Conversation, Flow: st.Flow, Step: step,
-		Values: map[string]any(st.Values), Vars: vars}
+		Values: map[string]any(st.Values), Vars: vars,
+		WindowOpen: !st.Window.Applies || st.Window.Open, WindowClosesAt: st.Window.ClosesAt}
 	if m == nil {
 		d.Message = &bot.Message{}
 	} else {
@@ -1042,21 +1051,21 @@ func (e *Engine) prompt(t *tmpl) flow.Prompt {
 // render renders a prompt template in the state st for step, led to by
 // m; it reads the conversation's variables only when the template does.
 func (e *Engine) render(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (string, error) {
-	d, err := e.promptData(ctx, t, st, step, m)
+	d, err := e.promptData(ctx, t.readsVars(), st, step, m)
 	if err != nil {
 		return "", err
 	}
 	return t.exec(d)
 }
 
-// promptData returns the data of the prompt template t in the state st
-// for step, led to by m; it reads the conversation's variables only when
-// the template does.
-func (e *Engine) promptData(ctx context.Context, t *tmpl, st *flow.State, step string, m *bot.Message) (*promptData, error) {
+// promptData returns the data of a prompt template in the state st for
+// step, led to by m; it reads the conversation's variables only when the
+// template does (reads).
+func (e *Engine) promptData(ctx context.Context, reads bool, st *flow.State, step string, m *bot.Message) (*promptData, error) {
 	var vars map[string]string
 	if e != nil {
 		vars = e.cur.Load().vars
-		if t.readsAll || len(t.reads) > 0 {
+		if reads {
 			own, err := e.readVars(ctx, st.Platform, st.Conversation)
 			if err != nil {
 				return nil, err
@@ -1067,8 +1076,8 @@ func (e *Engine) promptData(ctx context.Context, t *tmpl, st *flow.State, step s
 	return newPromptData(st, step, m, vars), nil
 }
 
-// remindData is the data of a reminder's say: a prompt's, and the step's
-// question.
+// remindData is the data of a reminder's say and of its template's
+// placeholders: a prompt's, and the step's question.
 type remindData struct {
 	*promptData
 	// Ask is the step's question, rendered as it would be asked now
@@ -1076,24 +1085,96 @@ type remindData struct {
 	Ask string
 }
 
-// remindPrompt returns the Prompt of a reminder's say, whose .Ask is the
-// step's question ask.
-func (e *Engine) remindPrompt(say, ask *tmpl) flow.Prompt {
+// remindPrompt returns the Prompt of a reminder r of a step whose
+// question is ask: r's say, whose .Ask is the question (without a say, the
+// question itself), or r's template when the conversation's window is
+// closed. It returns nil when r has neither a say nor a template: the
+// flow engine asks the question again.
+func (e *Engine) remindPrompt(r *fileTimer, ask *tmpl) flow.Prompt {
+	if r.say == nil && r.template == nil {
+		return nil
+	}
 	return flow.PromptFunc(func(ctx context.Context, s *flow.State) (*bot.Message, error) {
+		closed := r.template != nil && windowClosed(s)
+		reads := r.say != nil && r.say.readsVars()
+		if closed {
+			reads = r.template.readsVars()
+		}
 		q, err := e.render(ctx, ask, s, s.Step, s.Message)
 		if err != nil {
 			return nil, err
 		}
-		d, err := e.promptData(ctx, say, s, s.Step, s.Message)
+		d, err := e.promptData(ctx, reads, s, s.Step, s.Message)
 		if err != nil {
 			return nil, err
 		}
-		text, err := say.exec(&remindData{promptData: d, Ask: q})
+		rd := &remindData{promptData: d, Ask: q}
+		switch {
+		case closed:
+			return templateMessage(r.template, rd)
+		case r.say == nil:
+			return &bot.Message{Text: q}, nil
+		}
+		text, err := r.say.exec(rd)
 		if err != nil {
 			return nil, err
 		}
 		return &bot.Message{Text: text}, nil
 	})
+}
+
+// timeoutPrompt returns the Prompt of a timeout t: its say, or its
+// template when the conversation's window is closed; nil when it has
+// neither.
+func (e *Engine) timeoutPrompt(t *fileTimer) flow.Prompt {
+	if t.say == nil && t.template == nil {
+		return nil
+	}
+	return flow.PromptFunc(func(ctx context.Context, s *flow.State) (*bot.Message, error) {
+		switch {
+		case t.template != nil && windowClosed(s):
+			d, err := e.promptData(ctx, t.template.readsVars(), s, s.Step, s.Message)
+			if err != nil {
+				return nil, err
+			}
+			return templateMessage(t.template, d)
+		case t.say == nil:
+			return nil, nil // nothing to say while the window is open
+		}
+		text, err := e.render(ctx, t.say, s, s.Step, s.Message)
+		if err != nil {
+			return nil, err
+		}
+		return &bot.Message{Text: text}, nil
+	})
+}
+
+// window returns the customer-service window of a conversation as the
+// Bot knows it (see bot.Window); the zero Window, as on a platform
+// without one, when it cannot tell.
+func (e *Engine) window(ctx context.Context, platform, conversation string) bot.Window {
+	if e == nil || e.bot == nil {
+		return bot.Window{}
+	}
+	w, err := e.bot.Window(ctx, platform, conversation)
+	if err != nil {
+		return bot.Window{}
+	}
+	return w
+}
+
+// windowClosed reports whether the prompt in the state s is made while the
+// conversation's customer-service window is known to be closed.
+func windowClosed(s *flow.State) bool { return s.Window.Applies && !s.Window.Open }
+
+// templateMessage returns the message of the approved template a, its
+// placeholders rendered with data.
+func templateMessage(a *templateAction, data any) (*bot.Message, error) {
+	p, err := a.payload(func(t *tmpl) (string, error) { return t.exec(data) })
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", a.keyword, err)
+	}
+	return &bot.Message{Payload: p}, nil
 }
 
 // reasking returns the check of step st of f with its refusals re-asked
@@ -1121,6 +1202,7 @@ func (e *Engine) reasking(f *fileFlow, st *fileStep, c flow.Check) flow.Check {
 		state := &flow.State{Flow: f.name, Step: st.name, Values: a.Values}
 		if a.Message != nil {
 			state.Platform, state.Conversation = a.Message.Platform, a.Message.Conversation
+			state.Window = e.window(ctx, state.Platform, state.Conversation)
 		}
 		text, err := st.reaskText(inv, func(t *tmpl) (string, error) { return e.render(ctx, t, state, st.name, a.Message) })
 		if err != nil {

@@ -209,6 +209,10 @@ func (t *tmpl) decidedBy(known map[string]bool) bool {
 	return true
 }
 
+// readsVars reports whether the template reads the conversation's
+// variables.
+func (t *tmpl) readsVars() bool { return t.readsAll || len(t.reads) > 0 }
+
 // exec executes the template with data, within the limits.
 func (t *tmpl) exec(data any) (string, error) {
 	var w limitedWriter
