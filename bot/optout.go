@@ -26,6 +26,10 @@ import (
 //     in), unsubscribes the contact on the platform (Sendbee contact status
 //     "unsubscribed"), and answers once with the confirmation. The message
 //     is not routed further.
+//   - A contact unsubscribed on the platform itself (from its dashboard)
+//     is found out at the first message the platform refuses for it (the
+//     adapter returns an *OptedOutError): the Bot records the opt-out
+//     then, and suppresses the message.
 //   - From then on every proactive message to the conversation — one that
 //     is not a reply to a message of the customer's: a scheduled job's, a
 //     broadcast's, a flow's reminder — is refused by Send with an
@@ -196,16 +200,30 @@ var ErrOptedOut = errors.New("bot: contact opted out")
 type OptedOutError struct {
 	Platform     string
 	Conversation string
-	Since        time.Time // when the customer opted out
+	// Since is when the customer opted out; zero when the platform
+	// refused the message (the contact unsubscribed there) and did not
+	// say when.
+	Since time.Time
+	// Err is the platform's refusal, when the platform refused the
+	// message; nil when the Bot did not send it.
+	Err error
 }
 
 func (e *OptedOutError) Error() string {
-	return fmt.Sprintf("bot: %s: conversation %s: the customer opted out of proactive messages at %s", e.Platform, e.Conversation,
-		e.Since.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("bot: %s: conversation %s: the customer opted out of proactive messages", e.Platform, e.Conversation)
+	if !e.Since.IsZero() {
+		s += " at " + e.Since.UTC().Format(time.RFC3339)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
 // Is matches ErrOptedOut.
 func (e *OptedOutError) Is(target error) bool { return target == ErrOptedOut }
+
+func (e *OptedOutError) Unwrap() error { return e.Err }
 
 // optOutKey is the Store key of a conversation's opt-out.
 func optOutKey(platform, conversation string) joinedKey {

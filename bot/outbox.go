@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -206,14 +207,7 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 		if !errors.As(err, &oe) {
 			return fail(0, err)
 		}
-		outcome("suppressed")
-		b.stats.optedOut.Add(1)
-		if h := b.cfg.hooks.Suppressed; h != nil {
-			h(ctx, m)
-		}
-		b.event(EventSuppressed, m, func(e *Event) { e.Reason = "the customer opted out" })
-		b.logger.LogAttrs(ctx, slog.LevelInfo, "proactive message suppressed: the customer opted out", slog.Any("msg", m))
-		return OutcomeSuppressed
+		return o.suppressOptedOut(ctx, m, outcome)
 	}
 	if !since.IsZero() {
 		if c, ok := po.adapter.(Confirmer); ok {
@@ -288,6 +282,16 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			}
 			o.afterSend(ctx, po, out, res)
 			return OutcomeSent
+		}
+		if oe := (*OptedOutError)(nil); errors.As(err, &oe) && po.optOut != nil {
+			// The contact unsubscribed on the platform: recorded, and m
+			// suppressed, as after a keyword.
+			endAttempt(aspan, "opted_out", err)
+			if werr := b.keys.Set(context.WithoutCancel(ctx), optOutKey(po.name, m.Conversation).String(),
+				strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0); werr != nil {
+				return fail(attempts, err)
+			}
+			return o.suppressOptedOut(ctx, m, outcome)
 		}
 		if wce := (*WindowClosedError)(nil); errors.As(err, &wce) {
 			if wce.Err != nil {
@@ -386,6 +390,20 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			return fail(attempts, err)
 		}
 	}
+}
+
+// suppressOptedOut counts and reports m, not sent because the customer
+// opted out, and returns OutcomeSuppressed.
+func (o *outbox) suppressOptedOut(ctx context.Context, m *Message, outcome func(string)) Outcome {
+	b := o.b
+	outcome("suppressed")
+	b.stats.optedOut.Add(1)
+	if h := b.cfg.hooks.Suppressed; h != nil {
+		h(ctx, m)
+	}
+	b.event(EventSuppressed, m, func(e *Event) { e.Reason = "the customer opted out" })
+	b.logger.LogAttrs(ctx, slog.LevelInfo, "message suppressed: the customer opted out", slog.Any("msg", m))
+	return OutcomeSuppressed
 }
 
 // endAttempt ends an attempt's span, if not nil, recording err and what

@@ -147,3 +147,35 @@ func TestOptOut_configured(t *testing.T) {
 		assert.ErrorContains(t, err, `"stop" is both an opt-out and an opt-in keyword`)
 	})
 }
+
+// TestOptOut_unsubscribedOnThePlatform: a contact unsubscribed from
+// Sendbee's dashboard is found out at the first template Sendbee refuses
+// for it: the opt-out is recorded, the message suppressed (not a dead
+// letter), and the next proactive message refused at once.
+func TestOptOut_unsubscribedOnThePlatform(t *testing.T) {
+	var dl deadLetters
+	s := newSetup(t, nil, bot.WithErrorHandler(dl.hook))
+	bottest.Run(t, s.b)
+	const phone = "+385911234567"
+	conv, id := s.emu.CustomerMessage(phone, "Ana", "hello")
+	s.handledID(t, id)
+	require.NoError(t, s.emu.SetContactStatus(phone, "unsubscribed"))
+
+	welcome := func() *bot.Message {
+		return &bot.Message{Platform: sendbee.Name, Conversation: conv,
+			Payload: bot.Template{Keyword: "welcome", Language: "en", Tags: map[string]string{"1": "Ana"}}}
+	}
+	require.NoError(t, s.b.Send(t.Context(), welcome()))
+	require.Eventually(t, func() bool { return s.b.Stats().OptedOut == 1 }, 5*time.Second, time.Millisecond)
+	out, _, err := s.b.OptedOut(t.Context(), sendbee.Name, conv)
+	require.NoError(t, err)
+	assert.True(t, out)
+	assert.Empty(t, s.emu.Sent())
+	assert.Zero(t, s.b.Stats().DeadLettered)
+
+	err = s.b.Send(t.Context(), welcome())
+	assert.ErrorIs(t, err, bot.ErrOptedOut)
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	assert.Empty(t, dl.errs)
+}

@@ -142,14 +142,23 @@ func (a *Adapter) SetSubscribed(ctx context.Context, conversation string, subscr
 	return err
 }
 
-// windowError turns Sendbee's refusal of a free-form message outside the
-// customer-service window into a *bot.WindowClosedError, so that the Bot
-// sends the fallback template or keeps the message as a dead letter;
-// other errors are returned as they are.
+// windowError turns Sendbee's refusals that WhatsApp's business rules
+// cause into the Bot's typed errors: a free-form message outside the
+// customer-service window into a *bot.WindowClosedError (the Bot sends
+// the fallback template or keeps the message as a dead letter), a
+// template to an unsubscribed contact into a *bot.OptedOutError (the Bot
+// records the opt-out and suppresses the message). Other errors are
+// returned as they are.
 func (a *Adapter) windowError(conversation string, err error) error {
 	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest && ae.Type == ErrorTypeReEngagement {
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusBadRequest {
+		return err
+	}
+	switch ae.Type {
+	case ErrorTypeReEngagement:
 		return &bot.WindowClosedError{Platform: a.Name(), Conversation: conversation, Err: err}
+	case ErrorTypeUnsubscribed:
+		return &bot.OptedOutError{Platform: a.Name(), Conversation: conversation, Err: err}
 	}
 	return err
 }
