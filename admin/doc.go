@@ -18,7 +18,8 @@
 // GET /admin/v1/events streams the Bot's event feed (see bot.Event and
 // bot.EventType for what each event says) as Server-Sent Events, from the
 // moment of the request: there is no history, and a Last-Event-ID is
-// ignored. Query parameters select events: platform, conversation and
+// ignored. Query parameters select events: platform (an adapter name,
+// "sendbee/acme" for an instance, matched exactly), conversation and
 // type (a type or several, comma-separated or repeated). Each event is
 //
 //	id: 42
@@ -84,6 +85,12 @@
 // humans (bot.Bot.Handoff) and POST …/resume gives it back to the bot
 // (bot.Bot.Resume); each answers {"platform":…,"conversation":…,"owner":
 // "human"} (or "bot"). An unknown platform is 404.
+//
+// Everywhere in the API, platform is the adapter's name, Message.Platform:
+// a named instance of a platform (one of a bot's several Sendbee numbers,
+// say) is "sendbee/acme", its conversations and events apart from those of
+// "sendbee" and "sendbee/globex", even under the same conversation ID. In a
+// path its slash is escaped: /admin/v1/conversations/sendbee%2Facme/c1.
 //
 // # Jobs
 //

@@ -55,8 +55,9 @@ func (e *RateLimitError) Error() string {
 		s += " (retry after " + e.RetryAfter.String() + ")"
 	}
 	if e.Err != nil {
-		// The adapter's error starts with the platform's name: said once.
-		s += ": " + errtext.Trim(e.Err.Error(), e.Platform+": ")
+		// The adapter's error starts with the platform's name (without
+		// the instance's, "sendbee: " for "sendbee/acme"): said once.
+		s += ": " + errtext.Trim(e.Err.Error(), e.Platform+": ", PlatformOf(e.Platform)+": ")
 	}
 	return s
 }
@@ -129,8 +130,8 @@ func unknownPlatform(head, platform string) error {
 
 // saidBy returns the prefixes that an error about the platform may start
 // with and that a context naming the platform says already: a
-// RateLimitError's "bot: sendbee: ", the adapter's own "sendbee: ", and
-// this package's "bot: ".
+// RateLimitError's "bot: sendbee: ", the adapter's own "sendbee: " (also
+// for an instance, "sendbee/acme"), and this package's "bot: ".
 func saidBy(platform string) []string {
-	return []string{"bot: " + platform + ": ", platform + ": ", "bot: "}
+	return []string{"bot: " + platform + ": ", platform + ": ", PlatformOf(platform) + ": ", "bot: "}
 }

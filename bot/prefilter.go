@@ -188,7 +188,9 @@ func regexpLitsRaw(re *syntax.Regexp) []string {
 }
 
 // exprPrefilter derives a prefilter from the parsed (unoptimized) AST of an
-// expression rule. It understands comparisons of Platform, Kind and Text
+// expression rule. It understands comparisons of Adapter (the whole
+// adapter name, Message.Platform; not Platform, which is the same for
+// every instance of a platform), Kind and Text
 // (also through lower, upper and the trim functions) with string constants
 // (literals and their concatenations), isCommand and hasPrefix/hasSuffix
 // calls, "&&" and "||". Anything else constrains nothing.
@@ -225,7 +227,7 @@ func exprPrefilter(n ast.Node) prefilter {
 				set = []string{}
 			}
 			switch id.Value {
-			case "Platform":
+			case "Adapter":
 				return prefilter{platforms: set}
 			case "Kind":
 				kinds := make([]Kind, len(set))
@@ -272,7 +274,7 @@ func exprEquals(a, b ast.Node) (prefilter, bool) {
 	}
 	if id, ok := a.(*ast.IdentifierNode); ok {
 		switch id.Value {
-		case "Platform":
+		case "Adapter":
 			return prefilter{platforms: []string{s}}, true
 		case "Kind":
 			return prefilter{kinds: []Kind{Kind(s)}}, true

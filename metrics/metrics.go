@@ -72,7 +72,9 @@ func WithSendBuckets(buckets ...float64) Option {
 //	if err := m.Register(reg, b); err != nil { … }
 //
 // The metrics, all labelled with the message's platform (the adapter's
-// name), are:
+// name, Message.Platform: "sendbee" for a platform's default instance,
+// "sendbee/acme" for a named one, each a series of its own; sum by a
+// label_replace of the part before the slash for a platform's total), are:
 //
 //	parley_inbound_received_total{platform,kind}          counter    inbound messages accepted
 //	parley_inbound_duplicates_total{platform}             counter    redeliveries acknowledged, not handled

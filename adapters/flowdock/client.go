@@ -122,6 +122,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 // Bot's outbox), which can check a send whose answer was lost with
 // [Client.MessageByUUID].
 type Client struct {
+	platform  string // the adapter name in a *bot.RateLimitError: Name, or an instance's
 	token     string
 	flowToken string
 	base      *url.URL
@@ -186,6 +187,7 @@ func NewClient(cfg Config) (*Client, error) {
 		ua = apiclient.UserAgent("flowdock")
 	}
 	return &Client{
+		platform:  Name,
 		token:     cfg.Token,
 		flowToken: cfg.FlowToken,
 		base:      base,
@@ -217,6 +219,15 @@ func (c *Client) HasFlowToken() bool { return c.flowToken != "" }
 // client stays usable.
 func (c *Client) CloseIdleConnections() {
 	c.http.CloseIdleConnections()
+}
+
+// setAdapter makes the client the one of the adapter named name (an
+// instance's, "flowdock/acme"): its rate-limit errors name that adapter,
+// and its records carry it as the "adapter" attribute. New calls it before
+// the client is shared.
+func (c *Client) setAdapter(name string) {
+	c.platform = name
+	c.logger = c.logger.With("adapter", name)
 }
 
 // withoutKeepAlive returns a copy of c whose connections are not kept for
@@ -379,7 +390,7 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, r request) (*
 	raw, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBodyBytes))
 	resp.Raw = raw
 	c.logRequest(ctx, r, hr.StatusCode, start, int64(len(raw)))
-	return nil, resp, checkResponse(r.method, r.path, hr, raw, time.Now())
+	return nil, resp, checkResponse(c.platform, r.method, r.path, hr, raw, time.Now())
 }
 
 // newResponse copies the HTTP-level facts of hr.

@@ -72,9 +72,18 @@ const (
 
 // eventContext is what the conversion needs to know about the bot.
 type eventContext struct {
+	platform       string            // the adapter's name; "" means Name
 	self           string            // the bot's user id
 	allowAnonymous bool              // accept user "0" messages
 	nicks          map[string]string // user id → nick, for Author.Name
+}
+
+// adapter returns the name of the adapter the events are of.
+func (ec *eventContext) adapter() string {
+	if ec.platform == "" {
+		return Name
+	}
+	return ec.platform
 }
 
 // privatePrefix starts the Conversation of a private chat: "private:<user id>".
@@ -126,7 +135,7 @@ func eventToMessage(raw []byte, ec eventContext) (*bot.Message, control, error) 
 		return nil, controlNone, errIgnored // anyone with a flow token could send commands
 	}
 	m := &bot.Message{
-		Platform: Name,
+		Platform: ec.adapter(),
 		Author:   bot.User{ID: user, Name: ec.nicks[user]},
 		Thread:   ev.ThreadID,
 		Tags:     ev.Tags,
@@ -225,7 +234,7 @@ func idOf(key string) (conversation string, id int64, ok bool) {
 // hands to no handler (a join, an activity of the bot's own, a
 // malformed one) is an error saying so.
 func DecodeEvent(raw []byte, self string) (*bot.Message, error) {
-	m, _, err := eventToMessage(raw, eventContext{self: self})
+	m, _, err := eventToMessage(raw, eventContext{platform: Name, self: self})
 	if errors.Is(err, errIgnored) {
 		return nil, errors.New("flowdock: the adapter hands this event to no handler")
 	}

@@ -12,9 +12,6 @@ import (
 	"github.com/parleybot/parley/internal/errtext"
 )
 
-// platformName is the platform name put in [bot.RateLimitError.Platform].
-const platformName = "flowdock"
-
 // Sentinel errors, matched with errors.Is.
 var (
 	// ErrNotFound is returned by the client-side lookups
@@ -72,9 +69,9 @@ func (e *APIError) Error() string {
 func (e *APIError) Temporary() bool { return e.StatusCode >= 500 }
 
 // checkResponse turns a non-2xx answer into an error: a
-// *bot.RateLimitError for 429, an *APIError otherwise. body is the capped
+// *bot.RateLimitError of the adapter named platform for 429, an *APIError otherwise. body is the capped
 // raw body.
-func checkResponse(method, apiPath string, r *http.Response, body []byte, now time.Time) error {
+func checkResponse(platform, method, apiPath string, r *http.Response, body []byte, now time.Time) error {
 	apiErr := &APIError{
 		Method:     method,
 		Path:       apiPath,
@@ -85,7 +82,7 @@ func checkResponse(method, apiPath string, r *http.Response, body []byte, now ti
 	apiErr.Message, apiErr.Errors = parseErrorBody(body)
 	if r.StatusCode == http.StatusTooManyRequests {
 		return &bot.RateLimitError{
-			Platform:   platformName,
+			Platform:   platform,
 			RetryAfter: apiclient.RetryAfter(r.Header.Get("Retry-After"), now),
 			Err:        apiErr,
 		}

@@ -23,7 +23,8 @@ func init() {
 	bot.RegisterPayload[Discussion]("flowdock.Discussion")
 }
 
-// Name is the adapter's name and the Platform of its messages.
+// Name is the platform's name: the name of the default instance's adapter
+// and the Platform of its messages (see [AdapterConfig.Instance]).
 const Name = "flowdock"
 
 // Environment variables the example bots read, beside the client's
@@ -55,6 +56,12 @@ type AdapterConfig struct {
 	// integrations), which anyone with a flow token can send. Default:
 	// they are dropped.
 	AllowAnonymous bool
+	// Instance names the adapter among the Flowdock adapters of one Bot,
+	// one per bot user (each with its own token): the adapter's Name, and
+	// the Platform of its messages and events, is "flowdock/" + Instance
+	// (see bot.InstanceName). It must pass bot.CheckInstance. Default: "",
+	// the default instance, named "flowdock".
+	Instance string
 }
 
 // An Adapter connects a bot.Bot to Flowdock. It receives through the
@@ -97,6 +104,7 @@ type AdapterConfig struct {
 //
 // An Adapter is safe for concurrent use; Run is called once at a time.
 type Adapter struct {
+	name    string // Name and Instance, as bot.InstanceName made it
 	client  *Client
 	run     *Client // client without keep-alive, for Run's own REST calls
 	cfg     AdapterConfig
@@ -119,8 +127,13 @@ var (
 	_ bot.Tagger       = (*Adapter)(nil)
 )
 
-// New returns an Adapter; it fails without the personal API token.
+// New returns an Adapter; it fails without the personal API token, and
+// when Instance is not a valid name.
 func New(cfg AdapterConfig) (*Adapter, error) {
+	name, err := bot.InstanceName(Name, cfg.Instance)
+	if err != nil {
+		return nil, fmt.Errorf("flowdock: AdapterConfig.Instance: %w", err)
+	}
 	if cfg.Token == "" {
 		return nil, errors.New("flowdock: missing the bot's personal API token: set FLOWDOCK_API_TOKEN (or Config.Token)")
 	}
@@ -128,8 +141,10 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.setAdapter(name)
 	cfg.Stream.setDefaults()
-	return &Adapter{client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: c.logs.Logger().With("adapter", Name), chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
+	return &Adapter{name: name, client: c, run: c.withoutKeepAlive(), cfg: cfg, logger: c.logs.Logger().With("adapter", name),
+		chats: map[string]Chat{}, uuids: newUUIDSet(10000)}, nil
 }
 
 // SetDefaultLogger makes l the logger of the adapter and of its client,
@@ -137,8 +152,9 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 // is safe to call at any time, also while webhooks are served.
 func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
-// Name returns "flowdock".
-func (a *Adapter) Name() string { return Name }
+// Name returns "flowdock", or "flowdock/" + AdapterConfig.Instance for a
+// named instance.
+func (a *Adapter) Name() string { return a.name }
 
 // Client returns the adapter's API client.
 func (a *Adapter) Client() *Client { return a.client }
@@ -167,7 +183,7 @@ func (a *Adapter) Run(ctx context.Context, p bot.Publisher) error {
 		api:     a,
 		auth:    "Basic " + base64.StdEncoding.EncodeToString([]byte(a.cfg.Token+":")),
 		logger:  a.logger,
-		ec:      eventContext{self: self, allowAnonymous: a.cfg.AllowAnonymous},
+		ec:      eventContext{platform: a.name, self: self, allowAnonymous: a.cfg.AllowAnonymous},
 		pub:     p,
 		ownUUID: a.uuids.has,
 	}

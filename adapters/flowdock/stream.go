@@ -829,7 +829,7 @@ func (c *Client) Events(ctx context.Context, streamURL string, private bool, flo
 // Publisher is a Bot's (a bot.Emitter).
 func (s *stream) emit(e bot.Event) {
 	if em, ok := s.pub.(bot.Emitter); ok {
-		e.Platform = Name
+		e.Platform = s.ec.adapter()
 		em.Emit(e)
 	}
 }

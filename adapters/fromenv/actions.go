@@ -1,9 +1,12 @@
 package fromenv
 
 import (
+	"context"
+
 	"github.com/parleybot/parley/adapters/flowdock"
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/flow"
 )
 
@@ -24,23 +27,61 @@ const (
 // items in the first flow it names. A platform that is not configured
 // offers none, so a rules file calling one of its actions is refused when
 // it is installed. The map is new on every call.
+//
+// With several instances of a platform, an action runs with the client of
+// the instance the call's conversation is of (its Platform), and for a
+// conversation of another platform with the default instance's, or else
+// the first named one's (in the order of the _INSTANCES variable).
 func (p *Platforms) Actions() map[string]flow.Action {
-	actions := map[string]flow.Action{}
+	byName := map[string]*instanceActions{}
+	add := func(name, adapter string, a flow.Action) {
+		ia := byName[name]
+		if ia == nil {
+			ia = &instanceActions{by: map[string]flow.Action{}}
+			byName[name] = ia
+		}
+		ia.by[adapter] = a
+		if ia.fallback == nil || adapter == bot.PlatformOf(adapter) {
+			ia.fallback = a
+		}
+	}
 	for _, a := range p.Adapters {
 		switch a := a.(type) {
 		case *sendbee.Adapter:
-			actions[ActionSendbeeUpdateContact] = sendbee.UpdateContactAction(a.Client())
+			add(ActionSendbeeUpdateContact, a.Name(), sendbee.UpdateContactAction(a.Client()))
 		case *velaflows.Adapter:
-			actions[ActionVelaflowsCreateLead] = velaflows.CreateLeadAction(a.Client())
-			actions[ActionVelaflowsUpdateCustomer] = velaflows.UpdateCustomerAction(a.Client())
+			add(ActionVelaflowsCreateLead, a.Name(), velaflows.CreateLeadAction(a.Client()))
+			add(ActionVelaflowsUpdateCustomer, a.Name(), velaflows.UpdateCustomerAction(a.Client()))
 		case *flowdock.Adapter:
 			if len(p.teamFlows) == 0 {
 				continue
 			}
 			if where, err := flowdock.ParseChat(p.teamFlows[0]); err == nil {
-				actions[ActionFlowdockPresent] = flowdock.PresentAction(a.Client(), where)
+				add(ActionFlowdockPresent, a.Name(), flowdock.PresentAction(a.Client(), where))
 			}
 		}
 	}
+	actions := map[string]flow.Action{}
+	for name, ia := range byName {
+		if len(ia.by) == 1 {
+			actions[name] = ia.fallback
+			continue
+		}
+		actions[name] = ia
+	}
 	return actions
+}
+
+// instanceActions is an action of a platform with several instances: it
+// runs the action of the call's instance, or the fallback.
+type instanceActions struct {
+	by       map[string]flow.Action // by adapter name
+	fallback flow.Action
+}
+
+func (ia *instanceActions) Run(ctx context.Context, c flow.ActionCall) error {
+	if a, ok := ia.by[c.Platform]; ok {
+		return a.Run(ctx, c)
+	}
+	return ia.fallback.Run(ctx, c)
 }

@@ -45,10 +45,45 @@
 //	FLOWDOCK_API_URL          Flowdock: the REST root (default: the real API)
 //	FLOWDOCK_STREAM_URL       Flowdock: the streaming root (default: the real one)
 //	FLOWDOCK_FLOW_TOKEN       Flowdock: an integration's flow token (optional)
+//	SENDBEE_INSTANCES         Sendbee: more business numbers, as named instances,
+//	                          "acme,globex" (see below); each is configured by
+//	                          SENDBEE_<NAME>_API_KEY and SENDBEE_<NAME>_API_SECRET
+//	                          (both required), SENDBEE_<NAME>_BASE_URL and
+//	                          SENDBEE_<NAME>_RATE_LIMIT; webhooks at
+//	                          /webhooks/sendbee/<name>
+//	VELAFLOWS_INSTANCES       VelaFlows: more workspaces, likewise, by
+//	                          VELAFLOWS_<NAME>_API_TOKEN and
+//	                          VELAFLOWS_<NAME>_WORKSPACE_ID (both required),
+//	                          VELAFLOWS_<NAME>_BASE_URL and
+//	                          VELAFLOWS_<NAME>_WEBHOOK_SECRET; deliveries at
+//	                          /webhooks/velaflows/<name>, registered for
+//	                          PARLEY_PUBLIC_URL per workspace
+//	FLOWDOCK_INSTANCES        Flowdock: more bot users, likewise, by
+//	                          FLOWDOCK_<NAME>_API_TOKEN (required),
+//	                          FLOWDOCK_<NAME>_FLOWS, FLOWDOCK_<NAME>_API_URL,
+//	                          FLOWDOCK_<NAME>_STREAM_URL and
+//	                          FLOWDOCK_<NAME>_FLOW_TOKEN
 //	OTEL_EXPORTER_OTLP_ENDPOINT  traces are exported over OTLP/HTTP to this root
 //	                          (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); unset, the
 //	                          bot does not trace. OTEL_SERVICE_NAME and the other
 //	                          standard OTEL_* variables apply; see [Tracing]
+//
+// # Several accounts
+//
+// One bot may serve several accounts of a platform: the variables above
+// without an instance configure the default instance, whose adapter is
+// named by the platform ("sendbee"), and each name listed in
+// SENDBEE_INSTANCES (likewise VELAFLOWS_INSTANCES, FLOWDOCK_INSTANCES)
+// one more, whose adapter is named "sendbee/<name>" (see
+// bot.InstanceName): the Platform of its messages, its label in the
+// metrics and its name in the admin API. A name is 1 to 32 of a-z, 0-9,
+// '-' and '_' (not first); its variables carry it in upper case with '-'
+// as '_' as <NAME>, so "eu-shop" is configured by
+// SENDBEE_EU_SHOP_API_KEY. The default instance is optional beside named
+// ones. A listed instance without its credentials, one of a pair of
+// credentials without the other, an invalid name, and a name listed twice
+// (or two names with the same <NAME>, "a-b" and "a_b") are errors naming
+// the variable. The start-up summary has a line for each instance.
 //
 // A configuration error names the variable that points at its cause. A
 // platform is on as soon as its first variable is set, so variables left
@@ -90,7 +125,6 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/parleybot/parley/adapters/flowdock"
-	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/adapters/velaflows"
 	"github.com/parleybot/parley/admin"
 	"github.com/parleybot/parley/bot"
@@ -336,7 +370,7 @@ func (p *Platforms) adminHandler(b *bot.Bot, logger *slog.Logger, cfg serverConf
 	checks := []metrics.Check{metrics.StoreCheck(b.Store())}
 	for _, a := range p.Adapters {
 		if fd, ok := a.(*flowdock.Adapter); ok {
-			checks = append(checks, metrics.ConnectedCheck("flowdock", func() bool { return fd.Health().Connected }))
+			checks = append(checks, metrics.ConnectedCheck(fd.Name(), func() bool { return fd.Health().Connected }))
 		}
 	}
 	checks = append(checks, p.Checks...)
@@ -405,95 +439,20 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 			_ = shutdownTracing(context.WithoutCancel(ctx))
 		}
 	}()
-	var (
-		about     = map[string]string{}
-		adapters  []bot.Adapter
-		mux       = http.NewServeMux()
-		routes    int
-		teamFlows []string
-	)
-	if key, secret := getenv("SENDBEE_API_KEY"), getenv("SENDBEE_API_SECRET"); key != "" || secret != "" {
-		switch {
-		case key == "":
-			return nil, errors.New("SENDBEE_API_SECRET is set but SENDBEE_API_KEY is not")
-		case secret == "":
-			return nil, errors.New("SENDBEE_API_KEY is set but SENDBEE_API_SECRET is not")
-		}
-		perMinute, err := positiveInt(getenv, "SENDBEE_RATE_LIMIT")
-		if err != nil {
-			return nil, err
-		}
-		sb, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{
-			APIKey: key, APISecret: secret, BaseURL: getenv("SENDBEE_BASE_URL"), Logger: logger, TracerProvider: tp,
-		}, RequestsPerMinute: perMinute, SecretSource: "SENDBEE_API_SECRET"})
-		if err != nil {
-			return nil, err
-		}
-		adapters = append(adapters, sb)
-		about[sendbee.Name] = fmt.Sprintf("API %s, webhooks at /webhooks/sendbee", redact.URL(sb.Client().BaseURL().String()))
-		mux.Handle("/webhooks/sendbee", sb)
-		routes++
+	b := &built{about: map[string]string{}, mux: http.NewServeMux()}
+	if err := b.buildAll(ctx, getenv, logger, tp); err != nil {
+		return nil, err
 	}
-	if token, ws := getenv("VELAFLOWS_API_TOKEN"), getenv("VELAFLOWS_WORKSPACE_ID"); token != "" || ws != "" {
-		cfg := velaflows.ConfigFromEnv(getenv)
-		cfg.Logger, cfg.TracerProvider = logger, tp
-		source := velaflows.EnvWebhookSecret
-		if getenv(velaflows.EnvWebhookSecret) == "" {
-			source = "the webhook subscription registered for PARLEY_PUBLIC_URL"
-		}
-		vf, err := velaflows.New(velaflows.AdapterConfig{Config: cfg, WebhookSecret: getenv(velaflows.EnvWebhookSecret),
-			SecretSource: source})
-		if err != nil {
-			return nil, err
-		}
-		switch public := getenv("PARLEY_PUBLIC_URL"); {
-		case public != "":
-			if _, err := vf.EnsureWebhook(ctx, public); err != nil {
-				return nil, velaflowsError(ctx, getenv, vf, err)
-			}
-		case vf.WebhookSecret() == "":
-			return nil, fmt.Errorf("VelaFlows needs PARLEY_PUBLIC_URL (to register its webhook) or %s (the secret of one you registered)", velaflows.EnvWebhookSecret)
-		}
-		adapters = append(adapters, vf)
-		about[velaflows.Name] = fmt.Sprintf("API %s, webhooks at %s", redact.URL(vf.Client().BaseURL().String()), velaflows.WebhookPath)
-		if public := getenv("PARLEY_PUBLIC_URL"); public != "" {
-			about[velaflows.Name] += " (subscribed for " + redact.URL(public) + ")"
-		}
-		mux.Handle(velaflows.WebhookPath, vf)
-		routes++
-	}
-	if getenv(flowdock.EnvToken) != "" {
-		cfg := flowdock.AdapterConfig{Config: flowdock.ConfigFromEnv(getenv)}
-		cfg.Logger, cfg.TracerProvider = logger, tp
-		cfg.Stream.URL = getenv(flowdock.EnvStreamURL)
-		for f := range strings.SplitSeq(getenv(flowdock.EnvFlows), ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				cfg.Flows = append(cfg.Flows, f)
-			}
-		}
-		teamFlows = cfg.Flows
-		fd, err := flowdock.New(cfg)
-		if err != nil {
-			return nil, err
-		}
-		adapters = append(adapters, fd) // a streaming adapter: no webhook route
-		stream := cfg.Stream.URL
-		if stream == "" {
-			stream = flowdock.DefaultStreamURL
-		}
-		about[flowdock.Name] = fmt.Sprintf("API %s, stream %s, flows %s",
-			redact.URL(fd.Client().BaseURL().String()), redact.URL(stream), strings.Join(cfg.Flows, ","))
-	}
-	p := &Platforms{Adapters: adapters, Metrics: metrics.New(), about: about, teamFlows: teamFlows,
+	p := &Platforms{Adapters: b.adapters, Metrics: metrics.New(), about: b.about, teamFlows: b.teamFlows,
 		Tracer: tp, shutdownTracing: shutdownTracing}
 	if _, off := tp.(noop.TracerProvider); !off {
 		p.tracing = "traces exported over OTLP/HTTP to " + redact.URL(endpointOf(getenv))
 	}
-	if routes > 0 {
-		p.Webhooks = mux
+	if b.routes > 0 {
+		p.Webhooks = b.mux
 		if p.tracing != "" {
 			// A webhook's request span is the parent of its event's trace.
-			p.Webhooks = otelhttp.NewHandler(mux, "parley webhook", otelhttp.WithTracerProvider(tp))
+			p.Webhooks = otelhttp.NewHandler(b.mux, "parley webhook", otelhttp.WithTracerProvider(tp))
 		}
 	}
 	return p, nil
@@ -507,27 +466,30 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 // API that failed. It says which variable turned VelaFlows on, as a
 // platform's variables left in the environment turn it on whatever else is
 // set. The URLs it names have no user information or query.
-func velaflowsError(ctx context.Context, getenv func(string) string, vf *velaflows.Adapter, err error) error {
+func velaflowsError(ctx context.Context, getenv func(string) string, vars velaflowsVars, vf *velaflows.Adapter, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
-	on := fmt.Sprintf("VelaFlows is on because %s is set", velaflows.EnvToken)
+	on := fmt.Sprintf("VelaFlows is on because %s is set", vars.token)
+	if _, instance := bot.SplitPlatform(vf.Name()); instance != "" {
+		on = fmt.Sprintf("VELAFLOWS_INSTANCES lists %q", instance)
+	}
 	base := redact.URL(vf.Client().BaseURL().String())
 	public := "PARLEY_PUBLIC_URL=" + redact.URL(getenv("PARLEY_PUBLIC_URL"))
 	_, unanswered := errors.AsType[*apiclient.TransportError](err)
 	apiErr, answered := errors.AsType[*velaflows.APIError](err)
 	switch {
 	case unanswered:
-		where := velaflows.EnvBaseURL + "=" + redact.URL(getenv(velaflows.EnvBaseURL))
-		if getenv(velaflows.EnvBaseURL) == "" {
-			where = fmt.Sprintf("%s (unset, the real API %s)", velaflows.EnvBaseURL, base)
+		where := vars.baseURL + "=" + redact.URL(getenv(vars.baseURL))
+		if getenv(vars.baseURL) == "" {
+			where = fmt.Sprintf("%s (unset, the real API %s)", vars.baseURL, base)
 		}
 		return fmt.Errorf("%s: no answer from the VelaFlows API (%s): %w", where, on, err)
 	case !answered: // refused before any request: the public URL
 		return fmt.Errorf("%s: %w", public, err)
 	case apiErr.Code == velaflows.CodeUnauthorized || apiErr.Code == velaflows.CodeForbidden:
 		return fmt.Errorf("%s, %s: refused by the VelaFlows API at %s (%s): %w",
-			velaflows.EnvToken, velaflows.EnvWorkspaceID, base, on, err)
+			vars.token, vars.workspace, base, on, err)
 	case apiErr.Code == velaflows.CodeValidation:
 		return fmt.Errorf("%s: the VelaFlows API refused the webhook subscription: %w", public, err)
 	}

@@ -92,6 +92,7 @@ type Config struct {
 // except HTTP 429, which is a [*bot.RateLimitError] wrapping the
 // *APIError. The client never retries.
 type Client struct {
+	platform  string // the adapter name in a *bot.RateLimitError: Name, or an instance's
 	apiKey    string
 	apiSecret string
 	base      *url.URL
@@ -153,6 +154,7 @@ func NewClient(cfg Config) (*Client, error) {
 		ua = apiclient.UserAgent("sendbee")
 	}
 	return &Client{
+		platform:  Name,
 		apiKey:    cfg.APIKey,
 		apiSecret: cfg.APISecret,
 		base:      base,
@@ -163,6 +165,15 @@ func NewClient(cfg Config) (*Client, error) {
 		userAgent: ua,
 		now:       time.Now,
 	}, nil
+}
+
+// setAdapter makes the client the one of the adapter named name (an
+// instance's, "sendbee/acme"): its rate-limit errors name that adapter, so
+// that the Bot paces that number alone, and its records carry it as the
+// "adapter" attribute. New calls it before the client is shared.
+func (c *Client) setAdapter(name string) {
+	c.platform = name
+	c.logger = c.logger.With("adapter", name)
 }
 
 // BaseURL returns a copy of the API root the client sends requests to,
@@ -254,7 +265,7 @@ func (c *Client) call(ctx context.Context, method, apiPath string, query url.Val
 		if env != nil {
 			c.fillEnvelope(ctx, method, apiPath, resp, env)
 		}
-		return resp, env, checkResponse(method, apiPath, hr, raw, c.now())
+		return resp, env, checkResponse(c.platform, method, apiPath, hr, raw, c.now())
 	}
 
 	env, err := decodeEnvelope(raw)

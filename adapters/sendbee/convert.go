@@ -73,9 +73,9 @@ type webhookData struct {
 var errIgnored = errors.New("sendbee: event ignored")
 
 // webhookToMessage converts the raw body of a webhook request into a
-// bot.Message. It returns errIgnored for events the bot does not handle and
+// bot.Message of the adapter named platform. It returns errIgnored for events the bot does not handle and
 // another error for a malformed body. It does no I/O and reads no clock.
-func webhookToMessage(raw []byte) (*bot.Message, error) {
+func webhookToMessage(raw []byte, platform string) (*bot.Message, error) {
 	var ev webhookEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("sendbee: webhook: %w", err)
@@ -99,7 +99,7 @@ func webhookToMessage(raw []byte) (*bot.Message, error) {
 		return nil, fmt.Errorf("sendbee: webhook %s: no conversation_id", ev.Type)
 	}
 	m := &bot.Message{
-		Platform:     Name,
+		Platform:     platform,
 		Conversation: d.ConversationID,
 		Direct:       true, // a WhatsApp conversation is one customer and the business
 		Raw:          json.RawMessage(raw),

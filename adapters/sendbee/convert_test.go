@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of convert tes
 // <case>.golden.json.
 func TestWebhookToMessage_Golden(t *testing.T) {
 	n := bottest.Golden(t, "testdata/inbound/*.json", *update, func(t *testing.T, raw []byte) *bot.Message {
-		m, err := webhookToMessage(raw)
+		m, err := webhookToMessage(raw, Name)
 		require.NoError(t, err)
 		return m
 	})
@@ -51,7 +51,7 @@ func TestWebhookToMessage_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := webhookToMessage([]byte(tt.body))
+			m, err := webhookToMessage([]byte(tt.body), Name)
 			assert.Nil(t, m)
 			require.Error(t, err)
 			if tt.ignored {
@@ -141,7 +141,7 @@ func FuzzWebhookToMessage(f *testing.F) {
 	f.Add([]byte(`{"id":"e","type":"chatbot.status","data":{"conversation_id":"c","chatbot_active":null}}`))
 	f.Add([]byte(`{"type":"message.received","data":{"sent_at":1e400}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, err := webhookToMessage(body)
+		m, err := webhookToMessage(body, Name)
 		if err != nil {
 			if m != nil {
 				t.Fatal("message returned with an error")

@@ -10,9 +10,6 @@ import (
 	"github.com/parleybot/parley/internal/errtext"
 )
 
-// platformName is the platform name put in [bot.RateLimitError.Platform].
-const platformName = "sendbee"
-
 // An APIError is returned when the Sendbee API answers with a non-2xx
 // status (other than 429, which is a [*bot.RateLimitError] wrapping an
 // APIError). Match it with errors.As.
@@ -54,9 +51,9 @@ func (e *APIError) Error() string {
 func (e *APIError) Temporary() bool { return e.StatusCode >= 500 }
 
 // checkResponse turns a non-2xx answer into an error: a
-// *bot.RateLimitError for 429, an *APIError otherwise. body is the capped
-// raw body.
-func checkResponse(method, apiPath string, r *http.Response, body []byte, now time.Time) error {
+// *bot.RateLimitError of the adapter named platform for 429, an *APIError
+// otherwise. body is the capped raw body.
+func checkResponse(platform, method, apiPath string, r *http.Response, body []byte, now time.Time) error {
 	apiErr := &APIError{
 		Method:     method,
 		Path:       apiPath,
@@ -72,7 +69,7 @@ func checkResponse(method, apiPath string, r *http.Response, body []byte, now ti
 	}
 	if r.StatusCode == http.StatusTooManyRequests {
 		return &bot.RateLimitError{
-			Platform:   platformName,
+			Platform:   platform,
 			RetryAfter: apiclient.RetryAfter(r.Header.Get("Retry-After"), now),
 			Err:        apiErr,
 		}

@@ -37,6 +37,11 @@ var contactActionArgs = []string{"phone", "name", "tags", "note", "notes", "fiel
 //	values  []string or string     names of flow values to store in the contact fields of the same
 //	                               names (a value the flow did not save is skipped)
 //
+// The call's conversation is c's when its Platform is the name of the
+// adapter whose client c is (Adapter.Client; "sendbee" for a client of
+// NewClient): a conversation of another Sendbee number is not looked up
+// with c's key, and such a call needs its phone.
+//
 // Contact fields must exist in Sendbee (see [Client.CreateContactField]);
 // Sendbee ignores names it does not know. A call with no argument makes
 // sure the contact is subscribed. An argument of the wrong type or an
@@ -79,7 +84,7 @@ func updateContactAction(ctx context.Context, c *Client, call flow.ActionCall) e
 	if err != nil {
 		return err
 	}
-	if ch.phone == "" && call.Platform == Name && strings.TrimSpace(call.Conversation) != "" {
+	if ch.phone == "" && call.Platform == c.platform && strings.TrimSpace(call.Conversation) != "" {
 		conv, _, err := c.Conversation(ctx, call.Conversation)
 		if err != nil {
 			return wrapf(err, "%s: find the conversation's contact", contactActionOp)

@@ -15,7 +15,8 @@ import (
 	"github.com/parleybot/parley/internal/logs"
 )
 
-// Name is the adapter's name and the Platform of its messages.
+// Name is the platform's name: the name of the default instance's adapter
+// and the Platform of its messages (see [AdapterConfig.Instance]).
 const Name = "sendbee"
 
 // Default limits of the bot adapter.
@@ -65,6 +66,13 @@ type AdapterConfig struct {
 	// Bot's dead letters with a *bot.WindowClosedError (see
 	// bot.ServiceWindower).
 	WindowFallback *WindowFallback
+	// Instance names the adapter among the Sendbee adapters of one Bot,
+	// one per business number (each with its own API key): the adapter's
+	// Name, and the Platform of its messages, is "sendbee/" + Instance
+	// (see bot.InstanceName), so that replies, deduplication and
+	// ownership stay with the number. It must pass bot.CheckInstance.
+	// Default: "", the default instance, named "sendbee".
+	Instance string
 }
 
 // An Adapter connects a bot.Bot to Sendbee: it is the http.Handler for
@@ -92,6 +100,7 @@ type AdapterConfig struct {
 // An Adapter is safe for concurrent use. It serves webhooks only while its
 // Run is running; before and after, it answers 503.
 type Adapter struct {
+	name   string // Name and Instance, as bot.InstanceName made it
 	client *Client
 	cfg    AdapterConfig
 	logger *slog.Logger
@@ -139,8 +148,12 @@ var (
 const maxPhones = 100_000
 
 // New returns an Adapter. It fails when a credential is missing, naming
-// the variable a bot reads it from.
+// the variable a bot reads it from, and when Instance is not a valid name.
 func New(cfg AdapterConfig) (*Adapter, error) {
+	name, err := bot.InstanceName(Name, cfg.Instance)
+	if err != nil {
+		return nil, fmt.Errorf("sendbee: AdapterConfig.Instance: %w", err)
+	}
 	c, err := NewClient(cfg.Config)
 	if err != nil {
 		return nil, err
@@ -148,6 +161,7 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 	if err := cfg.WindowFallback.check(); err != nil {
 		return nil, err
 	}
+	c.setAdapter(name)
 	if cfg.SecretSource == "" {
 		cfg.SecretSource = "AdapterConfig.WebhookSecret"
 		if cfg.WebhookSecret == "" {
@@ -173,10 +187,11 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 		cfg.RequestsPerMinute = DefaultRateLimit
 	}
 	return &Adapter{
+		name:      name,
 		rejects:   logs.Every{Interval: rejectLogInterval},
 		client:    c,
 		cfg:       cfg,
-		logger:    c.logs.Logger().With("adapter", Name),
+		logger:    c.logs.Logger().With("adapter", name),
 		phones:    make(map[string]contactPhone),
 		maxPhones: maxPhones,
 	}, nil
@@ -187,8 +202,9 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 // is safe to call at any time, also while webhooks are served.
 func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
-// Name returns "sendbee".
-func (a *Adapter) Name() string { return Name }
+// Name returns "sendbee", or "sendbee/" + AdapterConfig.Instance for a
+// named instance.
+func (a *Adapter) Name() string { return a.name }
 
 // Client returns the adapter's API client, for operations beyond sending.
 func (a *Adapter) Client() *Client { return a.client }

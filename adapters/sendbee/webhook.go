@@ -49,7 +49,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	m, err := webhookToMessage(body)
+	m, err := webhookToMessage(body, a.name)
 	if errors.Is(err, errIgnored) {
 		w.WriteHeader(http.StatusOK)
 		return

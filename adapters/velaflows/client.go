@@ -132,6 +132,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 // except HTTP 429, which is a [*bot.RateLimitError] wrapping the
 // *APIError. Without [Config.Retry] the client never retries.
 type Client struct {
+	platform    string // the adapter name in a *bot.RateLimitError: Name, or an instance's
 	token       string
 	workspaceID string
 	base        *url.URL
@@ -230,6 +231,7 @@ func NewClient(cfg Config) (*Client, error) {
 		ua = apiclient.UserAgent("velaflows")
 	}
 	return &Client{
+		platform:    Name,
 		token:       token,
 		workspaceID: workspace,
 		base:        base,
@@ -242,6 +244,15 @@ func NewClient(cfg Config) (*Client, error) {
 		now:         time.Now,
 		subsPath:    cfg.SubscriptionsPath,
 	}, nil
+}
+
+// setAdapter makes the client the one of the adapter named name (an
+// instance's, "velaflows/acme"): its rate-limit errors name that adapter,
+// so that the Bot paces that workspace alone, and its records carry it as
+// the "adapter" attribute. New calls it before the client is shared.
+func (c *Client) setAdapter(name string) {
+	c.platform = name
+	c.logger = c.logger.With("adapter", name)
 }
 
 // checkToken accepts API tokens by their prefix and JWTs by their shape

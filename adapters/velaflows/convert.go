@@ -74,14 +74,14 @@ type deliveryData struct {
 var errIgnored = errors.New("velaflows: event ignored")
 
 // deliveryToMessage converts the raw body of a webhook delivery into a
-// bot.Message whose ID is the delivery's eventId (the platform redelivers an
+// bot.Message of the adapter named platform, whose ID is the delivery's eventId (the platform redelivers an
 // event with the same eventId for 24 hours), and returns the envelope's
 // timestamp, when the event occurred (zero when it is missing or not
 // ISO-8601). The message's Time is the message's createdAt when it has one,
 // else that timestamp. It returns errIgnored for events the bot does not
 // handle and another error for a malformed body. It does no I/O and reads
 // no clock.
-func deliveryToMessage(raw []byte) (*bot.Message, time.Time, error) {
+func deliveryToMessage(raw []byte, platform string) (*bot.Message, time.Time, error) {
 	var d delivery
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return nil, time.Time{}, fmt.Errorf("velaflows: delivery: %w", err)
@@ -99,7 +99,7 @@ func deliveryToMessage(raw []byte) (*bot.Message, time.Time, error) {
 	default:
 		return nil, time.Time{}, errIgnored
 	}
-	m, err := eventToMessage(raw, &d, event)
+	m, err := eventToMessage(raw, &d, event, platform)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -107,8 +107,8 @@ func deliveryToMessage(raw []byte) (*bot.Message, time.Time, error) {
 }
 
 // eventToMessage converts the delivery d of a handled event, whose raw body
-// is raw.
-func eventToMessage(raw []byte, d *delivery, event string) (*bot.Message, error) {
+// is raw, into a message of the adapter named platform.
+func eventToMessage(raw []byte, d *delivery, event, platform string) (*bot.Message, error) {
 	if len(d.Data) == 0 || string(d.Data) == "null" {
 		return nil, fmt.Errorf("velaflows: delivery %s: no data", d.EventType)
 	}
@@ -118,7 +118,7 @@ func eventToMessage(raw []byte, d *delivery, event string) (*bot.Message, error)
 	}
 	m := &bot.Message{
 		ID:       d.EventID,
-		Platform: Name,
+		Platform: platform,
 		Raw:      json.RawMessage(raw),
 		Time:     parseTime(d.Timestamp),
 		Kind:     bot.KindEvent,

@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of convert tes
 // <case>.golden.json.
 func TestDeliveryToMessage_Golden(t *testing.T) {
 	n := bottest.Golden(t, "testdata/inbound/*.json", *update, func(t *testing.T, raw []byte) *bot.Message {
-		m, _, err := deliveryToMessage(raw)
+		m, _, err := deliveryToMessage(raw, Name)
 		require.NoError(t, err)
 		return m
 	})
@@ -51,7 +51,7 @@ func TestDeliveryToMessage_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, at, err := deliveryToMessage([]byte(tt.body))
+			m, at, err := deliveryToMessage([]byte(tt.body), Name)
 			assert.Nil(t, m)
 			assert.Zero(t, at)
 			require.Error(t, err)
@@ -76,7 +76,7 @@ func FuzzDeliveryToMessage(f *testing.F) {
 	}
 	f.Add([]byte(`{"eventId":"e","eventType":"conversation.assigned","data":{"conversation":{"_id":"c","assignedAgentId":null}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, _, err := deliveryToMessage(body)
+		m, _, err := deliveryToMessage(body, Name)
 		if err != nil {
 			if m != nil {
 				t.Fatal("message returned with an error")

@@ -11,9 +11,6 @@ import (
 	"github.com/parleybot/parley/internal/errtext"
 )
 
-// platformName is the platform name put in [bot.RateLimitError.Platform].
-const platformName = "velaflows"
-
 // Error codes of the envelope's error.code, as VelaFlows documents them. Compare them with
 // [APIError.Code] or use [IsCode].
 const (
@@ -205,7 +202,7 @@ func (c *Client) checkResponse(method, apiPath string, r *http.Response, body []
 				wait = rate.Reset.Sub(now)
 			}
 		}
-		return &bot.RateLimitError{Platform: platformName, RetryAfter: wait, Err: apiErr}
+		return &bot.RateLimitError{Platform: c.platform, RetryAfter: wait, Err: apiErr}
 	}
 	return apiErr
 }

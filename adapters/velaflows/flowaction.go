@@ -203,7 +203,9 @@ var customerArgs = []string{"id", "name", "firstName", "lastName", "email", "pho
 //	phone      string  the phone number, international (E.164) form; spaces, dashes, dots and parentheses are removed
 //
 // The customer is the one named by id; else, when the call comes from a
-// VelaFlows conversation, the conversation's customer
+// conversation of c's workspace (its Platform is the name of the adapter
+// whose client c is, Adapter.Client; "velaflows" for a client of
+// NewClient), the conversation's customer
 // (GET /inbox/conversations/{id}, its customerId); else the customer
 // whose e-mail address is email, else whose phone is phone, else whose
 // e-mail address or phone is the contact's (GET /customers with the
@@ -252,7 +254,7 @@ func updateCustomer(ctx context.Context, c *Client, call flow.ActionCall) error 
 	if u == (CustomerUpdate{}) {
 		return invalid(customerActionOp, "args", "have no value to set (name, firstName, lastName, email, phone)")
 	}
-	if id == "" && call.Platform == Name && call.Conversation != "" {
+	if id == "" && call.Platform == c.platform && call.Conversation != "" {
 		conv, _, err := c.Conversation(ctx, call.Conversation)
 		if err != nil {
 			return wrapf(err, "%s: find the conversation's customer", customerActionOp)

@@ -16,7 +16,8 @@ import (
 	"github.com/parleybot/parley/internal/redact"
 )
 
-// Name is the adapter's name and the Platform of its messages.
+// Name is the platform's name: the name of the default instance's adapter
+// and the Platform of its messages (see [AdapterConfig.Instance]).
 const Name = "velaflows"
 
 // Defaults of the bot adapter.
@@ -34,8 +35,9 @@ const (
 	// DefaultMaxClockSkew is how far ahead of the adapter's clock a
 	// delivery's timestamp may be: clocks kept by NTP agree far better.
 	DefaultMaxClockSkew = 5 * time.Minute
-	// WebhookPath is where the adapter expects to be mounted, relative to
-	// the bot's public URL.
+	// WebhookPath is where the default instance's adapter expects to be
+	// mounted, relative to the bot's public URL; a named instance's path
+	// is WebhookPath + "/" + its name (see [Adapter.WebhookPath]).
 	WebhookPath = "/webhooks/velaflows"
 )
 
@@ -82,6 +84,16 @@ type AdapterConfig struct {
 	// WritesPer15Min is the write budget the Bot paces replies to.
 	// Default: WriteRateLimit (100 per token per 15 minutes).
 	WritesPer15Min int
+	// Instance names the adapter among the VelaFlows adapters of one Bot,
+	// one per workspace: the adapter's Name, and the Platform of its
+	// messages, is "velaflows/" + Instance (see bot.InstanceName), so that
+	// replies, deduplication and ownership stay with the workspace, and
+	// its webhook path is WebhookPath + "/" + Instance. It must pass
+	// bot.CheckInstance. A named instance needs Token and WorkspaceID set:
+	// it never reads the default instance's VELAFLOWS_API_TOKEN and
+	// VELAFLOWS_WORKSPACE_ID. Default: "", the default instance, named
+	// "velaflows".
+	Instance string
 }
 
 // An Adapter connects a bot.Bot to VelaFlows: it is the http.Handler for
@@ -96,6 +108,7 @@ type AdapterConfig struct {
 // An Adapter is safe for concurrent use. It serves deliveries only while
 // its Run is running; before and after, it answers 503.
 type Adapter struct {
+	name   string // Name and Instance, as bot.InstanceName made it
 	client *Client
 	cfg    AdapterConfig
 	logger *slog.Logger
@@ -116,12 +129,21 @@ var (
 )
 
 // New returns an Adapter. It fails when a credential is missing, naming the
-// variable a bot reads it from.
+// variable a bot reads it from, and when Instance is not a valid name.
 func New(cfg AdapterConfig) (*Adapter, error) {
+	name, err := bot.InstanceName(Name, cfg.Instance)
+	if err != nil {
+		return nil, fmt.Errorf("velaflows: AdapterConfig.Instance: %w", err)
+	}
+	if cfg.Instance != "" && (strings.TrimSpace(cfg.Token) == "" || strings.TrimSpace(cfg.WorkspaceID) == "") {
+		return nil, fmt.Errorf("velaflows: instance %q: Config.Token and Config.WorkspaceID are required "+
+			"(a named instance does not read %s and %s)", cfg.Instance, EnvToken, EnvWorkspaceID)
+	}
 	c, err := NewClient(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
+	c.setAdapter(name)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -146,7 +168,7 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 			cfg.SecretSource = "the secret EnsureWebhook registered"
 		}
 	}
-	a := &Adapter{client: c, cfg: cfg, logger: c.logs.Logger().With("adapter", Name), now: time.Now,
+	a := &Adapter{name: name, client: c, cfg: cfg, logger: c.logs.Logger().With("adapter", name), now: time.Now,
 		rejects: logs.Every{Interval: rejectLogInterval}}
 	secret := cfg.WebhookSecret
 	a.secret.Store(&secret)
@@ -158,8 +180,22 @@ func New(cfg AdapterConfig) (*Adapter, error) {
 // is safe to call at any time, also while webhooks are served.
 func (a *Adapter) SetDefaultLogger(l *slog.Logger) { a.client.logs.Set(l) }
 
-// Name returns "velaflows".
-func (a *Adapter) Name() string { return Name }
+// Name returns "velaflows", or "velaflows/" + AdapterConfig.Instance for a
+// named instance.
+func (a *Adapter) Name() string { return a.name }
+
+// WebhookPath returns where the adapter expects to be mounted, relative to
+// the bot's public URL, and where EnsureWebhook has VelaFlows deliver:
+// the package's WebhookPath ("/webhooks/velaflows") for the default
+// instance, WebhookPath + "/" + the instance for a named one
+// ("/webhooks/velaflows/acme"), so that each workspace's subscription
+// reaches its own adapter.
+func (a *Adapter) WebhookPath() string {
+	if _, instance := bot.SplitPlatform(a.name); instance != "" {
+		return WebhookPath + "/" + instance
+	}
+	return WebhookPath
+}
 
 // Client returns the adapter's API client.
 func (a *Adapter) Client() *Client { return a.client }
@@ -225,7 +261,7 @@ var webhookEvents = []string{
 }
 
 // EnsureWebhook makes sure VelaFlows delivers the bot's events to
-// publicURL + WebhookPath, signed with the adapter's secret, and returns
+// publicURL + a.WebhookPath(), signed with the adapter's secret, and returns
 // the subscription. Without a configured secret it generates one (read it
 // back with WebhookSecret). An existing subscription for the same URL is
 // reused rather than duplicated: it is updated to the adapter's events, to
@@ -236,7 +272,7 @@ func (a *Adapter) EnsureWebhook(ctx context.Context, publicURL string) (*Webhook
 	if !strings.HasPrefix(publicURL, "http://") && !strings.HasPrefix(publicURL, "https://") {
 		return nil, fmt.Errorf("velaflows: public URL %q: want http(s)://host[:port][/path]", redact.URL(publicURL))
 	}
-	target := strings.TrimSuffix(publicURL, "/") + WebhookPath
+	target := strings.TrimSuffix(publicURL, "/") + a.WebhookPath()
 	secret, generated := a.WebhookSecret(), false
 	if secret == "" {
 		s, err := NewWebhookSecret()

@@ -104,7 +104,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.badSignature(w, r, true)
 		return
 	}
-	m, at, err := deliveryToMessage(body)
+	m, at, err := deliveryToMessage(body, a.name)
 	if errors.Is(err, errIgnored) {
 		w.WriteHeader(http.StatusOK)
 		return

@@ -25,7 +25,8 @@ const RoutePriority = 1000
 // Team names the conversation where the team works: for Flowdock, the flow
 // whose threads mirror the customer conversations. It is a plain value.
 type Team struct {
-	// Platform is the team's adapter name. Default: "flowdock".
+	// Platform is the team's adapter name ("flowdock/team" for an
+	// instance). Default: "flowdock".
 	Platform string
 	// Conversation is the team conversation, as in Message.Conversation:
 	// for Flowdock the flow id (not "org/flow"). Required.
@@ -42,9 +43,11 @@ type Team struct {
 type Handler struct {
 	// Team is the team conversation. Team.Conversation is required.
 	Team Team
-	// Customers are the platforms whose conversations are bridged.
-	// Default: "sendbee" and "velaflows", those of the two the Bot has.
-	// An explicit list must name adapters of the Bot.
+	// Customers are the platforms whose conversations are bridged, by
+	// adapter name. Default: "sendbee" and "velaflows", those of the two
+	// the Bot has (the default instances); name a platform's other
+	// instances ("sendbee/acme") explicitly. An explicit list must name
+	// adapters of the Bot.
 	Customers []string
 	// Store keeps the mappings between customer conversations and team
 	// threads (see the package documentation for the keys). Default: the
@@ -107,7 +110,7 @@ func (h Handler) build(b *bot.Bot) (*bridge, error) {
 	if ta == nil {
 		return nil, fmt.Errorf("bridge: team platform %q: %w", team.Platform, bot.ErrUnknownPlatform)
 	}
-	if team.Platform == flowdock.Name && strings.HasPrefix(team.Conversation, "private:") {
+	if bot.PlatformOf(team.Platform) == flowdock.Name && strings.HasPrefix(team.Conversation, "private:") {
 		return nil, fmt.Errorf("bridge: team conversation %q is a private chat, which has no threads; use a flow id", team.Conversation)
 	}
 

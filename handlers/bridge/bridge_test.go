@@ -483,6 +483,18 @@ func TestHandler_Install(t *testing.T) {
 			wantErr:  "private chat",
 		},
 		{
+			name:     "a private chat of a Flowdock instance has no threads either",
+			adapters: []bot.Adapter{bottest.NewFakeAdapter("sendbee/acme"), bottest.NewFakeAdapter("flowdock/team")},
+			h:        bridge.Handler{Team: bridge.Team{Platform: "flowdock/team", Conversation: "private:1305"}, Customers: []string{"sendbee/acme"}, Starter: st},
+			wantErr:  "private chat",
+		},
+		{
+			name:     "instances as customers",
+			adapters: []bot.Adapter{bottest.NewFakeAdapter("sendbee/acme"), bottest.NewFakeAdapter("sendbee/globex"), fd()},
+			h:        bridge.Handler{Team: bridge.Team{Conversation: "f"}, Customers: []string{"sendbee/acme", "sendbee/globex"}, Starter: st},
+			routes:   []string{`Platform("sendbee/acme", "sendbee/globex")`, `All(Platform("flowdock"), bridge.Team("f"))`},
+		},
+		{
 			name:     "no customer platform",
 			adapters: []bot.Adapter{fd()},
 			h:        bridge.Handler{Team: bridge.Team{Conversation: "f"}, Starter: st},
