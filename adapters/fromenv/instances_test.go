@@ -118,8 +118,9 @@ func TestBuild_instancesBadInput(t *testing.T) {
 
 // accounts is one bot served for two Sendbee numbers ("sendbee/acme",
 // "sendbee/globex") and two VelaFlows workspaces (the default
-// "velaflows", "velaflows/eu"), each on an emulator of its own, built
-// and run by fromenv from the environment.
+// "velaflows", "velaflows/eu"), the numbers accounts of one Sendbee
+// emulator and the workspaces of one VelaFlows emulator, built and run by
+// fromenv from the environment.
 type accounts struct {
 	acme, globex *sendbeetest.Server
 	vfMain, vfEU *velaflowstest.Server
@@ -150,23 +151,31 @@ func (a *accounts) firedCounts() map[string]int {
 func newAccounts(t *testing.T) *accounts {
 	t.Helper()
 	a := &accounts{public: freeAddr(t), admin: freeAddr(t), fired: map[string]int{}}
+	sendbeeHost := sendbeetest.NewHost(t)
 	sendbeeEmu := func(name, key string) *sendbeetest.Server {
-		return sendbeetest.NewServer(t,
+		s, err := sendbeeHost.Add(name,
 			sendbeetest.WithCredentials(key, "secret-"+key),
 			sendbeetest.WithWebhook("http://"+a.public+"/webhooks/sendbee/"+name),
 			sendbeetest.WithWebhookEvents("message.received"),
 			sendbeetest.WithRedelivery(50, 20*time.Millisecond),
 			sendbeetest.WithRetryAfterCap(50*time.Millisecond),
 			sendbeetest.WithRateLimit(6000, time.Minute))
+		require.NoError(t, err)
+		return s
 	}
 	a.acme, a.globex = sendbeeEmu("acme", "key-acme"), sendbeeEmu("globex", "key-globex")
-	vfEmu := func(token string) *velaflowstest.Server {
-		return velaflowstest.NewServer(t,
+	vfHost := velaflowstest.NewHost(t)
+	vfEmu := func(name, token string) *velaflowstest.Server {
+		s, err := vfHost.Add(name,
 			velaflowstest.WithCredentials(token, ""),
 			velaflowstest.WithRetrySchedule(20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond),
 			velaflowstest.WithRateLimits(3000, 1000, 500, 15*time.Minute))
+		require.NoError(t, err)
+		return s
 	}
-	a.vfMain, a.vfEU = vfEmu("sk_test_main"), vfEmu("sk_test_eu")
+	a.vfMain, a.vfEU = vfEmu("main", "sk_test_main"), vfEmu("eu", "sk_test_eu")
+	require.Equal(t, a.acme.URL(), a.globex.URL(), "one Sendbee emulator")
+	require.Equal(t, a.vfMain.URL(), a.vfEU.URL(), "one VelaFlows emulator")
 	env := map[string]string{
 		"PARLEY_ADDR":       a.public,
 		"PARLEY_ADMIN_ADDR": a.admin,
@@ -277,12 +286,17 @@ func texts(sent []sendbeetest.SentMessage) []string {
 // it, for a conversation and message ID chosen by the test: two numbers
 // can then name the same conversation and event.
 func webhook(conversation, messageID, phone, text string) []byte {
+	return webhookAt(conversation, messageID, phone, text, time.Now())
+}
+
+// webhookAt is webhook of a message the customer sent at at.
+func webhookAt(conversation, messageID, phone, text string, at time.Time) []byte {
 	b, err := json.Marshal(map[string]any{
 		"id": "evt_" + messageID, "type": "message.received", "business_id": "biz_1", "created_at": time.Now().Unix(),
 		"data": map[string]any{
 			"conversation_id": conversation, "message_id": messageID, "direction": "inbound", "body": text,
 			"contact": map[string]any{"id": "ct_" + phone, "name": "Ana", "phone": phone},
-			"sent_at": float64(time.Now().UnixMilli()) / 1000,
+			"sent_at": float64(at.UnixMilli()) / 1000,
 		},
 	})
 	if err != nil {
@@ -348,21 +362,50 @@ func TestRun_severalAccounts(t *testing.T) {
 		"sendbee/globex platform-sendbee": 3,
 	}, a.firedCounts())
 
-	// 5. The metrics count each account apart. (A send is counted once
+	// 5. Windows and opt-outs are per account, for the same conversation
+	// ID too: its customer wrote to globex 25 hours ago and to acme now,
+	// and opted out on acme only.
+	const other = "c0ffee00-1111-4222-8333-777777777777"
+	const phone2 = "+385911000002"
+	a.acme.CustomerMessage(phone2, "Ana", "hello") // acme's emulator knows the customer
+	assert.Equal(t, "echo: hello", a.acme.WaitSent(t, 4)[3].Text)
+	require.Equal(t, http.StatusOK, a.globex.Deliver(t, globexURL, webhookAt(other, "w-1", phone2, "old", time.Now().Add(-25*time.Hour))))
+	require.Equal(t, http.StatusOK, a.acme.Deliver(t, acmeURL, webhook(other, "w-1", phone2, "STOP")))
+	require.Eventually(t, func() bool {
+		out, _, err := a.b.OptedOut(t.Context(), "sendbee/acme", other)
+		w, werr := a.b.Window(t.Context(), "sendbee/globex", other)
+		return err == nil && out && werr == nil && w.Applies && !w.Open
+	}, 5*time.Second, time.Millisecond)
+	w, err := a.b.Window(t.Context(), "sendbee/acme", other)
+	require.NoError(t, err)
+	assert.True(t, w.Open, "acme's window is open")
+	out, _, err := a.b.OptedOut(t.Context(), "sendbee/globex", other)
+	require.NoError(t, err)
+	assert.False(t, out, "the customer opted out on acme only")
+	news := func(platform string) *bot.Message {
+		return &bot.Message{Platform: platform, Conversation: other, Text: "news"}
+	}
+	assert.ErrorIs(t, a.b.Send(t.Context(), news("sendbee/acme")), bot.ErrOptedOut)
+	assert.ErrorIs(t, a.b.Send(t.Context(), news("sendbee/globex")), bot.ErrWindowClosed)
+	assert.Equal(t, bot.DefaultOptOutReply, a.acme.WaitSent(t, 5)[4].Text, "the opt-out answered on acme")
+	assert.Len(t, a.globex.Sent(), 3, "nothing more on globex")
+
+	// 6. The metrics count each account apart. (A send is counted once
 	// the platform's answer is in, after the emulator recorded it.)
 	var metrics string
 	require.Eventually(t, func() bool {
 		metrics = getOK(t, "http://"+a.admin+"/metrics")
 		return strings.Contains(metrics, `parley_outbound_sent_total{platform="sendbee/globex"} 3`+"\n") &&
-			strings.Contains(metrics, `parley_handled_total{platform="sendbee/acme"} 4`+"\n")
+			strings.Contains(metrics, `parley_handled_total{platform="sendbee/acme"} 6`+"\n") &&
+			strings.Contains(metrics, `parley_outbound_sent_total{platform="sendbee/acme"} 5`+"\n")
 	}, 5*time.Second, 5*time.Millisecond)
 	for _, line := range []string{
-		`parley_handled_total{platform="sendbee/acme"} 4`,
-		`parley_handled_total{platform="sendbee/globex"} 3`,
+		`parley_handled_total{platform="sendbee/acme"} 6`,
+		`parley_handled_total{platform="sendbee/globex"} 4`,
 		`parley_handled_total{platform="velaflows"} `,
 		`parley_handled_total{platform="velaflows/eu"} `,
 		`parley_inbound_duplicates_total{platform="sendbee/acme"} 1`,
-		`parley_outbound_sent_total{platform="sendbee/acme"} 3`,
+		`parley_outbound_sent_total{platform="sendbee/acme"} 5`,
 		`parley_outbound_sent_total{platform="sendbee/globex"} 3`,
 		`parley_outbound_sent_total{platform="velaflows"} 1`,
 		`parley_outbound_sent_total{platform="velaflows/eu"} 1`,
@@ -373,7 +416,7 @@ func TestRun_severalAccounts(t *testing.T) {
 	assert.NotContains(t, metrics, `parley_inbound_duplicates_total{platform="sendbee/globex"} 1`)
 	assert.NotContains(t, metrics, `platform="sendbee"}`, "no series of a default Sendbee instance")
 
-	// 6. The admin API names each account's conversations apart, and
+	// 7. The admin API names each account's conversations apart, and
 	// addresses one by the instance's name, the slash escaped.
 	var list struct {
 		Conversations []struct{ Platform, Conversation string }
