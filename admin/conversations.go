@@ -194,9 +194,45 @@ type conversationDetail struct {
 	Owner string `json:"owner"`
 	// Seen is what the handler saw of it; nil when nothing since it started.
 	Seen *Conversation `json:"seen"`
+	// Window is its customer-service window, on a platform that has one
+	// (WhatsApp, through Sendbee); absent elsewhere, and when neither the
+	// Bot nor the platform can tell.
+	Window *windowState `json:"window,omitempty"`
+	// OptedOut is when its customer opted out of proactive messages;
+	// absent when they did not (or the platform keeps no opt-outs).
+	OptedOut *time.Time `json:"opted_out,omitempty"`
 	// Flow is its active flow: present (null when none) only when the
 	// handler has a flow engine.
 	Flow *flowState `json:"flow,omitempty"`
+}
+
+// windowState is a conversation's customer-service window, as the API
+// shows it: whether free-form messages may be sent, when the customer
+// last wrote and when the window closes (null when the customer never
+// wrote).
+type windowState struct {
+	Open        bool       `json:"open"`
+	LastInbound *time.Time `json:"last_inbound"`
+	ClosesAt    *time.Time `json:"closes_at"`
+}
+
+// policy adds the window and the opt-out of d's conversation to d.
+func (s *server) policy(ctx context.Context, d *conversationDetail) error {
+	if w, err := s.b.Window(ctx, d.Platform, d.Conversation); err == nil && w.Applies {
+		ws := &windowState{Open: w.Open}
+		if !w.LastInbound.IsZero() {
+			ws.LastInbound, ws.ClosesAt = &w.LastInbound, &w.ClosesAt
+		}
+		d.Window = ws
+	}
+	out, since, err := s.b.OptedOut(ctx, d.Platform, d.Conversation)
+	if err != nil {
+		return err
+	}
+	if out {
+		d.OptedOut = &since
+	}
+	return nil
 }
 
 // flowState is a conversation's flow, as the API shows it.
@@ -222,6 +258,10 @@ func (s *server) conversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := conversationDetail{Platform: platform, Conversation: conv, Owner: owner.String(), Seen: s.convs.get(platform, conv)}
+	if err := s.policy(r.Context(), &d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if s.cfg.flows == nil {
 		writeJSON(w, http.StatusOK, d)
 		return

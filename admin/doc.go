@@ -72,12 +72,16 @@
 //
 // GET /admin/v1/conversations/{platform}/{conversation} answers its owner
 // as the Bot records it, what the handler saw of it ("seen", null if
-// nothing), and, with a flow engine ([WithFlows]), its active flow (null
-// when none): name, run, step, attempts, paused, when it started and when
-// the step was asked, and the names of the values saved, and the values
-// themselves [WithMessageText]:
+// nothing), on a platform with a customer-service window (Sendbee) the
+// window ("window": open, when the customer last wrote and when it closes,
+// bot.Bot.Window), when the customer opted out of proactive messages
+// ("opted_out", absent if they did not), and, with a flow engine
+// ([WithFlows]), its active flow (null when none): name, run, step,
+// attempts, paused, when it started and when the step was asked, and the
+// names of the values saved, and the values themselves [WithMessageText]:
 //
 //	{"platform":"sendbee","conversation":"c1","owner":"bot","seen":{…},
+//	 "window":{"open":true,"last_inbound":"…","closes_at":"…"},"opted_out":"…",
 //	 "flow":{"flow":"lead","run":"…","step":"email","attempts":0,"paused":false,
 //	  "started":"…","asked":"…","value_names":["name"]}}
 //

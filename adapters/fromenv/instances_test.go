@@ -429,6 +429,23 @@ func TestRun_severalAccounts(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{"sendbee/acme", "sendbee/globex"}, sharedOn)
+	// The window and the opt-out of one conversation ID on each number.
+	type policy struct {
+		Window *struct {
+			Open     bool
+			ClosesAt *time.Time `json:"closes_at"`
+		}
+		OptedOut *time.Time `json:"opted_out"`
+	}
+	var acme, globex policy
+	require.NoError(t, json.Unmarshal([]byte(getOK(t, "http://"+a.admin+"/admin/v1/conversations/sendbee%2Facme/"+other)), &acme))
+	require.NoError(t, json.Unmarshal([]byte(getOK(t, "http://"+a.admin+"/admin/v1/conversations/sendbee%2Fglobex/"+other)), &globex))
+	require.NotNil(t, acme.Window)
+	require.NotNil(t, globex.Window)
+	assert.True(t, acme.Window.Open)
+	assert.False(t, globex.Window.Open)
+	assert.NotNil(t, acme.OptedOut)
+	assert.Nil(t, globex.OptedOut)
 	for platform, owner := range map[string]string{"sendbee/acme": "human", "sendbee/globex": "bot"} {
 		var detail struct{ Platform, Conversation, Owner string }
 		body := getOK(t, "http://"+a.admin+"/admin/v1/conversations/"+url.PathEscape(platform)+"/"+shared)
