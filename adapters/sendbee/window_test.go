@@ -233,3 +233,12 @@ func TestWindow_rules(t *testing.T) {
 	assert.True(t, seen["hello"], "the customer's message: open")
 	assert.True(t, seen["an agent writes"], "the agent's message: closed since")
 }
+
+// TestWindow_badFallback: a fallback without its template's keyword or
+// language is refused by New, naming the field.
+func TestWindow_badFallback(t *testing.T) {
+	for _, f := range []*sendbee.WindowFallback{{Language: "en"}, {Keyword: "welcome"}, {Keyword: " ", Language: "en"}} {
+		_, err := sendbee.New(sendbee.AdapterConfig{Config: sendbee.Config{APIKey: "k", APISecret: "s"}, WindowFallback: f})
+		assert.EqualError(t, err, "sendbee: AdapterConfig.WindowFallback needs Keyword and Language")
+	}
+}
