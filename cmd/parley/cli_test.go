@@ -44,7 +44,7 @@ func commandPaths(t *testing.T) []string {
 		}
 	}
 	walk(newRootCmd(&streams{getenv: env()}))
-	require.Len(t, paths, 17)
+	require.Len(t, paths, 19)
 	return paths
 }
 
