@@ -2,8 +2,10 @@ package broadcast_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,9 +96,22 @@ type faultyStore struct {
 	*bot.MemoryStore
 	mu    sync.Mutex
 	onSet func(key string, value []byte) error // nil: no fault
+	dead  atomic.Bool                          // every later write fails
+}
+
+var errDead = errors.New("the process is dead")
+
+func (s *faultyStore) Delete(ctx context.Context, key string) error {
+	if s.dead.Load() {
+		return errDead
+	}
+	return s.MemoryStore.Delete(ctx, key)
 }
 
 func (s *faultyStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if s.dead.Load() {
+		return errDead
+	}
 	s.mu.Lock()
 	f := s.onSet
 	s.mu.Unlock()

@@ -530,7 +530,11 @@ func (r *runner) one(ctx context.Context, rc *recipient) (Result, error) {
 				MessageID: sent.MessageID, ConversationID: sent.ConversationID}, r.opts.StateTTL)
 		}
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return res, err // stopped while waiting for the rate limit: nothing was sent
+			// Stopped while waiting for the rate limit: nothing was sent
+			// (the send itself is never cancelled). Should the record stay,
+			// the next run checks the conversation first.
+			_ = r.store.Delete(wctx, key)
+			return res, err
 		}
 		apiErr, isAPI := errors.AsType[*sendbee.APIError](err)
 		_, isInvalid := errors.AsType[*sendbee.ValidationError](err)

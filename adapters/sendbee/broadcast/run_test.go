@@ -159,36 +159,68 @@ func TestRun_crashBetweenSendAndRecord(t *testing.T) {
 
 // The process dies after recording an attempt and before sending: the
 // next run finds no message in the conversation and sends the template,
-// once.
+// once. Had another outbound message (an agent's) reached the contact
+// since the attempt, the run could not tell and reports Unknown, sending
+// nothing.
 func TestRun_crashBeforeSend(t *testing.T) {
-	emu, client := newEmulator(t, fastRate, 30, 0)
-	store := &faultyStore{MemoryStore: bot.NewMemoryStore()}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	attempts := 0
-	store.onSet = func(key string, value []byte) error {
-		if strings.Contains(string(value), `"state":"attempt"`) {
-			attempts++
-			if attempts == 10 {
-				cancel() // the attempt is recorded; the send never starts
+	for _, agentWrote := range []bool{false, true} {
+		t.Run(fmt.Sprintf("agent_wrote=%v", agentWrote), func(t *testing.T) {
+			emu, client := newEmulator(t, fastRate, 30, 0)
+			store := &faultyStore{MemoryStore: bot.NewMemoryStore()}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			attempts := 0
+			var victim string
+			store.onSet = func(key string, value []byte) error {
+				if strings.Contains(string(value), `"state":"attempt"`) {
+					attempts++
+					if attempts == 10 {
+						// The attempt is recorded, then the process dies.
+						victim = key[strings.LastIndex(key, ":")+1:]
+						store.dead.Store(true)
+						cancel()
+					}
+				}
+				return nil
 			}
-		}
-		return nil
-	}
-	rep, err := broadcast.Run(ctx, client, store, springCampaign("before"), broadcast.Options{RateLimit: fastRate})
-	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 9, rep.Sent)
-	assert.Len(t, sentByPhone(emu), 9)
+			rep, err := broadcast.Run(ctx, client, store, springCampaign("before"), broadcast.Options{RateLimit: fastRate})
+			require.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, 9, rep.Sent)
+			assert.Len(t, sentByPhone(emu), 9)
+			require.NotEmpty(t, victim)
+			if agentWrote {
+				conv, ok := emu.ConversationByPhone(victim)
+				require.True(t, ok)
+				_, err := emu.AgentReply(conv.ID, "Ivana Horvat", "Hello from the shop")
+				require.NoError(t, err)
+			}
 
-	store.onSet = nil
-	rep2, err := broadcast.Run(t.Context(), client, store, springCampaign("before"), broadcast.Options{RateLimit: fastRate})
-	require.NoError(t, err)
-	assert.Equal(t, 30, rep2.Sent)
-	assert.Equal(t, 9, rep2.SentEarlier)
-	sent := sentByPhone(emu)
-	require.Len(t, sent, 30)
-	for p, n := range sent {
-		require.Equal(t, 1, n, p)
+			store.onSet = nil
+			store.dead.Store(false)
+			rep2, err := broadcast.Run(t.Context(), client, store, springCampaign("before"), broadcast.Options{RateLimit: fastRate})
+			require.NoError(t, err)
+			assert.Equal(t, 9, rep2.SentEarlier)
+			sent := sentByPhone(emu)
+			for p, n := range sent {
+				require.Equal(t, 1, n, p)
+			}
+			if !agentWrote {
+				assert.Equal(t, 30, rep2.Sent)
+				require.Len(t, sent, 30)
+				return
+			}
+			assert.Equal(t, 29, rep2.Sent)
+			assert.Equal(t, 1, rep2.Unknown)
+			require.Len(t, sent, 29)
+			assert.Zero(t, sent[victim])
+			for _, res := range rep2.Results {
+				if res.Phone == victim {
+					assert.Equal(t, broadcast.Unknown, res.Outcome)
+					assert.True(t, res.Earlier)
+					assert.Contains(t, res.Reason, "an outbound message since the attempt that is not the template's text")
+				}
+			}
+		})
 	}
 }
 
@@ -511,4 +543,23 @@ func TestReport_WriteCSV(t *testing.T) {
 	assert.Equal(t, "phone,contact_id,name,outcome,reason,message_id,conversation_id,earlier,values", lines[0])
 	assert.Regexp(t, `^\+385910000002,[0-9a-f-]{36},Name 2,sent,,[0-9a-f-]{36},[0-9a-f-]{36},false,1=Name 2; 2=City 2$`, lines[1])
 	assert.Equal(t, fmt.Sprintf("%s,%s,Name 0,skipped,unsubscribed,,,false,", phone(0), rep.Results[2].ContactID), lines[3])
+}
+
+// FillFunc computes the values per contact; an error skips the contact
+// with the error as the reason.
+func TestRun_fillFunc(t *testing.T) {
+	emu, client := newEmulator(t, fastRate, 4, 0)
+	c := springCampaign("func")
+	c.Fill = nil
+	c.FillFunc = func(ct sendbee.Contact) (map[string]string, error) {
+		if ct.Phone == phone(1) {
+			return nil, errors.New("no order for this contact")
+		}
+		return map[string]string{"1": strings.ToUpper(ct.Name), "2": "#" + ct.Phone[len(ct.Phone)-2:]}, nil
+	}
+	rep, err := broadcast.Run(t.Context(), client, bot.NewMemoryStore(), c, broadcast.Options{RateLimit: fastRate})
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Sent)
+	assert.Equal(t, map[string]int{"FillFunc: no order for this contact": 1}, rep.SkipReasons())
+	assert.Equal(t, "Hi NAME 3, your order #03 has shipped.", emu.Sent()[0].Text)
 }
