@@ -385,7 +385,7 @@ func printBroadcastSummary(w io.Writer, rep *broadcast.Report) {
 			}
 		}
 	}
-	if rep.AllowedRate > 0 && rep.Rate > 0 {
+	if !rep.DryRun && rep.AllowedRate > 0 && rep.Rate > 0 {
 		fmt.Fprintf(w, "  rate:       %.1f requests/min of %.0f allowed (%.0f%%), %d requests, %d rate-limited\n",
 			rep.Rate, rep.AllowedRate, 100*rep.Fraction(), rep.Requests, rep.RateLimited)
 	}
