@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/parleybot/parley/adapters/sendbee/broadcast"
 	"github.com/parleybot/parley/adapters/sendbee/sendbeetest"
 )
 
@@ -202,4 +203,19 @@ func TestSendbeeBroadcast_badInput(t *testing.T) {
 		})
 	}
 	assert.Empty(t, emu.Sent())
+}
+
+// On a terminal the progress is one line redrawn in place, with a
+// countdown while the run waits for the rate limit.
+func TestBroadcastProgress_terminal(t *testing.T) {
+	var b strings.Builder
+	p := newBroadcastProgress(&b, true)
+	p.update(broadcast.Progress{Done: 1, Total: 2, Sent: 1})
+	p.update(broadcast.Progress{Done: 1, Total: 2, Sent: 1, WaitUntil: time.Now().Add(30 * time.Second)})
+	p.update(broadcast.Progress{Done: 2, Total: 2, Sent: 1, Skipped: 1})
+	p.finish()
+	out := b.String()
+	assert.True(t, strings.HasPrefix(out, "\r\033[K[###############...............] 1/2 contacts: sent 1, skipped 0"), out)
+	assert.Contains(t, out, "\r\033[K[###############...............] 1/2 contacts: sent 1, skipped 0  waiting 30s for the rate limit…")
+	assert.True(t, strings.HasSuffix(out, "\r\033[K[##############################] 2/2 contacts: sent 1, skipped 1\n"), out)
 }
