@@ -56,7 +56,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newRunCmd(s), newRulesCmd(s), newSimCmd(s), newDevCmd(s), newVelaflowsCmd(s),
+	root.AddCommand(newRunCmd(s), newRulesCmd(s), newSimCmd(s), newDevCmd(s), newVelaflowsCmd(s), newSendbeeCmd(s),
 		newVersionCmd(), newCompletionCmd())
 	root.SetHelpCommand(newHelpCmd())
 	root.InitDefaultHelpCmd()

@@ -44,7 +44,7 @@ func commandPaths(t *testing.T) []string {
 		}
 	}
 	walk(newRootCmd(&streams{getenv: env()}))
-	require.Len(t, paths, 17)
+	require.Len(t, paths, 19)
 	return paths
 }
 
@@ -127,14 +127,14 @@ func TestUsageErrors(t *testing.T) {
 		msg  string
 		help string // the command of the hint
 	}{
-		{[]string{"fly"}, `unknown command "fly" (known: completion, dev, rules, run, sim, velaflows, version)`, "parley"},
+		{[]string{"fly"}, `unknown command "fly" (known: completion, dev, rules, run, sendbee, sim, velaflows, version)`, "parley"},
 		{[]string{"rulse", "check", rules}, `unknown command "rulse"; did you mean "rules"?`, "parley"},
 		{[]string{"r"}, `unknown command "r"; did you mean "rules" or "run"?`, "parley"},
 		{[]string{"rules", "lint", rules}, `unknown command "lint" for "parley rules" (known: check, explain)`, "parley rules"},
 		{[]string{"rules", "chek", rules}, `unknown command "chek" for "parley rules"; did you mean "check"?`, "parley rules"},
 		{[]string{"sim", "myspace"}, `unknown command "myspace" for "parley sim" (known: env, flowdock, rotate, sendbee, velaflows)`, "parley sim"},
 		{[]string{"velaflows", "import-leads"}, `unknown command "import-leads" for "parley velaflows"; did you mean "export-leads"?`, "parley velaflows"},
-		{[]string{"help", "fly"}, `unknown command "fly" (known: completion, dev, rules, run, sim, velaflows, version)`, "parley"},
+		{[]string{"help", "fly"}, `unknown command "fly" (known: completion, dev, rules, run, sendbee, sim, velaflows, version)`, "parley"},
 		{[]string{"help", "rules", "lint"}, `unknown command "lint" for "parley rules" (known: check, explain)`, "parley rules"},
 		{[]string{"help", "run", "now"}, `"parley run" has no subcommand "now"`, "parley help"},
 		{[]string{"--nope"}, `unknown flag: --nope`, "parley"},
