@@ -19,7 +19,8 @@ type streams struct {
 
 const rootLong = `parley runs a bot from a rules file, checks and explains rules files, runs
 the platforms' emulators on this machine (with a page in the browser to
-watch and break a bot: parley dev), and exports VelaFlows leads.
+watch and break a bot: parley dev), sends WhatsApp template campaigns
+through Sendbee (parley sendbee broadcast), and exports VelaFlows leads.
 
 Flags may come before or after the arguments, and a long flag may be
 written with one dash as well as two (-rules FILE is --rules FILE).`

@@ -14,6 +14,8 @@
 //	parley sim rotate                   (or --rotate-credentials on any sim command)
 //	parley dev [--rules FILE] [--addr 127.0.0.1:8700] [--bot URL]
 //	parley velaflows export-leads [-o leads.csv]
+//	parley sendbee broadcast --campaign NAME --template KW --language L [--tag T…|--status S|--search Q|--csv FILE]
+//	                         [--fill 1=name…] [--dry-run] [--report report.csv]
 //	parley version                      (or parley --version)
 //	parley completion bash|zsh|fish|powershell
 //	parley help [COMMAND [SUBCOMMAND]]  (or -h, --help on any command)

@@ -49,7 +49,11 @@ sends nothing.
 
 Sends are paced to the account's rate limit, SENDBEE_RATE_LIMIT requests
 per minute (default 60, Sendbee's documented limit); a rate-limit answer is
-waited out, with a countdown, and the same contact sent again.
+waited out, with a countdown, and the same contact sent again. A bot
+answering on the same number meanwhile spends the same budget: the command
+also waits whenever Sendbee reports no requests left, and a campaign run
+from the bot's own process (package adapters/sendbee/broadcast, with the
+Bot as its Pacer) shares the bot's budget exactly.
 
 The campaign's progress is kept in the durable store of PARLEY_DATA_DIR (a
 directory, for an embedded store) or NATS_URL (a NATS system), one of which
