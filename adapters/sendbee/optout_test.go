@@ -12,6 +12,7 @@ import (
 	"github.com/parleybot/parley/adapters/sendbee"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/bot/bottest"
+	"github.com/parleybot/parley/bot/flow"
 )
 
 // TestOptOut_keywordAndBack: a customer who writes "Stop!" is
@@ -178,4 +179,32 @@ func TestOptOut_unsubscribedOnThePlatform(t *testing.T) {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
 	assert.Empty(t, dl.errs)
+}
+
+// TestOptOut_flowStartedByTheBot: a flow the bot starts for an opted-out
+// customer sends nothing and does not fail; when the customer writes,
+// the flow's answer to them goes.
+func TestOptOut_flowStartedByTheBot(t *testing.T) {
+	s := newSetup(t, nil)
+	fe := flow.New(s.b)
+	require.NoError(t, fe.Define(flow.Flow{Name: "survey", Steps: []flow.Step{
+		{Name: "score", Ask: flow.Text("Score 1-5?"), Save: "score"},
+		{Name: "why", Ask: flow.Text("Why?")},
+	}}))
+	fe.Install()
+	bottest.Run(t, s.b)
+	conv, id := s.emu.CustomerMessage("+385911234567", "Ana", "STOP")
+	s.handledID(t, id)
+	s.emu.WaitSent(t, 1) // the confirmation
+
+	require.NoError(t, fe.Start(t.Context(), sendbee.Name, conv, "survey", nil))
+	st, err := fe.State(t.Context(), sendbee.Name, conv)
+	require.NoError(t, err)
+	assert.Equal(t, "score", st.Step)
+	assert.Len(t, s.emu.Sent(), 1, "the question is not sent to an opted-out customer")
+
+	// The customer answers anyway: the next question answers them.
+	_, id = s.emu.CustomerMessage("+385911234567", "Ana", "4")
+	s.handledID(t, id)
+	assert.Equal(t, "Why?", s.emu.WaitSent(t, 2)[1].Text)
 }
