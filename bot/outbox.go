@@ -47,6 +47,9 @@ type outbox struct {
 	b         *Bot
 	cfg       OutboxConfig
 	platforms map[string]*platformOut
+	// policies is set when some platform has a customer-service window or
+	// opt-outs, so that the inbound path of a Bot without one skips them.
+	policies bool
 
 	dead *deadLetters
 }
@@ -71,6 +74,7 @@ func newOutbox(b *Bot) *outbox {
 		if oc, ok := a.(OptOutController); ok && b.cfg.optOut != nil {
 			po.optOut = oc
 		}
+		o.policies = o.policies || po.window != nil || po.optOut != nil
 		if l, ok := a.(Limiter); ok {
 			lim := l.Limits()
 			if lim.Requests > 0 && lim.Per > 0 {

@@ -258,6 +258,9 @@ func (b *Bot) noteInbound(ctx context.Context, po *platformOut, m *Message) Wind
 // opt-out or opt-in keyword. It reports whether it handled m, which is
 // then not routed.
 func (b *Bot) inboundPolicy(d *delivery, m *Message) bool {
+	if !b.out.policies {
+		return false
+	}
 	po := b.out.platforms[m.Platform]
 	if po == nil || (po.window == nil && po.optOut == nil) {
 		return false
