@@ -108,6 +108,10 @@ type scheduler struct {
 	cancel   context.CancelFunc // cancels the jobs' parent context
 	runCtx   context.Context    // the jobs' parent context, from start
 	send     Sender             // the jobs' Sender, from start
+	// manual counts the runs of Bot.RunJob in progress, which stop waits
+	// for as it waits for the fires. Added to under mu while the
+	// scheduler runs.
+	manual sync.WaitGroup
 }
 
 type cronJob struct {
@@ -340,12 +344,16 @@ func (s *scheduler) stop(ctx context.Context) error {
 	// robfig's goroutine logs its stop after Stop returned: wait for it,
 	// so that nothing of the scheduler outlives Run.
 	<-cronDone
-	select {
-	case <-done.Done():
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("bot: cron: jobs still running at shutdown: %w", ctx.Err())
+	manual := make(chan struct{})
+	go func() { s.manual.Wait(); close(manual) }()
+	for _, c := range []<-chan struct{}{done.Done(), manual} {
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return fmt.Errorf("bot: cron: jobs still running at shutdown: %w", ctx.Err())
+		}
 	}
+	return nil
 }
 
 // entries lists the registered jobs in registration order.
@@ -399,7 +407,9 @@ func (s *scheduler) fire(runCtx context.Context, send Sender, j *cronJob) {
 	s.logger.LogAttrs(ctx, slog.LevelDebug, "cron job started",
 		slog.String("job", j.name), slog.Time("fire", at))
 	start := time.Now()
-	err := j.job.Run(ctx, &cronSender{send: send, prefix: key + ":"})
+	// A panic is recovered here, like a manual run's, so that the fire
+	// is reported whichever way it ended.
+	stack, err := runJobOnce(ctx, j.name, j.job, &cronSender{send: send, prefix: key + ":"})
 	d := time.Since(start)
 	if s.feed != nil && s.feed.wants(EventJobFired) {
 		e := Event{Type: EventJobFired, Job: j.name, Duration: d}
@@ -408,11 +418,17 @@ func (s *scheduler) fire(runCtx context.Context, send Sender, j *cronJob) {
 		}
 		s.feed.emit(&e)
 	}
-	if err != nil {
+	switch {
+	case stack != nil:
+		s.logger.LogAttrs(ctx, slog.LevelError, "cron job panicked",
+			slog.String("job", j.name), slog.Duration("duration", d), slog.Any("error", err), slog.String("stack", string(stack)))
+	case err != nil:
 		s.logger.LogAttrs(ctx, slog.LevelError, "cron job failed",
 			slog.String("job", j.name), slog.Duration("duration", d), slog.Any("error", err))
+	}
+	if err != nil {
 		if s.onError != nil {
-			s.onError(ctx, wrap(fmt.Sprintf("bot: job %q", j.name), err))
+			s.onError(ctx, err)
 		}
 		return
 	}

@@ -266,7 +266,7 @@ func TestScheduler_panicAndErrorAreLogged(t *testing.T) {
 		failed := logs.find(slog.LevelError, "cron job failed")
 		require.Len(t, failed, 1)
 		assert.Equal(t, "boom", failed[0].attrs["job"])
-		assert.EqualError(t, failed[0].attrs["error"].(error), "no luck")
+		assert.EqualError(t, failed[0].attrs["error"].(error), `bot: job "boom": no luck`)
 		assert.Contains(t, failed[0].attrs, "duration")
 
 		assert.Len(t, logs.find(slog.LevelDebug, "cron job done"), 1)
@@ -454,7 +454,7 @@ func TestScheduler_keys(t *testing.T) {
 		require.NoError(t, s.stop(t.Context()))
 		failed := logs.find(slog.LevelError, "cron job failed")
 		require.Len(t, failed, 1)
-		assert.EqualError(t, failed[0].attrs["error"].(error), "outbox full")
+		assert.EqualError(t, failed[0].attrs["error"].(error), `bot: job "greet": outbox full`)
 	})
 }
 

@@ -42,7 +42,11 @@ func (b *Bot) RunJob(ctx context.Context, name string) error {
 	}
 	// The jobs' context, cancelled at shutdown; nil until Run starts the
 	// scheduler.
-	runCtx, running := s.runCtx, s.started && !s.stopped
+	runCtx, running := s.runCtx, s.started && !s.stopped && s.cancel != nil
+	if running {
+		s.manual.Add(1) // waited for by stop
+		defer s.manual.Done()
+	}
 	s.mu.Unlock()
 	switch {
 	case !running || runCtx.Err() != nil:

@@ -165,3 +165,45 @@ func TestRunJob_onceAtATime(t *testing.T) {
 	assert.Equal(t, int32(2), runs.Load())
 	assert.Equal(t, int32(1), most.Load(), "never twice at once")
 }
+
+// Run does not return while a job run with RunJob is still running: its
+// context is cancelled at shutdown and Run waits for it to return, as it
+// waits for a scheduled fire.
+func TestRunJob_awaitedAtShutdown(t *testing.T) {
+	b, _ := newBot(t)
+	started := make(chan struct{})
+	var finished atomic.Bool
+	require.NoError(t, b.Schedule("slow", yearly, bot.JobFunc(func(ctx context.Context, _ bot.Sender) error {
+		close(started)
+		<-ctx.Done()
+		time.Sleep(50 * time.Millisecond) // cleaning up after the cancel
+		finished.Store(true)
+		return ctx.Err()
+	})))
+	stop := runWithJobs(t, b)
+	ran := make(chan error, 1)
+	go func() { ran <- b.RunJob(context.Background(), "slow") }()
+	<-started
+	require.NoError(t, stop())
+	assert.True(t, finished.Load(), "Run returned before the job did")
+	assert.ErrorIs(t, <-ran, context.Canceled)
+}
+
+// A scheduled fire that panics is reported on the feed as any fire is,
+// with the panic as its error.
+func TestFeed_panickingFire(t *testing.T) {
+	b, _ := newBot(t)
+	require.NoError(t, b.Schedule("boom", "@every 1s", bot.JobFunc(func(context.Context, bot.Sender) error {
+		panic("kaboom")
+	})))
+	sub := b.Subscribe(4, bot.EventJobFired)
+	defer sub.Close()
+	bottest.Run(t, b)
+	select {
+	case e := <-sub.Events():
+		assert.Equal(t, "boom", e.Job)
+		assert.Contains(t, e.Error, `job "boom" panicked: kaboom`)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no job_fired event for the panicking fire")
+	}
+}
