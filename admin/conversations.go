@@ -46,17 +46,12 @@ func newTracker(limit int) *tracker {
 	return &tracker{limit: limit, order: list.New(), byKey: map[convKey]*list.Element{}}
 }
 
-// start makes t follow b's event feed while b runs: from a Background
-// task of b, so that nothing runs unless b does; when b's Run has started
-// already (Background panics then), from a goroutine that ends when it
-// returns.
+// start makes t follow b's event feed while b runs, from a Background
+// task of b (which starts at once when b runs already), so that nothing
+// of it outlives b's Run. Built once b has begun its shutdown, t follows
+// nothing: Background panics then, and there is nothing left to follow.
 func (t *tracker) start(b *bot.Bot) {
-	defer func() {
-		if recover() != nil {
-			sub := t.subscribe(b)
-			go t.read(context.Background(), sub)
-		}
-	}()
+	defer func() { _ = recover() }()
 	b.Background(func(ctx context.Context) { t.read(ctx, t.subscribe(b)) })
 }
 

@@ -39,6 +39,26 @@ func TestBackground(t *testing.T) {
 	require.Panics(t, func() { b.Background(nil) })
 }
 
+// A function given to Background while the Bot runs starts at once, and
+// Run waits for it as for the others.
+func TestBackground_whileRunning(t *testing.T) {
+	b, err := bot.New(bot.WithAdapters(bottest.NewFakeAdapter("")), bot.WithLogger(bottest.Logger(t)))
+	require.NoError(t, err)
+	stop := runWithJobs(t, b) // the scheduler starts after the background functions
+	started := make(chan struct{})
+	var returned atomic.Bool
+	b.Background(func(ctx context.Context) {
+		close(started)
+		<-ctx.Done()
+		time.Sleep(20 * time.Millisecond)
+		returned.Store(true)
+	})
+	<-started
+	require.NoError(t, stop())
+	require.True(t, returned.Load(), "Run returned before the background function")
+	require.Panics(t, func() { b.Background(func(context.Context) {}) }, "after Run returned")
+}
+
 // RouteOptions applies each of its options: here a priority and a
 // middleware on one route.
 func TestRouteOptions(t *testing.T) {

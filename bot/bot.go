@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,8 +43,11 @@ type Bot struct {
 	tracer   trace.Tracer // nil: no tracing (see WithTracerProvider)
 	traces   sync.Map     // *Message → trace.SpanContext; see queuedTrace
 
-	bgMu sync.Mutex
-	bg   []func(ctx context.Context) // see Background
+	bgMu      sync.Mutex
+	bg        []func(ctx context.Context) // see Background; before Run
+	bgCtx     context.Context             // their context while Run runs them; nil before
+	bgStopped bool                        // Run has stopped taking them
+	bgWG      sync.WaitGroup
 
 	state  atomic.Int32 // 0 new, 1 running, 2 stopped
 	keySeq atomic.Uint64
@@ -201,38 +203,56 @@ func (b *Bot) Unschedule(name string) bool { return b.sched.remove(name) }
 // drains the queues, so f may Publish until ctx is done. A panic in f is
 // recovered and logged. It is for packages that poll or keep timers for a
 // Bot (the flow engine's timer sweep), so that nothing they start outlives
-// Run. Background panics if f is nil or Run has started.
+// Run. Given while Run runs, f starts at once. Background panics if f is
+// nil, or once Run has begun its shutdown.
 func (b *Bot) Background(f func(ctx context.Context)) {
 	if f == nil {
 		panic("bot: Background with a nil function")
 	}
 	b.bgMu.Lock()
 	defer b.bgMu.Unlock()
-	if b.state.Load() != 0 {
-		panic("bot: Background after Run started")
+	switch {
+	case b.bgStopped:
+		panic("bot: Background after Run began its shutdown")
+	case b.bgCtx != nil:
+		b.goBackgroundLocked(f)
+	default:
+		b.bg = append(b.bg, f)
 	}
-	b.bg = append(b.bg, f)
 }
 
-// startBackground starts the Background functions with ctx and returns a
-// channel closed once they all returned.
-func (b *Bot) startBackground(ctx context.Context) <-chan struct{} {
+// startBackground starts the Background functions with ctx, and those
+// given later until stop is called; stop returns a channel closed once
+// they all returned.
+func (b *Bot) startBackground(ctx context.Context) (stop func() <-chan struct{}) {
 	b.bgMu.Lock()
-	fs := slices.Clone(b.bg)
-	b.bgMu.Unlock()
-	var wg sync.WaitGroup
-	for _, f := range fs {
-		wg.Go(func() {
-			defer func() {
-				if p := recover(); p != nil {
-					b.report(ctx, "background task panicked", fmt.Errorf("panic: %v", p),
-						slog.String("stack", string(debug.Stack())))
-				}
-			}()
-			f(ctx)
-		})
+	defer b.bgMu.Unlock()
+	b.bgCtx = ctx
+	for _, f := range b.bg {
+		b.goBackgroundLocked(f)
 	}
-	return waitChan(&wg)
+	b.bg = nil
+	return func() <-chan struct{} {
+		b.bgMu.Lock()
+		b.bgStopped = true
+		b.bgMu.Unlock()
+		return waitChan(&b.bgWG)
+	}
+}
+
+// goBackgroundLocked runs f on a goroutine of its own with b.bgCtx,
+// recovering a panic. b.bgMu must be held.
+func (b *Bot) goBackgroundLocked(f func(ctx context.Context)) {
+	ctx := b.bgCtx
+	b.bgWG.Go(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				b.report(ctx, "background task panicked", fmt.Errorf("panic: %v", p),
+					slog.String("stack", string(debug.Stack())))
+			}
+		}()
+		f(ctx)
+	})
 }
 
 // Publish deduplicates m and queues it for its conversation's worker; see
@@ -599,7 +619,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	adaptersDone := make(chan struct{})
 	go func() { adapters.Wait(); close(adaptersDone) }()
-	bgDone := b.startBackground(adCtx)
+	stopBackground := b.startBackground(adCtx)
 
 	b.sched.start(ctx, b)
 	stopSweep := b.startOwnerSweep(adCtx)
@@ -629,7 +649,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	waitOrHard(adaptersDone, "adapters")
-	waitOrHard(bgDone, "background tasks")
+	waitOrHard(stopBackground(), "background tasks")
 	if br != nil {
 		// Stop consuming: the messages in hand are finished, the rest stay
 		// in the Broker, unless the Bot is finishing: then the Broker first
