@@ -212,7 +212,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusUnauthorized, "admin: missing or wrong bearer token")
 			return
 		}
-	} else if status, why := checkLocal(r); status != 0 {
+	} else if status, why := CheckLocal(r); status != 0 {
+		why = "admin: without a token (PARLEY_ADMIN_TOKEN), " + why
 		writeError(w, status, why)
 		return
 	}
@@ -233,20 +234,24 @@ func (s *server) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(got[:], s.token[:]) == 1
 }
 
-// checkLocal refuses, without a token, what a web page of another site
-// could make a browser send: a request to a name that is not a loopback
-// one (DNS rebinding), and a state-changing request from another origin
-// or with a body a form can send (CSRF). It returns 0 when r may go on,
-// else the status and why.
-func checkLocal(r *http.Request) (int, string) {
+// CheckLocal refuses what a web page of another site could make a
+// browser send to a server on this machine: a request to a name that is
+// not a loopback one (DNS rebinding), one that came through a proxy
+// (which may pass anyone's request with a loopback Host), and a
+// state-changing request from another origin or with a body a form can
+// send (CSRF). It returns 0 when r may go on, else the status to answer
+// and why. The admin API applies it to requests without a token; a local
+// tool serving a page that acts on a bot (parley dev) applies it to every
+// request.
+func CheckLocal(r *http.Request) (int, string) {
 	if !IsLoopbackHost(r.Host) {
-		return http.StatusForbidden, fmt.Sprintf("admin: Host %q is not a loopback address; without a token the admin API answers only requests to localhost, 127.0.0.1 or [::1]", r.Host)
+		return http.StatusForbidden, fmt.Sprintf("Host %q is not a loopback address: only requests to localhost, 127.0.0.1 or [::1] are answered", r.Host)
 	}
 	for _, h := range proxyHeaders {
 		if r.Header.Get(h) != "" {
 			// A proxy on this machine may pass anyone's request with a
 			// loopback Host.
-			return http.StatusForbidden, fmt.Sprintf("admin: a request that came through a proxy (%s) needs the token: set PARLEY_ADMIN_TOKEN", h)
+			return http.StatusForbidden, fmt.Sprintf("a request that came through a proxy (%s) is refused", h)
 		}
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
@@ -255,7 +260,7 @@ func checkLocal(r *http.Request) (int, string) {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
-			return http.StatusForbidden, fmt.Sprintf("admin: Origin %q is not the API's own (%s)", origin, r.Host)
+			return http.StatusForbidden, fmt.Sprintf("Origin %q is not this server's own (%s)", origin, r.Host)
 		}
 	}
 	ct := r.Header.Get("Content-Type")
@@ -263,7 +268,7 @@ func checkLocal(r *http.Request) (int, string) {
 		return 0, "" // no body: nothing a form could send
 	}
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return http.StatusUnsupportedMediaType, fmt.Sprintf("admin: Content-Type %q: want application/json", ct)
+		return http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: want application/json", ct)
 	}
 	return 0, ""
 }

@@ -262,22 +262,9 @@ func newDevServer(emu *devEmulators, notes *devNotes, botRoot, token, rules, scr
 // (what another site's page can make a browser send), since the page acts
 // on the bot with its admin token.
 func (d *devServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !admin.IsLoopbackHost(r.Host) {
-		http.Error(w, "parley dev answers only on a loopback address (127.0.0.1, localhost)", http.StatusForbidden)
+	if status, why := admin.CheckLocal(r); status != 0 {
+		http.Error(w, "parley dev: "+why, status)
 		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if o := r.Header.Get("Origin"); o != "" {
-			u, err := url.Parse(o)
-			if err != nil || u.Host != r.Host {
-				http.Error(w, "cross-origin request refused", http.StatusForbidden)
-				return
-			}
-		}
-		if ct := r.Header.Get("Content-Type"); (r.ContentLength != 0 || ct != "") && !strings.HasPrefix(ct, "application/json") {
-			http.Error(w, "want Content-Type: application/json", http.StatusUnsupportedMediaType)
-			return
-		}
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

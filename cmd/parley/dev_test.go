@@ -307,6 +307,7 @@ func TestDev_refuses(t *testing.T) {
 	}{
 		{"foreign host", "GET", "/api/state", map[string]string{"Host": "evil.example:80"}, "", http.StatusForbidden},
 		{"cross-origin post", "POST", "/bot/admin/v1/dead-letters/1/replay", map[string]string{"Origin": "http://evil.example", "Content-Type": "application/json"}, "{}", http.StatusForbidden},
+		{"through a proxy", "GET", "/api/state", map[string]string{"X-Forwarded-For": "203.0.113.7"}, "", http.StatusForbidden},
 		{"form post", "POST", "/api/fault", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "platform=sendbee", http.StatusUnsupportedMediaType},
 		{"unknown fault", "POST", "/api/fault", map[string]string{"Content-Type": "application/json"}, `{"platform":"sendbee","fault":"meteor"}`, http.StatusBadRequest},
 		{"unknown field", "POST", "/api/fault", map[string]string{"Content-Type": "application/json"}, `{"platform":"sendbee","fault":"429","x":1}`, http.StatusBadRequest},
