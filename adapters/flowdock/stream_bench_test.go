@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -48,9 +49,12 @@ func BenchmarkStream(b *testing.B) {
 				}
 			}
 		}()
-		feed(b, emu, &count)
+		err = feed(b, emu, &count)
 		resp.Body.Close()
 		<-done
+		if err != nil {
+			b.Fatal(err)
+		}
 	})
 
 	b.Run("adapter", func(b *testing.B) {
@@ -80,17 +84,26 @@ func BenchmarkStream(b *testing.B) {
 		for !a.Health().Connected {
 			time.Sleep(time.Millisecond)
 		}
-		feed(b, emu, &count)
+		err = feed(b, emu, &count)
 		cancel()
 		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	})
 }
 
+// feedTimeout is how long feed waits after its last post for the events
+// still on their way.
+const feedTimeout = 30 * time.Second
+
 // feed posts b.N messages and waits until count reaches b.N, reporting
-// events per second.
-func feed(b *testing.B, emu *flowdocktest.Server, count *atomic.Int64) {
+// events per second. It returns an error when count has not reached b.N
+// feedTimeout after the last post: a lost event fails the benchmark rather
+// than hanging it.
+func feed(b *testing.B, emu *flowdocktest.Server, count *atomic.Int64) error {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
@@ -99,8 +112,13 @@ func feed(b *testing.B, emu *flowdocktest.Server, count *atomic.Int64) {
 			b.Fatal(err)
 		}
 	}
+	deadline := time.Now().Add(feedTimeout)
 	for count.Load() < int64(b.N) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d events arrived in the %v after the last post", count.Load(), b.N, feedTimeout)
+		}
 		runtime.Gosched()
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	return nil
 }
