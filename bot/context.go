@@ -32,6 +32,9 @@ type msgState struct {
 	// run is the state of the expression evaluation in progress (expr.go),
 	// held here so that an evaluation allocates none.
 	run exprRun
+	// kept are the groups the last Regexp with groups asked found (rule.go),
+	// until the Router hands them to the winning route's matchCtx.
+	kept keptGroups
 }
 
 type stateKey struct{}

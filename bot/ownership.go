@@ -6,14 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // ownership keeps who owns each conversation in the Store. Only human-owned
 // conversations have an entry ("own:<platform>:<conversation>", the time of
 // the last activity as 8 bytes); an absent entry means the bot owns it, so
-// the common case costs one lookup and no memory.
+// the common case costs one lookup and no memory — and none at all on a
+// MemoryStore, whose entries an ownerFilter counts.
 type ownership struct {
 	store  Store
 	idle   time.Duration
@@ -26,11 +30,14 @@ type ownership struct {
 	// so that a decision taken on a read is never written over a newer
 	// record of this process. A RevisionStore checks the revision instead.
 	writes [64]sync.Mutex
+
+	filterOnce sync.Once
+	filter     *ownerFilter // nil: the Store is not a MemoryStore
 }
 
-// lock locks the write stripe of a conversation and returns its unlock.
-func (o *ownership) lock(platform, conversation string) func() {
-	h := uint32(2166136261) // FNV-1a over platform, a zero byte, conversation
+// convHash is FNV-1a over platform, a zero byte and conversation.
+func convHash(platform, conversation string) uint32 {
+	h := uint32(2166136261)
 	for i := 0; i < len(platform); i++ {
 		h = (h ^ uint32(platform[i])) * 16777619
 	}
@@ -38,9 +45,82 @@ func (o *ownership) lock(platform, conversation string) func() {
 	for i := 0; i < len(conversation); i++ {
 		h = (h ^ uint32(conversation[i])) * 16777619
 	}
-	mu := &o.writes[h%uint32(len(o.writes))]
+	return h
+}
+
+// lock locks the write stripe of a conversation and returns its unlock.
+func (o *ownership) lock(platform, conversation string) func() {
+	mu := &o.writes[convHash(platform, conversation)%uint32(len(o.writes))]
 	mu.Lock()
 	return mu.Unlock
+}
+
+// ownerFilter counts the owner entries of a MemoryStore by stripe of
+// conversations, so that a conversation of a stripe with none, the common
+// case, is known bot-owned without a lookup. Every Bot on the MemoryStore
+// shares its filter (filterFor), and writes its entries through it
+// (ownership.write), so the counts cover every entry: the Store is in the
+// process, and only the Bots write "own:" keys. (Any other Store may be
+// shared with other processes, which no count here sees: it is read.)
+//
+// A stripe's count is raised before an entry is created and lowered after
+// one is deleted, under the stripe's lock, so it is never below the
+// entries the stripe holds: a count of zero read at any moment means no
+// entry at that moment.
+type ownerFilter struct {
+	stripes [256]ownerStripe
+}
+
+type ownerStripe struct {
+	mu sync.Mutex // serialises the count with the writes of the stripe
+	n  atomic.Int64
+	_  [48]byte // a cache line per stripe: counts are read on every message
+}
+
+func (f *ownerFilter) stripe(platform, conversation string) *ownerStripe {
+	return &f.stripes[convHash(platform, conversation)%uint32(len(f.stripes))]
+}
+
+// ownerFilters are the filters of the MemoryStores in use, each dropped
+// when its MemoryStore is collected.
+var ownerFilters struct {
+	mu sync.Mutex
+	m  map[weak.Pointer[MemoryStore]]*ownerFilter
+}
+
+// filterFor returns the ownerFilter of st, or nil when st is not a
+// MemoryStore (or takes revisions, which update writes without write).
+func filterFor(st Store) *ownerFilter {
+	ms, ok := st.(*MemoryStore)
+	if !ok {
+		return nil
+	}
+	if _, rev := st.(RevisionStore); rev {
+		return nil
+	}
+	wp := weak.Make(ms)
+	ownerFilters.mu.Lock()
+	defer ownerFilters.mu.Unlock()
+	f := ownerFilters.m[wp]
+	if f == nil {
+		if ownerFilters.m == nil {
+			ownerFilters.m = make(map[weak.Pointer[MemoryStore]]*ownerFilter)
+		}
+		f = new(ownerFilter)
+		ownerFilters.m[wp] = f
+		runtime.AddCleanup(ms, func(wp weak.Pointer[MemoryStore]) {
+			ownerFilters.mu.Lock()
+			delete(ownerFilters.m, wp)
+			ownerFilters.mu.Unlock()
+		}, wp)
+	}
+	return f
+}
+
+// filtered returns the ownerFilter of o's Store, or nil.
+func (o *ownership) filtered() *ownerFilter {
+	o.filterOnce.Do(func() { o.filter = filterFor(o.store) })
+	return o.filter
 }
 
 func ownerKey(platform, conversation string) joinedKey {
@@ -50,6 +130,9 @@ func ownerKey(platform, conversation string) joinedKey {
 // get returns the owner recorded for a conversation and, for a human-owned
 // one, the time of its last activity.
 func (o *ownership) get(ctx context.Context, platform, conversation string) (Owner, time.Time, error) {
+	if f := o.filtered(); f != nil && f.stripe(platform, conversation).n.Load() == 0 {
+		return OwnerBot, time.Time{}, nil
+	}
 	v, err := ownerKey(platform, conversation).get(ctx, o.store)
 	if errors.Is(err, ErrNotFound) {
 		return OwnerBot, time.Time{}, nil
@@ -74,6 +157,29 @@ func (o *ownership) set(ctx context.Context, platform, conversation string, who 
 func (o *ownership) write(ctx context.Context, platform, conversation string, who Owner, now time.Time) error {
 	key := ownerKey(platform, conversation).String()
 	var err error
+	if f := o.filtered(); f != nil {
+		// Count the entry created or deleted (see ownerFilter).
+		s := f.stripe(platform, conversation)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_, gerr := o.store.Get(ctx, key)
+		had := gerr == nil
+		if who == OwnerHuman && !had {
+			s.n.Add(1)
+			defer func() {
+				if err != nil {
+					s.n.Add(-1) // not created
+				}
+			}()
+		}
+		if who != OwnerHuman && had {
+			defer func() {
+				if err == nil {
+					s.n.Add(-1)
+				}
+			}()
+		}
+	}
 	if who == OwnerHuman {
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))

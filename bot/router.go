@@ -306,6 +306,7 @@ type routeTable struct {
 	notFound  Handler
 	index     *routeIndex
 	needState bool     // some rule is an Expr, which caches its Env in msgState
+	keeps     bool     // some rule is a Regexp that keeps its groups in msgState
 	handler   Handler  // dispatch wrapped in the router-wide middleware
 	describe  []string // rule descriptions, for logs
 }
@@ -326,6 +327,7 @@ func (r *Router) freeze() *routeTable {
 		observer[i] = rt.cfg.observer
 		t.describe[i] = cmp.Or(rt.cfg.name, describe(rt.rule))
 		t.needState = t.needState || hasExpr(rt.rule)
+		t.keeps = t.keeps || keepsGroups(rt.rule)
 	}
 	t.index = newRouteIndex(pfs, observer)
 	t.handler = Chain(r.mws...)(HandlerFunc(t.dispatch))
@@ -343,6 +345,20 @@ func hasExpr(r Rule) bool {
 		return slices.ContainsFunc(r.rules, hasExpr)
 	case notRule:
 		return hasExpr(r.rule)
+	}
+	return false
+}
+
+// keepsGroups reports whether r is, or has among the rules whose captures
+// it gives, a Regexp that keeps the groups it finds.
+func keepsGroups(r Rule) bool {
+	switch r := r.(type) {
+	case *regexpRule:
+		return r.keep
+	case allRule:
+		return slices.ContainsFunc(r.rules, keepsGroups)
+	case anyRule:
+		return slices.ContainsFunc(r.rules, keepsGroups)
 	}
 	return false
 }
@@ -375,6 +391,13 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 	human := OwnerOf(ctx) == OwnerHuman
 	needState := t.needState // until ctx has a msgState
 	var limitErr error       // of the first rule over its limits
+	// A Bot's routing state, where the Regexp rules asked keep the groups
+	// they find for the handler; outside a Bot they find them again when
+	// asked (CapturesOf).
+	var st *msgState
+	if t.keeps {
+		st = stateFrom(ctx)
+	}
 	cand, s := t.index.candidates(m, human)
 	for i, word := range cand {
 		for word != 0 {
@@ -383,11 +406,21 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 			rt := t.routes[n]
 			if needState {
 				if stateFrom(ctx) == nil {
-					ctx = &stateCtx{Context: ctx}
+					sc := &stateCtx{Context: ctx}
+					ctx = sc
+					if t.keeps {
+						st = &sc.st
+					}
 				}
 				needState = false
 			}
-			ok, err := rt.rule.Match(ctx, m)
+			var ok bool
+			var err error
+			if re, isRe := rt.rule.(*regexpRule); isRe && re.keep && st != nil {
+				ok = re.matchKeep(m, st)
+			} else {
+				ok, err = rt.rule.Match(ctx, m)
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					t.index.put(s)
@@ -406,7 +439,13 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 			if watchers.Load() > 0 {
 				t.routed(ctx, n, m)
 			}
-			err = rt.handler.HandleMessage(&matchCtx{Context: ctx, rule: rt.rule, m: m}, w, m)
+			mc := &matchCtx{Context: ctx, rule: rt.rule, m: m}
+			if st != nil && st.kept.rule != nil {
+				// The groups found while rt.rule was asked go to its handler
+				// alone; a later route finds its own.
+				mc.kept, st.kept = st.kept, keptGroups{}
+			}
+			err = rt.handler.HandleMessage(mc, w, m)
 			if errors.Is(err, ErrContinue) {
 				continue
 			}

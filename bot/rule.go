@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -65,11 +66,34 @@ type matchKey struct{}
 
 // matchCtx is the context a Router passes to the handler of the winning
 // route: ctx plus the rule and message, from which CapturesOf computes the
-// captures lazily. One allocation per handled message.
+// captures lazily, and the submatches a Regexp among the rule found while
+// it was asked (kept), which the first CapturesOf takes rather than run the
+// expression again. One allocation per handled message.
 type matchCtx struct {
 	context.Context
-	rule Rule
-	m    *Message
+	rule  Rule
+	m     *Message
+	kept  keptGroups  // set before the handler runs, then read only
+	taken atomic.Bool // kept.groups were handed out
+}
+
+// keptGroups are the submatches a Regexp rule with groups found in the
+// message's text while a Router asked it. A Bot's routing state holds the
+// last found (msgState.kept) until the Router hands them to the winning
+// route's matchCtx; they are used only for the same rule. (The text they
+// were found in is the message's: neither rules nor handlers modify it.)
+type keptGroups struct {
+	rule   *regexpRule
+	groups []string
+}
+
+// take returns the groups r found while it was asked, if mc kept them and
+// no call took them yet; nil otherwise.
+func (mc *matchCtx) take(r *regexpRule) []string {
+	if mc == nil || mc.kept.rule != r || !mc.taken.CompareAndSwap(false, true) {
+		return nil
+	}
+	return mc.kept.groups
 }
 
 func (c *matchCtx) Value(key any) any {
@@ -86,19 +110,31 @@ func (c *matchCtx) Value(key any) any {
 // Captures outside a route's handler (for example in the NotFound handler)
 // and for rules that capture nothing.
 //
-// The captures are computed on each call, from the message; the result
-// belongs to the caller. CapturesOf is safe for concurrent use.
+// The captures are computed from the message; the result belongs to the
+// caller. (In a Bot, the groups a Regexp found while its route was tried
+// are handed to the first call, which so does not run the expression
+// again; later calls compute them anew.) CapturesOf is safe for concurrent
+// use.
 func CapturesOf(ctx context.Context) Captures {
 	mc, _ := ctx.Value(matchKey{}).(*matchCtx)
 	if mc == nil {
 		return Captures{}
 	}
-	return capturesOf(mc.rule, mc.m)
+	return capturesIn(mc.rule, mc.m, mc)
 }
 
-func capturesOf(r Rule, m *Message) Captures {
-	if c, ok := r.(capturer); ok {
-		return c.captures(m)
+// capturesIn returns the captures of r, which matched m, using for the
+// Regexp rules in r the groups mc kept (mc may be nil).
+func capturesIn(r Rule, m *Message, mc *matchCtx) Captures {
+	switch r := r.(type) {
+	case *regexpRule:
+		return r.capturesIn(m, mc)
+	case allRule:
+		return r.capturesIn(m, mc)
+	case anyRule:
+		return r.capturesIn(m, mc)
+	case capturer:
+		return r.captures(m)
 	}
 	return Captures{}
 }
@@ -189,7 +225,7 @@ func Regexp(re *regexp.Regexp) Rule {
 	if re == nil {
 		panic("bot: nil regexp")
 	}
-	r := &regexpRule{re: re}
+	r := &regexpRule{re: re, keep: re.NumSubexp() > 0}
 	if parsed, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
 		r.lits = regexpLits(parsed)
 	}
@@ -199,14 +235,38 @@ func Regexp(re *regexp.Regexp) Rule {
 type regexpRule struct {
 	re   *regexp.Regexp
 	lits []string
+	// keep says the expression has groups, which a handler is about to
+	// ask for: asked in a Bot, the rule finds them as it matches and keeps
+	// them in the routing state (see keptGroups).
+	keep bool
 }
 
-func (r *regexpRule) Match(_ context.Context, m *Message) (bool, error) {
+func (r *regexpRule) Match(ctx context.Context, m *Message) (bool, error) {
+	if r.keep {
+		if st := stateFrom(ctx); st != nil {
+			return r.matchKeep(m, st), nil
+		}
+	}
 	return r.re.MatchString(m.Text), nil
 }
 
-func (r *regexpRule) captures(m *Message) Captures {
+// matchKeep is Match in a Bot: it keeps the groups found in st.
+func (r *regexpRule) matchKeep(m *Message, st *msgState) bool {
 	groups := r.re.FindStringSubmatch(m.Text)
+	if groups == nil {
+		return false
+	}
+	st.kept = keptGroups{rule: r, groups: groups}
+	return true
+}
+
+func (r *regexpRule) captures(m *Message) Captures { return r.capturesIn(m, nil) }
+
+func (r *regexpRule) capturesIn(m *Message, mc *matchCtx) Captures {
+	groups := mc.take(r)
+	if groups == nil {
+		groups = r.re.FindStringSubmatch(m.Text)
+	}
 	if groups == nil {
 		return Captures{}
 	}
@@ -329,10 +389,12 @@ func (r allRule) Match(ctx context.Context, m *Message) (bool, error) {
 	return true, nil
 }
 
-func (r allRule) captures(m *Message) Captures {
+func (r allRule) captures(m *Message) Captures { return r.capturesIn(m, nil) }
+
+func (r allRule) capturesIn(m *Message, mc *matchCtx) Captures {
 	var c Captures
 	for _, sub := range r.rules {
-		sc := capturesOf(sub, m)
+		sc := capturesIn(sub, m, mc)
 		if c.Command == "" && sc.Command != "" {
 			c.Command, c.Args = sc.Command, sc.Args
 		}
@@ -391,9 +453,11 @@ func (r anyRule) Match(ctx context.Context, m *Message) (bool, error) {
 	return false, first
 }
 
-func (r anyRule) captures(m *Message) Captures {
+func (r anyRule) captures(m *Message) Captures { return r.capturesIn(m, nil) }
+
+func (r anyRule) capturesIn(m *Message, mc *matchCtx) Captures {
 	for _, sub := range r.rules {
-		if c := capturesOf(sub, m); !c.isZero() {
+		if c := capturesIn(sub, m, mc); !c.isZero() {
 			return c
 		}
 	}
