@@ -69,7 +69,7 @@ func BenchmarkRouter(b *testing.B) {
 	ctx := context.Background()
 	h := bot.HandlerFunc(func(context.Context, bot.Sender, *bot.Message) error { return nil })
 	for _, kind := range []string{"commands", "regexps", "exprs"} {
-		for _, n := range []int{10, 100, 1000} {
+		for _, n := range []int{10, 100, 1000, 10000} {
 			rules := benchRules(kind, n)
 			r := bot.NewRouter()
 			for _, rule := range rules {
