@@ -3,6 +3,8 @@ package bot
 import (
 	"math"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -146,4 +148,101 @@ func TestMemoryStore_hugeTTLNeverExpires(t *testing.T) {
 
 func TestMemoryStore_shardPadding(t *testing.T) {
 	assert.Zero(t, unsafe.Sizeof(memShard{})%128, "shards must not share cache lines")
+}
+
+// TestMemoryStore_dedupAcrossGrowth holds deduplication claims written long
+// before the latest ones, through the growth of every shard's table and the
+// sweeps that newer writes trigger: an old claim is refused until exactly
+// its TTL, an old claim deleted by its string key can be claimed again at
+// once, and a key written with another TTL expires at its own.
+func TestMemoryStore_dedupAcrossGrowth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		s := NewMemoryStore()
+		const ttl = 25 * time.Hour
+		old := func(i int) joinedKey { return joinedKey{"dedup:", "fake", "old-" + strconv.Itoa(i)} }
+		claim := func(k joinedKey, ttl time.Duration) bool {
+			t.Helper()
+			fresh, err := k.claim(ctx, s, ttl)
+			require.NoError(t, err)
+			return fresh
+		}
+		const n = 4000
+		for i := range n {
+			require.True(t, claim(old(i), ttl))
+		}
+		short := joinedKey{"dedup:", "fake", "short"}
+		require.NoError(t, s.Set(ctx, short.String(), nil, time.Hour))
+
+		// An hour later, 100,000 newer claims grow every shard's table
+		// many times over and pass the sweep threshold.
+		time.Sleep(time.Hour)
+		for i := range 100_000 {
+			require.True(t, claim(joinedKey{"dedup:", "fake", "new-" + strconv.Itoa(i)}, ttl))
+		}
+		assert.True(t, claim(short, ttl), "a key set with a one-hour TTL is free after an hour")
+		for i := range n {
+			require.False(t, claim(old(i), ttl), "old claim %d is held", i)
+		}
+		require.NoError(t, s.Delete(ctx, old(7).String()))
+		assert.True(t, claim(old(7), ttl), "a deleted old claim is free at once")
+
+		// One nanosecond before the old claims' TTL they are held; at it
+		// they are free.
+		time.Sleep(ttl - time.Hour - 1)
+		for i := range n {
+			if i != 7 {
+				require.False(t, claim(old(i), ttl), "old claim %d before its TTL", i)
+			}
+		}
+		time.Sleep(1)
+		for i := range n {
+			if i != 7 {
+				require.True(t, claim(old(i), ttl), "old claim %d at its TTL", i)
+			}
+		}
+		assert.False(t, claim(old(7), ttl), "the claim made after the delete runs an hour longer")
+		assert.False(t, claim(short, ttl), "the claim made after an hour runs an hour longer")
+	})
+}
+
+// Of concurrent claims of one key, through its parts and through its
+// string, exactly one wins, whether the key is new or its claim has just
+// expired.
+func TestMemoryStore_concurrentClaimsOneWins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		s := NewMemoryStore()
+		for i := range 3000 { // a grown table around the contested keys
+			_, _ = s.SetIfAbsent(ctx, "dedup:fake:bg-"+strconv.Itoa(i), nil, time.Hour)
+		}
+		for round := range 50 {
+			k := joinedKey{"dedup:", "fake", "k" + strconv.Itoa(round%10)}
+			if round == 10 {
+				time.Sleep(time.Minute) // the first ten claims expire: contest them again
+			}
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for g := range 8 {
+				wg.Go(func() {
+					var fresh bool
+					var err error
+					if g%2 == 0 {
+						fresh, err = k.claim(ctx, s, time.Minute)
+					} else {
+						fresh, err = s.SetIfAbsent(ctx, k.String(), nil, time.Minute)
+					}
+					if assert.NoError(t, err) && fresh {
+						wins.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if round < 20 {
+				assert.Equal(t, int32(1), wins.Load(), "round %d: exactly one claim wins", round)
+			} else {
+				assert.Zero(t, wins.Load(), "round %d: the key is held", round)
+			}
+		}
+	})
 }
