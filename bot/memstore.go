@@ -70,6 +70,9 @@ type MemoryStore struct {
 	seeds  [2]maphash.Seed
 	clock  memClock
 	shards [memShards]memShard
+	// owners counts the Bots' ownership entries in the store, for every
+	// Bot on it (see ownerFilter in ownership.go).
+	owners *ownerFilter
 }
 
 // A memClock reads the time as unix nanoseconds from the monotonic clock:
@@ -130,7 +133,8 @@ var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	s := &MemoryStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, clock: newMemClock()}
+	s := &MemoryStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, clock: newMemClock(),
+		owners: new(ownerFilter)}
 	for i := range s.shards {
 		s.shards[i].clock = &s.clock
 	}

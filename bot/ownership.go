@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 )
 
 // ownership keeps who owns each conversation in the Store. Only human-owned
@@ -57,8 +55,8 @@ func (o *ownership) lock(platform, conversation string) func() {
 
 // ownerFilter counts the owner entries of a MemoryStore by stripe of
 // conversations, so that a conversation of a stripe with none, the common
-// case, is known bot-owned without a lookup. Every Bot on the MemoryStore
-// shares its filter (filterFor), and writes its entries through it
+// case, is known bot-owned without a lookup. The MemoryStore holds it, so
+// every Bot on the MemoryStore shares it, and writes its entries through it
 // (ownership.write), so the counts cover every entry: the Store is in the
 // process, and only the Bots write "own:" keys. (Any other Store may be
 // shared with other processes, which no count here sees: it is read.)
@@ -81,40 +79,13 @@ func (f *ownerFilter) stripe(platform, conversation string) *ownerStripe {
 	return &f.stripes[convHash(platform, conversation)%uint32(len(f.stripes))]
 }
 
-// ownerFilters are the filters of the MemoryStores in use, each dropped
-// when its MemoryStore is collected.
-var ownerFilters struct {
-	mu sync.Mutex
-	m  map[weak.Pointer[MemoryStore]]*ownerFilter
-}
-
 // filterFor returns the ownerFilter of st, or nil when st is not a
-// MemoryStore (or takes revisions, which update writes without write).
+// MemoryStore.
 func filterFor(st Store) *ownerFilter {
-	ms, ok := st.(*MemoryStore)
-	if !ok {
-		return nil
+	if ms, ok := st.(*MemoryStore); ok {
+		return ms.owners
 	}
-	if _, rev := st.(RevisionStore); rev {
-		return nil
-	}
-	wp := weak.Make(ms)
-	ownerFilters.mu.Lock()
-	defer ownerFilters.mu.Unlock()
-	f := ownerFilters.m[wp]
-	if f == nil {
-		if ownerFilters.m == nil {
-			ownerFilters.m = make(map[weak.Pointer[MemoryStore]]*ownerFilter)
-		}
-		f = new(ownerFilter)
-		ownerFilters.m[wp] = f
-		runtime.AddCleanup(ms, func(wp weak.Pointer[MemoryStore]) {
-			ownerFilters.mu.Lock()
-			delete(ownerFilters.m, wp)
-			ownerFilters.mu.Unlock()
-		}, wp)
-	}
-	return f
+	return nil
 }
 
 // filtered returns the ownerFilter of o's Store, or nil.
