@@ -246,3 +246,87 @@ func TestMemoryStore_concurrentClaimsOneWins(t *testing.T) {
 		}
 	})
 }
+
+// TestMemoryStore_oldEntriesThroughGrowth writes entries, then grows every
+// shard's table many times over, and acts on the old entries by their
+// string and by their parts: Set replaces an old entry and its expiry
+// whichever table it moves to, and Delete removes an old entry, each once.
+func TestMemoryStore_oldEntriesThroughGrowth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		s := NewMemoryStore()
+		key := func(i int) joinedKey { return joinedKey{"out:", "fake", "old-" + strconv.Itoa(i)} }
+		const n = 600
+		for i := range n {
+			fresh, err := key(i).claim(ctx, s, 25*time.Hour)
+			require.NoError(t, err)
+			require.True(t, fresh)
+		}
+		for i := range 100_000 {
+			require.NoError(t, s.Set(ctx, "dedup:fake:new-"+strconv.Itoa(i), nil, 25*time.Hour))
+		}
+		require.Equal(t, n+100_000, s.Len())
+
+		// i%3 == 0: replaced by a value with a one-hour TTL; 1: replaced by
+		// an empty value with a one-hour TTL; 2: deleted by its parts.
+		for i := range n {
+			switch k := key(i); i % 3 {
+			case 0:
+				require.NoError(t, s.Set(ctx, k.String(), []byte("v"+strconv.Itoa(i)), time.Hour))
+			case 1:
+				require.NoError(t, s.Set(ctx, k.String(), nil, time.Hour))
+			default:
+				require.NoError(t, k.delete(ctx, s))
+			}
+		}
+		require.Equal(t, n-n/3+100_000, s.Len(), "a replaced entry is held once, a deleted one not at all")
+		for i := range n {
+			v, err := key(i).get(ctx, s)
+			switch i % 3 {
+			case 0:
+				require.NoError(t, err)
+				require.Equal(t, "v"+strconv.Itoa(i), string(v))
+			case 1:
+				require.NoError(t, err)
+				require.Nil(t, v)
+			default:
+				require.ErrorIs(t, err, ErrNotFound, "deleted entry %d", i)
+			}
+		}
+
+		// The replacements expire at their own TTL, exactly.
+		time.Sleep(time.Hour - 1)
+		for i := range n {
+			if i%3 != 2 {
+				_, err := s.Get(ctx, key(i).String())
+				require.NoError(t, err, "entry %d before its new TTL", i)
+			}
+		}
+		time.Sleep(1)
+		for i := range n {
+			fresh, err := key(i).claim(ctx, s, time.Minute)
+			require.NoError(t, err)
+			require.True(t, fresh, "entry %d at its new TTL", i)
+		}
+	})
+}
+
+// TestMemoryStore_sweepAtExactExpiry sweeps a shard one nanosecond before
+// its entries' expiry, which keeps them all, and at it, which removes them
+// all.
+func TestMemoryStore_sweepAtExactExpiry(t *testing.T) {
+	sh := &memShard{}
+	for i := range 5000 {
+		sh.put(memKey{uint32(i), 3, 4}, memEntry{expires: 1000 + int64(i%2)})
+	}
+	sh.put(memKey{1, 2, 3}, memEntry{value: "v", expires: 1000})
+	sh.put(memKey{1, 2, 4}, memEntry{})
+	sh.sweep(999)
+	require.Equal(t, 5002, sh.len())
+	sh.sweep(1000)
+	require.Equal(t, 2501, sh.len(), "entries expiring at 1000 are gone at 1000")
+	_, ok := sh.get(memKey{1, 2, 4})
+	assert.True(t, ok, "an entry without expiry stays")
+	sh.sweep(1001)
+	require.Equal(t, 1, sh.len())
+}
