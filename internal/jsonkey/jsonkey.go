@@ -2,6 +2,8 @@
 // decoding it.
 package jsonkey
 
+import "bytes"
+
 // AtMostOnce reports whether the JSON text raw holds at most one string
 // that encoding/json could match to a struct field named key: key in any
 // ASCII case, spelled with or without \u escapes or with letters outside
@@ -12,11 +14,12 @@ package jsonkey
 func AtMostOnce(raw []byte, key string) bool {
 	n := 0
 	for i := 0; i < len(raw); i++ {
-		if raw[i] != '"' {
-			continue
+		q := bytes.IndexByte(raw[i:], '"')
+		if q < 0 {
+			break
 		}
 		var may bool
-		may, i = mayMatch(raw, i+1, key)
+		may, i = mayMatch(raw, i+q+1, key)
 		if may {
 			if n++; n > 1 {
 				return false
@@ -34,22 +37,24 @@ func AtMostOnce(raw []byte, key string) bool {
 // decode or fold to it; any other escape decodes to a character that is
 // not a letter.
 func mayMatch(raw []byte, i int, key string) (bool, int) {
-	may, pos := true, 0 // pos counts the runes of the string so far
+	pos := 0 // the runes of the string so far
 	for ; i < len(raw); i++ {
+		if pos > len(key) {
+			return false, closingQuote(raw, i)
+		}
 		c := raw[i]
 		switch {
 		case c == '"':
-			return may && pos == len(key), i
+			return pos == len(key), i
 		case c == '\\':
 			if i+1 < len(raw) && raw[i+1] == 'u' {
 				i += 5 // \uXXXX
 			} else {
-				may = false
-				i++ // the escaped byte, which may be a quote
+				return false, closingQuote(raw, i)
 			}
 		case c < 0x80:
 			if pos >= len(key) || c|0x20 != key[pos]|0x20 || c|0x20 < 'a' || c|0x20 > 'z' {
-				may = false
+				return false, closingQuote(raw, i)
 			}
 		case c < 0xC0: // a continuation byte: part of the rune counted at its first byte
 			continue
@@ -57,4 +62,24 @@ func mayMatch(raw []byte, i int, key string) (bool, int) {
 		pos++
 	}
 	return false, len(raw)
+}
+
+// closingQuote returns the index of the quote that closes the string of raw
+// in which i is, at the start of a character or escape, or len(raw).
+func closingQuote(raw []byte, i int) int {
+	for {
+		q := bytes.IndexByte(raw[i:], '"')
+		if q < 0 {
+			return len(raw)
+		}
+		j := i + q
+		k := j
+		for k > i && raw[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 { // not escaped
+			return j
+		}
+		i = j + 1
+	}
 }
