@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/jsonkey"
 )
 
 // The payload types can be stored by a bot.Broker.
@@ -35,13 +36,24 @@ func init() {
 // {"id","name"}, or "api"), "message.status" ("status", "fail_reason"),
 // "chatbot.status" ("chatbot_active").
 
-// webhookEvent is the envelope of a webhook request.
+// webhookEnvelope is the envelope of a webhook request, without its data.
+type webhookEnvelope struct {
+	ID         string      `json:"id"`
+	Type       string      `json:"type"`
+	BusinessID string      `json:"business_id"`
+	CreatedAt  json.Number `json:"created_at"`
+}
+
+// webhookEvent is a webhook request with its data undecoded.
 type webhookEvent struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	BusinessID string          `json:"business_id"`
-	CreatedAt  json.Number     `json:"created_at"`
-	Data       json.RawMessage `json:"data"`
+	webhookEnvelope
+	Data json.RawMessage `json:"data"`
+}
+
+// webhookEventData is a webhook request with its data decoded.
+type webhookEventData struct {
+	webhookEnvelope
+	Data *webhookData `json:"data"`
 }
 
 // webhookData is the union of the data fields of the event types.
@@ -76,24 +88,67 @@ var errIgnored = errors.New("sendbee: event ignored")
 // bot.Message of the adapter named platform. It returns errIgnored for events the bot does not handle and
 // another error for a malformed body. It does no I/O and reads no clock.
 func webhookToMessage(raw []byte, platform string) (*bot.Message, error) {
+	if jsonkey.AtMostOnce(raw, "data") {
+		// One pass over the body instead of two (envelope, then data). It
+		// decides only bodies that it decodes without error and that hold
+		// at most one data key, for which both passes give the same
+		// result: a repeated key would merge in one pass where the second
+		// pass keeps the last one. The others take the two passes, which
+		// give the errors, and ignore the data of unknown types.
+		var ev webhookEventData
+		if err := json.Unmarshal(raw, &ev); err == nil {
+			return eventToMessage(raw, ev.webhookEnvelope, ev.Data, platform)
+		}
+	}
+	return webhookToMessageTwoPass(raw, platform)
+}
+
+// webhookToMessageTwoPass is webhookToMessage decoding the envelope, then
+// the data of a handled event.
+func webhookToMessageTwoPass(raw []byte, platform string) (*bot.Message, error) {
 	var ev webhookEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("sendbee: webhook: %w", err)
 	}
-	if ev.Type == "" {
-		return nil, errors.New("sendbee: webhook: no event type")
+	if !handledType(ev.Type) {
+		return nil, ignoredOrUntyped(ev.Type)
 	}
-	switch ev.Type {
-	case "message.received", "message.sent", "message.status", "chatbot.status":
-	default:
-		return nil, errIgnored
-	}
-	var d webhookData
 	if len(ev.Data) == 0 || string(ev.Data) == "null" {
 		return nil, fmt.Errorf("sendbee: webhook %s: no data", ev.Type)
 	}
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
+	d := new(webhookData)
+	if err := json.Unmarshal(ev.Data, d); err != nil {
 		return nil, fmt.Errorf("sendbee: webhook %s: %w", ev.Type, err)
+	}
+	return eventToMessage(raw, ev.webhookEnvelope, d, platform)
+}
+
+// handledType reports whether the bot handles events of type typ.
+func handledType(typ string) bool {
+	switch typ {
+	case "message.received", "message.sent", "message.status", "chatbot.status":
+		return true
+	}
+	return false
+}
+
+// ignoredOrUntyped is the error of an event of type typ that the bot does
+// not handle: errIgnored, or a malformed body when it has no type.
+func ignoredOrUntyped(typ string) error {
+	if typ == "" {
+		return errors.New("sendbee: webhook: no event type")
+	}
+	return errIgnored
+}
+
+// eventToMessage converts the event ev with data d, whose raw body is raw,
+// into a message of the adapter named platform, as webhookToMessage.
+func eventToMessage(raw []byte, ev webhookEnvelope, d *webhookData, platform string) (*bot.Message, error) {
+	if !handledType(ev.Type) {
+		return nil, ignoredOrUntyped(ev.Type)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("sendbee: webhook %s: no data", ev.Type)
 	}
 	if d.ConversationID == "" {
 		return nil, fmt.Errorf("sendbee: webhook %s: no conversation_id", ev.Type)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/jsonkey"
 )
 
 // VelaFlows documents its delivery envelope and a few payloads;
@@ -24,13 +25,24 @@ import (
 // ("conversation.message.received" in VelaFlows' Python examples and
 // "inbox.message.received" in the docs); see CanonicalEvent.
 
-// delivery is the envelope of a webhook delivery.
+// envelope is the envelope of a webhook delivery, without its data.
+type envelope struct {
+	EventID     string `json:"eventId"`
+	EventType   string `json:"eventType"`
+	Timestamp   string `json:"timestamp"`
+	WorkspaceID string `json:"workspaceId"`
+}
+
+// delivery is a webhook delivery with its data undecoded.
 type delivery struct {
-	EventID     string          `json:"eventId"`
-	EventType   string          `json:"eventType"`
-	Timestamp   string          `json:"timestamp"`
-	WorkspaceID string          `json:"workspaceId"`
-	Data        json.RawMessage `json:"data"`
+	envelope
+	Data json.RawMessage `json:"data"`
+}
+
+// decodedDelivery is a webhook delivery with its data decoded.
+type decodedDelivery struct {
+	envelope
+	Data *deliveryData `json:"data"`
 }
 
 // deliveryData is the union of the data fields the adapter reads.
@@ -82,60 +94,94 @@ var errIgnored = errors.New("velaflows: event ignored")
 // handle and another error for a malformed body. It does no I/O and reads
 // no clock.
 func deliveryToMessage(raw []byte, platform string) (*bot.Message, time.Time, error) {
+	if jsonkey.AtMostOnce(raw, "data") {
+		// One pass over the body instead of two (envelope, then data). It
+		// decides only bodies that it decodes without error and that hold
+		// at most one data key, for which both passes give the same
+		// result: a repeated key would merge in one pass where the second
+		// pass keeps the last one. The others take the two passes, which
+		// give the errors, and ignore the data of unknown events.
+		var d decodedDelivery
+		if err := json.Unmarshal(raw, &d); err == nil {
+			event, err := handledEvent(&d.envelope)
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			if d.Data == nil {
+				return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: no data", d.EventType)
+			}
+			return eventToMessage(raw, &d.envelope, d.Data, event, platform)
+		}
+	}
+	return deliveryToMessageTwoPass(raw, platform)
+}
+
+// deliveryToMessageTwoPass is deliveryToMessage decoding the envelope, then
+// the data of a handled event.
+func deliveryToMessageTwoPass(raw []byte, platform string) (*bot.Message, time.Time, error) {
 	var d delivery
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return nil, time.Time{}, fmt.Errorf("velaflows: delivery: %w", err)
 	}
+	event, err := handledEvent(&d.envelope)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(d.Data) == 0 || string(d.Data) == "null" {
+		return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: no data", d.EventType)
+	}
+	data := new(deliveryData)
+	if err := json.Unmarshal(d.Data, data); err != nil {
+		return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: %w", d.EventType, err)
+	}
+	return eventToMessage(raw, &d.envelope, data, event, platform)
+}
+
+// handledEvent returns the canonical name of the event of the envelope d,
+// errIgnored if the bot does not handle it, or an error if d has no
+// eventType or eventId.
+func handledEvent(d *envelope) (string, error) {
 	if d.EventType == "" {
-		return nil, time.Time{}, errors.New("velaflows: delivery: no eventType")
+		return "", errors.New("velaflows: delivery: no eventType")
 	}
 	if d.EventID == "" {
-		return nil, time.Time{}, errors.New("velaflows: delivery: no eventId")
+		return "", errors.New("velaflows: delivery: no eventId")
 	}
 	event := CanonicalEvent(d.EventType)
 	switch event {
 	case EventConversationMessageReceived, EventConversationCreated, EventConversationAssigned,
 		EventConversationUnassigned, EventConversationClosed, EventConversationReopened, EventLeadStageChanged:
-	default:
-		return nil, time.Time{}, errIgnored
+		return event, nil
 	}
-	m, err := eventToMessage(raw, &d, event, platform)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	return m, parseTime(d.Timestamp), nil
+	return "", errIgnored
 }
 
-// eventToMessage converts the delivery d of a handled event, whose raw body
-// is raw, into a message of the adapter named platform.
-func eventToMessage(raw []byte, d *delivery, event, platform string) (*bot.Message, error) {
-	if len(d.Data) == 0 || string(d.Data) == "null" {
-		return nil, fmt.Errorf("velaflows: delivery %s: no data", d.EventType)
-	}
-	var data deliveryData
-	if err := json.Unmarshal(d.Data, &data); err != nil {
-		return nil, fmt.Errorf("velaflows: delivery %s: %w", d.EventType, err)
-	}
+// eventToMessage converts the delivery d of a handled event, with data
+// data, whose raw body is raw, into a message of the adapter named
+// platform, and returns it with the envelope's timestamp, as
+// deliveryToMessage.
+func eventToMessage(raw []byte, d *envelope, data *deliveryData, event, platform string) (*bot.Message, time.Time, error) {
+	at := parseTime(d.Timestamp)
 	m := &bot.Message{
 		ID:       d.EventID,
 		Platform: platform,
 		Raw:      json.RawMessage(raw),
-		Time:     parseTime(d.Timestamp),
+		Time:     at,
 		Kind:     bot.KindEvent,
 	}
 	switch event {
 	case EventConversationMessageReceived:
 		msg := data.Message
 		if msg == nil {
-			return nil, fmt.Errorf("velaflows: delivery %s: no message", d.EventType)
+			return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: no message", d.EventType)
 		}
 		if data.ConversationID == "" {
-			return nil, fmt.Errorf("velaflows: delivery %s: no conversationId", d.EventType)
+			return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: no conversationId", d.EventType)
 		}
 		if msg.Sender.Type != "" && msg.Sender.Type != "contact" {
 			// Agents', bots' and system messages: the bot answers customers
 			// only, and its own replies must not come back as input.
-			return nil, errIgnored
+			return nil, time.Time{}, errIgnored
 		}
 		m.Kind = bot.KindMessage
 		m.Conversation = data.ConversationID
@@ -159,13 +205,13 @@ func eventToMessage(raw []byte, d *delivery, event, platform string) (*bot.Messa
 		}
 	case EventLeadStageChanged:
 		if data.Lead == nil || data.Lead.ID == "" {
-			return nil, fmt.Errorf("velaflows: delivery %s: no lead", d.EventType)
+			return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: no lead", d.EventType)
 		}
 		m.Conversation = "lead:" + data.Lead.ID
 	default: // conversation events
 		c := data.Conversation
 		if c == nil || c.ID == "" {
-			return nil, fmt.Errorf("velaflows: delivery %s: no conversation", d.EventType)
+			return nil, time.Time{}, fmt.Errorf("velaflows: delivery %s: no conversation", d.EventType)
 		}
 		m.Conversation = c.ID
 		assigned := c.AssignedAgentID != nil && *c.AssignedAgentID != ""
@@ -191,7 +237,7 @@ func eventToMessage(raw []byte, d *delivery, event, platform string) (*bot.Messa
 			}
 		}
 	}
-	return m, nil
+	return m, at, nil
 }
 
 func parseTime(s string) time.Time {
