@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/parleybot/parley/internal/textfold"
 )
@@ -181,6 +183,18 @@ func (o *optOut) match(text string) int {
 	if len(text) > maxKeywordLen || text == "" {
 		return 0
 	}
+	var buf [maxKeywordLen]byte
+	if f, ok := foldASCII(buf[:0], text); ok {
+		// The common case, without allocating: the map lookups of a
+		// string([]byte) conversion do not copy.
+		switch {
+		case o.out[string(f)]:
+			return -1
+		case o.in[string(f)]:
+			return +1
+		}
+		return 0
+	}
 	f := foldKeyword(text)
 	switch {
 	case o.out[f]:
@@ -189,6 +203,41 @@ func (o *optOut) match(text string) int {
 		return +1
 	}
 	return 0
+}
+
+// foldASCII appends to dst what foldKeyword makes of s, an ASCII text:
+// without punctuation and space at either end, runs of space as one
+// space, in lower case. It reports false, and appends nothing useful,
+// when s is not ASCII.
+func foldASCII(dst []byte, s string) ([]byte, bool) {
+	trim := func(c byte) bool { return unicode.IsPunct(rune(c)) || unicode.IsSpace(rune(c)) }
+	i, j := 0, len(s)
+	for i < j && s[i] < utf8.RuneSelf && trim(s[i]) {
+		i++
+	}
+	for j > i && s[j-1] < utf8.RuneSelf && trim(s[j-1]) {
+		j--
+	}
+	space := false
+	for k := i; k < j; k++ {
+		c := s[k]
+		switch {
+		case c >= utf8.RuneSelf:
+			return dst, false
+		case unicode.IsSpace(rune(c)):
+			space = true
+		default:
+			if space {
+				dst = append(dst, ' ')
+				space = false
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
 }
 
 // ErrOptedOut is matched (errors.Is) by every *OptedOutError.
