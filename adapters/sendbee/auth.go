@@ -2,7 +2,6 @@ package sendbee
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleybot/parley/internal/macpool"
 )
 
 // Token window defaults of [CheckToken].
@@ -50,9 +51,8 @@ func Token(secret string, t time.Time) string {
 
 // sign is the lowercase hex HMAC-SHA256 of ts keyed with secret.
 func sign(secret, ts string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	return hex.EncodeToString(m.Sum(nil))
+	sum := macpool.Sum(secret, []byte(ts))
+	return hex.EncodeToString(sum[:])
 }
 
 // CheckToken verifies a token made by [Token], such as the X-Authorization

@@ -7,14 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/parleybot/parley/internal/macpool"
 )
 
 // Sign returns the X-Webhook-Signature value of a delivery body:
@@ -46,28 +46,9 @@ func ValidSignature(secret string, body []byte, header string) bool {
 		}
 		want[i] = hi<<4 | lo
 	}
-	m, _ := macs.Get().(*keyedMAC)
-	if m == nil || m.secret != secret {
-		m = &keyedMAC{secret: secret, h: hmac.New(sha256.New, []byte(secret))}
-	} else {
-		m.h.Reset()
-	}
-	m.h.Write(body)
-	valid := hmac.Equal(m.h.Sum(m.sum[:0]), want[:])
-	macs.Put(m)
-	return valid
+	got := macpool.Sum(secret, body)
+	return hmac.Equal(got[:], want[:])
 }
-
-// keyedMAC is an HMAC-SHA256 state keyed with secret, and room for its sum.
-type keyedMAC struct {
-	secret string
-	h      hash.Hash
-	sum    [sha256.Size]byte
-}
-
-// macs holds keyedMACs for reuse: keying an HMAC costs two hash blocks and
-// allocations that a delivery need not pay again.
-var macs sync.Pool
 
 // lowerHex returns the value of the lowercase hex digit c.
 func lowerHex(c byte) (byte, bool) {
