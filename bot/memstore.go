@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/parleybot/parley/bot/internal/stamptable"
 )
 
 // memShards is the number of independently locked parts of a MemoryStore.
@@ -92,17 +94,6 @@ func newMemClock() memClock {
 // now returns the current time in unix nanoseconds.
 func (c *memClock) now() int64 { return c.base + int64(time.Since(c.start)) }
 
-// memKey is the 96-bit digest of a key, and stampExp an expiry in unix
-// nanoseconds split in halves: both have 4-byte alignment, so an entry of
-// the pointer-free table takes 20 bytes instead of 24.
-type (
-	memKey   [3]uint32
-	stampExp [2]uint32
-)
-
-func toStamp(exp int64) stampExp   { return stampExp{uint32(uint64(exp) >> 32), uint32(exp)} }
-func (e stampExp) unixNano() int64 { return int64(uint64(e[0])<<32 | uint64(e[1])) }
-
 // memEntry is one stored value.
 type memEntry struct {
 	value   string // immutable copy of the value; "" for an empty value
@@ -113,12 +104,12 @@ type memEntry struct {
 // most one of stamps and vals.
 type memShardState struct {
 	mu        sync.Mutex
-	clock     *memClock           // the store's; immutable
-	stamps    stampTable          // empty values: just the expiry; no pointers
-	vals      map[memKey]memEntry // non-empty values
-	writes    int                 // writes since the last sweep
-	lastSweep int64               // unix nanoseconds of the last sweep
-	peak      int                 // largest len() since the tables were made
+	clock     *memClock                   // the store's; immutable
+	stamps    stamptable.Table            // empty values: just the expiry; no pointers
+	vals      map[stamptable.Key]memEntry // non-empty values
+	writes    int                         // writes since the last sweep
+	lastSweep int64                       // unix nanoseconds of the last sweep
+	peak      int                         // largest len() since the tables were made
 }
 
 // memShard pads a shard to a multiple of 128 bytes so that the locks of
@@ -142,9 +133,9 @@ func NewMemoryStore() *MemoryStore {
 }
 
 // locate returns the digest of key and its shard.
-func (s *MemoryStore) locate(key string) (memKey, *memShard) {
+func (s *MemoryStore) locate(key string) (stamptable.Key, *memShard) {
 	h0, h1 := maphash.String(s.seeds[0], key), maphash.String(s.seeds[1], key)
-	k := memKey{uint32(h0 >> 32), uint32(h0), uint32(h1)}
+	k := stamptable.Key{uint32(h0 >> 32), uint32(h0), uint32(h1)}
 	return k, &s.shards[h0&(memShards-1)]
 }
 
@@ -155,7 +146,7 @@ const joinedKeyMax = 192
 // locateJoined is locate(prefix + a + ":" + b) without building the string
 // on the heap: the parts are copied into a stack buffer and digested there,
 // so the digest (and the shard) is the one locate gives for the whole key.
-func (s *MemoryStore) locateJoined(prefix, a, b string) (memKey, *memShard) {
+func (s *MemoryStore) locateJoined(prefix, a, b string) (stamptable.Key, *memShard) {
 	n := len(prefix) + len(a) + 1 + len(b)
 	if n > joinedKeyMax {
 		return s.locate(prefix + a + ":" + b)
@@ -166,7 +157,7 @@ func (s *MemoryStore) locateJoined(prefix, a, b string) (memKey, *memShard) {
 	p = append(p, ':')
 	p = append(p, b...)
 	h0, h1 := maphash.Bytes(s.seeds[0], p), maphash.Bytes(s.seeds[1], p)
-	k := memKey{uint32(h0 >> 32), uint32(h0), uint32(h1)}
+	k := stamptable.Key{uint32(h0 >> 32), uint32(h0), uint32(h1)}
 	return k, &s.shards[h0&(memShards-1)]
 }
 
@@ -178,7 +169,7 @@ func (s *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
 }
 
 // getCopy is Get for the digest k of shard sh.
-func (sh *memShard) getCopy(k memKey) ([]byte, error) {
+func (sh *memShard) getCopy(k stamptable.Key) ([]byte, error) {
 	sh.mu.Lock()
 	e, ok := sh.get(k)
 	sh.mu.Unlock()
@@ -230,7 +221,7 @@ func (s *MemoryStore) SetIfAbsent(_ context.Context, key string, value []byte, t
 
 // setIfAbsent is SetIfAbsent for the digest k of shard sh and an immutable
 // value v.
-func (sh *memShard) setIfAbsent(k memKey, v string, ttl time.Duration) bool {
+func (sh *memShard) setIfAbsent(k stamptable.Key, v string, ttl time.Duration) bool {
 	// With a TTL the clock is needed either way (for the new entry's expiry
 	// or for the present entry's, which deduplication entries always have),
 	// so it is read before taking the lock.
@@ -266,7 +257,7 @@ func (s *MemoryStore) Delete(_ context.Context, key string) error {
 }
 
 // delete is Delete for the digest k of shard sh.
-func (sh *memShard) delete(k memKey) {
+func (sh *memShard) delete(k stamptable.Key) {
 	sh.mu.Lock()
 	sh.remove(k)
 	sh.mu.Unlock()
@@ -301,20 +292,20 @@ func expiry(now int64, ttl time.Duration) int64 {
 }
 
 // len returns the number of entries. The caller holds sh.mu.
-func (sh *memShard) len() int { return sh.stamps.len() + len(sh.vals) }
+func (sh *memShard) len() int { return sh.stamps.Len() + len(sh.vals) }
 
 // get returns the entry of k. The caller holds sh.mu.
-func (sh *memShard) get(k memKey) (memEntry, bool) {
-	if exp, ok := sh.stamps.get(k); ok {
-		return memEntry{expires: exp.unixNano()}, true
+func (sh *memShard) get(k stamptable.Key) (memEntry, bool) {
+	if exp, ok := sh.stamps.Get(k); ok {
+		return memEntry{expires: exp.UnixNano()}, true
 	}
 	e, ok := sh.vals[k]
 	return e, ok
 }
 
 // remove deletes k from whichever table holds it. The caller holds sh.mu.
-func (sh *memShard) remove(k memKey) {
-	sh.stamps.remove(k)
+func (sh *memShard) remove(k stamptable.Key) {
+	sh.stamps.Remove(k)
 	if len(sh.vals) > 0 {
 		delete(sh.vals, k)
 	}
@@ -322,12 +313,12 @@ func (sh *memShard) remove(k memKey) {
 
 // put stores e under k, which must be in neither table. The caller holds
 // sh.mu.
-func (sh *memShard) put(k memKey, e memEntry) {
+func (sh *memShard) put(k stamptable.Key, e memEntry) {
 	if e.value == "" {
-		sh.stamps.insert(k, toStamp(e.expires))
+		sh.stamps.Insert(k, stamptable.StampOf(e.expires))
 	} else {
 		if sh.vals == nil {
-			sh.vals = make(map[memKey]memEntry)
+			sh.vals = make(map[stamptable.Key]memEntry)
 		}
 		sh.vals[k] = e
 	}
@@ -361,7 +352,7 @@ func (sh *memShard) noteWrite(now int64) {
 // sweep removes the shard's expired entries, rebuilding the tables when
 // they have shrunk to under a quarter of their peak. The caller holds sh.mu.
 func (sh *memShard) sweep(now int64) {
-	sh.stamps.removeExpired(now)
+	sh.stamps.RemoveExpired(now)
 	for k, e := range sh.vals {
 		if e.expires != 0 && now >= e.expires {
 			delete(sh.vals, k)
@@ -372,18 +363,18 @@ func (sh *memShard) sweep(now int64) {
 	if n := sh.len(); sh.peak >= shrinkMinPeak && n < sh.peak/4 {
 		// Neither table gives back memory as it empties (and maps.Clone
 		// keeps a map's capacity); copy into right-sized ones.
-		sh.stamps.shrink()
+		sh.stamps.Shrink()
 		sh.vals = resized(sh.vals)
 		sh.peak = n
 	}
 }
 
 // resized returns a copy of m in a map sized for its current length.
-func resized[V any](m map[memKey]V) map[memKey]V {
+func resized[V any](m map[stamptable.Key]V) map[stamptable.Key]V {
 	if len(m) == 0 {
 		return nil
 	}
-	c := make(map[memKey]V, len(m))
+	c := make(map[stamptable.Key]V, len(m))
 	for k, v := range m {
 		c[k] = v
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/parleybot/parley/bot/internal/stamptable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -98,10 +99,10 @@ func TestMemoryStore_sweepThresholdGrowsWithSize(t *testing.T) {
 func TestMemoryStore_sweepShrinksMap(t *testing.T) {
 	sh := &memShard{}
 	for i := range 8192 {
-		sh.put(memKey{uint32(i), 1}, memEntry{expires: 100})
+		sh.put(stamptable.Key{uint32(i), 1}, memEntry{expires: 100})
 	}
 	for i := range 10 {
-		sh.put(memKey{uint32(i), 2}, memEntry{value: "v"})
+		sh.put(stamptable.Key{uint32(i), 2}, memEntry{value: "v"})
 	}
 	require.Equal(t, 8202, sh.peak)
 	sh.sweep(200)
@@ -111,7 +112,7 @@ func TestMemoryStore_sweepShrinksMap(t *testing.T) {
 
 	small := &memShard{}
 	for i := range 100 {
-		small.put(memKey{uint32(i), 1}, memEntry{expires: 100})
+		small.put(stamptable.Key{uint32(i), 1}, memEntry{expires: 100})
 	}
 	small.sweep(200)
 	assert.Zero(t, small.len())
@@ -317,15 +318,15 @@ func TestMemoryStore_oldEntriesThroughGrowth(t *testing.T) {
 func TestMemoryStore_sweepAtExactExpiry(t *testing.T) {
 	sh := &memShard{}
 	for i := range 5000 {
-		sh.put(memKey{uint32(i), 3, 4}, memEntry{expires: 1000 + int64(i%2)})
+		sh.put(stamptable.Key{uint32(i), 3, 4}, memEntry{expires: 1000 + int64(i%2)})
 	}
-	sh.put(memKey{1, 2, 3}, memEntry{value: "v", expires: 1000})
-	sh.put(memKey{1, 2, 4}, memEntry{})
+	sh.put(stamptable.Key{1, 2, 3}, memEntry{value: "v", expires: 1000})
+	sh.put(stamptable.Key{1, 2, 4}, memEntry{})
 	sh.sweep(999)
 	require.Equal(t, 5002, sh.len())
 	sh.sweep(1000)
 	require.Equal(t, 2501, sh.len(), "entries expiring at 1000 are gone at 1000")
-	_, ok := sh.get(memKey{1, 2, 4})
+	_, ok := sh.get(stamptable.Key{1, 2, 4})
 	assert.True(t, ok, "an entry without expiry stays")
 	sh.sweep(1001)
 	require.Equal(t, 1, sh.len())
