@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/parleybot/parley/bot/internal/literal"
 )
 
 // A prefilter is a necessary condition for a rule to match: when a message
@@ -18,7 +19,7 @@ import (
 type prefilter struct {
 	platforms []string // m.Platform is one of these
 	kinds     []Kind   // m.Kind.Or() is one of these
-	// lits are folded literals (see foldString), each at least minLiteral
+	// lits are folded literals (see literal.Fold), each at least minLiteral
 	// bytes long: at least one of them occurs in the folded m.Text.
 	lits []string
 }
@@ -49,7 +50,7 @@ func litSet(ls ...string) []string {
 	}
 	out := make([]string, 0, len(ls))
 	for _, l := range ls {
-		f, ok := foldString(l)
+		f, ok := literal.Fold(l)
 		if !ok || len(f) < minLiteral {
 			return nil
 		}
@@ -334,9 +335,9 @@ type routeIndex struct {
 	plat     map[string][]uint64 // routes allowed on a named platform
 	anyKind  []uint64
 	kind     map[Kind][]uint64
-	ac       *automaton // nil when no route has literals
-	patterns [][]int32  // pattern → routes requiring it (one of)
-	scratch  sync.Pool  // *indexScratch
+	ac       *literal.Automaton // nil when no route has literals
+	patterns [][]int32          // pattern → routes requiring it (one of)
+	scratch  sync.Pool          // *indexScratch
 }
 
 type indexScratch struct {
@@ -414,7 +415,7 @@ func newRouteIndex(pfs []prefilter, observer []bool) *routeIndex {
 		}
 	}
 	if len(patterns) > 0 {
-		ix.ac = newAutomaton(patterns)
+		ix.ac = literal.NewAutomaton(patterns)
 	}
 	pwords := (len(patterns) + 63) / 64
 	ix.scratch.New = func() any {
@@ -432,7 +433,7 @@ func (ix *routeIndex) candidates(m *Message, observersOnly bool) (cand []uint64,
 	clear(cand)
 	if ix.ac != nil {
 		clear(s.seen)
-		ix.ac.scan(m.Text, s.seen)
+		ix.ac.Scan(m.Text, s.seen)
 		for w, word := range s.seen {
 			for word != 0 {
 				p := w<<6 | bits.TrailingZeros64(word)
