@@ -7,13 +7,14 @@ import (
 	"github.com/parleybot/parley/bot/internal/prefilter"
 )
 
-// exprPrefilter derives a prefilter (see [prefilter.Filter]) from the parsed (unoptimized) AST of an
-// expression rule. It understands comparisons of Adapter (the whole
+// exprPrefilter derives a prefilter from the parsed (unoptimized) AST of
+// an expression rule. It understands comparisons of Adapter (the whole
 // adapter name, Message.Platform; not Platform, which is the same for
-// every instance of a platform), Kind and Text
-// (also through lower, upper and the trim functions) with string constants
-// (literals and their concatenations), isCommand and hasPrefix/hasSuffix
-// calls, "&&" and "||". Anything else constrains nothing.
+// every instance of a platform), Kind and Text (also through lower, upper
+// and the trim functions) with string constants (literals and their
+// concatenations), isCommand and hasPrefix/hasSuffix calls, "&&" and "||".
+// Anything else constrains nothing. Kinds are given as the Env has them,
+// an empty one as KindMessage.
 func exprPrefilter(n ast.Node) prefilter.Filter {
 	switch n := n.(type) {
 	case *ast.BinaryNode:
