@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/parleybot/parley/bot/internal/prefilter"
 )
 
 // defaultPrefixes are the command prefixes of the zero CommandSyntax.
@@ -192,8 +194,10 @@ func (c *commandRule) usage() string {
 	return c.name
 }
 
-func (c *commandRule) String() string       { return quoteAll("Command", []string{c.name}) }
-func (c *commandRule) prefilter() prefilter { return prefilter{lits: litSet(c.name)} }
+func (c *commandRule) String() string { return quoteAll("Command", []string{c.name}) }
+func (c *commandRule) prefilter() prefilter.Filter {
+	return prefilter.Filter{Lits: prefilter.Lits(c.name)}
+}
 
 // cutPrefixFold is strings.CutPrefix under Unicode simple case folding.
 func cutPrefixFold(s, prefix string) (string, bool) {

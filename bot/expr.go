@@ -17,6 +17,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+	"github.com/parleybot/parley/bot/internal/prefilter"
 )
 
 // Env is the environment of expression rules (see [Expr]): its field names
@@ -293,7 +294,7 @@ func MustExpr(src string, opts ...ExprOption) Rule {
 type exprRule struct {
 	src       string
 	prog      *vm.Program
-	pf        prefilter
+	pf        prefilter.Filter
 	budget    uint
 	timeLimit time.Duration
 }
@@ -372,8 +373,8 @@ func newEvalError(src string, err error, budget uint) *ExprError {
 	return e
 }
 
-func (r *exprRule) String() string       { return "Expr(" + strconv.Quote(r.src) + ")" }
-func (r *exprRule) prefilter() prefilter { return r.pf }
+func (r *exprRule) String() string              { return "Expr(" + strconv.Quote(r.src) + ")" }
+func (r *exprRule) prefilter() prefilter.Filter { return r.pf }
 
 // The helper functions. Each takes the Env as a hidden first argument, which
 // envArg inserts at compile time, so that expressions can be compiled once

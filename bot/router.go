@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/parleybot/parley/bot/internal/prefilter"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -304,7 +305,7 @@ type routeTable struct {
 	r         *Router
 	routes    []*route // in the order they are tried
 	notFound  Handler
-	index     *routeIndex
+	index     *prefilter.Index
 	needState bool     // some rule is an Expr, which caches its Env in msgState
 	keeps     bool     // some rule is a Regexp that keeps its groups in msgState
 	handler   Handler  // dispatch wrapped in the router-wide middleware
@@ -319,7 +320,7 @@ func (r *Router) freeze() *routeTable {
 		return t
 	}
 	t := &routeTable{r: r, routes: r.sortedRoutes(), notFound: r.notFound}
-	pfs := make([]prefilter, len(t.routes))
+	pfs := make([]prefilter.Filter, len(t.routes))
 	observer := make([]bool, len(t.routes))
 	t.describe = make([]string, len(t.routes))
 	for i, rt := range t.routes {
@@ -329,7 +330,7 @@ func (r *Router) freeze() *routeTable {
 		t.needState = t.needState || hasExpr(rt.rule)
 		t.keeps = t.keeps || keepsGroups(rt.rule)
 	}
-	t.index = newRouteIndex(pfs, observer)
+	t.index = prefilter.NewIndex(pfs, observer)
 	t.handler = Chain(r.mws...)(HandlerFunc(t.dispatch))
 	r.table.Store(t)
 	return t
@@ -398,7 +399,7 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 	if t.keeps {
 		st = stateFrom(ctx)
 	}
-	cand, s := t.index.candidates(m, human)
+	cand, s := t.index.Candidates(m.Platform, string(m.Kind.Or()), m.Text, human)
 	for i, word := range cand {
 		for word != 0 {
 			n := i<<6 | bits.TrailingZeros64(word)
@@ -423,7 +424,7 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 			}
 			if err != nil {
 				if ctx.Err() != nil {
-					t.index.put(s)
+					t.index.Put(s)
 					return err
 				}
 				if errors.Is(err, ErrExprLimit) {
@@ -449,11 +450,11 @@ func (t *routeTable) dispatch(ctx context.Context, w Sender, m *Message) error {
 			if errors.Is(err, ErrContinue) {
 				continue
 			}
-			t.index.put(s)
+			t.index.Put(s)
 			return joinErrors(err, limitErr)
 		}
 	}
-	t.index.put(s)
+	t.index.Put(s)
 	if watchers.Load() > 0 {
 		t.routed(ctx, -1, m)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode"
+
+	"github.com/parleybot/parley/bot/internal/prefilter"
 )
 
 // A Rule reports whether a route applies to a message.
@@ -183,7 +185,7 @@ type alwaysRule struct{}
 
 func (alwaysRule) Match(context.Context, *Message) (bool, error) { return true, nil }
 func (alwaysRule) String() string                                { return "Always()" }
-func (alwaysRule) prefilter() prefilter                          { return prefilter{} }
+func (alwaysRule) prefilter() prefilter.Filter                   { return prefilter.Filter{} }
 
 // Prefix returns a Rule that matches messages whose Text, after leading
 // white space, starts with p (case-sensitive). Its captures' Args is the
@@ -215,8 +217,8 @@ func (r prefixRule) captures(m *Message) Captures {
 	return Captures{Args: strings.TrimSpace(rest)}
 }
 
-func (r prefixRule) String() string       { return quoteAll("Prefix", []string{r.p}) }
-func (r prefixRule) prefilter() prefilter { return prefilter{lits: litSet(r.p)} }
+func (r prefixRule) String() string              { return quoteAll("Prefix", []string{r.p}) }
+func (r prefixRule) prefilter() prefilter.Filter { return prefilter.Filter{Lits: prefilter.Lits(r.p)} }
 
 // Regexp returns a Rule that matches messages whose Text re matches. Its
 // captures are re's submatches, by index and by name. Regexp panics if re is
@@ -227,7 +229,7 @@ func Regexp(re *regexp.Regexp) Rule {
 	}
 	r := &regexpRule{re: re, keep: re.NumSubexp() > 0}
 	if parsed, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
-		r.lits = regexpLits(parsed)
+		r.lits = prefilter.RegexpLits(parsed)
 	}
 	return r
 }
@@ -283,8 +285,8 @@ func (r *regexpRule) capturesIn(m *Message, mc *matchCtx) Captures {
 	return c
 }
 
-func (r *regexpRule) String() string       { return quoteAll("Regexp", []string{r.re.String()}) }
-func (r *regexpRule) prefilter() prefilter { return prefilter{lits: r.lits} }
+func (r *regexpRule) String() string              { return quoteAll("Regexp", []string{r.re.String()}) }
+func (r *regexpRule) prefilter() prefilter.Filter { return prefilter.Filter{Lits: r.lits} }
 
 // Platform returns a Rule that matches messages from (or events of) any of
 // the named platforms, compared with Message.Platform exactly. Platform
@@ -308,8 +310,8 @@ func (r platformRule) Match(_ context.Context, m *Message) (bool, error) {
 	return slices.Contains(r.names, m.Platform), nil
 }
 
-func (r platformRule) String() string       { return quoteAll("Platform", r.names) }
-func (r platformRule) prefilter() prefilter { return prefilter{platforms: r.names} }
+func (r platformRule) String() string              { return quoteAll("Platform", r.names) }
+func (r platformRule) prefilter() prefilter.Filter { return prefilter.Filter{Platforms: r.names} }
 
 // Direct returns a Rule that matches messages of one-to-one conversations
 // with the bot (Message.Direct). It is safe for concurrent use.
@@ -319,7 +321,7 @@ type directRule struct{}
 
 func (directRule) Match(_ context.Context, m *Message) (bool, error) { return m.Direct, nil }
 func (directRule) String() string                                    { return "Direct()" }
-func (directRule) prefilter() prefilter                              { return prefilter{} }
+func (directRule) prefilter() prefilter.Filter                       { return prefilter.Filter{} }
 
 // OfKind returns a Rule that matches messages of any of the given kinds. A
 // message with an empty Kind is a [KindMessage], and so is an empty kind
@@ -354,7 +356,13 @@ func (r kindRule) String() string {
 	return quoteAll("OfKind", ss)
 }
 
-func (r kindRule) prefilter() prefilter { return prefilter{kinds: r.kinds} }
+func (r kindRule) prefilter() prefilter.Filter {
+	ks := make([]string, len(r.kinds))
+	for i, k := range r.kinds {
+		ks[i] = string(k) // resolved by OfKind
+	}
+	return prefilter.Filter{Kinds: ks}
+}
 
 func checkRules(name string, rules []Rule) []Rule {
 	if len(rules) == 0 {
@@ -418,10 +426,10 @@ func (r allRule) capturesIn(m *Message, mc *matchCtx) Captures {
 
 func (r allRule) String() string { return describeAll("All", r.rules) }
 
-func (r allRule) prefilter() prefilter {
+func (r allRule) prefilter() prefilter.Filter {
 	p := prefilterOf(r.rules[0])
 	for _, sub := range r.rules[1:] {
-		p = p.and(prefilterOf(sub))
+		p = p.And(prefilterOf(sub))
 	}
 	return p
 }
@@ -466,10 +474,10 @@ func (r anyRule) capturesIn(m *Message, mc *matchCtx) Captures {
 
 func (r anyRule) String() string { return describeAll("Any", r.rules) }
 
-func (r anyRule) prefilter() prefilter {
+func (r anyRule) prefilter() prefilter.Filter {
 	p := prefilterOf(r.rules[0])
 	for _, sub := range r.rules[1:] {
-		p = p.or(prefilterOf(sub))
+		p = p.Or(prefilterOf(sub))
 	}
 	return p
 }
@@ -494,5 +502,18 @@ func (r notRule) Match(ctx context.Context, m *Message) (bool, error) {
 	return !ok, nil
 }
 
-func (r notRule) String() string       { return "Not(" + describe(r.rule) + ")" }
-func (r notRule) prefilter() prefilter { return prefilter{} }
+func (r notRule) String() string              { return "Not(" + describe(r.rule) + ")" }
+func (r notRule) prefilter() prefilter.Filter { return prefilter.Filter{} }
+
+// A prefilterer is a Rule that can state its prefilter. Every built-in rule
+// is one; a Rule that is not has the zero prefilter.
+type prefilterer interface {
+	prefilter() prefilter.Filter
+}
+
+func prefilterOf(r Rule) prefilter.Filter {
+	if p, ok := r.(prefilterer); ok {
+		return p.prefilter()
+	}
+	return prefilter.Filter{}
+}

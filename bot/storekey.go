@@ -10,7 +10,7 @@ import (
 // parts. Its methods act on that key like the Store methods of the same
 // name; when the Store is a *MemoryStore they digest the parts without
 // building the key on the heap, and find the very entry the whole key
-// names (MemoryStore.locateJoined), so the two ways of naming a key mix
+// names (memtable's LocateJoined), so the two ways of naming a key mix
 // freely. Other Stores get the key string.
 type joinedKey struct{ prefix, a, b string }
 
@@ -44,18 +44,18 @@ func (k joinedKey) delete(ctx context.Context, st Store) error {
 
 // getJoined is Get(k.String()).
 func (s *MemoryStore) getJoined(k joinedKey) ([]byte, error) {
-	d, sh := s.locateJoined(k.prefix, k.a, k.b)
-	return sh.getCopy(d)
+	d, sh := s.table.LocateJoined(k.prefix, k.a, k.b)
+	return found(sh.Get(d))
 }
 
 // claimJoined is SetIfAbsent(k.String(), nil, ttl).
 func (s *MemoryStore) claimJoined(k joinedKey, ttl time.Duration) bool {
-	d, sh := s.locateJoined(k.prefix, k.a, k.b)
-	return sh.setIfAbsent(d, "", ttl)
+	d, sh := s.table.LocateJoined(k.prefix, k.a, k.b)
+	return sh.SetIfAbsent(d, "", ttl)
 }
 
 // deleteJoined is Delete(k.String()).
 func (s *MemoryStore) deleteJoined(k joinedKey) {
-	d, sh := s.locateJoined(k.prefix, k.a, k.b)
-	sh.delete(d)
+	d, sh := s.table.LocateJoined(k.prefix, k.a, k.b)
+	sh.Delete(d)
 }

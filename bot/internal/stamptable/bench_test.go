@@ -1,4 +1,4 @@
-package bot
+package stamptable
 
 import (
 	"math/rand/v2"
@@ -9,12 +9,12 @@ import (
 func BenchmarkGrowShards(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range b.N {
-		var ts [64]stampTable
+		var ts [64]Table
 		for range 8_000_000 {
-			k := memKey{r.Uint32(), r.Uint32(), r.Uint32()}
+			k := Key{r.Uint32(), r.Uint32(), r.Uint32()}
 			t := &ts[k[2]&63]
-			if _, ok := t.get(k); !ok {
-				t.insert(k, stampExp{1, 2})
+			if _, ok := t.Get(k); !ok {
+				t.Insert(k, Stamp{1, 2})
 			}
 		}
 	}
@@ -34,21 +34,21 @@ func BenchmarkStampTable_Insert(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
-			keys := make([]memKey, b.N)
+			keys := make([]Key, b.N)
 			for i := range keys {
-				keys[i] = memKey{r.Uint32(), r.Uint32(), r.Uint32()}
+				keys[i] = Key{r.Uint32(), r.Uint32(), r.Uint32()}
 			}
-			var ts [64]stampTable
+			var ts [64]Table
 			if presized {
 				for i := range ts {
-					ts[i].resize(max(stampMinSize, 2*b.N/64/stampSlots+16))
+					ts[i].resize(max(minBuckets, 2*b.N/64/bucketSlots+16))
 				}
 			}
 			b.ResetTimer()
 			for _, k := range keys {
 				t := &ts[k[2]&63]
-				if _, ok := t.get(k); !ok {
-					t.insert(k, stampExp{1, 2})
+				if _, ok := t.Get(k); !ok {
+					t.Insert(k, Stamp{1, 2})
 				}
 			}
 		})

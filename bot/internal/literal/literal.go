@@ -1,12 +1,4 @@
-package bot
-
-import (
-	"sync"
-	"unicode"
-	"unicode/utf8"
-)
-
-// This file holds the case-folding literal matcher behind the router's
+// Package literal is the case-folding literal matcher behind the router's
 // prefilter: a canonical case fold of runes and an Aho–Corasick automaton
 // that finds every literal occurring in a text in one pass.
 //
@@ -15,14 +7,21 @@ import (
 // least as coarse as every case-insensitive comparison a rule may use:
 // Unicode simple folding (strings.EqualFold, regexp's (?i)) and the
 // per-rune mappings of strings.ToLower, ToUpper and ToTitle (expr's lower()
-// and upper()). foldRune maps each rune to one representative of its class;
+// and upper()). FoldRune maps each rune to one representative of its class;
 // literals are folded once at build time and the text while it is scanned.
+package literal
 
-// foldRune returns the representative of r's case class: the lowercase
+import (
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FoldRune returns the representative of r's case class: the lowercase
 // letter for ASCII letters and for every rune that is case-equivalent to one
 // (such as the Kelvin sign or the long s), and the smallest rune of the class
 // otherwise.
-func foldRune(r rune) rune {
+func FoldRune(r rune) rune {
 	if r < utf8.RuneSelf {
 		if 'A' <= r && r <= 'Z' {
 			r += 'a' - 'A'
@@ -106,24 +105,24 @@ func isASCIILetter(r rune) bool {
 	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
 }
 
-// foldString returns s with every rune replaced by its representative. It
+// Fold returns s with every rune replaced by its representative. It
 // reports false when s is not valid UTF-8: such a literal cannot be folded
 // consistently with the text around it and is not used by the prefilter.
-func foldString(s string) (string, bool) {
+func Fold(s string) (string, bool) {
 	if !utf8.ValidString(s) {
 		return "", false
 	}
 	b := make([]byte, 0, len(s))
 	for _, r := range s {
-		b = utf8.AppendRune(b, foldRune(r))
+		b = utf8.AppendRune(b, FoldRune(r))
 	}
 	return string(b), true
 }
 
-// An automaton is an Aho–Corasick automaton over folded literals, compiled
+// An Automaton is an Aho–Corasick automaton over folded literals, compiled
 // to a dense transition table over byte classes. It is immutable once built
 // and safe for concurrent use.
-type automaton struct {
+type Automaton struct {
 	cls   [256]uint16 // byte → class; ASCII upper case maps to its lower case class
 	ncls  int
 	delta []int32 // delta[state*ncls+class] = next state
@@ -132,10 +131,10 @@ type automaton struct {
 	term  []bool  // out >= 0 || dict >= 0
 }
 
-// newAutomaton builds an automaton for patterns, which must be folded (see
-// foldString), non-empty and distinct. Pattern i is reported as i.
-func newAutomaton(patterns []string) *automaton {
-	a := &automaton{}
+// NewAutomaton builds an automaton for patterns, which must be folded (see
+// Fold), non-empty and distinct. Pattern i is reported as i.
+func NewAutomaton(patterns []string) *Automaton {
+	a := &Automaton{}
 	// Byte classes: one per byte occurring in a pattern, class 0 for all
 	// other bytes.
 	var used [256]bool
@@ -220,9 +219,9 @@ func newAutomaton(patterns []string) *automaton {
 	return a
 }
 
-// scan folds text and sets bit i of seen for every pattern i that occurs in
+// Scan folds text and sets bit i of seen for every pattern i that occurs in
 // it. seen must have room for every pattern. It does not allocate.
-func (a *automaton) scan(text string, seen []uint64) {
+func (a *Automaton) Scan(text string, seen []uint64) {
 	s := int32(0)
 	for i := 0; i < len(text); {
 		b := text[i]
@@ -237,7 +236,7 @@ func (a *automaton) scan(text string, seen []uint64) {
 		r, w := utf8.DecodeRuneInString(text[i:])
 		i += w
 		var buf [utf8.UTFMax]byte
-		n := utf8.EncodeRune(buf[:], foldRune(r))
+		n := utf8.EncodeRune(buf[:], FoldRune(r))
 		for _, c := range buf[:n] {
 			s = a.delta[int(s)*a.ncls+int(a.cls[c])]
 			if a.term[s] {
@@ -247,7 +246,7 @@ func (a *automaton) scan(text string, seen []uint64) {
 	}
 }
 
-func (a *automaton) report(s int32, seen []uint64) {
+func (a *Automaton) report(s int32, seen []uint64) {
 	if p := a.out[s]; p >= 0 {
 		seen[p>>6] |= 1 << (uint(p) & 63)
 	}
