@@ -35,12 +35,13 @@ import (
 //     with Nats-Msg-Id (2-minute duplicate window);
 //   - inbound: one durable pull consumer per partition, MaxAckPending=1,
 //     explicit acks, pulling one message at a time; for each message a KV
-//     create of its dedup record (per-key TTL of 25 hours, as the Bot's
-//     default dedup TTL), the publish of the outbound message (the same
+//     create of its dedup record in a bucket whose entries age out after
+//     25 hours (the Bot's default dedup TTL; the Broker's bucket is kept
+//     the same way), the publish of the outbound message (the same
 //     bytes) to the work-queue stream BARE_OUT on the subject of its lane
 //     (4) with Nats-Msg-Id, then a double ack;
 //   - outbound: one such consumer per lane; for each message a KV create
-//     of its send claim (25 hours), the count, then a double ack.
+//     of its send claim in that bucket, the count, then a double ack.
 //
 // That is 6 request/reply round trips and 2 deliveries per message. It
 // does not decode the messages, run a route, record "handled" or "sent"
@@ -113,7 +114,7 @@ func benchBareJetStream(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	kv, err := js.CreateKeyValue(ctx, njs.KeyValueConfig{Bucket: "BARE_KEYS", History: 1,
+	kv, err := js.CreateKeyValue(ctx, njs.KeyValueConfig{Bucket: "BARE_KEYS", History: 1, TTL: bareTTL,
 		Storage: njs.FileStorage, LimitMarkerTTL: jetstream.DefaultMarkerTTL})
 	if err != nil {
 		b.Fatal(err)
@@ -138,8 +139,7 @@ func benchBareJetStream(b *testing.B) {
 			failed(err)
 			return
 		}
-		if _, err := kv.Create(ctx, "d."+id, []byte(strconv.FormatUint(meta.Sequence.Stream, 10)),
-			njs.KeyTTL(bareTTL)); err != nil {
+		if _, err := kv.Create(ctx, "d."+id, []byte(strconv.FormatUint(meta.Sequence.Stream, 10))); err != nil {
 			failed(err)
 			return
 		}
@@ -156,7 +156,7 @@ func benchBareJetStream(b *testing.B) {
 	}
 	outbound := func(msg njs.Msg) {
 		id := msg.Headers().Get(njs.MsgIDHeader)
-		if _, err := kv.Create(ctx, "o."+id, []byte("1"), njs.KeyTTL(bareTTL)); err != nil {
+		if _, err := kv.Create(ctx, "o."+id, []byte("1")); err != nil {
 			failed(err)
 			return
 		}
