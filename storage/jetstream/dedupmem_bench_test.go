@@ -31,7 +31,9 @@ import (
 // too (what an event costs for the rest of the dedup TTL);
 // stored-B/event, the bytes of the key bucket's stream as the server
 // counts them; and msgs/event, its messages. Use -benchtime=Nx with a
-// large N (20000x): fixed costs are divided by N.
+// large N (20000x): fixed costs are divided by N. The testing package
+// runs it once with N=1 first, so with -dedup-settle it takes about five
+// minutes.
 var dedupSettle = flag.Bool("dedup-settle", false, "BenchmarkDedupMemory: also measure after the server's subject indexes expire (2m10s)")
 
 func BenchmarkDedupMemory(b *testing.B) {
