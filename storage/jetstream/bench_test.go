@@ -157,24 +157,40 @@ func (a *latencyAdapter) Run(ctx context.Context, p bot.Publisher) error {
 }
 
 func (a *latencyAdapter) Send(ctx context.Context, m *bot.Message) (bot.SendResult, error) {
-	now := int64(time.Since(a.base))
 	i, err := strconv.Atoi(m.ReplyTo)
-	if err != nil || i < 0 || i >= len(a.lat) {
+	if err != nil {
+		i = -1
+	}
+	a.done(i)
+	return bot.SendResult{}, nil
+}
+
+// done records that the reply to message i arrived: its latency, and a
+// freed slot the first time.
+func (a *latencyAdapter) done(i int) {
+	now := int64(time.Since(a.base))
+	if i < 0 || i >= len(a.lat) {
 		a.stray.Add(1)
-		return bot.SendResult{}, nil
+		return
 	}
 	if a.lat[i].CompareAndSwap(0, max(now-a.start[i].Load(), 1)) {
 		<-a.slots
 	} else {
 		a.stray.Add(1)
 	}
-	return bot.SendResult{}, nil
 }
 
-// publish publishes messages from..to-1 from pipePublishers goroutines,
-// each taking an in-flight slot first, and returns the first error.
+// publish publishes messages from..to-1 through the Bot's Publisher; see
+// publishWith.
 func (a *latencyAdapter) publish(ctx context.Context, from, to int) error {
 	p := *a.pub.Load()
+	return a.publishWith(ctx, from, to, p.Publish)
+}
+
+// publishWith publishes messages from..to-1 with publish from
+// pipePublishers goroutines, each taking an in-flight slot first, and
+// returns the first error.
+func (a *latencyAdapter) publishWith(ctx context.Context, from, to int, publish func(context.Context, *bot.Message) error) error {
 	var (
 		next    atomic.Int64
 		wg      sync.WaitGroup
@@ -195,15 +211,9 @@ func (a *latencyAdapter) publish(ctx context.Context, from, to int) error {
 					return
 				}
 				// Built here, as an adapter builds it from a webhook.
-				m := &bot.Message{
-					Platform:     "fake",
-					Conversation: pipeConvNames[i%pipeConvs],
-					ID:           strconv.Itoa(i),
-					Text:         "ping",
-					Kind:         bot.KindMessage,
-				}
+				m := pipeMessage(i)
 				a.start[i].Store(int64(time.Since(a.base)))
-				if err := p.Publish(ctx, m); err != nil {
+				if err := publish(ctx, m); err != nil {
 					errOnce.Do(func() { first = err })
 					return
 				}
@@ -212,6 +222,19 @@ func (a *latencyAdapter) publish(ctx context.Context, from, to int) error {
 	}
 	wg.Wait()
 	return first
+}
+
+// pipeMessage builds inbound message i, as an adapter builds it from a
+// webhook: text that the echo route matches, event ID i, one of
+// pipeConvs conversations.
+func pipeMessage(i int) *bot.Message {
+	return &bot.Message{
+		Platform:     "fake",
+		Conversation: pipeConvNames[i%pipeConvs],
+		ID:           strconv.Itoa(i),
+		Text:         "echo hello " + strconv.Itoa(i&0xff),
+		Kind:         bot.KindMessage,
+	}
 }
 
 // drain waits until every in-flight message has its reply, then frees the
@@ -235,7 +258,18 @@ func (a *latencyAdapter) drain(b *testing.B) {
 // benchPipeline runs pipeWarmup and then b.N messages through a Bot built
 // with opts on a latencyAdapter, at most inFlight at a time, and reports
 // msgs/s and the p50, p99 and largest latency (p50-ms, p99-ms, max-ms).
+// The Bot's only handler replies "pong" to every message.
 func benchPipeline(b *testing.B, inFlight int, opts ...bot.Option) {
+	benchPipelineWith(b, inFlight, func(bt *bot.Bot) {
+		bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
+			return w.Send(ctx, m.Reply("pong"))
+		}))
+	}, opts...)
+}
+
+// benchPipelineWith is benchPipeline with the routes that routes gives
+// the Bot.
+func benchPipelineWith(b *testing.B, inFlight int, routes func(*bot.Bot), opts ...bot.Option) {
 	total := pipeWarmup + b.N
 	a := newLatencyAdapter(total, inFlight)
 	bt, err := bot.New(append([]bot.Option{bot.WithAdapters(a),
@@ -243,9 +277,7 @@ func benchPipeline(b *testing.B, inFlight int, opts ...bot.Option) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt.NotFound(bot.HandlerFunc(func(ctx context.Context, w bot.Sender, m *bot.Message) error {
-		return w.Send(ctx, m.Reply("pong"))
-	}))
+	routes(bt)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- bt.Run(ctx) }()
@@ -266,10 +298,16 @@ func benchPipeline(b *testing.B, inFlight int, opts ...bot.Option) {
 		b.Fatal(err)
 	}
 	a.drain(b)
+	a.measure(b, func() error { return a.publish(ctx, pipeWarmup, total) })
+}
+
+// measure runs publish (the timed messages, after pipeWarmup), waits for
+// every reply, and reports msgs/s and the p50, p99 and largest latency.
+func (a *latencyAdapter) measure(b *testing.B, publish func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	t0 := time.Now()
-	if err := a.publish(ctx, pipeWarmup, total); err != nil {
+	if err := publish(); err != nil {
 		b.Fatal(err)
 	}
 	a.drain(b)

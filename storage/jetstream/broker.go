@@ -91,6 +91,19 @@ const (
 // if not (see bot.Pipeline.Deliver). A delivery that fails for good
 // releases the claim and goes to the dead letters.
 //
+// # How long records are kept
+//
+// The deduplication records and outbound claims are kept for the Bot's
+// dedup TTL (bot.WithDedupTTL; 25 hours by default), each with its expiry
+// in its value (see [Store]). In the Broker's own bucket "<name>_KEYS"
+// the server reclaims them by the bucket's maximum age, which Consume
+// raises to that TTL (rounded up to whole seconds, plus one second), and
+// not by a per-message TTL, which would cost the server memory for each
+// record as long as it is held. A bucket created before the Broker worked
+// this way gets its maximum age the first time Consume runs, and its
+// records written with a per-message TTL keep it. A bucket given with
+// [WithKeys] is left as it is, and its Store writes per-message TTLs.
+//
 // # Dead letters
 //
 // The Broker is a [bot.DeadLetterStore]: dead letters are messages of the
@@ -294,6 +307,7 @@ func NewBroker(ctx context.Context, js jetstream.JetStream, opts ...BrokerOption
 		if err != nil {
 			return nil, err
 		}
+		keys.aged = true // see retain
 		b.keys = keys
 	}
 	return b, nil
@@ -417,6 +431,11 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 			cancelSetup()
 		}
 	})()
+	if err := b.persist(setup, "key bucket retention", func(ctx context.Context) error {
+		return b.retain(ctx, p.DedupTTL())
+	}); err != nil {
+		return err
+	}
 	type job struct {
 		cons   jetstream.Consumer
 		handle func(jetstream.Msg)
@@ -494,6 +513,39 @@ func (b *Broker) Consume(ctx context.Context, p *bot.Pipeline) error {
 		it.Drain() // messages already received are still handed out
 	}
 	wg.Wait()
+	return nil
+}
+
+// retain makes the Broker's own key bucket keep every entry for at least
+// ttl, the Bot's dedup TTL: its stream's maximum age is raised to
+// serverTTL(ttl) when it is lower (or unlimited, as in a bucket created
+// before the Broker aged its entries out). The records and claims of that
+// bucket are written without a per-message TTL (see Store.aged): the
+// server reclaims them by age, which costs it nothing per entry, where a
+// per-message TTL costs it an entry in its expiry wheel for every record
+// until it expires. Entries already written with a per-message TTL keep
+// it. The maximum age is only ever raised, so Bots with different dedup
+// TTLs on one bucket keep entries for the longest (but two replicas that
+// raise it at the same moment to different values may leave the lower
+// one: give replicas one dedup TTL). A bucket given with [WithKeys] is
+// left as it is, and its Store keeps per-message TTLs.
+func (b *Broker) retain(ctx context.Context, ttl time.Duration) error {
+	if !b.keys.aged {
+		return nil
+	}
+	want := serverTTL(ttl)
+	s, err := b.js.Stream(ctx, "KV_"+b.cfg.name+"_KEYS")
+	if err != nil {
+		return fmt.Errorf("jetstream: key bucket retention: %w", err)
+	}
+	cfg := s.CachedInfo().Config
+	if cfg.MaxAge != 0 && cfg.MaxAge >= want {
+		return nil
+	}
+	cfg.MaxAge = want
+	if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("jetstream: key bucket retention: %w", err)
+	}
 	return nil
 }
 

@@ -39,7 +39,8 @@
 //     Bot's inbound and outbound queues in two work-queue streams, with one
 //     durable consumer per conversation partition (MaxAckPending=1: in
 //     order per conversation, any replica may take any partition), and the
-//     deduplication records and outbound claims in a KV bucket. See
+//     deduplication records and outbound claims in a KV bucket that the
+//     server reclaims by age after the Bot's dedup TTL. See
 //     [Broker] for the exact protocol and what it guarantees across
 //     crashes, restarts and replicas.
 //

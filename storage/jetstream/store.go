@@ -90,6 +90,12 @@ type Store struct {
 	kv        jetstream.KeyValue
 	subject   string // "$KV.<bucket>.": prefix of the bucket's subjects
 	markerTTL time.Duration
+
+	// aged: entries are written without a per-message TTL and reclaimed
+	// by the bucket's maximum age instead (a Broker's own bucket; see
+	// Broker.retain). The expiry in each value is enforced on read either
+	// way.
+	aged bool
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -227,7 +233,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 
 func (s *Store) setIfAbsent(ctx context.Context, k string, value []byte, ttl time.Duration) (bool, error) {
 	var createOpts []jetstream.KVCreateOpt
-	if ttl > 0 {
+	if ttl > 0 && !s.aged {
 		createOpts = append(createOpts, jetstream.KeyTTL(serverTTL(ttl)))
 	}
 	for {
@@ -280,9 +286,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // publish writes data under the encoded key k, with the server-side TTL
-// for ttl when it is positive.
+// for ttl when it is positive (unless the bucket ages entries out).
 func (s *Store) publish(ctx context.Context, k string, data []byte, ttl time.Duration, opts ...jetstream.PublishOpt) error {
-	if ttl > 0 {
+	if ttl > 0 && !s.aged {
 		opts = append(opts, jetstream.WithMsgTTL(serverTTL(ttl)))
 	}
 	_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject + k, Data: data}, opts...)
@@ -408,7 +414,7 @@ func (s *Store) Update(ctx context.Context, key string, value []byte, ttl time.D
 	var err error
 	if rev == 0 {
 		var opts []jetstream.KVCreateOpt
-		if ttl > 0 {
+		if ttl > 0 && !s.aged {
 			opts = append(opts, jetstream.KeyTTL(serverTTL(ttl)))
 		}
 		_, err = s.kv.Create(ctx, k, data, opts...)
