@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -22,29 +21,10 @@ func BenchmarkScaleConversations(b *testing.B) {
 	w := &workloads[0] // W1
 	for _, convs := range []int{1, 100, 10_000, 1_000_000} {
 		b.Run(fmt.Sprintf("conversations=%d", convs), func(b *testing.B) {
-			b.StopTimer()
-			c := newWorkCounter(b.N, false)
-			a := &countingAdapter{c: c, ready: make(chan struct{})}
-			bt, err := bot.New(bot.WithAdapters(a), bot.WithLogger(discardLogger()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			w.routes(bt, c)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- bt.Run(ctx) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					b.Error(err)
-				}
-			}()
-			<-a.ready
 			conv := int64(convs)
-			run := inject(b, w, c, func(m *bot.Message) error {
+			run := runWorkloadWith(b, w, false, func(m *bot.Message) {
 				n, _ := strconv.ParseInt(m.ID, 10, 64)
 				m.Conversation = "conv-" + strconv.FormatInt(n%conv, 10)
-				return bt.Publish(ctx, m)
 			})
 			b.ReportMetric(run.rate(b.N), "msgs/s")
 			b.ReportMetric(run.allocs, "allocs/msg")

@@ -239,6 +239,12 @@ func (a *countingAdapter) Send(context.Context, *bot.Message) (bot.SendResult, e
 // runWorkload runs b.N messages of w through a Bot with its defaults and
 // returns what it measured.
 func runWorkload(b *testing.B, w *workload, lockstep bool) workloadRun {
+	return runWorkloadWith(b, w, lockstep, func(*bot.Message) {})
+}
+
+// runWorkloadWith is runWorkload with each message changed by edit before
+// it is published.
+func runWorkloadWith(b *testing.B, w *workload, lockstep bool, edit func(*bot.Message)) workloadRun {
 	b.StopTimer()
 	c := newWorkCounter(b.N, lockstep)
 	a := &countingAdapter{c: c, ready: make(chan struct{})}
@@ -258,7 +264,7 @@ func runWorkload(b *testing.B, w *workload, lockstep bool) workloadRun {
 		b.StartTimer()
 	}()
 	<-a.ready
-	return inject(b, w, c, func(m *bot.Message) error { return bt.Publish(ctx, m) })
+	return inject(b, w, c, func(m *bot.Message) error { edit(m); return bt.Publish(ctx, m) })
 }
 
 // runWorkloadBare runs b.N messages of w through the bare pipeline and
