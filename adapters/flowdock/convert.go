@@ -99,9 +99,19 @@ func messageKey(conversation string, id json.Number) string {
 // control signal with errIgnored, or errIgnored alone, or an error for a
 // malformed event. It does no I/O and reads no clock.
 func eventToMessage(raw []byte, ec eventContext) (*bot.Message, control, error) {
+	return convertEvent(raw, ec, nil)
+}
+
+// convertEvent is eventToMessage that also sets *uuid, when uuid is not
+// nil, to the event's uuid (the one a message sent by this bot carries),
+// so that the stream need not decode the event again to read it.
+func convertEvent(raw []byte, ec eventContext, uuid *string) (*bot.Message, control, error) {
 	var ev streamEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, controlNone, fmt.Errorf("flowdock: event: %w", err)
+	}
+	if uuid != nil {
+		*uuid = ev.UUID
 	}
 	user := userString(ev.User)
 	switch ev.Event {

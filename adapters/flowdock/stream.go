@@ -442,7 +442,8 @@ func (s *stream) connectOnce(ctx context.Context) error {
 // message whose id was already published (by the backfill or before a
 // reconnect) is skipped, and so is one whose id is invalid.
 func (s *stream) handle(ctx context.Context, data []byte, cancel context.CancelFunc) error {
-	m, ctl, err := eventToMessage(data, s.ec)
+	var uuid string
+	m, ctl, err := convertEvent(data, s.ec, &uuid)
 	if ctl == controlResubscribe {
 		s.logger.LogAttrs(ctx, slog.LevelInfo, "the bot's flows changed; resubscribing")
 		s.resubscribe = true
@@ -461,15 +462,15 @@ func (s *stream) handle(ctx context.Context, data []byte, cancel context.CancelF
 			}
 		}
 	}
-	_, err = s.process(ctx, data, m, err)
+	_, err = s.process(ctx, data, m, uuid, err)
 	return err
 }
 
-// process publishes in order the message m converted from the event data,
-// or, when the conversion failed with convErr, notes the id of an ignored
-// event and counts a malformed one. It returns the verdict on the event's
-// id (idInvalid for an event without one).
-func (s *stream) process(ctx context.Context, data []byte, m *bot.Message, convErr error) (idVerdict, error) {
+// process publishes in order the message m converted from the event data
+// (whose uuid is uuid), or, when the conversion failed with convErr, notes
+// the id of an ignored event and counts a malformed one. It returns the
+// verdict on the event's id (idInvalid for an event without one).
+func (s *stream) process(ctx context.Context, data []byte, m *bot.Message, uuid string, convErr error) (idVerdict, error) {
 	switch {
 	case errors.Is(convErr, errIgnored):
 		return s.noteSeen(ctx, data), nil
@@ -478,7 +479,7 @@ func (s *stream) process(ctx context.Context, data []byte, m *bot.Message, convE
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "malformed stream event skipped", slog.Any("error", convErr))
 		return idInvalid, nil
 	}
-	return s.publishInOrder(ctx, m)
+	return s.publishInOrder(ctx, m, uuid)
 }
 
 // noteSeen records the id of an ignored event (the bot's own echo, a
@@ -507,9 +508,10 @@ func (s *stream) noteSeen(ctx context.Context, data []byte) idVerdict {
 	return v
 }
 
-// publishInOrder publishes m unless its id says it was published already
-// or is invalid (then it counts why), and records its id.
-func (s *stream) publishInOrder(ctx context.Context, m *bot.Message) (idVerdict, error) {
+// publishInOrder publishes m, whose event has the given uuid, unless its id
+// says it was published already or is invalid (then it counts why), and
+// records its id.
+func (s *stream) publishInOrder(ctx context.Context, m *bot.Message, uuid string) (idVerdict, error) {
 	conv, id, ok := idOf(m.ID)
 	if !ok {
 		return idInvalid, nil
@@ -518,7 +520,7 @@ func (s *stream) publishInOrder(ctx context.Context, m *bot.Message) (idVerdict,
 	if err != nil {
 		return v, nil // stopping; the next connect replays it
 	}
-	own := m.Author.ID == s.ec.self || s.ownUUID(uuidOf(m.Raw))
+	own := m.Author.ID == s.ec.self || s.ownUUID(uuid)
 	switch {
 	case v == idDuplicate:
 		if !own {
@@ -622,8 +624,9 @@ func (s *stream) backfillConversation(ctx context.Context, conv string, w *idWin
 				prevNear, prevFar = true, false
 			}
 			near, far := id > 0 && id-w.mark <= idSpan, id-w.mark > idSpan
-			m, _, err := eventToMessage(raw, s.ec)
-			if _, err := s.process(ctx, raw, m, err); err != nil {
+			var uuid string
+			m, _, err := convertEvent(raw, s.ec, &uuid)
+			if _, err := s.process(ctx, raw, m, uuid, err); err != nil {
 				return err
 			}
 			if near && prevNear {
@@ -647,15 +650,6 @@ func rawID(raw json.RawMessage) int64 {
 	_ = json.Unmarshal(raw, &v)
 	id, _ := v.ID.Int64()
 	return id
-}
-
-// uuidOf reads the uuid of a raw message object.
-func uuidOf(raw json.RawMessage) string {
-	var v struct {
-		UUID string `json:"uuid"`
-	}
-	_ = json.Unmarshal(raw, &v)
-	return v.UUID
 }
 
 func (s *stream) health() Health {
