@@ -44,9 +44,9 @@ type Bot struct {
 	traces   sync.Map     // *Message → trace.SpanContext; see queuedTrace
 
 	bgMu      sync.Mutex
-	bg        []func(ctx context.Context) // see Background; before Run
-	bgCtx     context.Context             // their context while Run runs them; nil before
-	bgStopped bool                        // Run has stopped taking them
+	bg        []func(ctx context.Context)       // see Background; before Run
+	bgStart   func(f func(ctx context.Context)) // starts f while Run runs them; nil before
+	bgStopped bool                              // Run has stopped taking them
 	bgWG      sync.WaitGroup
 
 	state  atomic.Int32 // 0 new, 1 running, 2 stopped
@@ -125,7 +125,7 @@ func New(opts ...Option) (*Bot, error) {
 	b.Router = NewRouter()
 	b.Router.SetLogger(b.logger)
 	b.own = ownership{store: b.store, idle: cfg.idleTimeout, logger: b.logger, stats: &b.stats,
-		checks: newOwnerChecks(b.order, cfg.ownerRecheck)}
+		checks: newOwnerChecks(b.order, cfg.ownerRecheck), filter: filterFor(b.store)}
 	b.out = newOutbox(b)
 	b.sched = newScheduler(cfg.loc, b.logger, b.store, cfg.jobTimeout)
 	b.sched.feed = &b.feed
@@ -214,8 +214,8 @@ func (b *Bot) Background(f func(ctx context.Context)) {
 	switch {
 	case b.bgStopped:
 		panic("bot: Background after Run began its shutdown")
-	case b.bgCtx != nil:
-		b.goBackgroundLocked(f)
+	case b.bgStart != nil:
+		b.bgStart(f)
 	default:
 		b.bg = append(b.bg, f)
 	}
@@ -227,9 +227,20 @@ func (b *Bot) Background(f func(ctx context.Context)) {
 func (b *Bot) startBackground(ctx context.Context) (stop func() <-chan struct{}) {
 	b.bgMu.Lock()
 	defer b.bgMu.Unlock()
-	b.bgCtx = ctx
+	// Called with bgMu held, so that no start races with stop's Wait.
+	b.bgStart = func(f func(ctx context.Context)) {
+		b.bgWG.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					b.report(ctx, "background task panicked", fmt.Errorf("panic: %v", p),
+						slog.String("stack", string(debug.Stack())))
+				}
+			}()
+			f(ctx)
+		})
+	}
 	for _, f := range b.bg {
-		b.goBackgroundLocked(f)
+		b.bgStart(f)
 	}
 	b.bg = nil
 	return func() <-chan struct{} {
@@ -238,21 +249,6 @@ func (b *Bot) startBackground(ctx context.Context) (stop func() <-chan struct{})
 		b.bgMu.Unlock()
 		return waitChan(&b.bgWG)
 	}
-}
-
-// goBackgroundLocked runs f on a goroutine of its own with b.bgCtx,
-// recovering a panic. b.bgMu must be held.
-func (b *Bot) goBackgroundLocked(f func(ctx context.Context)) {
-	ctx := b.bgCtx
-	b.bgWG.Go(func() {
-		defer func() {
-			if p := recover(); p != nil {
-				b.report(ctx, "background task panicked", fmt.Errorf("panic: %v", p),
-					slog.String("stack", string(debug.Stack())))
-			}
-		}()
-		f(ctx)
-	})
 }
 
 // Publish deduplicates m and queues it for its conversation's worker; see

@@ -29,8 +29,7 @@ type ownership struct {
 	// record of this process. A RevisionStore checks the revision instead.
 	writes [64]sync.Mutex
 
-	filterOnce sync.Once
-	filter     *ownerFilter // nil: the Store is not a MemoryStore
+	filter *ownerFilter // the MemoryStore's count of owner entries; nil for any other Store
 }
 
 // convHash is FNV-1a over platform, a zero byte and conversation.
@@ -88,12 +87,6 @@ func filterFor(st Store) *ownerFilter {
 	return nil
 }
 
-// filtered returns the ownerFilter of o's Store, or nil.
-func (o *ownership) filtered() *ownerFilter {
-	o.filterOnce.Do(func() { o.filter = filterFor(o.store) })
-	return o.filter
-}
-
 func ownerKey(platform, conversation string) joinedKey {
 	return joinedKey{"own:", platform, conversation}
 }
@@ -101,7 +94,7 @@ func ownerKey(platform, conversation string) joinedKey {
 // get returns the owner recorded for a conversation and, for a human-owned
 // one, the time of its last activity.
 func (o *ownership) get(ctx context.Context, platform, conversation string) (Owner, time.Time, error) {
-	if f := o.filtered(); f != nil && f.stripe(platform, conversation).n.Load() == 0 {
+	if f := o.filter; f != nil && f.stripe(platform, conversation).n.Load() == 0 {
 		return OwnerBot, time.Time{}, nil
 	}
 	v, err := ownerKey(platform, conversation).get(ctx, o.store)
@@ -128,7 +121,7 @@ func (o *ownership) set(ctx context.Context, platform, conversation string, who 
 func (o *ownership) write(ctx context.Context, platform, conversation string, who Owner, now time.Time) error {
 	key := ownerKey(platform, conversation).String()
 	var err error
-	if f := o.filtered(); f != nil {
+	if f := o.filter; f != nil {
 		// Count the entry created or deleted (see ownerFilter).
 		s := f.stripe(platform, conversation)
 		s.mu.Lock()

@@ -19,7 +19,8 @@ func BenchmarkOwnerLookup(b *testing.B) {
 	}
 	for _, humans := range []int{0, 100} {
 		b.Run("humans="+strconv.Itoa(humans), func(b *testing.B) {
-			o := &ownership{store: NewMemoryStore()}
+			st := NewMemoryStore()
+			o := &ownership{store: st, filter: filterFor(st)}
 			for i := range humans {
 				if err := o.set(ctx, "fake", "human-"+strconv.Itoa(i), OwnerHuman, time.Now()); err != nil {
 					b.Fatal(err)
