@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -305,6 +304,12 @@ func (b *Bot) optedOut(ctx context.Context, po *platformOut, conversation string
 	return true, time.Unix(0, n), nil
 }
 
+// recordOptOut records that the customer of a conversation opted out now,
+// until they opt in.
+func (b *Bot) recordOptOut(ctx context.Context, po *platformOut, conversation string) error {
+	return b.keys.Set(ctx, optOutKey(po.name, conversation).String(), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0)
+}
+
 // proactive reports whether m is a proactive message: not a reply to a
 // customer's message and not a human's relayed message.
 func proactive(m *Message) bool { return m.ReplyTo == "" && !m.Relay }
@@ -333,14 +338,13 @@ func (b *Bot) keyword(ctx context.Context, w Sender, po *platformOut, m *Message
 	if dir == 0 {
 		return false
 	}
-	key := optOutKey(po.name, m.Conversation)
 	reply := o.optInReply
 	var err error
 	if dir < 0 {
 		reply = o.reply
-		err = b.keys.Set(ctx, key.String(), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0)
+		err = b.recordOptOut(ctx, po, m.Conversation)
 	} else {
-		err = key.delete(ctx, b.keys)
+		err = optOutKey(po.name, m.Conversation).delete(ctx, b.keys)
 	}
 	if err != nil {
 		b.logger.LogAttrs(ctx, slog.LevelError, "recording an opt-out failed; the keyword is routed as text", slog.Any("msg", m), slog.Any("error", err))
@@ -357,7 +361,7 @@ func (b *Bot) keyword(ctx context.Context, w Sender, po *platformOut, m *Message
 	b.logger.LogAttrs(ctx, slog.LevelInfo, "customer "+what, slog.Any("msg", m))
 	if err := b.out.pace(ctx, po); err == nil {
 		if err := po.optOut.SetSubscribed(ctx, m.Conversation, dir > 0); err != nil {
-			b.logger.LogAttrs(ctx, slog.LevelWarn, "changing the contact's subscription on the platform failed; the Bot keeps the "+strings.TrimPrefix(what, "opted ")+" itself",
+			b.logger.LogAttrs(ctx, slog.LevelWarn, "changing the contact's subscription on the platform failed; the Bot keeps the customer's choice itself",
 				slog.Any("msg", m), slog.Any("error", err))
 		}
 	}

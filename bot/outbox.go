@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -291,8 +290,7 @@ func (o *outbox) attempt(ctx context.Context, po *platformOut, m *Message, since
 			// The contact unsubscribed on the platform: recorded, and m
 			// suppressed, as after a keyword.
 			endAttempt(aspan, "opted_out", err)
-			if werr := b.keys.Set(context.WithoutCancel(ctx), optOutKey(po.name, m.Conversation).String(),
-				strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0); werr != nil {
+			if werr := b.recordOptOut(context.WithoutCancel(ctx), po, m.Conversation); werr != nil {
 				return fail(attempts, err)
 			}
 			return o.suppressOptedOut(ctx, m, outcome)

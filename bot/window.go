@@ -43,7 +43,10 @@ import (
 
 // A ServiceWindower is an Adapter whose platform lets the business send
 // free-form messages only within a window after the customer's last
-// message (WhatsApp's 24-hour customer-service window).
+// message (WhatsApp's 24-hour customer-service window). It has four
+// methods because together they state one platform rule: how long the
+// window is, which messages it restricts, what the platform records of
+// it, and the message that may be sent instead.
 type ServiceWindower interface {
 	// ServiceWindow returns how long after a customer's message free-form
 	// messages may be sent (24 hours on WhatsApp).
