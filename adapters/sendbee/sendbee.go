@@ -309,17 +309,30 @@ func (a *Adapter) phone(ctx context.Context, conversation string) (string, error
 	if err := a.pace(ctx); err != nil {
 		return "", wrapf(err, "look up the conversation's contact")
 	}
-	conv, _, err := a.client.Conversation(ctx, conversation)
+	conv, err := a.lookUp(ctx, conversation, "look up the conversation's contact")
 	if err != nil {
-		return "", wrapf(err, "look up the conversation's contact")
+		return "", err
 	}
 	if conv.Contact.Phone == "" {
 		return "", fmt.Errorf("sendbee: conversation %s has no contact phone", conversation)
 	}
-	a.mu.Lock()
-	a.storeLocked(conversation, contactPhone{phone: conv.Contact.Phone, verified: time.Now()})
-	a.mu.Unlock()
 	return conv.Contact.Phone, nil
+}
+
+// lookUp reads a conversation through the API (what says why, for the
+// error) and learns its contact's phone, so that a send that follows
+// needs no lookup of its own.
+func (a *Adapter) lookUp(ctx context.Context, conversation, what string) (*Conversation, error) {
+	conv, _, err := a.client.Conversation(ctx, conversation)
+	if err != nil {
+		return nil, wrapf(err, "%s", what)
+	}
+	if conv.Contact.Phone != "" {
+		a.mu.Lock()
+		a.storeLocked(conversation, contactPhone{phone: conv.Contact.Phone, verified: time.Now()})
+		a.mu.Unlock()
+	}
+	return conv, nil
 }
 
 // learn records the contact phone a webhook names for a conversation. It

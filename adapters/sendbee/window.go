@@ -76,15 +76,9 @@ func (a *Adapter) FreeForm(m *bot.Message) bool {
 // the inbound_sent_at of its last_message (GET /conversations/{id}), zero
 // when it has none.
 func (a *Adapter) LastInbound(ctx context.Context, conversation string) (time.Time, error) {
-	conv, _, err := a.client.Conversation(ctx, conversation)
+	conv, err := a.lookUp(ctx, conversation, "look up the conversation's last inbound message")
 	if err != nil {
-		return time.Time{}, wrapf(err, "look up the conversation's last inbound message")
-	}
-	if conv.Contact.Phone != "" {
-		// The send that follows needs no lookup of its own.
-		a.mu.Lock()
-		a.storeLocked(conversation, contactPhone{phone: conv.Contact.Phone, verified: time.Now()})
-		a.mu.Unlock()
+		return time.Time{}, err
 	}
 	return conv.LastMessage.InboundSentAt.Time, nil
 }
@@ -124,9 +118,9 @@ func (a *Adapter) WindowFallback(m *bot.Message) (*bot.Message, error) {
 // fields but not among those PUT /contacts updates; the emulator accepts
 // it.)
 func (a *Adapter) SetSubscribed(ctx context.Context, conversation string, subscribed bool) error {
-	conv, _, err := a.client.Conversation(ctx, conversation)
+	conv, err := a.lookUp(ctx, conversation, "look up the conversation's contact")
 	if err != nil {
-		return wrapf(err, "look up the conversation's contact")
+		return err
 	}
 	if conv.Contact.ID == "" {
 		return fmt.Errorf("sendbee: conversation %s has no contact", conversation)
