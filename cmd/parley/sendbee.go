@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	natsjs "github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/parleybot/parley/adapters/sendbee"
@@ -275,42 +274,9 @@ func readPhonesFile(path string) ([]string, error) {
 // names, the one a bot of this machine keeps its state in (bucket
 // <PARLEY_NAME>_STATE); nil with neither set.
 func openCampaignStore(ctx context.Context, getenv func(string) string) (bot.Store, func(), error) {
-	url, dir := getenv(jetstream.EnvURL), getenv(jetstream.EnvDataDir)
-	if url == "" && dir == "" {
-		return nil, func() {}, nil
-	}
-	conn := &jetstream.Conn{}
-	if url != "" {
-		nc, err := jetstream.Connect(url)
-		if err != nil {
-			return nil, nil, err
-		}
-		conn.Conn = nc
-	} else {
-		srv, err := jetstream.StartEmbedded(dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		nc, err := srv.Connect()
-		if err != nil {
-			srv.Shutdown()
-			return nil, nil, err
-		}
-		conn.Conn, conn.Server = nc, srv
-	}
-	js, err := natsjs.New(conn.Conn)
-	if err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	name := getenv(jetstream.EnvName)
-	if name == "" {
-		name = jetstream.DefaultBrokerName
-	}
-	st, err := jetstream.NewStore(ctx, js, name+"_STATE")
-	if err != nil {
-		conn.Close()
-		return nil, nil, err
+	st, conn, err := jetstream.StateFromEnv(ctx, getenv)
+	if err != nil || st == nil {
+		return nil, func() {}, err
 	}
 	return st, conn.Close, nil
 }

@@ -42,6 +42,42 @@ func (d *Durable) Close() {
 	}
 }
 
+// nameOf returns the name $PARLEY_NAME gives the bot's streams and
+// buckets, DefaultBrokerName when it is unset.
+func nameOf(getenv func(string) string) string {
+	if name := getenv(EnvName); name != "" {
+		return name
+	}
+	return DefaultBrokerName
+}
+
+// StateFromEnv opens the Store a bot built with [FromEnv] keeps its state
+// in (the bucket "<name>_STATE" of $PARLEY_NAME), on the NATS the
+// environment names as FromEnv does, without a Broker: for a tool that
+// shares the bot's state, such as a broadcast's progress. With neither
+// $NATS_URL nor $PARLEY_DATA_DIR set it returns a nil Store and Conn.
+// The caller closes the Conn.
+func StateFromEnv(ctx context.Context, getenv func(string) string) (*Store, *Conn, error) {
+	if getenv(EnvURL) == "" && getenv(EnvDataDir) == "" {
+		return nil, nil, nil
+	}
+	c, err := open(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(c.Conn)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	st, err := NewStore(ctx, js, nameOf(getenv)+"_STATE")
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return st, c, nil
+}
+
 // FromEnv makes a bot durable when its environment asks for it: with
 // $NATS_URL or $PARLEY_DATA_DIR set it opens NATS as [Open] does (a cluster,
 // or an embedded server with its data in the directory), reconnecting
@@ -67,10 +103,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logge
 		c.Close()
 		return nil, err
 	}
-	name := getenv(EnvName)
-	if name == "" {
-		name = DefaultBrokerName
-	}
+	name := nameOf(getenv)
 	all := append([]BrokerOption{WithBrokerName(name), WithBrokerLogger(logger)}, opts...)
 	br, err := NewBroker(ctx, js, all...)
 	if err != nil {

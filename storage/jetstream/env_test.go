@@ -65,3 +65,28 @@ func TestFromEnv_embedded(t *testing.T) {
 		require.NoError(t, c(t.Context()))
 	}
 }
+
+// StateFromEnv opens the bucket FromEnv's Store keeps the bot's state in:
+// what one writes, the other reads. Without the variables it opens nothing.
+func TestStateFromEnv(t *testing.T) {
+	st, conn, err := jetstream.StateFromEnv(t.Context(), func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Nil(t, st)
+	assert.Nil(t, conn)
+
+	env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_NAME": "statetest"}
+	getenv := func(k string) string { return env[k] }
+	st, conn, err = jetstream.StateFromEnv(t.Context(), getenv)
+	require.NoError(t, err)
+	require.NoError(t, st.Set(t.Context(), "campaign:x", []byte("sent"), 0))
+	conn.Close()
+
+	d, err := jetstream.FromEnv(t.Context(), getenv, bottest.Logger(t))
+	require.NoError(t, err)
+	t.Cleanup(d.Close)
+	b, err := bot.New(append(d.Options, bot.WithAdapters(bottest.NewFakeAdapter("fake")))...)
+	require.NoError(t, err)
+	v, err := b.Store().Get(t.Context(), "campaign:x")
+	require.NoError(t, err)
+	assert.Equal(t, "sent", string(v))
+}
